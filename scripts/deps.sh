@@ -1,0 +1,36 @@
+#!/bin/sh
+# scripts/deps.sh GROUP...: make sure the Debian packages a make target needs are present.
+# As root, missing packages are installed with apt-get; otherwise the exact apt-get line
+# is printed and the script fails. Groups: build, check, fuzz, bench.
+set -eu
+
+pkgs_build="gcc make pkg-config libyaml-dev libssl-dev"
+pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets curl wrk"
+pkgs_fuzz="clang libclang-rt-dev"
+pkgs_bench="nginx-light haproxy wrk python3"
+
+want=""
+for g in "$@"; do
+    eval "want=\"\$want \$pkgs_$g\""
+done
+
+missing=""
+for p in $want; do
+    case " $missing " in *" $p "*) continue ;; esac
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$st" in *"ok installed"*) ;; *) missing="$missing $p" ;; esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+    echo "deps: installing$missing"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null 2>&1; then
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
+    fi
+    exit 0
+fi
+echo "deps: missing Debian packages; install them with:" >&2
+echo "  sudo apt-get install -y$missing" >&2
+exit 1

@@ -1,0 +1,100 @@
+/*
+ * edge/edge_conf.h: the edge's part of the stack file (listeners, rules, target groups,
+ * access_log, edge), turned from conf nodes into plain structs and validated. The struct
+ * is immutable once built; a reload builds a new one. Every string is owned by it.
+ */
+#ifndef EDGE_EDGE_CONF_H
+#define EDGE_EDGE_CONF_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/node.h"
+#include "core/sock.h"
+
+enum edge_algorithm { EDGE_ALG_ROUND_ROBIN = 0 };
+
+enum edge_log_format { EDGE_LOG_COMBINED = 0, EDGE_LOG_JSON };
+
+struct edge_target_conf {
+    char *addr_text;            /* as written, normalised "ip:port" */
+    struct sock_addr addr;
+    unsigned weight;            /* 1 unless given (the target-group issue uses it) */
+};
+
+struct edge_tg_conf {
+    char *name;
+    unsigned ntargets;
+    struct edge_target_conf *targets;
+    enum edge_algorithm algorithm;
+};
+
+/* A rule matches when every condition it has matches. Patterns for host and header
+ * values are case-insensitive globs with '*' and '?' (as ALB's host-header conditions). */
+struct edge_match {
+    char *path_prefix;          /* NULL = any */
+    char *host;                 /* NULL = any; port in Host is ignored when matching */
+    char *method;               /* NULL = any; exact, case-sensitive */
+    char *header_name;          /* NULL = no header condition */
+    char *header_value;         /* glob */
+};
+
+struct edge_rule {
+    bool has_match;
+    struct edge_match match;
+    char *forward;              /* target group name */
+    unsigned tg_index;          /* index into edge_conf.tgs */
+};
+
+struct edge_listener_conf {
+    char *name;
+    char *addr_text;
+    struct sock_addr addr;
+    unsigned nrules;
+    struct edge_rule *rules;
+};
+
+struct edge_timeouts {
+    uint64_t client_header_ms;  /* whole request head, from its first byte: 408 (10s) */
+    uint64_t client_body_ms;    /* gap between two body reads: 408 (30s) */
+    uint64_t keepalive_ms;      /* idle client connection between requests (75s) */
+    uint64_t send_ms;           /* gap between two writes to the client (60s) */
+    uint64_t upstream_connect_ms;   /* 504 (5s) */
+    uint64_t upstream_read_ms;  /* gap between reads from the target: 504 before the
+                                   response head, close after (60s) */
+    uint64_t tunnel_ms;         /* idle upgraded connection (1h) */
+    uint64_t shutdown_ms;       /* SIGTERM drain deadline (30s) */
+};
+
+struct edge_limits {
+    uint64_t header_bytes;      /* 16k: whole request head; 431 */
+    uint64_t headers;           /* 100 field lines; 431 */
+    uint64_t body_bytes;        /* 10m; 413. 0 = unlimited */
+};
+
+struct edge_conf {
+    unsigned nlisteners;
+    struct edge_listener_conf *listeners;
+    unsigned ntgs;
+    struct edge_tg_conf *tgs;
+    struct {
+        bool enabled;
+        char *path;
+        enum edge_log_format format;
+    } access_log;
+    unsigned workers;           /* resolved: "auto" becomes the number of online CPUs */
+    struct edge_timeouts timeouts;
+    struct edge_limits limits;
+};
+
+/* The top-level keys this file reads (for the stack's unknown-key check). */
+extern const char *const edge_conf_keys[];
+
+/* Reads the edge sections of `root` (a map) into *out with defaults for what is absent.
+ * Returns 0, or -EINVAL after adding one diagnostic per problem (all are reported).
+ * On failure *out is left empty (nothing to free). */
+int edge_conf_build(const struct conf_node *root, struct edge_conf *out, struct diag *d);
+void edge_conf_fini(struct edge_conf *c);
+/* Returns the index of the target group named `name`, or -1. */
+int edge_conf_tg_find(const struct edge_conf *c, const char *name);
+
+#endif

@@ -1,0 +1,1 @@
+/* tests/unit/conf/list.h: unit tests of src/conf/. */

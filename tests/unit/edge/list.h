@@ -1,0 +1,1 @@
+/* tests/unit/edge/list.h: unit tests of src/edge/. */

@@ -1,0 +1,1 @@
+/* tests/unit/http/list.h: unit tests of src/http/. */
