@@ -29,6 +29,8 @@ struct conf_node {
     unsigned n;                 /* number of pairs (map) or items (sequence) */
     struct conf_pair *pairs;    /* map */
     struct conf_node **items;   /* sequence */
+    const char *path;           /* for messages: "edge.timeouts.keepalive", "listeners[0]";
+                                   "" for the root; a key has its value's path */
 };
 
 struct conf_doc {

@@ -19,6 +19,9 @@ void conf_check_keys(const struct conf_node *map, const char *const *allowed, co
 const struct conf_node *conf_require(const struct conf_node *map, const char *key,
                                      const char *what, struct diag *d);
 
+/* True for YAML's null: a plain empty scalar ("key:" with nothing after it), "~" or "null". */
+bool conf_is_null(const struct conf_node *n);
+
 int conf_string(const struct conf_node *n, const char **out, struct diag *d);
 int conf_bool(const struct conf_node *n, bool *out, struct diag *d);
 /* Decimal integer in [min, max]. */
