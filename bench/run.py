@@ -1,0 +1,333 @@
+#!/usr/bin/python3
+"""tierd vs nginx vs HAProxy, side by side, in one run.  See docs/bench.md.
+
+    /usr/bin/python3 bench/run.py --tierd build/tierd --app build/app [--quick]
+
+One backend (build/app, one thread) serves all three proxies. Each proxy runs with one
+worker, access log on (a file under --out), upstream keep-alive. Rounds are interleaved
+(nginx, haproxy, tierd, nginx, ...), each proxy is started fresh per round, every scenario
+in scenarios.SCENARIOS runs against it, and the table reports medians over rounds with
+ratios to nginx. Raw numbers go to <out>/results.json.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import resource
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+sys.dont_write_bytecode = True          # keep bench/ free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from procs import Procs, StartError, free_port  # noqa: E402
+from proxies import PROXIES, backend_command  # noqa: E402
+from scenarios import METRICS, SCENARIOS  # noqa: E402
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="Compare tierd with nginx and HAProxy.")
+    ap.add_argument("--tierd", default="build/tierd", help="tierd binary (default build/tierd)")
+    ap.add_argument("--app", default="build/app", help="backend binary (default build/app)")
+    ap.add_argument("--out", default="build/bench", help="output directory (default build/bench)")
+    ap.add_argument("--duration", type=int, default=8, help="wrk seconds per run (default 8)")
+    ap.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    ap.add_argument("--warmup", type=int, default=1, help="unmeasured wrk seconds first (default 1)")
+    ap.add_argument("--idle-conns", type=int, default=5000,
+                    help="idle keep-alive client connections for the memory figure (default 5000)")
+    ap.add_argument("--proxies", default="nginx,haproxy,tierd",
+                    help="comma-separated subset of nginx,haproxy,tierd")
+    ap.add_argument("--pin", choices=("split", "none"), default="split",
+                    help="split: proxy on CPU 1, backend+wrk+bench on CPU 0 (default); none")
+    ap.add_argument("--quick", action="store_true",
+                    help="~1 minute: 2 rounds of 3 s (explicit --duration/--rounds still win)")
+    a = ap.parse_args(argv)
+    if a.quick:
+        if "--duration" not in " ".join(argv):
+            a.duration = 3
+        if "--rounds" not in " ".join(argv):
+            a.rounds = 2
+    if a.duration < 1 or a.rounds < 1 or a.connections < 1 or a.idle_conns < 1:
+        ap.error("--duration, --rounds, --connections and --idle-conns must be >= 1")
+    return a
+
+
+def raise_nofile(need):
+    """Raise RLIMIT_NOFILE (inherited by every process started) to at least `need` if the
+    hard limit allows (root may raise the hard limit too); returns the soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < need:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
+            return need
+        except (ValueError, OSError):
+            need = hard
+    if soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def http_get(port, path="/", timeout=5.0):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def version(args):
+    try:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=10)
+        return (p.stdout + p.stderr).strip().splitlines()[0]
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+def main(argv):
+    a = parse_args(argv)
+    out = os.path.abspath(a.out)
+    os.makedirs(out, exist_ok=True)
+    ncpu = os.cpu_count() or 1
+    pin = a.pin == "split" and ncpu >= 2
+    commands = []
+
+    def log_cmd(args):
+        commands.append(shlex.join(str(x) for x in args))
+
+    ctx = SimpleNamespace(
+        out=out, tierd=a.tierd and os.path.abspath(a.tierd), app=a.app and os.path.abspath(a.app),
+        duration=a.duration, connections=a.connections, warmup=a.warmup,
+        idle_conns=a.idle_conns, idle_concurrency=64, idle_settle=1.0, idle_timeout=90.0,
+        load_cpus="0" if pin else None, proxy_cpus="1" if pin else None, log_cmd=log_cmd)
+
+    nofile = raise_nofile(a.idle_conns + 2000)
+    if nofile < a.idle_conns + 200:
+        print(f"bench: RLIMIT_NOFILE is {nofile}; lowering --idle-conns", file=sys.stderr)
+        ctx.idle_conns = a.idle_conns = max(1, nofile - 500)
+    if pin:
+        os.sched_setaffinity(0, {0})     # the idle-connection client shares CPU 0 with wrk
+
+    wanted = [x.strip() for x in a.proxies.split(",") if x.strip()]
+    proxies = [P(ctx) for P in PROXIES if P.name in wanted]
+    unavailable = {}
+    for p in proxies:
+        why = p.unavailable()
+        if why:
+            unavailable[p.name] = why
+
+    results = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": {"cpus": ncpu, "kernel": platform.release(),
+                 "loadavg_start": open("/proc/loadavg").read().split()[:3]},
+        "versions": {"nginx": version(["nginx", "-v"]), "haproxy": version(["haproxy", "-v"]),
+                     "wrk": version(["wrk", "--version"])},
+        "config": {"duration_s": a.duration, "connections": a.connections, "wrk_threads": 1,
+                   "rounds": a.rounds, "warmup_s": a.warmup, "idle_conns": a.idle_conns,
+                   "pinning": ("proxy on CPU 1; backend, wrk, bench client on CPU 0"
+                               if pin else "none"), "rlimit_nofile": nofile},
+        "runs": [], "medians": {}, "unavailable": unavailable, "commands": commands,
+    }
+
+    procs = Procs(log_cmd)
+    t_start = time.monotonic()
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)   # even if started with SIGINT ignored
+    try:
+        # ---- backend -------------------------------------------------------------
+        bport = free_port()
+        bargs, banner, bdesc = backend_command(ctx, bport)
+        results["backend"] = bdesc
+        print(f"bench: backend {bdesc} on 127.0.0.1:{bport}", flush=True)
+        backend = procs.start(bargs, stdout_path=os.path.join(out, "backend.log"),
+                              cpus=ctx.load_cpus)
+        procs.wait_ready(backend, bport, banner=banner)
+        st, body = http_get(bport)
+        if st != 200:
+            raise StartError(f"backend answered {st} to GET /")
+
+        # ---- rounds --------------------------------------------------------------
+        for rnd in range(1, a.rounds + 1):
+            for px in proxies:
+                if px.name in unavailable:
+                    continue
+                run = {"round": rnd, "proxy": px.name}
+                results["runs"].append(run)
+                port = free_port()
+                args = px.command(port, bport)
+                so = os.path.join(out, getattr(px, "stdout_name", lambda: f"{px.name}.out")())
+                se = os.path.join(out, f"{px.name}.err")
+                if px.access_log:   # one round's worth of log at most on disk
+                    try:
+                        os.unlink(os.path.join(out, px.access_log))
+                    except FileNotFoundError:
+                        pass
+                p = None
+                try:
+                    try:
+                        p = procs.start(args, stdout_path=so, stderr_path=se,
+                                        cpus=ctx.proxy_cpus)
+                        procs.wait_ready(p, port)
+                        pids = px.wait_workers(p.pid)
+                        if not pids:
+                            raise StartError("no worker process found")
+                        st, _ = http_get(port)
+                        if st != 200:
+                            raise StartError(f"GET / through the proxy answered {st}")
+                    except (StartError, OSError, http.client.HTTPException) as e:
+                        run["error"] = f"start: {e}"
+                        print(f"bench: round {rnd} {px.name}: unavailable: {e}", flush=True)
+                        if px.name == "tierd":
+                            unavailable[px.name] = f"did not start: {e}"
+                        continue
+                    t = SimpleNamespace(name=px.name, port=port, pids=pids, proc=p)
+                    run["pids"] = pids
+                    for sc in SCENARIOS:
+                        try:
+                            r = sc.fn(ctx, t)
+                            run[sc.name] = r
+                        except Exception as e:  # noqa: BLE001 - reported, run continues
+                            run[sc.name] = {"error": f"{type(e).__name__}: {e}"}
+                        if p.poll() is not None:
+                            run["error"] = f"proxy exited with {p.returncode} during {sc.name}"
+                            break
+                    print(f"bench: round {rnd} {px.name:8s} " + summary(run), flush=True)
+                finally:
+                    if p is not None:
+                        procs.stop(p)
+    except KeyboardInterrupt:
+        print("bench: interrupted; stopping everything", file=sys.stderr)
+        results["interrupted"] = True
+    except StartError as e:
+        print(f"bench: backend did not start: {e}", file=sys.stderr)
+        results["error"] = f"backend: {e}"
+    finally:
+        procs.stop_all()
+    results["elapsed_s"] = round(time.monotonic() - t_start, 1)
+    results["host"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+
+    # ---- medians, ratios, table --------------------------------------------------------
+    names = [px.name for px in proxies]
+    med = {}
+    for n in names:
+        med[n] = {}
+        for m in METRICS:
+            vals = [v for run in results["runs"] if run["proxy"] == n
+                    for v in [metric_of(run, m.key)] if v is not None]
+            med[n][m.key] = statistics.median(vals) if vals else None
+            med[n][m.key + "_n"] = len(vals)
+    results["medians"] = med
+    table, verdicts = render(names, med, unavailable, results)
+    results["targets"] = verdicts
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write(table + "\n")
+
+    print()
+    print("commands:")
+    for c in commands:
+        print("  " + c)
+    print()
+    print(table)
+    print(f"\nraw numbers: {os.path.join(out, 'results.json')}  "
+          f"(elapsed {results['elapsed_s']}s)")
+    if results.get("interrupted"):
+        return 130
+    return 1 if results.get("error") else 0
+
+
+def metric_of(run, key):
+    for sc in SCENARIOS:
+        r = run.get(sc.name)
+        if isinstance(r, dict) and key in r:
+            return r[key]
+    return None
+
+
+def summary(run):
+    parts = []
+    h = run.get("http_small", {})
+    if "error" in h:
+        parts.append(f"http: {h['error']}")
+    elif h:
+        parts.append(f"{h['rps']:,.0f} req/s  {h['cpu_us_per_req']:.2f} us/req "
+                     f"(proxy {h['cpu_util'] * 100:.0f}% of a core, steal {h['machine_steal_pct']}%)  p99 {h.get('p99_ms', 0):.3f} ms")
+    i = run.get("idle_conns", {})
+    if "error" in i:
+        parts.append(f"idle: {i['error']}")
+    elif i:
+        parts.append(f"idle {i['idle_bytes_per_conn']:,.0f} B/conn ({i['idle_conns_ok']} conns)")
+    for sc in SCENARIOS:
+        w = run.get(sc.name, {}).get("warning") if isinstance(run.get(sc.name), dict) else None
+        if w:
+            parts.append(f"WARNING {sc.name}: {w}")
+    if run.get("error"):
+        parts.append(f"ERROR {run['error']}")
+    return "  ".join(parts)
+
+
+def render(names, med, unavailable, results):
+    others = [n for n in names if n != "nginx"]
+    head = ["metric (median)"] + names + [f"{n}/nginx" for n in others] + ["tierd target"]
+    rows = []
+    verdicts = {}
+    for m in METRICS:
+        row = [m.label]
+        for n in names:
+            if n in unavailable and med[n][m.key] is None:
+                row.append("unavailable")
+            else:
+                row.append(fmt(med[n][m.key], m.fmt))
+        base = med.get("nginx", {}).get(m.key)
+        for n in others:
+            v = med[n][m.key]
+            row.append(f"{v / base:.2f}x" if v is not None and base else "-")
+        if m.target is None:
+            row.append("")
+        else:
+            tv = med.get("tierd", {}).get(m.key)
+            kind, limit = m.target
+            if tv is None:
+                verdict = "pending (tierd unavailable)" if "tierd" in unavailable else "n/a"
+            elif kind == "ratio":
+                verdict = "n/a (no nginx figure)" if not base else \
+                    ("met" if tv / base <= limit else "NOT met")
+            else:
+                verdict = "met" if tv <= limit else "NOT met"
+            verdicts[m.key] = {"target": m.target_text, "verdict": verdict}
+            row.append(f"{m.target_text}: {verdict}")
+        rows.append(row)
+    widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa
+    out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
+    n = {x: max((med[x][m.key + "_n"] for m in METRICS), default=0) for x in names}
+    cfg = results["config"]
+    out.append("")
+    out.append(f"medians of {', '.join(f'{x}: {n[x]}' for x in names)} runs; wrk -t1 "
+               f"-c{cfg['connections']} -d{cfg['duration_s']}s; {cfg['idle_conns']} idle "
+               f"conns; backend: {results.get('backend', '?')}; pinning: {cfg['pinning']}")
+    for x, why in unavailable.items():
+        out.append(f"{x}: unavailable ({why})")
+    return "\n".join(out), verdicts
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
