@@ -77,6 +77,8 @@ loop_timer_is_armed(const struct loop_timer *t)
 
 /* Queues fn to run after this iteration; queuing twice runs it once. */
 void loop_defer(struct loop *l, struct loop_defer *d, loop_defer_fn fn);
+/* Runs the deferred calls now (for teardown outside loop_run). */
+void loop_flush_deferred(struct loop *l);
 
 /* Delivers `signo` to fn on this loop (the signal must be blocked in every thread). */
 int loop_signal(struct loop *l, int signo, loop_signal_fn fn, void *ctx);

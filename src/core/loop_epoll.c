@@ -265,8 +265,8 @@ loop_defer(struct loop *l, struct loop_defer *d, loop_defer_fn fn)
     l->defer_head = d;
 }
 
-static void
-run_deferred(struct loop *l)
+void
+loop_flush_deferred(struct loop *l)
 {
     while (l->defer_head) {
         struct loop_defer *d = l->defer_head;
@@ -372,8 +372,8 @@ loop_run(struct loop *l)
                 io->fn(l, io, e);
         }
         run_timers(l);
-        run_deferred(l);
+        loop_flush_deferred(l);
     }
-    run_deferred(l);
+    loop_flush_deferred(l);
     return 0;
 }

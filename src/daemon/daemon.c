@@ -1,0 +1,173 @@
+/*
+ * daemon/daemon.c: boot, signals, reload and shutdown; the only code that wires the
+ * subsystems together. The main thread runs a small loop for signals only: SIGHUP
+ * reloads the stack file (built and validated off to the side, then swapped in; an
+ * invalid file is refused and the running configuration keeps serving), SIGUSR1 reopens
+ * access logs, SIGTERM/SIGINT drain and stop.
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "daemon/stack.h"
+#include "edge/edge.h"
+
+struct daemon {
+    const char *path;
+    struct edge *edge;
+    struct loop *loop;
+    unsigned workers;
+};
+
+static void
+log_diag(const struct diag *d)
+{
+    for (unsigned i = 0; i < d->n; i++)
+        log_error("daemon", "config: %s", d->msgs[i]);
+}
+
+static void
+log_listeners(const struct edge_conf *c)
+{
+    for (unsigned i = 0; i < c->nlisteners; i++)
+        log_info("daemon", "listener name=%s address=%s rules=%u", c->listeners[i].name,
+                 c->listeners[i].addr_text, c->listeners[i].nrules);
+}
+
+static void
+on_reload(struct loop *l, int signo, void *ctx)
+{
+    struct daemon *dm = ctx;
+    struct diag d;
+    char err[256];
+
+    (void)l;
+    (void)signo;
+    diag_init(&d);
+    log_info("daemon", "reloading path=%s", dm->path);
+    struct stack *s = stack_load(dm->path, &d);
+    if (!s) {
+        log_diag(&d);
+        log_error("daemon", "reload refused: %u error(s); the running configuration stays",
+                  d.n);
+        diag_fini(&d);
+        return;
+    }
+    diag_fini(&d);
+    if (s->edge.workers != dm->workers)
+        log_warn("daemon", "edge.workers changed (%u -> %u): takes effect on restart",
+                 dm->workers, s->edge.workers);
+    if (edge_apply(dm->edge, &s->edge, err, sizeof(err)) < 0) {
+        log_error("daemon", "reload refused: %s; the running configuration stays", err);
+    } else {
+        log_info("daemon", "reloaded path=%s", dm->path);
+    }
+    stack_free(s);
+}
+
+static void
+on_reopen(struct loop *l, int signo, void *ctx)
+{
+    struct daemon *dm = ctx;
+
+    (void)l;
+    (void)signo;
+    log_info("daemon", "reopening access logs");
+    edge_reopen_logs(dm->edge);
+}
+
+static void
+on_stop(struct loop *l, int signo, void *ctx)
+{
+    (void)ctx;
+    log_info("daemon", "%s received, draining", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    loop_stop(l);
+}
+
+int
+daemon_check(const char *path)
+{
+    struct diag d;
+    struct stack *s;
+
+    diag_init(&d);
+    s = stack_load(path, &d);
+    if (!s) {
+        diag_print(&d, stderr);
+        fprintf(stderr, "%s: %u error%s\n", path, d.n, d.n == 1 ? "" : "s");
+        diag_fini(&d);
+        return 2;
+    }
+    printf("%s: ok (%u listener%s, %u target group%s)\n", path, s->edge.nlisteners,
+           s->edge.nlisteners == 1 ? "" : "s", s->edge.ntgs, s->edge.ntgs == 1 ? "" : "s");
+    stack_free(s);
+    diag_fini(&d);
+    return 0;
+}
+
+int
+daemon_run(const char *path)
+{
+    struct daemon dm = { .path = path };
+    struct diag d;
+    char err[256];
+    sigset_t set;
+    int rc = 1;
+
+    diag_init(&d);
+    struct stack *s = stack_load(path, &d);
+    if (!s) {
+        diag_print(&d, stderr);
+        fprintf(stderr, "tierd: %s has %u error%s; not starting\n", path, d.n,
+                d.n == 1 ? "" : "s");
+        diag_fini(&d);
+        return 2;
+    }
+    diag_fini(&d);
+
+    /* Every thread inherits this mask; the main loop takes the signals via signalfd. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    dm.workers = s->edge.workers;
+    dm.loop = loop_new();
+    dm.edge = edge_new(dm.workers);
+    if (!dm.loop || !dm.edge) {
+        fprintf(stderr, "tierd: cannot create event loops: %s\n", strerror(errno));
+        goto out;
+    }
+    log_listeners(&s->edge);
+    if (edge_apply(dm.edge, &s->edge, err, sizeof(err)) < 0) {
+        fprintf(stderr, "tierd: %s\n", err);
+        goto out;
+    }
+    loop_signal(dm.loop, SIGHUP, on_reload, &dm);
+    loop_signal(dm.loop, SIGUSR1, on_reopen, &dm);
+    loop_signal(dm.loop, SIGTERM, on_stop, &dm);
+    loop_signal(dm.loop, SIGINT, on_stop, &dm);
+    if ((rc = edge_start(dm.edge)) < 0) {
+        fprintf(stderr, "tierd: cannot start workers: %s\n", strerror(-rc));
+        rc = 1;
+        goto out;
+    }
+    log_info("daemon", "started path=%s workers=%u", path, dm.workers);
+    loop_run(dm.loop);
+    edge_shutdown(dm.edge);
+    log_info("daemon", "stopped");
+    rc = 0;
+out:
+    stack_free(s);
+    edge_free(dm.edge);
+    loop_free(dm.loop);
+    return rc;
+}

@@ -1,0 +1,20 @@
+/*
+ * daemon/stack.h: one stack file turned into every subsystem's configuration. Loading is
+ * the same for `tierd check`, start-up and reload: build everything off to the side,
+ * collect every error, and hand the result over only when all of it is valid.
+ */
+#ifndef DAEMON_STACK_H
+#define DAEMON_STACK_H
+#include "conf/diag.h"
+#include "edge/edge_conf.h"
+
+struct stack {
+    char *path;
+    struct edge_conf edge;
+};
+
+/* Returns a new stack, or NULL with every problem in d. */
+struct stack *stack_load(const char *path, struct diag *d);
+void stack_free(struct stack *s);
+
+#endif

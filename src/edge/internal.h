@@ -1,0 +1,259 @@
+/*
+ * edge/internal.h: types shared by the files of edge/. Not for other subsystems.
+ *
+ * Ownership: the edge owns its workers and the current generation; a generation owns
+ * its edge_conf and holds references on its listener sockets; a worker owns its client
+ * connections, upstream connections and pools; a client connection owns its current
+ * transaction, which holds a reference on the generation it started under.
+ */
+#ifndef EDGE_INTERNAL_H
+#define EDGE_INTERNAL_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/loop.h"
+#include "core/sock.h"
+#include "edge/edge.h"
+#include "edge/edge_conf.h"
+#include "http/h1.h"
+
+struct worker;
+
+/* One listening address: one SO_REUSEPORT socket per worker. Shared by the generations
+ * that use the address (so a reload keeps its accept queues); closed with the last. */
+struct lsock {
+    atomic_int refs;
+    uint32_t id;                /* unique for the process; connections remember it */
+    struct sock_addr addr;
+    unsigned nfds;
+    int fds[];                  /* one per worker */
+};
+
+/* A configuration generation. */
+struct gen {
+    atomic_int refs;
+    uint64_t seq;
+    struct edge_conf conf;
+    struct lsock **lsocks;      /* parallel to conf.listeners */
+};
+
+struct edge {
+    unsigned nworkers;
+    struct worker **workers;
+    pthread_mutex_t lock;       /* guards cur for edge_apply */
+    struct gen *cur;
+    uint64_t next_seq;
+    uint32_t next_lsock_id;
+    atomic_uint log_reopen_seq;
+    bool started;
+};
+
+/* Idle upstream connections to one target address, per worker. */
+struct pool {
+    struct pool *next;
+    struct sock_addr addr;
+    char addr_text[64];
+    struct upconn *idle;        /* LIFO */
+    unsigned nidle;
+};
+
+struct accesslog {
+    int fd;
+    char *path;                 /* owned copy, to compare across generations */
+    unsigned reopen_seq;
+    struct buf buf;
+    struct loop_timer flush_timer;
+};
+
+/* A worker's watch on one listening socket. */
+struct lwatch {
+    struct loop_io io;
+    struct worker *w;
+    uint32_t id;
+    uint16_t port;
+    bool watching;
+};
+
+struct worker {
+    struct edge *edge;
+    unsigned index;
+    pthread_t thread;
+    struct loop *loop;
+    struct gen *gen;            /* current generation (a reference) */
+    _Atomic(struct gen *) next_gen;     /* published by edge_apply, taken by the worker */
+    atomic_bool stop_requested;
+    bool stopping;
+    struct loop_timer stop_timer;
+    struct lwatch *lw;          /* one per listener of gen, watching lsocks[i]->fds[index] */
+    unsigned nlw;
+    struct loop_timer accept_timer;     /* resumes accepting after EMFILE */
+    struct conn *conns;         /* every client connection (doubly linked) */
+    unsigned nconns;
+    struct pool *pools;
+    unsigned *rr;               /* round-robin position per target group of gen */
+    uint64_t rng;
+    struct accesslog log;
+    struct h1_request req;      /* parse scratch: large, so one per worker */
+    struct h1_response resp;
+};
+
+enum conn_state {
+    CONN_IDLE = 0,              /* between requests (keep-alive) or before the first */
+    CONN_HEAD,                  /* reading a request head */
+    CONN_TXN,                   /* a transaction is running */
+    CONN_TUNNEL,                /* upgraded: bytes both ways */
+    CONN_LINGER,                /* write side shut, discarding input until EOF */
+};
+
+/* A client connection. Kept small: an idle one holds no buffer. */
+struct conn {
+    struct loop_io io;
+    struct loop_timer timer;
+    struct loop_defer defer;
+    struct worker *w;
+    struct conn *prev, *next;
+    struct buf in, out;
+    struct txn *txn;
+    uint32_t listener_id;
+    uint32_t nrequests;
+    uint16_t local_port;
+    uint16_t peer_port;
+    uint8_t peer_family;
+    uint16_t head_scan;         /* bytes of in already searched for the end of a head */
+    uint8_t state;              /* enum conn_state */
+    bool rd_ready, wr_ready, hup, eof, closed, close_after, shut_wr;
+    uint8_t peer_addr[16];
+};
+
+enum up_state {
+    UP_CONNECTING = 0,
+    UP_ACTIVE,                  /* serving a transaction */
+    UP_IDLE,                    /* in a pool */
+    UP_TUNNEL,
+};
+
+struct upconn {
+    struct loop_io io;
+    struct loop_timer timer;
+    struct loop_defer defer;
+    struct worker *w;
+    struct pool *pool;
+    struct upconn *next_idle;
+    struct buf in, out;
+    struct txn *txn;
+    uint32_t nrequests;
+    int err;                    /* connect or I/O failure, negative errno */
+    uint8_t state;
+    bool rd_ready, wr_ready, hup, eof, closed, shut_wr;
+};
+
+/* One request/response exchange on a client connection. */
+struct txn {
+    struct conn *c;
+    struct upconn *u;
+    struct gen *gen;
+    const struct edge_listener_conf *lc;
+    int tg;                     /* target group index, -1 for local responses */
+    unsigned target;            /* index in the group */
+    unsigned attempts;
+    uint64_t start_us;
+    uint64_t upstream_start_us;
+
+    /* request */
+    uint8_t req_framing;        /* enum h1_framing */
+    uint64_t req_remaining;     /* LENGTH: body bytes still to forward */
+    struct h1_chunked req_chunk;
+    bool req_done;              /* the whole request is in u->out (or was written) */
+    uint32_t head_in_cin;       /* bodiless requests keep their head in c->in until the
+                                   response starts, so a failed attempt can be replayed */
+    bool is_head, idempotent, client_keepalive, upgrade, close_after, reused;
+    uint8_t version_minor;
+
+    /* response */
+    bool resp_started;          /* a response byte reached c->out */
+    bool resp_head_done;
+    bool resp_done;
+    bool resp_chunked_out;      /* re-encoding chunked towards the client */
+    bool resp_close_out;        /* close-delimited towards the client */
+    bool target_keepalive;      /* the target allows reuse after this response */
+    uint8_t resp_framing;
+    uint64_t resp_remaining;
+    struct h1_chunked resp_chunk;
+    int status;
+    uint64_t body_bytes_sent;
+
+    /* for the access log: one allocation holding the strings below */
+    char *logmem;
+    const char *log_request;    /* "GET / HTTP/1.1" */
+    const char *log_referer;
+    const char *log_ua;
+    const char *log_host;
+    char request_id[33];
+    char upstream_addr[64];
+};
+
+/* worker.c */
+void worker_conn_unlink(struct worker *w, struct conn *c);
+struct lsock *worker_lsock_of(struct worker *w, uint32_t id, unsigned *index);
+uint64_t worker_random(struct worker *w);
+
+/* proxy.c: client side */
+void conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
+                   uint32_t listener_id, uint16_t local_port);
+void conn_close(struct conn *c);
+void conn_begin_shutdown(struct conn *c);
+/* Called by the upstream side when something happened that the transaction must see. */
+void txn_upstream_event(struct txn *t);
+
+/* upstream.c */
+/* Returns an idle pooled connection to addr, or starts a new one; NULL with *err. */
+struct upconn *upstream_get(struct worker *w, const struct sock_addr *addr, bool *reused,
+                            int *err);
+/* Returns a clean connection to its pool, or closes it when it cannot be reused. */
+void upstream_release(struct upconn *u, bool reusable);
+void upstream_close(struct upconn *u);
+/* Moves bytes: writes u->out, reads into u->in (while below the high-water mark). Sets
+ * u->eof on EOF. Returns 0, or a negative errno for a failed connection. */
+int upstream_io(struct upconn *u);
+void upstream_pools_free(struct worker *w);
+
+/* forward.c: heads in both directions and local responses */
+int forward_request_head(struct buf *out, const struct h1_request *r, const struct conn *c,
+                         const struct txn *t);
+int forward_response_head(struct buf *out, const struct h1_response *r, struct txn *t,
+                          bool close_client);
+/* A complete locally generated response (error pages). */
+int forward_local_response(struct buf *out, int status, bool close, const char *extra_headers);
+
+/* route.c */
+const struct edge_rule *route_match(const struct edge_listener_conf *lc,
+                                    const struct h1_request *r);
+bool route_glob_match(const char *pat, const char *s, size_t len);
+
+/* accesslog.c */
+void accesslog_open(struct worker *w);
+void accesslog_write(struct worker *w, const struct txn *t, uint64_t now_us);
+void accesslog_close(struct worker *w);
+
+/* gen.c */
+/* Builds a generation from conf (moved in), reusing prev's sockets for unchanged
+ * addresses. Returns NULL with a message in errbuf when a socket cannot be bound. */
+struct gen *gen_build(struct edge *e, struct edge_conf *conf, const struct gen *prev,
+                      char *errbuf, size_t errlen);
+void gen_release(struct gen *g);
+static inline struct gen *
+gen_ref(struct gen *g)
+{
+    atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+    return g;
+}
+
+#define EDGE_OUT_HIGH_BYTES (32 * 1024)     /* stop reading the other side above this */
+#define EDGE_POOL_MAX_IDLE 256              /* idle upstream connections per target per worker */
+#define EDGE_POOL_IDLE_MS 30000
+#define EDGE_LINGER_MS 5000
+
+#endif

@@ -1,0 +1,970 @@
+/*
+ * edge/proxy.c: client connections and the transactions that proxy one request each.
+ *
+ * A client connection is a state machine (enum conn_state): IDLE between requests, HEAD
+ * while a request head arrives, TXN while a transaction runs, TUNNEL after a WebSocket
+ * upgrade, LINGER while closing gracefully. One request is handled at a time; pipelined
+ * requests wait in c->in and are answered in order.
+ *
+ * A transaction moves bytes through four buffers: client c->in -> target u->out (request
+ * body, re-framed) and target u->in -> client c->out (response, re-framed). Each side
+ * stops reading when the other side's output is above EDGE_OUT_HIGH_BYTES, so bodies of
+ * any size stream in constant memory. txn_run() is the single place that makes progress;
+ * every event on either socket calls it.
+ *
+ * Errors follow ALB: 502 when a target misbehaves, 503 with no target, 504 on timeouts.
+ * Idempotent requests without a body are retried once on another target (and on a fresh
+ * connection when a pooled one turned out to be stale) until a response byte is sent.
+ */
+#include "edge/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+#define TXN_MAX_ATTEMPTS 3
+
+static void conn_run(struct conn *c);
+static void txn_run(struct txn *t);
+static void txn_finish(struct txn *t);
+
+/* ------------------------------------------------------------------ client I/O */
+
+static void
+on_conn_free(struct loop *l, struct loop_defer *d)
+{
+    struct conn *c = (struct conn *)((char *)d - offsetof(struct conn, defer));
+
+    (void)l;
+    buf_fini(&c->in);
+    buf_fini(&c->out);
+    worker_conn_unlink(c->w, c);
+    free(c);
+}
+
+static void
+txn_free(struct txn *t)
+{
+    if (t->u) {
+        t->u->txn = NULL;
+        upstream_close(t->u);
+    }
+    gen_release(t->gen);
+    free(t->logmem);
+    free(t);
+}
+
+void
+conn_close(struct conn *c)
+{
+    if (c->closed)
+        return;
+    c->closed = true;
+    if (c->txn) {
+        struct txn *t = c->txn;
+        if (!t->resp_done && t->status == 0)
+            t->status = 499;    /* nginx's code for "client went away"; log only */
+        accesslog_write(c->w, t, clock_mono_us());
+        c->txn = NULL;
+        txn_free(t);
+    }
+    loop_io_remove(c->w->loop, &c->io);
+    loop_timer_stop(c->w->loop, &c->timer);
+    close(c->io.fd);
+    loop_defer(c->w->loop, &c->defer, on_conn_free);
+}
+
+/* Reads while there is room below `limit` bytes in c->in. Returns 0 or -errno. */
+static int
+conn_read(struct conn *c, size_t limit)
+{
+    while (c->rd_ready && !c->eof && buf_len(&c->in) < limit) {
+        if (buf_reserve(&c->in, 2048) < 0)
+            return -ENOMEM;
+        size_t room = buf_room(&c->in);
+        if (room > limit - buf_len(&c->in) + 1)
+            room = limit - buf_len(&c->in) + 1;
+        ssize_t n = recv(c->io.fd, buf_tail(&c->in), room, 0);
+        if (n > 0) {
+            buf_commit(&c->in, (size_t)n);
+            if ((size_t)n < room && !c->hup)
+                c->rd_ready = false;
+        } else if (n == 0) {
+            c->eof = true;
+        } else if (errno == EAGAIN) {
+            c->rd_ready = false;
+        } else if (errno != EINTR) {
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+/* Writes c->out while the socket takes it. Returns 0 or -errno. */
+static int
+conn_flush(struct conn *c)
+{
+    while (c->wr_ready && buf_len(&c->out)) {
+        size_t want = buf_len(&c->out);
+        ssize_t n = send(c->io.fd, buf_head(&c->out), want, MSG_NOSIGNAL);
+        if (n > 0) {
+            buf_consume(&c->out, (size_t)n);
+            if ((size_t)n < want)
+                c->wr_ready = false;
+        } else if (n < 0 && errno == EAGAIN) {
+            c->wr_ready = false;
+        } else if (n < 0 && errno != EINTR) {
+            return -errno;
+        }
+    }
+    if (!buf_len(&c->out))
+        buf_release(&c->out);
+    return 0;
+}
+
+static void
+on_conn_timeout(struct loop *l, struct loop_timer *tm)
+{
+    struct conn *c = (struct conn *)((char *)tm - offsetof(struct conn, timer));
+
+    (void)l;
+    switch (c->state) {
+    case CONN_HEAD:
+        /* Slow or stalled head (slowloris): 408 and close. */
+        c->wr_ready = true;
+        forward_local_response(&c->out, 408, true, NULL);
+        conn_flush(c);
+        conn_close(c);
+        return;
+    case CONN_TXN:
+        if (c->txn && !c->txn->resp_started) {
+            /* The body stalled: 408. */
+            struct txn *t = c->txn;
+            t->status = 408;
+            forward_local_response(&c->out, 408, true, NULL);
+            conn_flush(c);
+        }
+        conn_close(c);
+        return;
+    default:
+        conn_close(c);
+    }
+}
+
+static void
+conn_timer(struct conn *c, uint64_t ms)
+{
+    loop_timer_start(c->w->loop, &c->timer, ms, on_conn_timeout);
+}
+
+/* Starts a graceful close: everything in c->out goes first, then the write side is shut
+ * and input is discarded until the client closes (so the last response is not destroyed
+ * by a reset, 9112 §9.6), at most EDGE_LINGER_MS. */
+static void
+conn_linger(struct conn *c)
+{
+    c->state = CONN_LINGER;
+    conn_timer(c, EDGE_LINGER_MS);
+    conn_run(c);
+}
+
+static void
+on_conn_io(struct loop *l, struct loop_io *io, unsigned events)
+{
+    struct conn *c = (struct conn *)io;
+
+    (void)l;
+    if (events & LOOP_READ)
+        c->rd_ready = true;
+    if (events & LOOP_WRITE)
+        c->wr_ready = true;
+    if (events & LOOP_HUP)
+        c->hup = true;
+    if (c->state == CONN_TXN || c->state == CONN_TUNNEL)
+        txn_run(c->txn);
+    else
+        conn_run(c);
+}
+
+void
+conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
+              uint32_t listener_id, uint16_t local_port)
+{
+    struct conn *c;
+
+    if (w->stopping || !(c = calloc(1, sizeof(*c)))) {
+        close(fd);
+        return;
+    }
+    c->w = w;
+    c->listener_id = listener_id;
+    c->local_port = local_port;
+    if (peer->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
+        c->peer_family = 6;
+        memcpy(c->peer_addr, &s6->sin6_addr, 16);
+        c->peer_port = ntohs(s6->sin6_port);
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)peer;
+        c->peer_family = 4;
+        memcpy(c->peer_addr, &s4->sin_addr, 4);
+        c->peer_port = ntohs(s4->sin_port);
+    }
+    sock_set_nodelay(fd);
+    if (loop_io_add(w->loop, &c->io, fd, on_conn_io) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    c->state = CONN_IDLE;
+    /* The first request must start within the header timeout. */
+    conn_timer(c, w->gen->conf.timeouts.client_header_ms);
+}
+
+void
+conn_begin_shutdown(struct conn *c)
+{
+    c->close_after = true;
+    if (c->state == CONN_IDLE && buf_len(&c->in) == 0)
+        conn_close(c);
+}
+
+/* ------------------------------------------------------------------ transactions */
+
+static void
+hex_id(struct worker *w, char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t a = worker_random(w), b = worker_random(w);
+
+    for (int i = 0; i < 16; i++) {
+        out[i] = hex[(a >> (i * 4)) & 15];
+        out[16 + i] = hex[(b >> (i * 4)) & 15];
+    }
+    out[32] = '\0';
+}
+
+/* Copies what the access log needs out of the request head, in one allocation. */
+static void
+txn_keep_log_fields(struct txn *t, const struct h1_request *r, const char *head)
+{
+    struct slice referer = { 0 }, ua = { 0 };
+    size_t line = 0;
+
+    while (line < r->head_len && head[line] != '\r' && head[line] != '\n')
+        line++;
+    for (unsigned i = 0; i < r->nheaders; i++) {
+        if (r->headers[i].flags & H1_HDR_REFERER)
+            referer = r->headers[i].value;
+        else if (r->headers[i].flags & H1_HDR_USER_AGENT)
+            ua = r->headers[i].value;
+    }
+    size_t n = line + referer.len + ua.len + r->host.len + 4;
+    char *m = malloc(n);
+    if (!m)
+        return;
+    t->logmem = m;
+    t->log_request = m;
+    memcpy(m, head, line);
+    m += line;
+    *m++ = '\0';
+    t->log_referer = m;
+    memcpy(m, referer.p, referer.len);
+    m += referer.len;
+    *m++ = '\0';
+    t->log_ua = m;
+    memcpy(m, ua.p, ua.len);
+    m += ua.len;
+    *m++ = '\0';
+    t->log_host = m;
+    memcpy(m, r->host.p, r->host.len);
+    m += r->host.len;
+    *m = '\0';
+}
+
+static struct txn *
+txn_new(struct conn *c)
+{
+    struct txn *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return NULL;
+    t->c = c;
+    t->gen = gen_ref(c->w->gen);
+    t->tg = -1;
+    t->start_us = clock_mono_us();
+    t->version_minor = 1;
+    strcpy(t->upstream_addr, "-");
+    hex_id(c->w, t->request_id);
+    c->txn = t;
+    c->state = CONN_TXN;
+    return t;
+}
+
+/* Consumes a request head kept in c->in for replay, once it can no longer be needed. */
+static void
+txn_drop_kept_head(struct txn *t)
+{
+    if (t->head_in_cin) {
+        buf_consume(&t->c->in, t->head_in_cin);
+        t->head_in_cin = 0;
+    }
+}
+
+/* Answers locally (errors, 404 without a matching rule). The transaction ends once the
+ * response is written. */
+static void
+txn_local(struct txn *t, int status, bool close)
+{
+    struct conn *c = t->c;
+
+    if (t->u) {
+        t->u->txn = NULL;
+        upstream_close(t->u);
+        t->u = NULL;
+    }
+    if (close)
+        t->close_after = true;
+    t->status = status;
+    t->resp_started = t->resp_head_done = t->resp_done = true;
+    txn_drop_kept_head(t);
+    if (forward_local_response(&c->out, status, t->close_after || c->close_after, NULL) < 0)
+        t->close_after = true;
+}
+
+static void
+on_up_timeout(struct loop *l, struct loop_timer *tm)
+{
+    struct upconn *u = (struct upconn *)((char *)tm - offsetof(struct upconn, timer));
+
+    (void)l;
+    u->err = -ETIMEDOUT;
+    if (u->txn)
+        txn_run(u->txn);
+}
+
+/* Picks a target, takes a connection and writes the request head into it. */
+static int
+txn_connect(struct txn *t, const struct h1_request *r)
+{
+    struct worker *w = t->c->w;
+    const struct edge_tg_conf *tg = &t->gen->conf.tgs[t->tg];
+    int err = 0;
+
+    t->target = w->rr[t->tg]++ % tg->ntargets;
+    t->attempts++;
+    const struct edge_target_conf *target = &tg->targets[t->target];
+    struct upconn *u = upstream_get(w, &target->addr, &t->reused, &err);
+    if (!u)
+        return err;
+    t->u = u;
+    u->txn = t;
+    u->err = 0;
+    u->eof = u->hup = false;
+    snprintf(t->upstream_addr, sizeof(t->upstream_addr), "%s", target->addr_text);
+    t->upstream_start_us = clock_mono_us();
+    if (forward_request_head(&u->out, r, t->c, t) < 0)
+        return -ENOMEM;
+    loop_timer_start(w->loop, &u->timer,
+                     u->state == UP_CONNECTING ? t->gen->conf.timeouts.upstream_connect_ms
+                                               : t->gen->conf.timeouts.upstream_read_ms,
+                     on_up_timeout);
+    return 0;
+}
+
+/* The current attempt failed before any response byte reached the client. Retries when
+ * that is safe, else answers 502/504. */
+static void
+txn_upstream_failed(struct txn *t, int err)
+{
+    struct conn *c = t->c;
+    struct worker *w = c->w;
+    bool timeout = err == -ETIMEDOUT;
+    bool connecting = t->u && t->u->state == UP_CONNECTING;
+    char why[96];
+
+    snprintf(why, sizeof(why), "%s", timeout ? (connecting ? "connect timeout" : "read timeout")
+                                             : strerror(-err));
+    if (t->u) {
+        t->u->txn = NULL;
+        upstream_close(t->u);
+        t->u = NULL;
+    }
+    /* Replay is possible only while the head is still in c->in (a bodiless request) and
+     * the method is idempotent. A read timeout is not retried: the target may be working. */
+    bool can_retry = t->head_in_cin && t->idempotent && !(timeout && !connecting) &&
+                     t->attempts < TXN_MAX_ATTEMPTS;
+    if (can_retry) {
+        const char *reason;
+        struct h1_limits lim = { 8192, t->gen->conf.limits.header_bytes,
+                                 (unsigned)t->gen->conf.limits.headers };
+        ssize_t n = h1_parse_request(buf_head(&c->in), t->head_in_cin, &lim, &w->req, &reason);
+        if (n > 0) {
+            log_warn("edge", "retrying request target=%s err=\"%s\" attempt=%u%s",
+                     t->upstream_addr, why, t->attempts, t->reused ? " reused=1" : "");
+            /* A stale pooled connection does not use up an attempt. */
+            if (t->reused && !timeout)
+                t->attempts--;
+            int rc = txn_connect(t, &w->req);
+            if (rc == 0)
+                return;
+            snprintf(why, sizeof(why), "%s", strerror(-rc));
+        }
+    }
+    log_warn("edge", "target failed target=%s err=\"%s\" status=%d", t->upstream_addr, why,
+             timeout ? 504 : 502);
+    txn_local(t, timeout ? 504 : 502, !t->req_done);
+}
+
+/* Starts the transaction for the request parsed into w->req from c->in. */
+static void
+txn_start(struct conn *c)
+{
+    struct worker *w = c->w;
+    const struct h1_request *r = &w->req;
+    struct txn *t = txn_new(c);
+    unsigned li;
+
+    if (!t) {
+        conn_close(c);
+        return;
+    }
+    txn_keep_log_fields(t, r, buf_head(&c->in));
+    t->is_head = slice_eq(r->method, SLICE_LIT("HEAD"));
+    t->idempotent = h1_method_is_idempotent(r->method);
+    t->version_minor = (uint8_t)r->version_minor;
+    t->client_keepalive = r->keep_alive;
+    t->upgrade = r->upgrade_websocket;
+    t->req_framing = (uint8_t)r->framing;
+    t->req_remaining = r->framing == H1_FRAMING_LENGTH ? r->content_length : 0;
+    t->req_done = r->framing == H1_FRAMING_NONE || (r->framing == H1_FRAMING_LENGTH &&
+                                                    r->content_length == 0);
+    h1_chunked_init(&t->req_chunk, t->gen->conf.limits.body_bytes);
+    if (!t->client_keepalive)
+        t->close_after = true;
+
+    if (!worker_lsock_of(w, c->listener_id, &li)) {
+        /* The listener was removed by a reload while this connection was open. */
+        buf_consume(&c->in, r->head_len);
+        txn_local(t, 503, true);
+        txn_run(t);
+        return;
+    }
+    t->lc = &t->gen->conf.listeners[li];
+    uint64_t body_max = t->gen->conf.limits.body_bytes;
+    if (r->framing == H1_FRAMING_LENGTH && body_max && r->content_length > body_max) {
+        buf_consume(&c->in, r->head_len);
+        txn_local(t, 413, true);
+        txn_run(t);
+        return;
+    }
+    const struct edge_rule *rule = route_match(t->lc, r);
+    if (!rule || t->gen->conf.tgs[rule->tg_index].ntargets == 0) {
+        buf_consume(&c->in, r->head_len);
+        txn_local(t, rule ? 503 : 404, !t->req_done);
+        txn_run(t);
+        return;
+    }
+    t->tg = (int)rule->tg_index;
+    if (r->expect_continue && !t->req_done)
+        buf_append_str(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+
+    int rc = txn_connect(t, r);
+    if (t->req_done)
+        t->head_in_cin = (uint32_t)r->head_len;     /* kept for a possible replay */
+    else
+        buf_consume(&c->in, r->head_len);
+    if (rc < 0)
+        txn_upstream_failed(t, rc);
+    txn_run(t);
+}
+
+/* Moves request body bytes from c->in into u->out, re-framed. Returns 0, or the status to
+ * answer (400/413) for a malformed or oversized chunked body. */
+static int
+txn_pump_request(struct txn *t)
+{
+    struct conn *c = t->c;
+    struct upconn *u = t->u;
+
+    while (!t->req_done && buf_len(&c->in) && buf_len(&u->out) < EDGE_OUT_HIGH_BYTES) {
+        if (t->req_framing == H1_FRAMING_LENGTH) {
+            size_t n = buf_len(&c->in);
+            if (n > t->req_remaining)
+                n = (size_t)t->req_remaining;
+            if (n > EDGE_OUT_HIGH_BYTES - buf_len(&u->out))
+                n = EDGE_OUT_HIGH_BYTES - buf_len(&u->out);
+            if (buf_append(&u->out, buf_head(&c->in), n) < 0)
+                return 503;
+            buf_consume(&c->in, n);
+            t->req_remaining -= n;
+            if (!t->req_remaining)
+                t->req_done = true;
+        } else {
+            struct slice data = { 0 };
+            bool done = false;
+            const char *why = NULL;
+            ssize_t n = h1_chunked_parse(&t->req_chunk, buf_head(&c->in), buf_len(&c->in),
+                                         &data, &done, &why);
+            if (n < 0)
+                return n == -EMSGSIZE ? 413 : 400;
+            if (data.len) {
+                buf_printf(&u->out, "%zx\r\n", data.len);
+                buf_append(&u->out, data.p, data.len);
+                buf_append(&u->out, "\r\n", 2);
+            }
+            buf_consume(&c->in, (size_t)n);
+            if (done) {
+                buf_append_str(&u->out, "0\r\n\r\n");
+                t->req_done = true;
+            }
+            if (n == 0 && !done)
+                break;
+        }
+    }
+    return 0;
+}
+
+/* Parses the response head in u->in. Returns 1 when the head was handled, 0 when more
+ * bytes are needed, or a negative value after the transaction was failed. */
+static int
+txn_response_head(struct txn *t)
+{
+    struct conn *c = t->c;
+    struct upconn *u = t->u;
+    struct worker *w = c->w;
+    struct h1_response *r = &w->resp;
+    const char *why = "";
+    struct h1_limits lim = { 8192, 65536, H1_HEADERS_MAX };
+
+    for (;;) {
+        if (!buf_len(&u->in))
+            return 0;
+        ssize_t n = h1_parse_response(buf_head(&u->in), buf_len(&u->in), &lim, t->is_head, r,
+                                      &why);
+        if (n == -EAGAIN)
+            return 0;
+        if (n < 0) {
+            log_warn("edge", "bad response from target target=%s why=\"%s\"", t->upstream_addr,
+                     why);
+            u->txn = NULL;
+            upstream_close(u);
+            t->u = NULL;
+            txn_local(t, 502, !t->req_done);
+            return -1;
+        }
+        if (r->status >= 100 && r->status < 200 && r->status != 101) {
+            /* Interim responses go to HTTP/1.1 clients, except 100: tierd answered the
+             * client's Expect itself and does not forward Expect. */
+            if (t->version_minor == 1 && r->status != 100)
+                forward_response_head(&c->out, r, t, false);
+            buf_consume(&u->in, (size_t)n);
+            continue;
+        }
+        if (r->status == 101 && !(t->upgrade && r->upgrade_websocket)) {
+            log_warn("edge", "target switched protocols unasked target=%s", t->upstream_addr);
+            u->txn = NULL;
+            upstream_close(u);
+            t->u = NULL;
+            txn_local(t, 502, true);
+            return -1;
+        }
+        t->status = r->status;
+        t->resp_framing = (uint8_t)r->framing;
+        t->resp_remaining = r->framing == H1_FRAMING_LENGTH ? r->content_length : 0;
+        h1_chunked_init(&t->resp_chunk, 0);
+        bool delimited_by_close = r->framing == H1_FRAMING_CHUNKED ||
+                                  r->framing == H1_FRAMING_CLOSE;
+        t->resp_chunked_out = delimited_by_close && t->version_minor == 1;
+        t->resp_close_out = delimited_by_close && t->version_minor == 0;
+        if (t->resp_close_out || !t->req_done || c->close_after || w->stopping)
+            t->close_after = true;
+        if (r->status == 101)
+            t->close_after = false;
+        forward_response_head(&c->out, r, t, t->close_after && r->status != 101);
+        buf_consume(&u->in, (size_t)n);
+        txn_drop_kept_head(t);
+        t->resp_head_done = t->resp_started = true;
+        if (r->status == 101) {
+            /* From here on the client timer alone watches the tunnel's idle time. */
+            c->state = CONN_TUNNEL;
+            u->state = UP_TUNNEL;
+            t->resp_done = false;
+            loop_timer_stop(w->loop, &u->timer);
+        } else if (r->framing == H1_FRAMING_NONE ||
+                   (r->framing == H1_FRAMING_LENGTH && r->content_length == 0)) {
+            t->resp_done = true;
+        }
+        t->target_keepalive = r->keep_alive;
+        return 1;
+    }
+}
+
+/* Moves response body bytes from u->in into c->out, re-framed. Returns 0, or -1 when the
+ * target broke the framing (the client connection must be aborted). */
+static int
+txn_pump_response(struct txn *t)
+{
+    struct conn *c = t->c;
+    struct upconn *u = t->u;
+    uint8_t framing = t->resp_framing;
+
+    while (!t->resp_done && buf_len(&u->in) && buf_len(&c->out) < EDGE_OUT_HIGH_BYTES) {
+        if (framing == H1_FRAMING_LENGTH || framing == H1_FRAMING_CLOSE) {
+            size_t n = buf_len(&u->in);
+            if (framing == H1_FRAMING_LENGTH && n > t->resp_remaining)
+                n = (size_t)t->resp_remaining;
+            if (n > EDGE_OUT_HIGH_BYTES - buf_len(&c->out))
+                n = EDGE_OUT_HIGH_BYTES - buf_len(&c->out);
+            if (t->resp_chunked_out)
+                buf_printf(&c->out, "%zx\r\n", n);
+            if (buf_append(&c->out, buf_head(&u->in), n) < 0)
+                return -1;
+            if (t->resp_chunked_out)
+                buf_append(&c->out, "\r\n", 2);
+            buf_consume(&u->in, n);
+            t->body_bytes_sent += n;
+            if (framing == H1_FRAMING_LENGTH) {
+                t->resp_remaining -= n;
+                if (!t->resp_remaining)
+                    t->resp_done = true;
+            }
+        } else {
+            struct slice data = { 0 };
+            bool done = false;
+            const char *why = NULL;
+            ssize_t n = h1_chunked_parse(&t->resp_chunk, buf_head(&u->in), buf_len(&u->in),
+                                         &data, &done, &why);
+            if (n < 0) {
+                log_warn("edge", "bad chunked response target=%s why=\"%s\"", t->upstream_addr,
+                         why ? why : "");
+                return -1;
+            }
+            if (data.len) {
+                if (t->resp_chunked_out)
+                    buf_printf(&c->out, "%zx\r\n", data.len);
+                buf_append(&c->out, data.p, data.len);
+                if (t->resp_chunked_out)
+                    buf_append(&c->out, "\r\n", 2);
+                t->body_bytes_sent += data.len;
+            }
+            buf_consume(&u->in, (size_t)n);
+            if (done)
+                t->resp_done = true;
+            if (n == 0 && !done)
+                break;
+        }
+    }
+    if (!t->resp_done && u->eof && !buf_len(&u->in)) {
+        if (framing != H1_FRAMING_CLOSE) {
+            log_warn("edge", "target closed mid-response target=%s", t->upstream_addr);
+            return -1;
+        }
+        t->resp_done = true;
+    }
+    if (t->resp_done && t->resp_chunked_out)
+        buf_append_str(&c->out, "0\r\n\r\n");
+    return 0;
+}
+
+/* Tunnel: bytes both ways, untouched, with half-close passed through. */
+static int
+txn_pump_tunnel(struct txn *t)
+{
+    struct conn *c = t->c;
+    struct upconn *u = t->u;
+
+    if (buf_len(&c->in) && buf_len(&u->out) < EDGE_OUT_HIGH_BYTES) {
+        size_t n = buf_len(&c->in);
+        if (buf_append(&u->out, buf_head(&c->in), n) < 0)
+            return -1;
+        buf_consume(&c->in, n);
+    }
+    if (buf_len(&u->in) && buf_len(&c->out) < EDGE_OUT_HIGH_BYTES) {
+        size_t n = buf_len(&u->in);
+        if (buf_append(&c->out, buf_head(&u->in), n) < 0)
+            return -1;
+        t->body_bytes_sent += n;
+        buf_consume(&u->in, n);
+    }
+    if (c->eof && !buf_len(&c->in) && !buf_len(&u->out) && !u->shut_wr) {
+        shutdown(u->io.fd, SHUT_WR);
+        u->shut_wr = true;
+    }
+    if (u->eof && !buf_len(&u->in) && !buf_len(&c->out) && !c->shut_wr) {
+        shutdown(c->io.fd, SHUT_WR);
+        c->shut_wr = true;
+    }
+    if (c->shut_wr && u->shut_wr)
+        t->resp_done = true;
+    return 0;
+}
+
+void
+txn_upstream_event(struct txn *t)
+{
+    txn_run(t);
+}
+
+/* The one place where a transaction makes progress. */
+static void
+txn_run(struct txn *t)
+{
+    struct conn *c = t->c;
+    struct worker *w = c->w;
+    const struct edge_timeouts *to = &t->gen->conf.timeouts;
+
+    for (int round = 0; round < 64; round++) {
+        size_t before = buf_len(&c->in) + buf_len(&c->out) +
+                        (t->u ? buf_len(&t->u->in) + buf_len(&t->u->out) : 0);
+        bool was_eof = c->eof || (t->u && t->u->eof);
+        struct upconn *u = t->u;
+
+        /* Client side: read request body (or tunnel bytes) while the target keeps up. */
+        size_t limit = t->gen->conf.limits.header_bytes;
+        if (c->state == CONN_TUNNEL || (!t->req_done && u))
+            limit = EDGE_OUT_HIGH_BYTES;
+        if (!t->resp_done || c->state == CONN_TUNNEL) {
+            if (conn_read(c, limit) < 0) {
+                conn_close(c);
+                return;
+            }
+        }
+        if (u && u->state != UP_CONNECTING && u->err == 0) {
+            if (c->state == CONN_TUNNEL) {
+                if (txn_pump_tunnel(t) < 0) {
+                    conn_close(c);
+                    return;
+                }
+            } else if (!t->req_done) {
+                int st = txn_pump_request(t);
+                if (st) {
+                    if (t->resp_started) {
+                        conn_close(c);
+                        return;
+                    }
+                    txn_local(t, st, true);
+                    u = NULL;
+                } else if (c->eof && !t->req_done && !buf_len(&c->in)) {
+                    conn_close(c);      /* the client gave up mid-body */
+                    return;
+                }
+            }
+        }
+        /* Target side. */
+        if (u && (u->state != UP_CONNECTING || u->err)) {
+            size_t in_before = buf_len(&u->in), out_before = buf_len(&u->out);
+            int rc = u->err ? u->err : upstream_io(u);
+            if (rc == 0 && c->state != CONN_TUNNEL && !t->resp_head_done && u->eof &&
+                !buf_len(&u->in))
+                rc = -ECONNRESET;
+            if (rc < 0) {
+                if (t->resp_started) {
+                    log_warn("edge", "target failed mid-response target=%s err=\"%s\"",
+                             t->upstream_addr, strerror(-rc));
+                    conn_close(c);
+                    return;
+                }
+                txn_upstream_failed(t, rc);
+                u = t->u;
+                continue;
+            }
+            if (c->state != CONN_TUNNEL &&
+                (buf_len(&u->in) != in_before || buf_len(&u->out) != out_before))
+                loop_timer_start(w->loop, &u->timer,
+                                 to->upstream_read_ms, on_up_timeout);
+            if (c->state != CONN_TUNNEL) {
+                if (!t->resp_head_done) {
+                    int hr = txn_response_head(t);
+                    if (hr == 0 && u->eof) {
+                        /* The target closed in the middle of a response head. */
+                        log_warn("edge", "truncated response head target=%s", t->upstream_addr);
+                        txn_local(t, 502, !t->req_done);
+                    }
+                }
+                if (t->u && t->resp_head_done && !t->resp_done && c->state != CONN_TUNNEL &&
+                    txn_pump_response(t) < 0) {
+                    conn_close(c);
+                    return;
+                }
+            }
+        }
+        /* Client side: write. */
+        if (conn_flush(c) < 0) {
+            conn_close(c);
+            return;
+        }
+        if (c->state == CONN_TUNNEL && t->resp_done) {
+            conn_close(c);
+            return;
+        }
+        if (t->resp_done && c->state != CONN_TUNNEL && !buf_len(&c->out)) {
+            txn_finish(t);
+            return;
+        }
+        size_t after = buf_len(&c->in) + buf_len(&c->out) +
+                       (t->u ? buf_len(&t->u->in) + buf_len(&t->u->out) : 0);
+        bool now_eof = c->eof || (t->u && t->u->eof);
+        if (after == before && now_eof == was_eof)
+            break;
+    }
+    /* Client timer: the write gap while output waits, the body gap while input is due,
+     * the tunnel idle time in a tunnel; none while only the target is awaited. */
+    if (c->state == CONN_TUNNEL)
+        conn_timer(c, to->tunnel_ms);
+    else if (buf_len(&c->out) && !c->wr_ready)
+        conn_timer(c, to->send_ms);
+    else if (!t->req_done)
+        conn_timer(c, to->client_body_ms);
+    else
+        loop_timer_stop(w->loop, &c->timer);
+}
+
+static void
+txn_finish(struct txn *t)
+{
+    struct conn *c = t->c;
+    struct worker *w = c->w;
+    uint64_t now = clock_mono_us();
+
+    accesslog_write(w, t, now);
+    if (t->u) {
+        struct upconn *u = t->u;
+        bool reusable = t->req_done && t->target_keepalive &&
+                        t->resp_framing != H1_FRAMING_CLOSE && t->resp_done;
+        t->u = NULL;
+        upstream_release(u, reusable);
+    }
+    txn_drop_kept_head(t);
+    bool close_after = t->close_after || c->close_after;
+    c->txn = NULL;
+    txn_free(t);
+    c->nrequests++;
+    if (close_after) {
+        conn_linger(c);
+        return;
+    }
+    c->state = CONN_IDLE;
+    c->head_scan = 0;
+    buf_release(&c->in);
+    conn_timer(c, w->gen->conf.timeouts.keepalive_ms);
+    if (buf_len(&c->in) || c->rd_ready || c->eof)
+        conn_run(c);
+}
+
+/* ------------------------------------------------------------------ heads and idle */
+
+static void
+conn_bad_request(struct conn *c, int status, const char *why)
+{
+    struct txn *t = txn_new(c);
+
+    log_debug("edge", "bad request status=%d why=\"%s\"", status, why);
+    if (!t) {
+        conn_close(c);
+        return;
+    }
+    /* Log the request line as far as it is printable text. */
+    size_t n = 0, len = buf_len(&c->in);
+    const char *p = buf_head(&c->in);
+    while (n < len && n < 512 && p[n] != '\r' && p[n] != '\n')
+        n++;
+    t->logmem = malloc(n + 1);
+    if (t->logmem) {
+        memcpy(t->logmem, p, n);
+        t->logmem[n] = '\0';
+        t->log_request = t->logmem;
+    }
+    buf_consume(&c->in, len);
+    c->rd_ready = false;
+    txn_local(t, status, true);
+    txn_run(t);
+}
+
+static void
+conn_run(struct conn *c)
+{
+    struct worker *w = c->w;
+    const struct edge_conf *conf = &w->gen->conf;
+
+    if (c->closed)
+        return;
+    if (c->state == CONN_LINGER) {
+        if (conn_flush(c) < 0) {
+            conn_close(c);
+            return;
+        }
+        if (buf_len(&c->out))
+            return;
+        if (!c->shut_wr) {
+            shutdown(c->io.fd, SHUT_WR);
+            c->shut_wr = true;
+        }
+        char discard[4096];
+        for (;;) {
+            ssize_t n = recv(c->io.fd, discard, sizeof(discard), 0);
+            if (n > 0)
+                continue;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == EAGAIN)
+                return;
+            conn_close(c);      /* EOF or error */
+            return;
+        }
+    }
+    if (c->state != CONN_IDLE && c->state != CONN_HEAD)
+        return;
+
+    size_t limit = conf->limits.header_bytes;
+    if (conn_read(c, limit) < 0) {
+        conn_close(c);
+        return;
+    }
+    size_t len = buf_len(&c->in);
+    if (len == 0) {
+        if (c->eof || c->close_after)
+            conn_close(c);
+        else
+            buf_release(&c->in);
+        return;
+    }
+    if (c->state == CONN_IDLE) {
+        c->state = CONN_HEAD;
+        conn_timer(c, conf->timeouts.client_header_ms);
+    }
+    ssize_t end = h1_head_end(buf_head(&c->in), len, c->head_scan > 3 ? c->head_scan - 3u : 0);
+    if (end < 0 && len <= limit) {
+        c->head_scan = (uint16_t)(len < 65535 ? len : 65535);
+        if (c->eof)
+            conn_close(c);      /* an incomplete head and nothing more will come */
+        return;
+    }
+    struct h1_limits lim = { 8192, conf->limits.header_bytes, (unsigned)conf->limits.headers };
+    const char *why = "";
+    ssize_t n = h1_parse_request(buf_head(&c->in), len, &lim, &w->req, &why);
+    if (n == -EAGAIN) {
+        if (len > limit)
+            conn_bad_request(c, 431, "head too large");
+        return;
+    }
+    if (n < 0) {
+        conn_bad_request(c, w->req.error_status ? w->req.error_status : 400, why);
+        return;
+    }
+    c->head_scan = 0;
+    loop_timer_stop(w->loop, &c->timer);
+    txn_start(c);
+}

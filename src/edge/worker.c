@@ -1,0 +1,307 @@
+/*
+ * edge/worker.c: one edge worker thread: its loop, its listening-socket watches, accept,
+ * picking up new configuration generations, and graceful stop. Owns its connections
+ * (through proxy.c), its upstream pools and its access-log buffer.
+ */
+#include "edge/internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+#define ACCEPT_BATCH 64
+#define ACCEPT_PAUSE_MS 100
+
+uint64_t
+worker_random(struct worker *w)
+{
+    /* xorshift64*: fast, per thread, good enough for request ids and balancing. */
+    uint64_t x = w->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    w->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+void
+worker_conn_unlink(struct worker *w, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    w->nconns--;
+    if (w->stopping && w->nconns == 0)
+        loop_stop(w->loop);
+}
+
+struct lsock *
+worker_lsock_of(struct worker *w, uint32_t id, unsigned *index)
+{
+    for (unsigned i = 0; w->gen && i < w->gen->conf.nlisteners; i++)
+        if (w->gen->lsocks[i]->id == id) {
+            *index = i;
+            return w->gen->lsocks[i];
+        }
+    return NULL;
+}
+
+static void on_accept(struct loop *l, struct loop_io *io, unsigned events);
+
+static void
+watch_listeners(struct worker *w, bool on)
+{
+    for (unsigned i = 0; i < w->nlw; i++) {
+        struct lwatch *lw = &w->lw[i];
+        if (on && !lw->watching) {
+            int fd = w->gen->lsocks[i]->fds[w->index];
+            if (loop_io_add_read(w->loop, &lw->io, fd, on_accept) == 0)
+                lw->watching = true;
+        } else if (!on && lw->watching) {
+            loop_io_remove(w->loop, &lw->io);
+            lw->watching = false;
+        }
+    }
+}
+
+static void
+on_accept_resume(struct loop *l, struct loop_timer *t)
+{
+    struct worker *w = (struct worker *)((char *)t - offsetof(struct worker, accept_timer));
+
+    (void)l;
+    if (!w->stopping)
+        watch_listeners(w, true);
+}
+
+static void
+on_accept(struct loop *l, struct loop_io *io, unsigned events)
+{
+    struct lwatch *lw = (struct lwatch *)io;
+    struct worker *w = lw->w;
+
+    (void)events;
+    for (int n = 0; n < ACCEPT_BATCH; n++) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept4(io->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_warn("edge", "accept paused err=\"%s\" conns=%u", strerror(errno),
+                         w->nconns);
+                watch_listeners(w, false);
+                loop_timer_start(l, &w->accept_timer, ACCEPT_PAUSE_MS, on_accept_resume);
+            }
+            return;
+        }
+        conn_accepted(w, fd, &peer, lw->id, lw->port);
+    }
+}
+
+/* Takes the newest published generation, if any, and re-points the listener watches. */
+static void
+worker_take_gen(struct worker *w)
+{
+    struct gen *g = atomic_exchange(&w->next_gen, NULL);
+
+    if (!g)
+        return;
+    watch_listeners(w, false);
+    free(w->lw);
+    w->lw = calloc(g->conf.nlisteners ? g->conf.nlisteners : 1, sizeof(*w->lw));
+    w->nlw = w->lw ? g->conf.nlisteners : 0;
+    for (unsigned i = 0; i < w->nlw; i++) {
+        w->lw[i].w = w;
+        w->lw[i].id = g->lsocks[i]->id;
+        w->lw[i].port = (uint16_t)sock_addr_port(&g->lsocks[i]->addr);
+    }
+    free(w->rr);
+    w->rr = calloc(g->conf.ntgs ? g->conf.ntgs : 1, sizeof(*w->rr));
+    /* Start round robin at a different target in each worker so that light load spreads. */
+    for (unsigned i = 0; w->rr && i < g->conf.ntgs; i++)
+        w->rr[i] = w->index;
+    struct gen *old = w->gen;
+    w->gen = g;
+    accesslog_open(w);
+    if (!w->stopping)
+        watch_listeners(w, true);
+    gen_release(old);
+}
+
+static void
+on_stop_deadline(struct loop *l, struct loop_timer *t)
+{
+    struct worker *w = (struct worker *)((char *)t - offsetof(struct worker, stop_timer));
+
+    if (w->nconns)
+        log_warn("edge", "shutdown deadline reached, closing connections=%u", w->nconns);
+    for (struct conn *c = w->conns; c; c = c->next)
+        conn_close(c);
+    loop_stop(l);
+}
+
+static void
+on_wake(struct loop *l, void *ctx)
+{
+    struct worker *w = ctx;
+
+    worker_take_gen(w);
+    if (atomic_load(&w->stop_requested) && !w->stopping) {
+        w->stopping = true;
+        watch_listeners(w, false);
+        loop_timer_stop(l, &w->accept_timer);
+        for (struct conn *c = w->conns, *next; c; c = next) {
+            next = c->next;
+            conn_begin_shutdown(c);
+        }
+        if (w->nconns == 0)
+            loop_stop(l);
+        else
+            loop_timer_start(l, &w->stop_timer, w->gen->conf.timeouts.shutdown_ms,
+                             on_stop_deadline);
+    }
+    if (w->log.reopen_seq != atomic_load(&w->edge->log_reopen_seq))
+        accesslog_open(w);
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+    int rc;
+
+    on_wake(w->loop, w);
+    rc = loop_run(w->loop);
+    if (rc < 0)
+        log_error("edge", "worker loop failed worker=%u err=\"%s\"", w->index, strerror(-rc));
+    for (struct conn *c = w->conns; c; c = c->next)
+        conn_close(c);
+    loop_flush_deferred(w->loop);
+    watch_listeners(w, false);
+    upstream_pools_free(w);
+    accesslog_close(w);
+    buf_pool_drain();
+    return NULL;
+}
+
+struct edge *
+edge_new(unsigned workers)
+{
+    struct edge *e = calloc(1, sizeof(*e));
+
+    if (!e)
+        return NULL;
+    e->nworkers = workers ? workers : 1;
+    pthread_mutex_init(&e->lock, NULL);
+    e->workers = calloc(e->nworkers, sizeof(*e->workers));
+    if (!e->workers) {
+        free(e);
+        return NULL;
+    }
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct worker *w = calloc(1, sizeof(*w));
+        if (!w || !(w->loop = loop_new())) {
+            free(w);
+            edge_free(e);
+            return NULL;
+        }
+        w->edge = e;
+        w->index = i;
+        w->log.fd = -1;
+        if (getrandom(&w->rng, sizeof(w->rng), 0) != sizeof(w->rng) || w->rng == 0)
+            w->rng = clock_mono_us() * 2654435761u + i + 1;
+        loop_on_wake(w->loop, on_wake, w);
+        e->workers[i] = w;
+    }
+    return e;
+}
+
+int
+edge_apply(struct edge *e, struct edge_conf *conf, char *errbuf, size_t errlen)
+{
+    pthread_mutex_lock(&e->lock);
+    struct gen *g = gen_build(e, conf, e->cur, errbuf, errlen);
+    if (!g) {
+        pthread_mutex_unlock(&e->lock);
+        return -EADDRNOTAVAIL;
+    }
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct worker *w = e->workers[i];
+        struct gen *old = atomic_exchange(&w->next_gen, gen_ref(g));
+        gen_release(old);
+        if (e->started)
+            loop_wake(w->loop);
+    }
+    struct gen *old = e->cur;
+    e->cur = g;
+    pthread_mutex_unlock(&e->lock);
+    gen_release(old);
+    return 0;
+}
+
+int
+edge_start(struct edge *e)
+{
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        int rc = pthread_create(&e->workers[i]->thread, NULL, worker_main, e->workers[i]);
+        if (rc != 0)
+            return -rc;
+        e->started = true;
+    }
+    return 0;
+}
+
+void
+edge_shutdown(struct edge *e)
+{
+    if (!e->started)
+        return;
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        atomic_store(&e->workers[i]->stop_requested, true);
+        loop_wake(e->workers[i]->loop);
+    }
+    for (unsigned i = 0; i < e->nworkers; i++)
+        pthread_join(e->workers[i]->thread, NULL);
+    e->started = false;
+}
+
+void
+edge_reopen_logs(struct edge *e)
+{
+    atomic_fetch_add(&e->log_reopen_seq, 1);
+    for (unsigned i = 0; i < e->nworkers; i++)
+        loop_wake(e->workers[i]->loop);
+}
+
+void
+edge_free(struct edge *e)
+{
+    if (!e)
+        return;
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct worker *w = e->workers[i];
+        if (!w)
+            continue;
+        gen_release(atomic_exchange(&w->next_gen, NULL));
+        gen_release(w->gen);
+        free(w->lw);
+        free(w->rr);
+        loop_free(w->loop);
+        free(w);
+    }
+    gen_release(e->cur);
+    free(e->workers);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
