@@ -220,9 +220,12 @@ node_check_props(struct node_loader *l, const yaml_char_t *anchor, const yaml_ch
         l->failed = true;
     }
     if (tag) {
+        /* libyaml expands "!!str" to its full name; show it as written. */
+        const char *t = (const char *)tag, *std = "tag:yaml.org,2002:";
+        bool short_form = strncmp(t, std, strlen(std)) == 0;
         diag_add(l->d, l->doc->file, (unsigned)mark.line + 1, (unsigned)mark.column + 1,
-                 "tags (%s) are not supported; remove the tag (quote a value to keep it "
-                 "a string)", (const char *)tag);
+                 "tags (%s%s) are not supported; remove the tag (quote a value to keep it "
+                 "a string)", short_form ? "!!" : "", short_form ? t + strlen(std) : t);
         l->failed = true;
     }
 }
@@ -358,9 +361,10 @@ node_syntax_error(struct node_loader *l, const yaml_parser_t *p)
                 col++;
             }
         }
-        diag_add(l->d, l->doc->file, line, col,
-                 "YAML: %s (byte 0x%02x); save the file as UTF-8 text", problem,
-                 (unsigned)p->problem_value & 0xff);
+        diag_add(l->d, l->doc->file, line, col, "YAML: %s (byte 0x%02x); %s", problem,
+                 (unsigned)p->problem_value & 0xff,
+                 strstr(problem, "UTF") || strstr(problem, "octet") ? "save the file as UTF-8 text"
+                                                                    : "remove it");
         return;
     }
     if (p->context)

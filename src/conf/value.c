@@ -375,7 +375,7 @@ conf_suggest(const char *word, const char *const *candidates)
 {
     size_t len = strlen(word);
     /* Short words tolerate one typo, longer ones a few; beyond that a guess is noise. */
-    unsigned cap = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    unsigned cap = len <= 2 ? 1 : len <= 6 ? 2 : 3;
     const char *best = NULL;
     unsigned best_dist = cap + 1;
 
