@@ -10,6 +10,9 @@
 #include "check.h"
 
 /* A valid base that the error tests extend. */
+/* One listener forwarding to "web", for tests about the other sections. */
+#define ONE_LISTENER \
+    "listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
 #define BASE_TG "target_groups:\n  web:\n    targets: [127.0.0.1:9001]\n"
 
 /* Loads and builds; the document is freed before returning (edge_conf owns its strings). */
@@ -192,7 +195,7 @@ TEST(edge_conf_access_log_off_and_auto_workers)
     struct diag d;
     diag_init(&d);
 
-    EXPECT_EQ(build("listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
+    EXPECT_EQ(build(ONE_LISTENER
                     BASE_TG
                     "access_log: { path: \"off\" }\n"
                     "edge: { workers: auto }\n",
@@ -223,7 +226,7 @@ TEST(edge_conf_ignores_other_top_level_keys)
     struct diag d;
     diag_init(&d);
 
-    EXPECT_EQ(build("listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
+    EXPECT_EQ(build(ONE_LISTENER
                     BASE_TG
                     "shield: { anything: 1 }\n",
                     &c, &d), 0);
@@ -320,19 +323,19 @@ TEST(edge_conf_unknown_keys_get_did_you_mean)
                  "    rules: [{ forward: web, mtch: {} }]\n" BASE_TG,
                  1, "tierd.yaml:4:29: unknown key \"mtch\" in listener \"public\" rule 1; did "
                     "you mean \"match\"?");
-    expect_error("listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
+    expect_error(ONE_LISTENER
                  BASE_TG
                  "edge:\n"
                  "  timeout: { keepalive: 5s }\n"
                  "  limits: { header: 1k }\n",
                  2, "tierd.yaml:6:3: unknown key \"timeout\" in edge; did you mean \"timeouts\"?");
-    expect_error("listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
+    expect_error(ONE_LISTENER
                  BASE_TG
                  "edge:\n"
                  "  limits: { header: 1k }\n",
                  1, "tierd.yaml:6:13: unknown key \"header\" in edge.limits; did you mean "
                     "\"headers\"?");
-    expect_error("listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
+    expect_error(ONE_LISTENER
                  "target_groups:\n"
                  "  web: { targets: [127.0.0.1:9001], health: {} }\n",
                  1, "tierd.yaml:3:37: unknown key \"health\" in target group \"web\"; the keys "
@@ -459,7 +462,7 @@ TEST(edge_conf_header_match_needs_name_and_value)
 
 TEST(edge_conf_target_groups_are_checked)
 {
-    const char *ls = "listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n";
+    const char *ls = ONE_LISTENER;
     char yaml[1024];
 
     snprintf(yaml, sizeof(yaml), "%starget_groups:\n  web:\n    targets: []\n", ls);
@@ -489,7 +492,7 @@ TEST(edge_conf_target_groups_are_checked)
 
 TEST(edge_conf_algorithm_round_robin_only)
 {
-    const char *ls = "listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n";
+    const char *ls = ONE_LISTENER;
     char yaml[1024];
 
     snprintf(yaml, sizeof(yaml), "%starget_groups:\n  web:\n    targets: [127.0.0.1:9001]\n"
@@ -508,11 +511,11 @@ TEST(edge_conf_algorithm_round_robin_only)
 
 TEST(edge_conf_access_log_format_checked)
 {
-    expect_error("listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
+    expect_error(ONE_LISTENER
                  BASE_TG "access_log: { path: a.log, format: jsn }\n",
                  1, "tierd.yaml:5:36: access_log.format: unknown format \"jsn\"; did you mean "
                     "\"json\"?");
-    expect_error("listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
+    expect_error(ONE_LISTENER
                  BASE_TG "access_log: { format: json }\n",
                  1, "tierd.yaml:5:13: access_log: missing required key \"path\"");
 }
@@ -520,7 +523,7 @@ TEST(edge_conf_access_log_format_checked)
 TEST(edge_conf_edge_values_checked)
 {
     const char *yaml =
-        "listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
+        ONE_LISTENER
         BASE_TG
         "edge:\n"
         "  workers: 0\n"
@@ -544,7 +547,7 @@ TEST(edge_conf_edge_values_checked)
     expect_error(yaml, 7, "tierd.yaml:11:59: edge.limits.body_bytes: \"10q\" is not a size; write "
                           "a whole number of bytes with an optional unit k, m or g (powers of "
                           "1024), like \"512\", \"16k\" or \"10m\"");
-    expect_error("listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ forward: web }] }]\n"
+    expect_error(ONE_LISTENER
                  BASE_TG "edge: { workers: lots }\n",
                  1, "tierd.yaml:5:18: edge.workers: \"lots\" is not a worker count; write auto or "
                     "a number from 1 to 256");
