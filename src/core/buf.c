@@ -119,6 +119,33 @@ buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
+int
+buf_append_u64(struct buf *b, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+
+    do {
+        tmp[19 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return buf_append(b, tmp + 20 - n, (size_t)n);
+}
+
+int
+buf_append_hex(struct buf *b, uint64_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[16];
+    int n = 0;
+
+    do {
+        tmp[15 - n++] = hex[v & 15];
+        v >>= 4;
+    } while (v);
+    return buf_append(b, tmp + 16 - n, (size_t)n);
+}
+
 void
 buf_release(struct buf *b)
 {

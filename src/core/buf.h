@@ -57,6 +57,9 @@ void buf_consume(struct buf *b, size_t n);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends an unsigned integer in decimal or lower-case hex (no printf on hot paths). */
+int buf_append_u64(struct buf *b, uint64_t v);
+int buf_append_hex(struct buf *b, uint64_t v);
 /* Returns the storage to the pool when the buffer is empty; no-op otherwise. */
 void buf_release(struct buf *b);
 /* Frees the storage whatever it holds. */

@@ -4,6 +4,8 @@
 #include "core/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +35,45 @@ log_level_parse(const char *s, enum log_level *out)
     return -EINVAL;
 }
 
+/* Repeats of one message (same format string) beyond LOG_BURST a second are counted,
+ * not written; the next line of that message after the second says how many were
+ * suppressed. Per thread, so no locks. */
+#define LOG_BURST 10
+#define LOG_SLOTS 32
+
+static __thread struct {
+    const char *fmt;
+    uint64_t sec;
+    unsigned n, suppressed;
+} slots[LOG_SLOTS];
+
+/* Returns true when this line may be written; *suppressed gets the count to report. */
+static bool
+log_admit(const char *fmt, uint64_t sec, unsigned *suppressed)
+{
+    unsigned i = (unsigned)(((uintptr_t)fmt >> 3) % LOG_SLOTS);
+
+    *suppressed = 0;
+    if (slots[i].fmt != fmt) {
+        slots[i].fmt = fmt;
+        slots[i].sec = sec;
+        slots[i].n = 1;
+        slots[i].suppressed = 0;
+        return true;
+    }
+    if (slots[i].sec != sec) {
+        *suppressed = slots[i].suppressed;
+        slots[i].sec = sec;
+        slots[i].n = 1;
+        slots[i].suppressed = 0;
+        return true;
+    }
+    if (++slots[i].n <= LOG_BURST)
+        return true;
+    slots[i].suppressed++;
+    return false;
+}
+
 void
 log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 {
@@ -44,7 +85,9 @@ log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
     size_t n;
     int k;
 
-    if (lvl < log_min_level)
+    unsigned suppressed;
+
+    if (lvl < log_min_level || !log_admit(fmt, now / 1000, &suppressed))
         return;
     gmtime_r(&sec, &tm);
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -57,6 +100,11 @@ log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
     va_end(ap);
     if (k > 0)
         n += (size_t)k < sizeof(line) - n - 1 ? (size_t)k : sizeof(line) - n - 2;
+    if (suppressed) {
+        k = snprintf(line + n, sizeof(line) - n - 1, " (suppressed %u similar)", suppressed);
+        if (k > 0 && (size_t)k < sizeof(line) - n - 1)
+            n += (size_t)k;
+    }
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, n);
     (void)w;

@@ -114,11 +114,17 @@ put_escaped(struct buf *b, const char *s, bool json)
         buf_append_str(b, json ? "" : "-");
         return;
     }
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
-            buf_append(b, s, 1);
-        } else if (json) {
+    while (*s) {
+        const char *run = s;
+        while (*s && (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f && *s != '"' &&
+               *s != '\\')
+            s++;
+        if (s > run)
+            buf_append(b, run, (size_t)(s - run));
+        if (!*s)
+            break;
+        unsigned char ch = (unsigned char)*s++;
+        if (json) {
             char e[7] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15], 0 };
             if (ch == '"' || ch == '\\') {
                 e[1] = (char)ch;
@@ -153,7 +159,8 @@ accesslog_write(struct worker *w, const struct txn *t, uint64_t now_us)
     if (al->fd < 0)
         return;
     peer_text(t->c, peer, sizeof(peer));
-    gmtime_r(&sec, &tm);
+    if (w->gen->conf.access_log.format == EDGE_LOG_JSON || al->ts_sec != (int64_t)sec)
+        gmtime_r(&sec, &tm);
     if (w->gen->conf.access_log.format == EDGE_LOG_JSON) {
         size_t k = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
         snprintf(ts + k, sizeof(ts) - k, ".%03uZ", (unsigned)(wall % 1000));
@@ -173,10 +180,20 @@ accesslog_write(struct worker *w, const struct txn *t, uint64_t now_us)
         put_escaped(b, t->log_ua, true);
         buf_append_str(b, "\"}\n");
     } else {
-        strftime(ts, sizeof(ts), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-        buf_printf(b, "%s - - [%s] \"", peer, ts);
+        if (al->ts_sec != (int64_t)sec) {
+            strftime(al->ts_combined, sizeof(al->ts_combined), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+            al->ts_sec = (int64_t)sec;
+        }
+        buf_append_str(b, peer);
+        buf_append_str(b, " - - [");
+        buf_append_str(b, al->ts_combined);
+        buf_append_str(b, "] \"");
         put_escaped(b, t->log_request, false);
-        buf_printf(b, "\" %d %llu \"", t->status, (unsigned long long)t->body_bytes_sent);
+        buf_append_str(b, "\" ");
+        buf_append_u64(b, (uint64_t)t->status);
+        buf_append(b, " ", 1);
+        buf_append_u64(b, t->body_bytes_sent);
+        buf_append_str(b, " \"");
         put_escaped(b, t->log_referer, false);
         buf_append_str(b, "\" \"");
         put_escaped(b, t->log_ua, false);

@@ -85,26 +85,38 @@ forward_request_head(struct buf *out, const struct h1_request *r, const struct c
                     buf_append(out, r->headers[j].value.p, r->headers[j].value.len);
                     buf_append(out, ", ", 2);
                 }
-            buf_printf(out, "1.%d " VIA_NAME "\r\n", r->version_minor);
+            buf_append_str(out, r->version_minor ? "1.1 " VIA_NAME "\r\n" : "1.0 " VIA_NAME "\r\n");
             via_done = true;
             continue;
         }
         put_field(out, h);
     }
-    if (!xff_done)
-        buf_printf(out, "X-Forwarded-For: %s\r\n", peer);
-    buf_printf(out, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: %u\r\n", c->local_port);
+    if (!xff_done) {
+        buf_append_str(out, "X-Forwarded-For: ");
+        buf_append_str(out, peer);
+        buf_append(out, "\r\n", 2);
+    }
+    buf_append_str(out, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
+    buf_append_u64(out, c->local_port);
+    buf_append(out, "\r\n", 2);
     if (!via_done)
-        buf_printf(out, "Via: 1.%d " VIA_NAME "\r\n", r->version_minor);
+        buf_append_str(out, r->version_minor ? "Via: 1.1 " VIA_NAME "\r\n"
+                                             : "Via: 1.0 " VIA_NAME "\r\n");
     /* X-Request-Id: the client's is kept (put_field above); ours when absent. */
-    if (!has_id)
-        buf_printf(out, "X-Request-Id: %s\r\n", t->request_id);
+    if (!has_id) {
+        buf_append_str(out, "X-Request-Id: ");
+        buf_append(out, t->request_id, 32);
+        buf_append(out, "\r\n", 2);
+    }
     if (r->upgrade_websocket)
         buf_append_str(out, "Connection: upgrade\r\nUpgrade: websocket\r\n");
     else if (r->framing == H1_FRAMING_CHUNKED)
         buf_append_str(out, "Transfer-Encoding: chunked\r\n");
-    else if (r->framing == H1_FRAMING_LENGTH)
-        buf_printf(out, "Content-Length: %llu\r\n", (unsigned long long)r->content_length);
+    else if (r->framing == H1_FRAMING_LENGTH) {
+        buf_append_str(out, "Content-Length: ");
+        buf_append_u64(out, r->content_length);
+        buf_append(out, "\r\n", 2);
+    }
     buf_append(out, "\r\n", 2);
     return 0;
 }
@@ -115,7 +127,9 @@ forward_response_head(struct buf *out, const struct h1_response *r, struct txn *
 {
     if (buf_reserve(out, r->head_len + 256) < 0)
         return -ENOMEM;
-    buf_printf(out, "HTTP/1.1 %d ", r->status);
+    buf_append_str(out, "HTTP/1.1 ");
+    buf_append_u64(out, (uint64_t)r->status);
+    buf_append(out, " ", 1);
     if (r->reason.len)
         buf_append(out, r->reason.p, r->reason.len);
     else
@@ -134,7 +148,9 @@ forward_response_head(struct buf *out, const struct h1_response *r, struct txn *
     if (r->status >= 200 && r->status != 204 && r->status != 304) {
         switch (r->framing) {
         case H1_FRAMING_LENGTH:
-            buf_printf(out, "Content-Length: %llu\r\n", (unsigned long long)r->content_length);
+            buf_append_str(out, "Content-Length: ");
+            buf_append_u64(out, r->content_length);
+            buf_append(out, "\r\n", 2);
             break;
         case H1_FRAMING_CHUNKED:
         case H1_FRAMING_CLOSE:

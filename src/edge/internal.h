@@ -64,6 +64,8 @@ struct accesslog {
     int fd;
     char *path;                 /* owned copy, to compare across generations */
     unsigned reopen_seq;
+    int64_t ts_sec;             /* the second ts_combined was formatted for */
+    char ts_combined[32];       /* "24/Nov/2026:21:59:58 +0000" */
     struct buf buf;
     struct loop_timer flush_timer;
 };
@@ -192,7 +194,7 @@ struct txn {
     const char *log_ua;
     const char *log_host;
     char request_id[33];
-    char upstream_addr[64];
+    const char *upstream_addr;  /* borrowed from the pinned generation, or "-" */
 };
 
 /* worker.c */

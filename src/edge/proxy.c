@@ -306,7 +306,7 @@ txn_new(struct conn *c)
     t->tg = -1;
     t->start_us = clock_mono_us();
     t->version_minor = 1;
-    strcpy(t->upstream_addr, "-");
+    t->upstream_addr = "-";
     hex_id(c->w, t->request_id);
     c->txn = t;
     c->state = CONN_TXN;
@@ -373,7 +373,7 @@ txn_connect(struct txn *t, const struct h1_request *r)
     u->txn = t;
     u->err = 0;
     u->eof = u->hup = false;
-    snprintf(t->upstream_addr, sizeof(t->upstream_addr), "%s", target->addr_text);
+    t->upstream_addr = target->addr_text;
     t->upstream_start_us = clock_mono_us();
     if (forward_request_head(&u->out, r, t->c, t) < 0)
         return -ENOMEM;
@@ -521,7 +521,8 @@ txn_pump_request(struct txn *t)
             if (n < 0)
                 return n == -EMSGSIZE ? 413 : 400;
             if (data.len) {
-                buf_printf(&u->out, "%zx\r\n", data.len);
+                buf_append_hex(&u->out, data.len);
+                buf_append(&u->out, "\r\n", 2);
                 buf_append(&u->out, data.p, data.len);
                 buf_append(&u->out, "\r\n", 2);
             }
@@ -628,8 +629,10 @@ txn_pump_response(struct txn *t)
                 n = (size_t)t->resp_remaining;
             if (n > EDGE_OUT_HIGH_BYTES - buf_len(&c->out))
                 n = EDGE_OUT_HIGH_BYTES - buf_len(&c->out);
-            if (t->resp_chunked_out)
-                buf_printf(&c->out, "%zx\r\n", n);
+            if (t->resp_chunked_out) {
+                buf_append_hex(&c->out, n);
+                buf_append(&c->out, "\r\n", 2);
+            }
             if (buf_append(&c->out, buf_head(&u->in), n) < 0)
                 return -1;
             if (t->resp_chunked_out)
@@ -653,8 +656,10 @@ txn_pump_response(struct txn *t)
                 return -1;
             }
             if (data.len) {
-                if (t->resp_chunked_out)
-                    buf_printf(&c->out, "%zx\r\n", data.len);
+                if (t->resp_chunked_out) {
+                    buf_append_hex(&c->out, data.len);
+                    buf_append(&c->out, "\r\n", 2);
+                }
                 buf_append(&c->out, data.p, data.len);
                 if (t->resp_chunked_out)
                     buf_append(&c->out, "\r\n", 2);
