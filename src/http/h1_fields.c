@@ -332,6 +332,13 @@ h1_fields_scan(const char *p, size_t pos, size_t len, size_t end, unsigned max,
         while (pos < end && (p[pos] == ' ' || p[pos] == '\t'))
             pos++;
         size_t vs = pos;
+        /* Values are most of a head (cookies, user agents): skip words free of CTLs. */
+        while (pos + 8 <= end) {
+            uint64_t x = h1_common_load8(p + pos);
+            if (h1_common_has_less(x, 0x20) | h1_common_has_byte(x, 0x7f))
+                break;
+            pos += 8;
+        }
         while (pos < end && h1_common_is(p[pos], H1_C_VALUE))
             pos++;
         if (pos >= end)

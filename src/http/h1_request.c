@@ -129,6 +129,14 @@ req_line(struct h1_request *r, const char *p, size_t ls, size_t ce, const char *
     }
     r->method = slice_make(p + ls, i - ls);
     size_t ts = ++i;
+    /* Skip words of plain target bytes: no CTL, SP, DEL, '#' or non-ASCII. */
+    while (i + 8 <= ce) {
+        uint64_t x = h1_common_load8(p + i);
+        if ((x & H1_HIGHS) | h1_common_has_less(x, 0x21) | h1_common_has_byte(x, 0x7f) |
+            h1_common_has_byte(x, '#'))
+            break;
+        i += 8;
+    }
     while (i < ce && h1_common_is(p[i], H1_C_TARGET))
         i++;
     if (i == ts) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "core/slice.h"
@@ -31,6 +32,39 @@ static inline bool
 h1_common_is(char c, uint8_t cls)
 {
     return (h1_common_class[(unsigned char)c] & cls) != 0;
+}
+
+/*
+ * Word-at-a-time scanning (SWAR): the parsers skip eight ordinary bytes per step and fall
+ * back to the table only near a delimiter or an unusual byte. Each test is exact about
+ * whether some byte in the word matches; which byte it is, the byte loop finds.
+ */
+#define H1_ONES UINT64_C(0x0101010101010101)
+#define H1_HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t
+h1_common_load8(const char *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/* Nonzero when some byte of x is below n (n <= 128). */
+static inline uint64_t
+h1_common_has_less(uint64_t x, unsigned n)
+{
+    return (x - H1_ONES * n) & ~x & H1_HIGHS;
+}
+
+/* Nonzero when some byte of x equals c. */
+static inline uint64_t
+h1_common_has_byte(uint64_t x, unsigned c)
+{
+    uint64_t y = x ^ (H1_ONES * c);
+
+    return (y - H1_ONES) & ~y & H1_HIGHS;
 }
 
 /* What the field scan learned about the fields that decide framing, routing and reuse. */
