@@ -74,7 +74,7 @@ struct h1_request {
     size_t head_len;            /* bytes of the head including the final CRLFCRLF */
     unsigned nheaders;
     struct h1_header headers[H1_HEADERS_MAX];
-    int error_status;           /* on -EBADMSG: 400, 405, 413?, 414, 431, 501 or 505 */
+    int error_status;           /* on -EBADMSG: 400, 405, 414, 417, 431, 501 or 505 */
 };
 
 struct h1_response {
