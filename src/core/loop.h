@@ -75,7 +75,7 @@ loop_timer_is_armed(const struct loop_timer *t)
     return t->heap_idx != 0;
 }
 
-/* Queues fn to run after this iteration; queuing twice runs it once. */
+/* Queues fn to run after this iteration, in queue order; queuing twice runs it once. */
 void loop_defer(struct loop *l, struct loop_defer *d, loop_defer_fn fn);
 /* Runs the deferred calls now (for teardown outside loop_run). */
 void loop_flush_deferred(struct loop *l);

@@ -29,7 +29,7 @@ struct loop {
     struct loop_timer **heap;       /* 1-based binary min-heap on deadline_ms */
     uint32_t heap_n, heap_cap;
 
-    struct loop_defer *defer_head;
+    struct loop_defer *defer_head, *defer_tail;     /* FIFO: calls run in queue order */
 
     int sigfd;
     sigset_t sigmask;
@@ -261,8 +261,12 @@ loop_defer(struct loop *l, struct loop_defer *d, loop_defer_fn fn)
         return;
     d->fn = fn;
     d->queued = true;
-    d->next = l->defer_head;
-    l->defer_head = d;
+    d->next = NULL;
+    if (l->defer_tail)
+        l->defer_tail->next = d;
+    else
+        l->defer_head = d;
+    l->defer_tail = d;
 }
 
 void
@@ -270,7 +274,7 @@ loop_flush_deferred(struct loop *l)
 {
     while (l->defer_head) {
         struct loop_defer *d = l->defer_head;
-        l->defer_head = NULL;
+        l->defer_head = l->defer_tail = NULL;
         while (d) {
             struct loop_defer *next = d->next;
             d->queued = false;

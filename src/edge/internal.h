@@ -97,6 +97,7 @@ struct worker {
     struct pool *pools;
     unsigned *rr;               /* round-robin position per target group of gen */
     uint64_t rng;
+    uint64_t moved;             /* bytes received or sent by this worker: progress meter */
     struct accesslog log;
     struct h1_request req;      /* parse scratch: large, so one per worker */
     struct h1_response resp;
@@ -114,7 +115,8 @@ enum conn_state {
 struct conn {
     struct loop_io io;
     struct loop_timer timer;
-    struct loop_defer defer;
+    struct loop_defer defer;    /* frees the connection after close */
+    struct loop_defer kick;     /* resumes a transaction that yielded to others */
     struct worker *w;
     struct conn *prev, *next;
     struct buf in, out;

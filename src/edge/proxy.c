@@ -30,6 +30,7 @@
 #include "core/log.h"
 
 #define TXN_MAX_ATTEMPTS 3
+#define TXN_ROUNDS 16
 
 static void conn_run(struct conn *c);
 static void txn_run(struct txn *t);
@@ -93,6 +94,7 @@ conn_read(struct conn *c, size_t limit)
             room = limit - buf_len(&c->in) + 1;
         ssize_t n = recv(c->io.fd, buf_tail(&c->in), room, 0);
         if (n > 0) {
+            c->w->moved += (uint64_t)n;
             buf_commit(&c->in, (size_t)n);
             if ((size_t)n < room && !c->hup)
                 c->rd_ready = false;
@@ -115,6 +117,7 @@ conn_flush(struct conn *c)
         size_t want = buf_len(&c->out);
         ssize_t n = send(c->io.fd, buf_head(&c->out), want, MSG_NOSIGNAL);
         if (n > 0) {
+            c->w->moved += (uint64_t)n;
             buf_consume(&c->out, (size_t)n);
             if ((size_t)n < want)
                 c->wr_ready = false;
@@ -723,7 +726,19 @@ txn_upstream_event(struct txn *t)
     txn_run(t);
 }
 
-/* The one place where a transaction makes progress. */
+static void
+on_kick(struct loop *l, struct loop_defer *d)
+{
+    struct conn *c = (struct conn *)((char *)d - offsetof(struct conn, kick));
+
+    (void)l;
+    if (!c->closed && c->txn)
+        txn_run(c->txn);
+}
+
+/* The one place where a transaction makes progress. It yields after TXN_ROUNDS rounds so
+ * that one fast stream cannot starve the worker's other connections; the readiness it
+ * still holds would not be reported again (edge-triggered), so it re-queues itself. */
 static void
 txn_run(struct txn *t)
 {
@@ -731,7 +746,12 @@ txn_run(struct txn *t)
     struct worker *w = c->w;
     const struct edge_timeouts *to = &t->gen->conf.timeouts;
 
-    for (int round = 0; round < 64; round++) {
+    int round;
+
+    for (round = 0; round < TXN_ROUNDS; round++) {
+        /* Progress is bytes moved on a socket, or bytes moved between buffers, or a
+         * peer's EOF seen. */
+        uint64_t moved = w->moved;
         size_t before = buf_len(&c->in) + buf_len(&c->out) +
                         (t->u ? buf_len(&t->u->in) + buf_len(&t->u->out) : 0);
         bool was_eof = c->eof || (t->u && t->u->eof);
@@ -822,9 +842,11 @@ txn_run(struct txn *t)
         size_t after = buf_len(&c->in) + buf_len(&c->out) +
                        (t->u ? buf_len(&t->u->in) + buf_len(&t->u->out) : 0);
         bool now_eof = c->eof || (t->u && t->u->eof);
-        if (after == before && now_eof == was_eof)
+        if (moved == w->moved && after == before && now_eof == was_eof)
             break;
     }
+    if (round == TXN_ROUNDS)
+        loop_defer(w->loop, &c->kick, on_kick);
     /* Client timer: the write gap while output waits, the body gap while input is due,
      * the tunnel idle time in a tunnel; none while only the target is awaited. */
     if (c->state == CONN_TUNNEL)

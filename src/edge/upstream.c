@@ -156,6 +156,7 @@ upstream_io(struct upconn *u)
         size_t want = buf_len(&u->out);
         ssize_t n = send(u->io.fd, buf_head(&u->out), want, MSG_NOSIGNAL);
         if (n > 0) {
+            u->w->moved += (uint64_t)n;
             buf_consume(&u->out, (size_t)n);
             if ((size_t)n < want)
                 u->wr_ready = false;
@@ -174,6 +175,7 @@ upstream_io(struct upconn *u)
         size_t room = buf_room(&u->in);
         ssize_t n = recv(u->io.fd, buf_tail(&u->in), room, 0);
         if (n > 0) {
+            u->w->moved += (uint64_t)n;
             buf_commit(&u->in, (size_t)n);
             /* A short read drained the socket: edge-triggered epoll reports new data. */
             if ((size_t)n < room && !u->hup)
