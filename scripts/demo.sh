@@ -46,8 +46,8 @@ cat <<TXT
     curl -H 'X-Canary: 1' http://127.0.0.1:8080/ # routed by a header rule
     curl 'http://127.0.0.1:8080/work?ms=50'     # 50 ms of CPU in the app
     wrk -t2 -c50 -d5s http://127.0.0.1:8080/    # load (apt-get install wrk)
-    printf 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n' | nc 127.0.0.1 8080
-                                                # a smuggling attempt: 400 and closed
+    curl -i -H 'Transfer-Encoding: chunked' -H 'Content-Length: 5' --data-binary hello \\
+         http://127.0.0.1:8080/echo            # a smuggling attempt (CL.TE): 400, closed
     kill -HUP $tierd_pid                          # reload examples/demo.yaml (edit it first)
     tail -f logs/access.log                     # nginx "combined" format
 

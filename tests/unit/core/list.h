@@ -1,3 +1,5 @@
 /* tests/unit/core/list.h: unit tests of src/core/. */
 UNIT(buf_append_consume_and_release)
 UNIT(buf_grows_beyond_a_chunk)
+UNIT(loop_timers_fire_in_deadline_order)
+UNIT(loop_deferred_calls_run_once_in_queue_order)
