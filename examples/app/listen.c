@@ -1,7 +1,8 @@
 /*
  * examples/app/listen.c: turns "127.0.0.1:9001", "[::1]:9001" or "9001" into a socket address
  * and opens listening sockets, one per worker, all with SO_REUSEPORT so that the kernel
- * spreads connections across the workers.
+ * spreads connections across the workers. Because SO_REUSEPORT would also let a second app
+ * share a port by mistake, listen_check_free() first makes sure the port is really free.
  */
 #include "listen.h"
 
@@ -83,6 +84,24 @@ listen_open(const struct sockaddr_storage *ss, socklen_t len)
         return rc;
     }
     return fd;
+}
+
+int
+listen_check_free(const struct sockaddr_storage *ss, socklen_t len)
+{
+    int one = 1;
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -errno;
+    /* No SO_REUSEPORT here: the bind fails if anyone listens on the port, even a
+     * SO_REUSEPORT listener that our own listeners would silently share it with. */
+    int rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (rc == 0)
+        rc = bind(fd, (const struct sockaddr *)ss, len);
+    rc = rc < 0 ? -errno : 0;
+    close(fd);
+    return rc;
 }
 
 int

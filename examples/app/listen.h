@@ -11,6 +11,8 @@
 int listen_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 /* Opens a non-blocking SO_REUSEPORT listener; returns the fd or a negative errno. */
 int listen_open(const struct sockaddr_storage *ss, socklen_t len);
+/* 0 if nothing listens on the address yet, else a negative errno (-EADDRINUSE). */
+int listen_check_free(const struct sockaddr_storage *ss, socklen_t len);
 /* The bound address of fd, written back into *ss (for port 0), and as text into out. */
 int listen_bound(int fd, struct sockaddr_storage *ss, char *out, size_t out_n);
 

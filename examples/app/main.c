@@ -87,7 +87,9 @@ main(int argc, char **argv)
     /* The first listener fixes the port (which may have been 0); the others share it. */
     int fds[MAIN_THREADS_MAX];
     for (int i = 0; i < threads; i++) {
-        fds[i] = listen_open(&ss, ss_len);
+        fds[i] = i == 0 ? listen_check_free(&ss, ss_len) : 0;
+        if (fds[i] == 0)
+            fds[i] = listen_open(&ss, ss_len);
         if (fds[i] < 0) {
             fprintf(stderr, "app: cannot listen on %s: %s\n", listen_arg, strerror(-fds[i]));
             return 1;
