@@ -603,7 +603,7 @@ class Upstream:
                 head, buf = buf.split(b"\r\n\r\n", 1)
                 lines = head.decode("latin-1").split("\r\n")
                 hdrs = [tuple(x.strip() for x in line.split(":", 1)) for line in lines[1:]]
-                if any(len(h) != 2 for h in hdrs) or "\n" in head.decode("latin-1"):
+                if any(len(h) != 2 for h in hdrs) or any("\n" in x or "\r" in x for x in lines):
                     with self.lock:
                         self.garbage.append(head)
                     return
