@@ -164,10 +164,13 @@ conn_close_after(struct conn *c, enum conn_close how)
 static void
 conn_enter(struct conn *c, enum conn_state next)
 {
-    if (next == CONN_HEAD)
+    if (next == CONN_HEAD) {
         conn_request_done(c);
-    else
-        c->state = next;
+        return;
+    }
+    c->state = next;
+    if (next == CONN_WS && c->w->draining)
+        ws_fail(c, 1001);               /* upgraded while shutting down: going away */
 }
 
 /* A malformed head: answer and close. */

@@ -56,7 +56,12 @@ stream_bytes_start(struct conn *c, const struct http_req *req)
         reply_error(c, 400, "n, chunked and close must be decimal numbers");
         return;
     }
-    enum reply_framing framing = close ? REPLY_CLOSE : chunked ? REPLY_CHUNKED : REPLY_LENGTH;
+    /* HTTP/1.0 clients know no chunked encoding: they get a close-delimited body. */
+    enum reply_framing framing = REPLY_LENGTH;
+    if (close || (chunked && c->minor == 0))
+        framing = REPLY_CLOSE;
+    else if (chunked)
+        framing = REPLY_CHUNKED;
     reply_head(c, 200, "application/octet-stream", framing, n, NULL);
     if (c->is_head)
         return;
@@ -106,7 +111,7 @@ stream_bytes_more(struct conn *c)
     return moved;
 }
 
-/* Appends one chunk of the chunked echo. */
+/* Appends one piece of a streamed echo: a chunk, or raw bytes for an HTTP/1.0 client. */
 static void
 stream_echo_chunk(struct conn *c, const char *p, size_t n)
 {
@@ -114,19 +119,26 @@ stream_echo_chunk(struct conn *c, const char *p, size_t n)
 
     if (!w0)
         return;
-    char *w = w0 + stream_chunk_size(w0, n);
+    char *w = w0;
+    if (c->stream_chunked)
+        w += stream_chunk_size(w0, n);
     memcpy(w, p, n);
     w += n;
-    memcpy(w, "\r\n", 2);
-    w += 2;
+    if (c->stream_chunked) {
+        memcpy(w, "\r\n", 2);
+        w += 2;
+    }
     conn_out_commit(c, (size_t)(w - w0));
 }
 
-/* The body is too big to collect: answer chunked, starting with what was collected. */
+/* The body is too big to collect: answer chunked (close-delimited for HTTP/1.0), starting
+ * with what was collected. */
 static void
 stream_echo_go_chunked(struct conn *c)
 {
-    reply_head(c, 200, "application/octet-stream", REPLY_CHUNKED, 0, NULL);
+    c->stream_chunked = c->minor == 1;
+    reply_head(c, 200, "application/octet-stream", c->stream_chunked ? REPLY_CHUNKED : REPLY_CLOSE,
+               0, NULL);
     if (buf_len(&c->body) > 0)
         stream_echo_chunk(c, c->body.data + c->body.start, buf_len(&c->body));
     c->body.start = c->body.end = 0;
@@ -170,7 +182,7 @@ stream_echo_end(struct conn *c)
         if (n > 0)
             conn_out(c, c->body.data + c->body.start, n);
         c->body.start = c->body.end = 0;
-    } else {
+    } else if (c->stream_chunked) {
         conn_out(c, "0\r\n\r\n", 5);
     }
     c->sink = CONN_SINK_DISCARD;
