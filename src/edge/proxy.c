@@ -259,6 +259,16 @@ hex_id(struct worker *w, char out[33])
     out[32] = '\0';
 }
 
+/* Writes s and a NUL at m; returns the byte after the NUL. */
+static char *
+copy_field(char *m, struct slice s)
+{
+    if (s.len)
+        memcpy(m, s.p, s.len);
+    m[s.len] = '\0';
+    return m + s.len + 1;
+}
+
 /* Copies what the access log needs out of the request head, in one allocation. */
 static void
 txn_keep_log_fields(struct txn *t, const struct h1_request *r, const char *head)
@@ -280,21 +290,13 @@ txn_keep_log_fields(struct txn *t, const struct h1_request *r, const char *head)
         return;
     t->logmem = m;
     t->log_request = m;
-    memcpy(m, head, line);
-    m += line;
-    *m++ = '\0';
+    m = copy_field(m, slice_make(head, line));
     t->log_referer = m;
-    memcpy(m, referer.p, referer.len);
-    m += referer.len;
-    *m++ = '\0';
+    m = copy_field(m, referer);
     t->log_ua = m;
-    memcpy(m, ua.p, ua.len);
-    m += ua.len;
-    *m++ = '\0';
+    m = copy_field(m, ua);
     t->log_host = m;
-    memcpy(m, r->host.p, r->host.len);
-    m += r->host.len;
-    *m = '\0';
+    copy_field(m, r->host);
 }
 
 static struct txn *
