@@ -11,13 +11,14 @@ prints every metric listed there, with a ratio to nginx and an optional target).
 """
 
 import re
+import resource
 import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import idleconns
-from procs import cpu_seconds, fd_count, rss_bytes
+from procs import CLK_TCK, cpu_seconds, fd_count, rss_bytes
 
 
 @dataclass
@@ -82,6 +83,11 @@ def wrk(ctx, port, duration, path="/", record=True):
     return p.stdout
 
 
+def _children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)   # wrk, once reaped
+    return ru.ru_utime + ru.ru_stime
+
+
 def _cpu_times():
     """Machine-wide (busy, steal, total) jiffies from /proc/stat, a noise indicator."""
     with open("/proc/stat") as f:
@@ -98,11 +104,11 @@ def http_small(ctx, t):
         wrk(ctx, t.port, ctx.warmup, record=False)
     pids = t.pids
     m0 = _cpu_times()
-    c0 = cpu_seconds(pids)
+    c0, b0, k0 = cpu_seconds(pids), cpu_seconds(ctx.backend_pids), _children_cpu()
     w0 = time.monotonic()
     out = wrk(ctx, t.port, ctx.duration)
     wall = time.monotonic() - w0
-    c1 = cpu_seconds(pids)
+    c1, b1, k1 = cpu_seconds(pids), cpu_seconds(ctx.backend_pids), _children_cpu()
     m1 = _cpu_times()
     r = parse_wrk(out)
     if r["requests"] == 0:
@@ -116,7 +122,15 @@ def http_small(ctx, t):
         # whole machine during the run: busy and stolen share of all CPUs
         "machine_busy_pct": round(100 * (m1[0] - m0[0]) / max(1, m1[2] - m0[2]), 1),
         "machine_steal_pct": round(100 * (m1[1] - m0[1]) / max(1, m1[2] - m0[2]), 1),
+        "backend_cpu_s": round(b1 - b0, 3),
+        "wrk_cpu_s": round(k1 - k0, 3),
+        # CPU the rest of the machine (other tenants, builds, tests) used meanwhile, in
+        # cores: machine busy time minus proxy, backend and wrk
+        "other_cores": round(max(0.0, (m1[0] - m0[0]) / CLK_TCK - cpu - (b1 - b0)
+                                 - (k1 - k0)) / wall, 2),
     })
+    if r["other_cores"] > ctx.noisy_cores:
+        r["noisy"] = True
     if r["non2xx"] or r["socket_errors"]:
         r["warning"] = f"{r['non2xx']} non-2xx, {r['socket_errors']} socket errors"
     return r
