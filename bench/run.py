@@ -51,13 +51,13 @@ def parse_args(argv):
                     help="repeat a run once more when other processes used > 0.25 cores "
                          "during it (default 1; 0 to disable)")
     ap.add_argument("--quick", action="store_true",
-                    help="~1 minute: 2 rounds of 3 s (explicit --duration/--rounds still win)")
+                    help="~1 minute: 3 rounds of 3 s (explicit --duration/--rounds still win)")
     a = ap.parse_args(argv)
     if a.quick:
         if "--duration" not in " ".join(argv):
             a.duration = 3
         if "--rounds" not in " ".join(argv):
-            a.rounds = 2
+            a.rounds = 3
     if a.duration < 1 or a.rounds < 1 or a.connections < 1 or a.idle_conns < 1:
         ap.error("--duration, --rounds, --connections and --idle-conns must be >= 1")
     return a
