@@ -1,16 +1,19 @@
 /*
  * edge/edge_conf.c: reads the edge's sections of the stack file (listeners with their rules,
  * target_groups, access_log, edge) into a struct edge_conf, filling defaults and reporting
- * every problem against its node. It validates and copies; it opens no sockets and does not
- * check top-level keys it does not own (the daemon does, with edge_conf_keys).
+ * every problem against its node. It validates and copies; it opens no sockets (its one
+ * file-system access is a stat of each static root) and does not check top-level keys it
+ * does not own (the daemon does, with edge_conf_keys).
  */
 #include "edge/edge_conf.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/value.h"
@@ -19,14 +22,26 @@
 #define EDGE_CONF_NAME_MAX 64
 #define EDGE_CONF_WORKERS_MAX 256
 #define EDGE_CONF_WEIGHT_MAX 999
+#define EDGE_CONF_HC_PATH_MAX 1024        /* ALB HealthCheckPath */
+#define EDGE_CONF_MATCHERS_MAX 8          /* parts of a matcher: edge_health_conf arrays */
+#define EDGE_CONF_SEC 1000ULL
 
 const char *const edge_conf_keys[] = { "listeners", "target_groups", "access_log", "edge", NULL };
 
 static const char *const listener_keys[] = { "name", "address", "rules", NULL };
-static const char *const rule_keys[] = { "match", "forward", NULL };
+static const char *const rule_keys[] = { "match", "forward", "static", NULL };
 static const char *const match_keys[] = { "path_prefix", "host", "method", "header", NULL };
 static const char *const header_keys[] = { "name", "value", NULL };
-static const char *const tg_keys[] = { "targets", "algorithm", NULL };
+static const char *const tg_keys[] = {
+    "targets", "algorithm", "health_check", "deregistration_delay", "slow_start", "stickiness",
+    NULL,
+};
+static const char *const health_keys[] = {
+    "enabled", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold",
+    "matcher", NULL,
+};
+static const char *const stickiness_keys[] = { "enabled", "duration", NULL };
+static const char *const static_keys[] = { "root", "index", "cache_max_age", NULL };
 static const char *const target_keys[] = { "address", "weight", NULL };
 static const char *const access_log_keys[] = { "path", "format", NULL };
 static const char *const edge_keys[] = { "workers", "timeouts", "limits", NULL };
@@ -35,7 +50,7 @@ static const char *const timeout_keys[] = {
     "tunnel", "shutdown", NULL,
 };
 static const char *const limit_keys[] = { "header_bytes", "headers", "body_bytes", NULL };
-/* Known to the design, not built yet: they get "not supported yet", not "unknown". */
+/* Indexed by enum edge_algorithm. */
 static const char *const algorithms[] = {
     "round_robin", "least_outstanding_requests", "weighted_random", NULL,
 };
@@ -94,6 +109,43 @@ edge_conf_section(const struct conf_node *map, const char *key, const char *what
     if (conf_expect(n, CONF_MAP, what, d) < 0)
         return NULL;
     return n;
+}
+
+/* Writes ms as a duration in its largest exact unit ("5s", "1500ms", "2m") for messages. */
+static const char *
+edge_conf_ms_text(uint64_t ms, char *buf, size_t len)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ms;
+    } units[] = { { "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 } };
+
+    for (unsigned i = 0; ms && i < sizeof(units) / sizeof(units[0]); i++) {
+        if (ms % units[i].ms == 0) {
+            snprintf(buf, len, "%" PRIu64 "%s", ms / units[i].ms, units[i].unit);
+            return buf;
+        }
+    }
+    snprintf(buf, len, ms ? "%" PRIu64 "ms" : "%" PRIu64, ms);
+    return buf;
+}
+
+/* Reads a duration within [min_ms, max_ms]; `range` says the bounds in words for the
+ * message ("from 5s to 300s"). Returns 0, or -EINVAL after one diagnostic. */
+static int
+edge_conf_duration_in(const struct conf_node *n, uint64_t min_ms, uint64_t max_ms,
+                      const char *range, uint64_t *out, struct diag *d)
+{
+    uint64_t ms;
+
+    if (conf_duration_ms(n, &ms, d) < 0)
+        return -EINVAL;
+    if (ms < min_ms || ms > max_ms) {
+        diag_at(d, n, "%s: %.60s is out of range; write a duration %s", n->path, n->str, range);
+        return -EINVAL;
+    }
+    *out = ms;
+    return 0;
 }
 
 /* Reads "host:port" from a scalar. Returns 0 and sets *addr and *text (a new string, the
@@ -161,6 +213,227 @@ edge_conf_read_target(struct edge_tg_conf *tg, const struct conf_node *item, con
     tg->targets[tg->ntargets++] = t;
 }
 
+/* Every group carries health settings, enabled or not: passive checks use the thresholds. */
+static void
+edge_conf_tg_defaults(struct edge_tg_conf *tg)
+{
+    struct edge_health_conf *h = &tg->health;
+
+    h->enabled = false;
+    h->path = mem_strdup_or_exit("/");
+    h->interval_ms = 30 * EDGE_CONF_SEC;
+    h->timeout_ms = 5 * EDGE_CONF_SEC;
+    h->healthy_threshold = 5;
+    h->unhealthy_threshold = 2;
+    h->matcher = mem_strdup_or_exit("200");
+    h->matcher_lo[0] = h->matcher_hi[0] = 200;
+    h->nmatchers = 1;
+    tg->deregistration_delay_ms = 300 * EDGE_CONF_SEC;
+    tg->slow_start_ms = 0;
+    tg->stickiness = false;
+    tg->stickiness_ms = 86400 * EDGE_CONF_SEC;
+}
+
+/* Reads one status code of a matcher; NULL when there are no digits. */
+static const char *
+edge_conf_matcher_code(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    const char *start = p;
+
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v < 10000 ? v * 10 + (unsigned)(*p - '0') : v;     /* stays out of range */
+    if (p == start)
+        return NULL;
+    *out = v;
+    return p;
+}
+
+/* Parses an ALB matcher ("200", "200,202", "200-299", "200,300-399"; spaces around the
+ * parts are allowed) into h's ranges. Returns 0, or -EINVAL with the reason and its fix in
+ * `why` (h is unchanged then). */
+static int
+edge_conf_parse_matcher(const char *s, struct edge_health_conf *h, char *why, size_t whylen)
+{
+    uint16_t lo[EDGE_CONF_MATCHERS_MAX], hi[EDGE_CONF_MATCHERS_MAX];
+    unsigned n = 0;
+    const char *p = s;
+
+    for (;;) {
+        unsigned a, b;
+        const char *pa, *pb, *ea, *eb;
+        while (*p == ' ')
+            p++;
+        pa = p;
+        if (!(p = ea = edge_conf_matcher_code(p, &a)))
+            goto syntax;
+        b = a;
+        pb = pa;
+        eb = ea;
+        while (*p == ' ')
+            p++;
+        if (*p == '-') {
+            p++;
+            while (*p == ' ')
+                p++;
+            pb = p;
+            if (!(p = eb = edge_conf_matcher_code(p, &b)))
+                goto syntax;
+            while (*p == ' ')
+                p++;
+        }
+        if (*p && *p != ',')
+            goto syntax;
+        if (a < 200 || a > 499 || b < 200 || b > 499) {
+            bool bad_a = a < 200 || a > 499;
+            const char *bad = bad_a ? pa : pb;
+            ptrdiff_t blen = bad_a ? ea - pa : eb - pb;
+            snprintf(why, whylen, "%.*s is not a code a health check can match; use codes from "
+                     "200 to 499", (int)(blen > 20 ? 20 : blen), bad);   /* as written */
+            return -EINVAL;
+        }
+        if (a > b) {
+            snprintf(why, whylen, "the range %u-%u runs backwards; write %u-%u", a, b, b, a);
+            return -EINVAL;
+        }
+        if (n == EDGE_CONF_MATCHERS_MAX) {
+            snprintf(why, whylen, "more than %d codes and ranges; join neighbouring codes into "
+                     "ranges like 200-299", EDGE_CONF_MATCHERS_MAX);
+            return -EINVAL;
+        }
+        lo[n] = (uint16_t)a;
+        hi[n] = (uint16_t)b;
+        n++;
+        if (!*p)
+            break;
+        p++;                    /* ',' */
+    }
+    memcpy(h->matcher_lo, lo, n * sizeof(lo[0]));
+    memcpy(h->matcher_hi, hi, n * sizeof(hi[0]));
+    h->nmatchers = n;
+    return 0;
+syntax:
+    snprintf(why, whylen, "not a list of status codes; write codes and ranges like \"200\", "
+             "\"200,202\" or \"200-299\"");
+    return -EINVAL;
+}
+
+/* The probe's request target: sent as is, so it must be a valid one. */
+static void
+edge_conf_check_hc_path(const struct conf_node *n, const char *s, const char *what,
+                        struct diag *d)
+{
+    size_t len = strlen(s);
+
+    if (s[0] != '/') {
+        diag_at(d, n, "%s: path \"%.60s\" must start with '/'; write \"/%.60s\"", what, s, s);
+        return;
+    }
+    if (len > EDGE_CONF_HC_PATH_MAX) {
+        diag_at(d, n, "%s: path is %zu characters long; shorten it to at most %d", what, len,
+                EDGE_CONF_HC_PATH_MAX);
+        return;
+    }
+    for (const char *c = s; *c; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (ch <= 0x20 || ch >= 0x7f) {
+            diag_at(d, n, "%s: path \"%.60s\" has a space, a control character or a non-ASCII "
+                    "byte; percent-encode it (a space is %%20)", what, s);
+            return;
+        }
+    }
+}
+
+/* health_check: absent (or empty "health_check:") leaves active checks off; a block turns
+ * them on unless it says enabled: false. Values mirror ALB's HealthCheck* fields. */
+static void
+edge_conf_read_health(struct edge_health_conf *h, const struct conf_node *tg, const char *tgwhat,
+                      struct diag *d)
+{
+    char what[192], why[160], a[32], b[32];
+    const struct conf_node *n, *hn, *tn;
+    const char *s;
+    uint64_t v;
+    bool times_ok = true;
+
+    snprintf(what, sizeof(what), "%s: health_check", tgwhat);
+    hn = edge_conf_section(tg, "health_check", what, d);
+    if (!hn)
+        return;
+    conf_check_keys(hn, health_keys, what, d);
+    h->enabled = true;
+    if ((n = conf_map_get(hn, "enabled")))
+        conf_bool(n, &h->enabled, d);
+    if ((n = conf_map_get(hn, "path")) && conf_string(n, &s, d) == 0) {
+        free(h->path);
+        h->path = mem_strdup_or_exit(s);
+        edge_conf_check_hc_path(n, s, what, d);
+    }
+    if ((n = conf_map_get(hn, "interval")) &&
+        edge_conf_duration_in(n, 5 * EDGE_CONF_SEC, 300 * EDGE_CONF_SEC, "from 5s to 300s",
+                              &h->interval_ms, d) < 0)
+        times_ok = false;
+    if ((tn = conf_map_get(hn, "timeout")) &&
+        edge_conf_duration_in(tn, 2 * EDGE_CONF_SEC, 120 * EDGE_CONF_SEC, "from 2s to 120s",
+                              &h->timeout_ms, d) < 0)
+        times_ok = false;
+    if (times_ok && h->timeout_ms >= h->interval_ms)
+        diag_at(d, tn ? tn : conf_map_get(hn, "interval"),
+                "%s: timeout (%s) must be shorter than interval (%s), as on ALB; lower timeout "
+                "or raise interval", what, edge_conf_ms_text(h->timeout_ms, a, sizeof(a)),
+                edge_conf_ms_text(h->interval_ms, b, sizeof(b)));
+    if ((n = conf_map_get(hn, "healthy_threshold")) && conf_uint(n, 2, 10, &v, d) == 0)
+        h->healthy_threshold = (unsigned)v;
+    if ((n = conf_map_get(hn, "unhealthy_threshold")) && conf_uint(n, 2, 10, &v, d) == 0)
+        h->unhealthy_threshold = (unsigned)v;
+    if ((n = conf_map_get(hn, "matcher")) && conf_string(n, &s, d) == 0) {
+        if (edge_conf_parse_matcher(s, h, why, sizeof(why)) == 0) {
+            free(h->matcher);
+            h->matcher = mem_strdup_or_exit(s);
+        } else {
+            diag_at(d, n, "%s: matcher \"%.60s\": %s", what, s, why);
+        }
+    }
+}
+
+/* The target group attributes: deregistration_delay, slow_start, stickiness. Reads after
+ * the algorithm, which slow_start depends on. */
+static void
+edge_conf_read_tg_attrs(struct edge_tg_conf *tg, const struct conf_node *v, const char *what,
+                        struct diag *d)
+{
+    char swhat[192];
+    const struct conf_node *n, *st;
+
+    if ((n = conf_map_get(v, "deregistration_delay")))
+        edge_conf_duration_in(n, 0, 3600 * EDGE_CONF_SEC, "from 0s to 3600s",
+                              &tg->deregistration_delay_ms, d);
+    if ((n = conf_map_get(v, "slow_start")) &&
+        edge_conf_duration_in(n, 0, 900 * EDGE_CONF_SEC, "of 0 (off) or from 30s to 900s",
+                              &tg->slow_start_ms, d) == 0) {
+        if (tg->slow_start_ms > 0 && tg->slow_start_ms < 30 * EDGE_CONF_SEC) {
+            diag_at(d, n, "%s: %.60s is out of range; write a duration of 0 (off) or from 30s "
+                    "to 900s", n->path, n->str);
+            tg->slow_start_ms = 0;
+        } else if (tg->slow_start_ms > 0 && tg->algorithm != EDGE_ALG_ROUND_ROBIN) {
+            diag_at(d, n, "%s: slow_start cannot be used with algorithm %s (as on ALB, it needs "
+                    "round_robin); set slow_start: 0 or algorithm: round_robin", what,
+                    algorithms[tg->algorithm]);
+        }
+    }
+
+    snprintf(swhat, sizeof(swhat), "%s: stickiness", what);
+    st = edge_conf_section(v, "stickiness", swhat, d);
+    if (!st)
+        return;
+    conf_check_keys(st, stickiness_keys, swhat, d);
+    if ((n = conf_map_get(st, "enabled")))
+        conf_bool(n, &tg->stickiness, d);
+    if ((n = conf_map_get(st, "duration")))
+        edge_conf_duration_in(n, EDGE_CONF_SEC, 7 * 86400 * EDGE_CONF_SEC, "from 1s to 7d",
+                              &tg->stickiness_ms, d);
+}
+
 /* The group keeps its name even when invalid, so rules that forward to it resolve and only
  * the real problem is reported. */
 static void
@@ -169,6 +442,7 @@ edge_conf_read_tg(struct edge_tg_conf *tg, const struct conf_node *key,
 {
     char what[128], item_what[160];
 
+    edge_conf_tg_defaults(tg);
     tg->name = mem_strdup_or_exit(key->str);
     snprintf(what, sizeof(what), "target group \"%.60s\"", key->str);
     if (!edge_conf_name_ok(key->str))
@@ -185,23 +459,22 @@ edge_conf_read_tg(struct edge_tg_conf *tg, const struct conf_node *key,
     const struct conf_node *alg = conf_map_get(v, "algorithm");
     const char *name;
     if (alg && conf_string(alg, &name, d) == 0) {
-        if (strcmp(name, "round_robin") == 0) {
-            tg->algorithm = EDGE_ALG_ROUND_ROBIN;
-        } else {
-            bool known = false;
-            for (const char *const *a = algorithms; *a; a++)
-                known = known || strcmp(*a, name) == 0;
-            const char *near = conf_suggest(name, algorithms);
-            if (known)
-                diag_at(d, alg, "%s: algorithm \"%s\" is not supported yet; use round_robin",
-                        what, name);
-            else if (near)
-                diag_at(d, alg, "%s: unknown algorithm \"%.60s\"; did you mean \"%s\"?", what,
-                        name, near);
-            else
-                diag_at(d, alg, "%s: unknown algorithm \"%.60s\"; use round_robin", what, name);
-        }
+        int found = -1;
+        for (int i = 0; algorithms[i] && found < 0; i++)
+            if (strcmp(algorithms[i], name) == 0)
+                found = i;
+        const char *near = conf_suggest(name, algorithms);
+        if (found >= 0)
+            tg->algorithm = (enum edge_algorithm)found;
+        else if (near)
+            diag_at(d, alg, "%s: unknown algorithm \"%.60s\"; did you mean \"%s\"?", what,
+                    name, near);
+        else
+            diag_at(d, alg, "%s: unknown algorithm \"%.60s\"; use round_robin, "
+                    "least_outstanding_requests or weighted_random", what, name);
     }
+    edge_conf_read_health(&tg->health, v, what, d);
+    edge_conf_read_tg_attrs(tg, v, what, d);
 
     const struct conf_node *targets = conf_require(v, "targets", what, d);
     if (!targets)
@@ -299,6 +572,78 @@ edge_conf_read_match(struct edge_match *m, const struct conf_node *match, const 
         m->header_value = mem_strdup_or_exit(s);
 }
 
+/* The root must be a directory now; a relative one is looked up from the current
+ * directory, which the message names so that a wrong start directory is obvious. */
+static void
+edge_conf_check_root(const struct conf_node *n, const char *root, const char *what,
+                     struct diag *d)
+{
+    char cwd[4096], tried[4352];
+    struct stat st;
+
+    if (!root[0]) {
+        diag_at(d, n, "%s: root is empty; give the directory that holds the files, like "
+                "./public", what);
+        return;
+    }
+    if (root[0] == '/')
+        snprintf(tried, sizeof(tried), "%s", root);
+    else
+        snprintf(tried, sizeof(tried), "%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", root);
+    if (stat(root, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            diag_at(d, n, "%s: root \"%.60s\" is not a directory (tried %.200s); give the "
+                    "directory that holds the files", what, root, tried);
+        return;
+    }
+    if (errno == ENOENT || errno == ENOTDIR)
+        diag_at(d, n, "%s: root \"%.60s\" does not exist (tried %.200s%s); create the directory "
+                "or fix the path", what, root, tried,
+                root[0] == '/' ? "" : ", relative to the current directory");
+    else
+        diag_at(d, n, "%s: root \"%.60s\" cannot be used (tried %.200s): %s; check its "
+                "permissions", what, root, tried, strerror(errno));
+}
+
+/* Reads a static action into a new edge_static_conf (the rule owns it), or NULL when
+ * the value is not a map. */
+static struct edge_static_conf *
+edge_conf_read_static(const struct conf_node *n, const char *rwhat, struct diag *d)
+{
+    char what[192];
+    const struct conf_node *v;
+    const char *s;
+
+    snprintf(what, sizeof(what), "%s: static", rwhat);
+    if (conf_is_null(n)) {
+        diag_at(d, n, "%s: needs a root directory, like { root: ./public }", what);
+        return NULL;
+    }
+    if (conf_expect(n, CONF_MAP, what, d) < 0)
+        return NULL;
+    conf_check_keys(n, static_keys, what, d);
+
+    struct edge_static_conf *sc = mem_alloc_or_exit(sizeof(*sc));
+    sc->index = mem_strdup_or_exit("index.html");
+    if ((v = conf_require(n, "root", what, d)) && conf_string(v, &s, d) == 0) {
+        sc->root = mem_strdup_or_exit(s);
+        edge_conf_check_root(v, s, what, d);
+    }
+    if ((v = conf_map_get(n, "index")) && conf_string(v, &s, d) == 0) {
+        if (!s[0] || strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+            diag_at(d, v, "%s: index \"%.60s\" must be a plain file name like index.html, "
+                    "without '/'", what, s);
+        } else {
+            free(sc->index);
+            sc->index = mem_strdup_or_exit(s);
+        }
+    }
+    if ((v = conf_map_get(n, "cache_max_age")))
+        edge_conf_duration_in(v, 0, 365 * 86400 * EDGE_CONF_SEC, "from 0 to 365d",
+                              &sc->cache_max_age_ms, d);
+    return sc;
+}
+
 /* Collects the target group names for "did you mean" (a new NULL-terminated array). */
 static const char **
 edge_conf_tg_names(const struct edge_conf *c)
@@ -324,7 +669,18 @@ edge_conf_read_rule(struct edge_conf *c, struct edge_rule *r, const struct conf_
         r->has_match = true;
         edge_conf_read_match(&r->match, match, what, d);
     }
-    const struct conf_node *fwd = conf_require(n, "forward", what, d);
+    const struct conf_node *fwd = conf_map_get(n, "forward");
+    const struct conf_node *st = conf_map_get(n, "static");
+    if (fwd && st)
+        diag_at(d, n, "%s: a rule has one action: forward or static; keep one of them", what);
+    else if (!fwd && !st)
+        diag_at(d, n, "%s: a rule needs an action; add forward: <target group> or static: "
+                "{ root: <directory> }", what);
+    if (st)
+        r->static_files = edge_conf_read_static(st, what, d);
+    if (!fwd)
+        return;
+    fwd = conf_require(n, "forward", what, d);     /* reports "forward:" with no value */
     const char *name;
     if (!fwd || conf_string(fwd, &name, d) < 0)
         return;
@@ -604,6 +960,11 @@ edge_conf_fini(struct edge_conf *c)
             free(r->match.header_name);
             free(r->match.header_value);
             free(r->forward);
+            if (r->static_files) {
+                free(r->static_files->root);
+                free(r->static_files->index);
+                free(r->static_files);
+            }
         }
         free(l->rules);
         free(l->name);
@@ -615,6 +976,8 @@ edge_conf_fini(struct edge_conf *c)
             free(c->tgs[i].targets[j].addr_text);
         free(c->tgs[i].targets);
         free(c->tgs[i].name);
+        free(c->tgs[i].health.path);
+        free(c->tgs[i].health.matcher);
     }
     free(c->tgs);
     free(c->access_log.path);

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -339,7 +341,8 @@ TEST(edge_conf_unknown_keys_get_did_you_mean)
                  "target_groups:\n"
                  "  web: { targets: [127.0.0.1:9001], health: {} }\n",
                  1, "tierd.yaml:3:37: unknown key \"health\" in target group \"web\"; the keys "
-                    "here are: targets, algorithm");
+                    "here are: targets, algorithm, health_check, deregistration_delay, "
+                    "slow_start, stickiness");
 }
 
 TEST(edge_conf_rules_required)
@@ -359,7 +362,15 @@ TEST(edge_conf_rules_required)
                  "    address: 127.0.0.1:80\n"
                  "    rules:\n"
                  "      - match: { method: GET }\n" BASE_TG,
-                 1, "tierd.yaml:5:9: listener \"a\" rule 1: missing required key \"forward\"");
+                 1, "tierd.yaml:5:9: listener \"a\" rule 1: a rule needs an action; add "
+                    "forward: <target group> or static: { root: <directory> }");
+    expect_error("listeners:\n"
+                 "  - name: a\n"
+                 "    address: 127.0.0.1:80\n"
+                 "    rules:\n"
+                 "      - forward:\n" BASE_TG,
+                 1, "tierd.yaml:5:17: listener \"a\" rule 1: \"forward\" has no value; write one "
+                    "after the ':'");
 }
 
 TEST(edge_conf_forward_names_an_existing_group)
@@ -490,23 +501,490 @@ TEST(edge_conf_target_groups_are_checked)
                           "connected to; give the target's real port");
 }
 
-TEST(edge_conf_algorithm_round_robin_only)
+TEST(edge_conf_algorithms_all_supported)
 {
-    const char *ls = ONE_LISTENER;
-    char yaml[1024];
+    struct edge_conf c;
+    struct diag d;
+    diag_init(&d);
 
-    snprintf(yaml, sizeof(yaml), "%starget_groups:\n  web:\n    targets: [127.0.0.1:9001]\n"
-             "    algorithm: least_outstanding_requests\n", ls);
-    expect_error(yaml, 1, "tierd.yaml:5:16: target group \"web\": algorithm "
-                          "\"least_outstanding_requests\" is not supported yet; use round_robin");
-    snprintf(yaml, sizeof(yaml), "%starget_groups:\n  web:\n    targets: [127.0.0.1:9001]\n"
-             "    algorithm: weighted_random\n", ls);
-    expect_error(yaml, 1, "tierd.yaml:5:16: target group \"web\": algorithm \"weighted_random\" "
-                          "is not supported yet; use round_robin");
-    snprintf(yaml, sizeof(yaml), "%starget_groups:\n  web:\n    targets: [127.0.0.1:9001]\n"
-             "    algorithm: rund_robin\n", ls);
-    expect_error(yaml, 1, "tierd.yaml:5:16: target group \"web\": unknown algorithm "
-                          "\"rund_robin\"; did you mean \"round_robin\"?");
+    EXPECT_EQ(build(ONE_LISTENER
+                    "target_groups:\n"
+                    "  web:\n"
+                    "    targets: [127.0.0.1:9001, { address: 127.0.0.1:9002, weight: 2 }]\n"
+                    "    algorithm: least_outstanding_requests\n"
+                    "  b:\n"
+                    "    targets: [{ address: 127.0.0.1:9003, weight: 5 }]\n"
+                    "    algorithm: weighted_random\n"
+                    "  c:\n"
+                    "    targets: [127.0.0.1:9004]\n"
+                    "    algorithm: round_robin\n",
+                    &c, &d), 0);
+    EXPECT_EQ(c.tgs[0].algorithm, EDGE_ALG_LEAST_OUTSTANDING);
+    EXPECT_EQ(c.tgs[0].targets[1].weight, 2);      /* weights go with every algorithm */
+    EXPECT_EQ(c.tgs[1].algorithm, EDGE_ALG_WEIGHTED_RANDOM);
+    EXPECT_EQ(c.tgs[1].targets[0].weight, 5);
+    EXPECT_EQ(c.tgs[2].algorithm, EDGE_ALG_ROUND_ROBIN);
+    edge_conf_fini(&c);
+    diag_fini(&d);
+
+    expect_error(ONE_LISTENER BASE_TG "    algorithm: rund_robin\n",
+                 1, "tierd.yaml:5:16: target group \"web\": unknown algorithm \"rund_robin\"; "
+                    "did you mean \"round_robin\"?");
+    expect_error(ONE_LISTENER BASE_TG "    algorithm: least_outstanding\n",
+                 1, "tierd.yaml:5:16: target group \"web\": unknown algorithm "
+                    "\"least_outstanding\"; use round_robin, least_outstanding_requests or "
+                    "weighted_random");
+}
+
+/* Yaml for one group "web" with `extra` lines under it. */
+#define TG_WITH(extra) ONE_LISTENER BASE_TG extra
+
+TEST(edge_conf_target_group_attributes_default_like_alb)
+{
+    struct edge_conf c;
+    struct diag d;
+    diag_init(&d);
+
+    EXPECT_EQ(build(TG_WITH(""), &c, &d), 0);
+    const struct edge_tg_conf *tg = &c.tgs[0];
+    EXPECT_FALSE(tg->health.enabled);              /* no health_check block */
+    EXPECT_STREQ(tg->health.path, "/");
+    EXPECT_EQ(tg->health.interval_ms, 30000);
+    EXPECT_EQ(tg->health.timeout_ms, 5000);
+    EXPECT_EQ(tg->health.healthy_threshold, 5);
+    EXPECT_EQ(tg->health.unhealthy_threshold, 2);
+    EXPECT_STREQ(tg->health.matcher, "200");
+    EXPECT_EQ(tg->health.nmatchers, 1);
+    EXPECT_EQ(tg->health.matcher_lo[0], 200);
+    EXPECT_EQ(tg->health.matcher_hi[0], 200);
+    EXPECT_EQ(tg->deregistration_delay_ms, 300000);
+    EXPECT_EQ(tg->slow_start_ms, 0);
+    EXPECT_FALSE(tg->stickiness);
+    EXPECT_EQ(tg->stickiness_ms, 86400000);
+    edge_conf_fini(&c);
+
+    /* An empty block turns checks on with every default; "health_check:" alone is absent. */
+    EXPECT_EQ(build(TG_WITH("    health_check: {}\n    stickiness: {}\n"), &c, &d), 0);
+    EXPECT_TRUE(c.tgs[0].health.enabled);
+    EXPECT_STREQ(c.tgs[0].health.path, "/");
+    EXPECT_EQ(c.tgs[0].health.interval_ms, 30000);
+    EXPECT_FALSE(c.tgs[0].stickiness);
+    EXPECT_EQ(c.tgs[0].stickiness_ms, 86400000);
+    edge_conf_fini(&c);
+    EXPECT_EQ(build(TG_WITH("    health_check:\n    stickiness:\n"), &c, &d), 0);
+    EXPECT_FALSE(c.tgs[0].health.enabled);
+    edge_conf_fini(&c);
+    EXPECT_EQ(build(TG_WITH("    health_check: { enabled: false, path: /up }\n"), &c, &d), 0);
+    EXPECT_FALSE(c.tgs[0].health.enabled);
+    EXPECT_STREQ(c.tgs[0].health.path, "/up");
+    edge_conf_fini(&c);
+    EXPECT_EQ(d.n, 0);
+    diag_fini(&d);
+}
+
+TEST(edge_conf_reads_target_group_attributes)
+{
+    struct edge_conf c;
+    struct diag d;
+    diag_init(&d);
+
+    EXPECT_EQ(build(TG_WITH("    algorithm: round_robin\n"
+                            "    health_check:\n"
+                            "      enabled: true\n"
+                            "      path: /health?full=1\n"
+                            "      interval: 5s\n"
+                            "      timeout: 4500ms\n"
+                            "      healthy_threshold: 2\n"
+                            "      unhealthy_threshold: 10\n"
+                            "      matcher: \"200-399\"\n"
+                            "    deregistration_delay: 30s\n"
+                            "    slow_start: 15m\n"
+                            "    stickiness: { enabled: true, duration: 1h }\n"),
+                    &c, &d), 0);
+    const struct edge_tg_conf *tg = &c.tgs[0];
+    EXPECT_TRUE(tg->health.enabled);
+    EXPECT_STREQ(tg->health.path, "/health?full=1");
+    EXPECT_EQ(tg->health.interval_ms, 5000);
+    EXPECT_EQ(tg->health.timeout_ms, 4500);
+    EXPECT_EQ(tg->health.healthy_threshold, 2);
+    EXPECT_EQ(tg->health.unhealthy_threshold, 10);
+    EXPECT_STREQ(tg->health.matcher, "200-399");
+    EXPECT_EQ(tg->health.nmatchers, 1);
+    EXPECT_EQ(tg->health.matcher_lo[0], 200);
+    EXPECT_EQ(tg->health.matcher_hi[0], 399);
+    EXPECT_EQ(tg->deregistration_delay_ms, 30000);
+    EXPECT_EQ(tg->slow_start_ms, 900000);
+    EXPECT_TRUE(tg->stickiness);
+    EXPECT_EQ(tg->stickiness_ms, 3600000);
+    edge_conf_fini(&c);
+
+    /* The edges of each range are accepted. */
+    EXPECT_EQ(build(TG_WITH("    health_check: { interval: 300s, timeout: 2m }\n"
+                            "    deregistration_delay: 0\n"
+                            "    slow_start: 30s\n"
+                            "    stickiness: { duration: 7d }\n"),
+                    &c, &d), 0);
+    EXPECT_EQ(c.tgs[0].health.interval_ms, 300000);
+    EXPECT_EQ(c.tgs[0].health.timeout_ms, 120000);
+    EXPECT_EQ(c.tgs[0].deregistration_delay_ms, 0);
+    EXPECT_EQ(c.tgs[0].slow_start_ms, 30000);
+    EXPECT_EQ(c.tgs[0].stickiness_ms, 7 * 86400000ULL);
+    edge_conf_fini(&c);
+    EXPECT_EQ(build(TG_WITH("    health_check: { interval: 5s, timeout: 2s }\n"
+                            "    stickiness: { duration: 1s }\n"),
+                    &c, &d), 0);
+    EXPECT_EQ(c.tgs[0].stickiness_ms, 1000);
+    edge_conf_fini(&c);
+    EXPECT_EQ(d.n, 0);
+    diag_fini(&d);
+}
+
+/* Builds a group whose health_check matcher is `m` (a YAML value) and returns the group's
+ * health settings through *h (copied; strings are not kept). */
+static int
+build_matcher(const char *m, struct edge_health_conf *h, struct diag *d)
+{
+    char yaml[512];
+    struct edge_conf c;
+
+    snprintf(yaml, sizeof(yaml), TG_WITH("    health_check: { matcher: %s }\n"), m);
+    int rc = build(yaml, &c, d);
+    if (rc == 0) {
+        *h = c.tgs[0].health;
+        h->path = h->matcher = NULL;
+        edge_conf_fini(&c);
+    }
+    return rc;
+}
+
+TEST(edge_conf_health_matcher_parses_codes_lists_and_ranges)
+{
+    struct edge_health_conf h;
+    struct diag d;
+    diag_init(&d);
+
+    EXPECT_EQ(build_matcher("200", &h, &d), 0);       /* an integer scalar */
+    EXPECT_EQ(h.nmatchers, 1);
+    EXPECT_EQ(h.matcher_lo[0], 200);
+    EXPECT_EQ(h.matcher_hi[0], 200);
+    EXPECT_EQ(build_matcher("\"200,202\"", &h, &d), 0);
+    EXPECT_EQ(h.nmatchers, 2);
+    EXPECT_EQ(h.matcher_lo[1], 202);
+    EXPECT_EQ(h.matcher_hi[1], 202);
+    EXPECT_EQ(build_matcher("200-299", &h, &d), 0);
+    EXPECT_EQ(h.nmatchers, 1);
+    EXPECT_EQ(h.matcher_lo[0], 200);
+    EXPECT_EQ(h.matcher_hi[0], 299);
+    EXPECT_EQ(build_matcher("\"200, 300 - 399\"", &h, &d), 0);
+    EXPECT_EQ(h.nmatchers, 2);
+    EXPECT_EQ(h.matcher_lo[0], 200);
+    EXPECT_EQ(h.matcher_hi[0], 200);
+    EXPECT_EQ(h.matcher_lo[1], 300);
+    EXPECT_EQ(h.matcher_hi[1], 399);
+    EXPECT_EQ(build_matcher("\"200,201,202,203,204,205,206,400-499\"", &h, &d), 0);
+    EXPECT_EQ(h.nmatchers, 8);
+    EXPECT_EQ(h.matcher_lo[7], 400);
+    EXPECT_EQ(h.matcher_hi[7], 499);
+    EXPECT_EQ(d.n, 0);
+    diag_fini(&d);
+
+#define MATCHER_ERR(m, tail)                                                             \
+    expect_error(TG_WITH("    health_check: { matcher: " m " }\n"), 1,                        \
+                 "tierd.yaml:5:30: target group \"web\": health_check: matcher " tail)
+#define SYNTAX "not a list of status codes; write codes and ranges like \"200\", \"200,202\" " \
+               "or \"200-299\""
+    MATCHER_ERR("abc", "\"abc\": " SYNTAX);
+    MATCHER_ERR("\"\"", "\"\": " SYNTAX);
+    MATCHER_ERR("\"200,\"", "\"200,\": " SYNTAX);
+    MATCHER_ERR("\"200-\"", "\"200-\": " SYNTAX);
+    MATCHER_ERR("\"200 300\"", "\"200 300\": " SYNTAX);
+    MATCHER_ERR("\"2xx\"", "\"2xx\": " SYNTAX);
+    MATCHER_ERR("199", "\"199\": 199 is not a code a health check can match; use codes "
+                "from 200 to 499");
+    MATCHER_ERR("\"200-500\"", "\"200-500\": 500 is not a code a health check can match; "
+                "use codes from 200 to 499");
+    MATCHER_ERR("99999999999", "\"99999999999\": 99999999999 is not a code a health check can "
+                "match; use codes from 200 to 499");
+    MATCHER_ERR("\"299-200\"", "\"299-200\": the range 299-200 runs backwards; write "
+                "200-299");
+    MATCHER_ERR("\"200,201,202,203,204,205,206,207,208\"",
+                "\"200,201,202,203,204,205,206,207,208\": more than 8 codes and ranges; join "
+                "neighbouring codes into ranges like 200-299");
+#undef MATCHER_ERR
+#undef SYNTAX
+    expect_error(TG_WITH("    health_check: { matcher: [200] }\n"), 1,
+                 "tierd.yaml:5:30: target_groups.web.health_check.matcher: expected a string, "
+                 "got a list");
+}
+
+TEST(edge_conf_health_check_values_checked)
+{
+    const char *yaml = TG_WITH("    health_check:\n"
+                               "      enabled: yes\n"
+                               "      path: health\n"
+                               "      interval: 4s\n"
+                               "      timeout: 1s\n"
+                               "      healthy_threshold: 1\n"
+                               "      unhealthy_threshold: 11\n"
+                               "      intervl: 5s\n");
+    expect_error(yaml, 7, "tierd.yaml:6:16: target_groups.web.health_check.enabled: \"yes\" is "
+                          "not a boolean; write true or false");
+    expect_error(yaml, 7, "tierd.yaml:7:13: target group \"web\": health_check: path \"health\" "
+                          "must start with '/'; write \"/health\"");
+    expect_error(yaml, 7, "tierd.yaml:8:17: target_groups.web.health_check.interval: 4s is out "
+                          "of range; write a duration from 5s to 300s");
+    expect_error(yaml, 7, "tierd.yaml:9:16: target_groups.web.health_check.timeout: 1s is out "
+                          "of range; write a duration from 2s to 120s");
+    expect_error(yaml, 7, "tierd.yaml:10:26: target_groups.web.health_check.healthy_threshold: "
+                          "1 is out of range; write a number from 2 to 10");
+    expect_error(yaml, 7, "tierd.yaml:11:28: target_groups.web.health_check.unhealthy_threshold: "
+                          "11 is out of range; write a number from 2 to 10");
+    expect_error(yaml, 7, "tierd.yaml:12:7: unknown key \"intervl\" in target group \"web\": "
+                          "health_check; did you mean \"interval\"?");
+
+    expect_error(TG_WITH("    health_check: { interval: 301s, timeout: 121s }\n"), 2,
+                 "tierd.yaml:5:46: target_groups.web.health_check.timeout: 121s is out of "
+                 "range; write a duration from 2s to 120s");
+    expect_error(TG_WITH("    health_check: { interval: 301s, timeout: 121s }\n"), 2,
+                 "tierd.yaml:5:31: target_groups.web.health_check.interval: 301s is out of "
+                 "range; write a duration from 5s to 300s");
+    expect_error(TG_WITH("    health_check: { interval: 30 }\n"), 1,
+                 "tierd.yaml:5:31: target_groups.web.health_check.interval: \"30\" has no unit; "
+                 "write it as a duration like \"30s\"");
+    expect_error(TG_WITH("    health_check: { path: \"/a b\" }\n"), 1,
+                 "tierd.yaml:5:27: target group \"web\": health_check: path \"/a b\" has a "
+                 "space, a control character or a non-ASCII byte; percent-encode it (a space is "
+                 "%20)");
+    expect_error(TG_WITH("    health_check: { path: \"/a\\tb\" }\n"), 1,
+                 "tierd.yaml:5:27: target group \"web\": health_check: path \"/a\\x09b\" has a "
+                 "space, a control character or a non-ASCII byte; percent-encode it (a space is "
+                 "%20)");
+    expect_error(TG_WITH("    health_check: yes\n"), 1,
+                 "tierd.yaml:5:19: target group \"web\": health_check: expected a map, got a "
+                 "scalar");
+
+    char yaml2[2048], path[1100];
+    memset(path, 'a', sizeof(path));
+    path[0] = '/';
+    path[1025] = '\0';                 /* 1025 characters: one too many */
+    snprintf(yaml2, sizeof(yaml2), TG_WITH("    health_check: { path: %s }\n"), path);
+    expect_error(yaml2, 1, "tierd.yaml:5:27: target group \"web\": health_check: path is 1025 "
+                           "characters long; shorten it to at most 1024");
+    path[1024] = '\0';
+    snprintf(yaml2, sizeof(yaml2), TG_WITH("    health_check: { path: %s }\n"), path);
+    struct edge_conf c;
+    struct diag d;
+    diag_init(&d);
+    EXPECT_EQ(build(yaml2, &c, &d), 0);
+    EXPECT_EQ(strlen(c.tgs[0].health.path), 1024);
+    edge_conf_fini(&c);
+    diag_fini(&d);
+}
+
+TEST(edge_conf_health_timeout_must_be_below_interval)
+{
+    expect_error(TG_WITH("    health_check: { interval: 10s, timeout: 10s }\n"), 1,
+                 "tierd.yaml:5:45: target group \"web\": health_check: timeout (10s) must be "
+                 "shorter than interval (10s), as on ALB; lower timeout or raise interval");
+    expect_error(TG_WITH("    health_check: { interval: 10s, timeout: 1m }\n"), 1,
+                 "tierd.yaml:5:45: target group \"web\": health_check: timeout (1m) must be "
+                 "shorter than interval (10s), as on ALB; lower timeout or raise interval");
+    /* The default timeout (5s) against a written interval: reported at the interval. */
+    expect_error(TG_WITH("    health_check: { interval: 5s }\n"), 1,
+                 "tierd.yaml:5:31: target group \"web\": health_check: timeout (5s) must be "
+                 "shorter than interval (5s), as on ALB; lower timeout or raise interval");
+    /* Only checked when both are valid: one error, not two. */
+    expect_error(TG_WITH("    health_check: { interval: 1s, timeout: 40s }\n"), 1,
+                 "tierd.yaml:5:31: target_groups.web.health_check.interval: 1s is out of range; "
+                 "write a duration from 5s to 300s");
+}
+
+TEST(edge_conf_target_group_attributes_checked)
+{
+    const char *yaml = TG_WITH("    deregistration_delay: 3601s\n"
+                               "    slow_start: 10s\n"
+                               "    stickiness: { enabled: 1, duration: 8d, type: lb_cookie }\n");
+    expect_error(yaml, 5, "tierd.yaml:5:27: target_groups.web.deregistration_delay: 3601s is out "
+                          "of range; write a duration from 0s to 3600s");
+    expect_error(yaml, 5, "tierd.yaml:6:17: target_groups.web.slow_start: 10s is out of range; "
+                          "write a duration of 0 (off) or from 30s to 900s");
+    expect_error(yaml, 5, "tierd.yaml:7:28: target_groups.web.stickiness.enabled: \"1\" is not a "
+                          "boolean; write true or false");
+    expect_error(yaml, 5, "tierd.yaml:7:41: target_groups.web.stickiness.duration: 8d is out of "
+                          "range; write a duration from 1s to 7d");
+    expect_error(yaml, 5, "tierd.yaml:7:45: unknown key \"type\" in target group \"web\": "
+                          "stickiness; the keys here are: enabled, duration");
+    expect_error(TG_WITH("    slow_start: 901s\n    stickiness: { duration: 0 }\n"), 2,
+                 "tierd.yaml:5:17: target_groups.web.slow_start: 901s is out of range; write a "
+                 "duration of 0 (off) or from 30s to 900s");
+    expect_error(TG_WITH("    slow_start: 901s\n    stickiness: { duration: 0 }\n"), 2,
+                 "tierd.yaml:6:29: target_groups.web.stickiness.duration: 0 is out of range; "
+                 "write a duration from 1s to 7d");
+    expect_error(TG_WITH("    stickiness: true\n"), 1,
+                 "tierd.yaml:5:17: target group \"web\": stickiness: expected a map, got a "
+                 "scalar");
+    expect_error(TG_WITH("    deregistration_delay: 5\n"), 1,
+                 "tierd.yaml:5:27: target_groups.web.deregistration_delay: \"5\" has no unit; "
+                 "write it as a duration like \"5s\"");
+}
+
+TEST(edge_conf_slow_start_needs_round_robin)
+{
+    expect_error(TG_WITH("    algorithm: least_outstanding_requests\n    slow_start: 30s\n"), 1,
+                 "tierd.yaml:6:17: target group \"web\": slow_start cannot be used with "
+                 "algorithm least_outstanding_requests (as on ALB, it needs round_robin); set "
+                 "slow_start: 0 or algorithm: round_robin");
+    expect_error(TG_WITH("    slow_start: 1m\n    algorithm: weighted_random\n"), 1,
+                 "tierd.yaml:5:17: target group \"web\": slow_start cannot be used with "
+                 "algorithm weighted_random (as on ALB, it needs round_robin); set "
+                 "slow_start: 0 or algorithm: round_robin");
+
+    struct edge_conf c;
+    struct diag d;
+    diag_init(&d);
+    EXPECT_EQ(build(TG_WITH("    algorithm: weighted_random\n    slow_start: 0\n"), &c, &d), 0);
+    EXPECT_EQ(c.tgs[0].slow_start_ms, 0);
+    edge_conf_fini(&c);
+    diag_fini(&d);
+}
+
+/* A scratch directory as the current directory, with public/ (a directory) and file.txt. */
+static void
+enter_scratch_dir(char *dir, size_t len)
+{
+    snprintf(dir, len, "/tmp/edge_conf_test.XXXXXX");
+    EXPECT_TRUE(mkdtemp(dir) != NULL);
+    EXPECT_EQ(chdir(dir), 0);
+    EXPECT_EQ(mkdir("public", 0755), 0);
+    FILE *f = fopen("file.txt", "w");
+    EXPECT_TRUE(f != NULL);
+    fclose(f);
+}
+
+static void
+leave_scratch_dir(const char *dir)
+{
+    EXPECT_EQ(unlink("file.txt"), 0);
+    EXPECT_EQ(rmdir("public"), 0);
+    EXPECT_EQ(chdir("/"), 0);
+    EXPECT_EQ(rmdir(dir), 0);
+}
+
+#define STATIC_RULE(body)                                                                     \
+    "listeners:\n"                                                                            \
+    "  - name: a\n"                                                                           \
+    "    address: 127.0.0.1:80\n"                                                             \
+    "    rules:\n"                                                                            \
+    "      - match: { path_prefix: /static/ }\n"                                              \
+    "        static: " body "\n"                                                              \
+    "      - forward: web\n" BASE_TG
+
+TEST(edge_conf_reads_static_rules)
+{
+    char dir[64];
+    struct edge_conf c;
+    struct diag d;
+    diag_init(&d);
+
+    enter_scratch_dir(dir, sizeof(dir));
+    EXPECT_EQ(build(STATIC_RULE("{ root: ./public, index: home.htm, cache_max_age: 1h }"), &c,
+                    &d), 0);
+    const struct edge_rule *r = &c.listeners[0].rules[0];
+    EXPECT_TRUE(r->forward == NULL);
+    EXPECT_TRUE(r->static_files != NULL);
+    EXPECT_STREQ(r->static_files->root, "./public");
+    EXPECT_STREQ(r->static_files->index, "home.htm");
+    EXPECT_EQ(r->static_files->cache_max_age_ms, 3600000);
+    EXPECT_STREQ(c.listeners[0].rules[1].forward, "web");
+    EXPECT_TRUE(c.listeners[0].rules[1].static_files == NULL);
+    edge_conf_fini(&c);
+
+    /* Defaults, an absolute root, and a static default rule. */
+    char yaml[1024];
+    snprintf(yaml, sizeof(yaml),
+             "listeners: [{ name: a, address: \"127.0.0.1:1\", rules: [{ static: { root: %s } }] "
+             "}]\n", dir);
+    EXPECT_EQ(build(yaml, &c, &d), 0);
+    r = &c.listeners[0].rules[0];
+    EXPECT_FALSE(r->has_match);
+    EXPECT_STREQ(r->static_files->root, dir);
+    EXPECT_STREQ(r->static_files->index, "index.html");
+    EXPECT_EQ(r->static_files->cache_max_age_ms, 0);
+    edge_conf_fini(&c);
+    EXPECT_EQ(d.n, 0);
+    diag_fini(&d);
+    leave_scratch_dir(dir);
+}
+
+TEST(edge_conf_rule_has_one_action)
+{
+    char dir[64];
+
+    enter_scratch_dir(dir, sizeof(dir));
+    expect_error("listeners:\n"
+                 "  - name: a\n"
+                 "    address: 127.0.0.1:80\n"
+                 "    rules:\n"
+                 "      - forward: web\n"
+                 "        static: { root: public }\n" BASE_TG,
+                 1, "tierd.yaml:5:9: listener \"a\" rule 1: a rule has one action: forward or "
+                    "static; keep one of them");
+    expect_error("listeners:\n"
+                 "  - name: a\n"
+                 "    address: 127.0.0.1:80\n"
+                 "    rules:\n"
+                 "      - match: { path_prefix: /a/ }\n"
+                 "      - forward: web\n" BASE_TG,
+                 1, "tierd.yaml:5:9: listener \"a\" rule 1: a rule needs an action; add "
+                    "forward: <target group> or static: { root: <directory> }");
+    expect_error(STATIC_RULE("{ root: public, cache: 1h }"), 1,
+                 "tierd.yaml:6:33: unknown key \"cache\" in listener \"a\" rule 1: static; the "
+                 "keys here are: root, index, cache_max_age");
+    leave_scratch_dir(dir);
+}
+
+TEST(edge_conf_static_root_must_be_a_directory)
+{
+    char dir[64], want[512];
+
+    enter_scratch_dir(dir, sizeof(dir));
+    snprintf(want, sizeof(want), "tierd.yaml:6:25: listener \"a\" rule 1: static: root "
+             "\"pub\" does not exist (tried %s/pub, relative to the current directory); "
+             "create the directory or fix the path", dir);
+    expect_error(STATIC_RULE("{ root: pub }"), 1, want);
+    expect_error(STATIC_RULE("{ root: /nonexistent/tierd }"), 1,
+                 "tierd.yaml:6:25: listener \"a\" rule 1: static: root \"/nonexistent/tierd\" "
+                 "does not exist (tried /nonexistent/tierd); create the directory or fix the "
+                 "path");
+    snprintf(want, sizeof(want), "tierd.yaml:6:25: listener \"a\" rule 1: static: root "
+             "\"file.txt\" is not a directory (tried %s/file.txt); give the directory that "
+             "holds the files", dir);
+    expect_error(STATIC_RULE("{ root: file.txt }"), 1, want);
+    snprintf(want, sizeof(want), "tierd.yaml:6:25: listener \"a\" rule 1: static: root "
+             "\"file.txt/x\" does not exist (tried %s/file.txt/x, relative to the current "
+             "directory); create the directory or fix the path", dir);
+    expect_error(STATIC_RULE("{ root: file.txt/x }"), 1, want);
+    expect_error(STATIC_RULE("{ root: \"\" }"), 1,
+                 "tierd.yaml:6:25: listener \"a\" rule 1: static: root is empty; give the "
+                 "directory that holds the files, like ./public");
+    expect_error(STATIC_RULE("{ index: index.html }"), 1,
+                 "tierd.yaml:6:17: listener \"a\" rule 1: static: missing required key "
+                 "\"root\"");
+    expect_error(STATIC_RULE(""), 1,
+                 "tierd.yaml:6:16: listener \"a\" rule 1: static: needs a root directory, like "
+                 "{ root: ./public }");
+    expect_error(STATIC_RULE("./public"), 1,
+                 "tierd.yaml:6:17: listener \"a\" rule 1: static: expected a map, got a scalar");
+    expect_error(STATIC_RULE("{ root: public, index: docs/index.html, cache_max_age: 366d }"), 2,
+                 "tierd.yaml:6:40: listener \"a\" rule 1: static: index \"docs/index.html\" must "
+                 "be a plain file name like index.html, without '/'");
+    expect_error(STATIC_RULE("{ root: public, index: docs/index.html, cache_max_age: 366d }"), 2,
+                 "tierd.yaml:6:72: listeners[0].rules[0].static.cache_max_age: 366d is out of "
+                 "range; write a duration from 0 to 365d");
+    expect_error(STATIC_RULE("{ root: public, index: \"..\" }"), 1,
+                 "tierd.yaml:6:40: listener \"a\" rule 1: static: index \"..\" must be a plain "
+                 "file name like index.html, without '/'");
+    leave_scratch_dir(dir);
 }
 
 TEST(edge_conf_access_log_format_checked)
