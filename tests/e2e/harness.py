@@ -276,6 +276,11 @@ class Tierd:
 
     def __exit__(self, *exc):
         if self.proc is not None:
+            rc = self.proc.poll()
+            if rc is not None and self.proc in _live:
+                # It died on its own (not through stop()): say so in the log we attach.
+                self._err.write(f"[harness] tierd exited by itself with status {rc}\n".encode())
+                self._err.flush()
             _kill(self.proc, grace=3.0)     # SIGTERM, then SIGKILL if the drain takes longer
         self._err.close()
         return False
