@@ -52,7 +52,7 @@ $(B)/tierd: $(B)/obj/src/main.o $(B)/libtierd.a | stems
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs $(PKGS)) $(LDSAN) -lm
 
 # The sample backend used by the demo, the tests and the benchmarks.
-$(B)/app: $(APP_SRC)
+$(B)/app: $(APP_SRC) $(wildcard examples/app/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $(APP_SRC) $(shell pkg-config --cflags --libs libcrypto) $(LDSAN)
 

@@ -8,6 +8,8 @@
 #define EDGE_EDGE_H
 #include <stdint.h>
 
+#include "core/sock.h"
+
 #include "edge/edge_conf.h"
 
 struct edge;
@@ -23,6 +25,13 @@ int edge_start(struct edge *e);
 /* Stops accepting, lets requests in flight finish until the configured shutdown
  * deadline, closes the rest and joins the workers. */
 void edge_shutdown(struct edge *e);
+/* Adds a target to a group at run time (the fleet's instances). Idempotent; cancels a
+ * drain in progress. -ENOENT for an unknown group. Thread-safe. */
+int edge_target_register(struct edge *e, const char *group, const struct sock_addr *addr,
+                         unsigned weight);
+/* Starts draining a target: no new requests; requests in flight finish until the
+ * group's deregistration_delay, then are closed. -ENOENT if unknown. Thread-safe. */
+int edge_target_deregister(struct edge *e, const char *group, const struct sock_addr *addr);
 /* Asks every worker to reopen its access log (SIGUSR1). Thread-safe. */
 void edge_reopen_logs(struct edge *e);
 void edge_free(struct edge *e);

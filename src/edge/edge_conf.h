@@ -11,7 +11,11 @@
 #include "conf/node.h"
 #include "core/sock.h"
 
-enum edge_algorithm { EDGE_ALG_ROUND_ROBIN = 0 };
+enum edge_algorithm {
+    EDGE_ALG_ROUND_ROBIN = 0,
+    EDGE_ALG_LEAST_OUTSTANDING,     /* least_outstanding_requests */
+    EDGE_ALG_WEIGHTED_RANDOM,       /* weighted_random */
+};
 
 enum edge_log_format { EDGE_LOG_COMBINED = 0, EDGE_LOG_JSON };
 
@@ -21,11 +25,30 @@ struct edge_target_conf {
     unsigned weight;            /* 1 unless given (the target-group issue uses it) */
 };
 
+/* Active health checks (ALB HealthCheck* fields). Absent block: enabled = false, and
+ * targets are taken as healthy from registration (passive checks still apply). */
+struct edge_health_conf {
+    bool enabled;
+    char *path;                 /* "/" ; may include ?query */
+    uint64_t interval_ms;       /* 5s..300s; default 30s */
+    uint64_t timeout_ms;        /* 2s..120s, below interval; default 5s */
+    unsigned healthy_threshold;     /* 2..10; default 5 */
+    unsigned unhealthy_threshold;   /* 2..10; default 2 */
+    char *matcher;              /* "200", "200,202", "200-399"; codes 200..499; default "200" */
+    uint16_t matcher_lo[8], matcher_hi[8];  /* parsed ranges */
+    unsigned nmatchers;
+};
+
 struct edge_tg_conf {
     char *name;
     unsigned ntargets;
     struct edge_target_conf *targets;
     enum edge_algorithm algorithm;
+    struct edge_health_conf health;
+    uint64_t deregistration_delay_ms;   /* 0..3600s; default 300s (ALB) */
+    uint64_t slow_start_ms;             /* 0 (off) or 30s..900s; round_robin only */
+    bool stickiness;                    /* stickiness.enabled; default false */
+    uint64_t stickiness_ms;             /* stickiness.duration 1s..7d; default 1d */
 };
 
 /* A rule matches when every condition it has matches. Patterns for host and header
@@ -38,11 +61,20 @@ struct edge_match {
     char *header_value;         /* glob */
 };
 
+/* The static action (the S3 role): files under root, never outside it. */
+struct edge_static_conf {
+    char *root;                 /* directory; must exist */
+    char *index;                /* file served for a directory path; default "index.html" */
+    uint64_t cache_max_age_ms;  /* Cache-Control: max-age; default 0 = no header */
+};
+
+/* A rule has exactly one action: forward (to a target group) or static. */
 struct edge_rule {
     bool has_match;
     struct edge_match match;
-    char *forward;              /* target group name */
+    char *forward;              /* target group name; NULL for a static rule */
     unsigned tg_index;          /* index into edge_conf.tgs */
+    struct edge_static_conf *static_files;  /* NULL for a forward rule */
 };
 
 struct edge_listener_conf {

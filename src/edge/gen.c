@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
+
 #define EDGE_LISTEN_BACKLOG 4096
 
 static void
@@ -59,15 +61,125 @@ lsock_new(struct edge *e, const struct sock_addr *addr, char *errbuf, size_t err
     return ls;
 }
 
+/* The state a target starts in: `initial` until its checks pass when the group has
+ * active health checks, else `healthy` at once. */
+static void
+target_set_initial(struct target *t, const struct edge_tg_conf *tc)
+{
+    if (tc->health.enabled) {
+        atomic_store(&t->state, TARGET_INITIAL);
+        atomic_store(&t->reason, TARGET_REASON_INITIAL_HEALTH_CHECKING);
+        atomic_store(&t->healthy_since_ms, 0);
+    } else {
+        atomic_store(&t->state, TARGET_HEALTHY);
+        atomic_store(&t->reason, TARGET_REASON_NONE);
+    }
+    memset(&t->hs, 0, sizeof(t->hs));
+}
+
+static const struct tg_rt *
+prev_group(const struct gen *prev, const char *name, const struct edge_tg_conf **tc)
+{
+    for (unsigned j = 0; prev && j < prev->conf.ntgs; j++)
+        if (strcmp(prev->conf.tgs[j].name, name) == 0) {
+            *tc = &prev->conf.tgs[j];
+            return &prev->tgrt[j];
+        }
+    return NULL;
+}
+
+static struct target *
+find_target(const struct tg_rt *rt, const struct sock_addr *a)
+{
+    for (unsigned k = 0; rt && k < rt->n; k++)
+        if (sock_addr_equal(&rt->targets[k]->addr, a))
+            return rt->targets[k];
+    return NULL;
+}
+
+static void
+tgrt_free(struct tg_rt *tgrt, unsigned n)
+{
+    for (unsigned i = 0; tgrt && i < n; i++) {
+        for (unsigned k = 0; k < tgrt[i].n; k++)
+            target_release(tgrt[i].targets[k]);
+        free(tgrt[i].targets);
+    }
+    free(tgrt);
+}
+
+/* Target lists for conf's groups: configured targets (reusing prev's objects, so health
+ * and counters carry over), then prev's runtime-registered and still-draining ones;
+ * configured targets the new file drops start draining. */
+static struct tg_rt *
+tgrt_build(const struct edge_conf *conf, const struct gen *prev, uint64_t now_ms)
+{
+    struct tg_rt *all = calloc(conf->ntgs ? conf->ntgs : 1, sizeof(*all));
+
+    if (!all)
+        return NULL;
+    for (unsigned i = 0; i < conf->ntgs; i++) {
+        const struct edge_tg_conf *tc = &conf->tgs[i], *ptc = NULL;
+        const struct tg_rt *old = prev_group(prev, tc->name, &ptc);
+        unsigned cap = tc->ntargets + (old ? old->n : 0);
+        struct tg_rt *rt = &all[i];
+
+        rt->targets = calloc(cap ? cap : 1, sizeof(*rt->targets));
+        if (!rt->targets)
+            goto fail;
+        for (unsigned k = 0; k < tc->ntargets; k++) {
+            const struct edge_target_conf *c = &tc->targets[k];
+            struct target *t = find_target(old, &c->addr);
+            if (t) {
+                target_ref(t);
+                t->weight = c->weight;
+                t->dynamic = false;
+                enum target_state st = target_state_get(t);
+                if (st == TARGET_DRAINING || st == TARGET_UNUSED ||
+                    (tc->health.enabled && !ptc->health.enabled))
+                    target_set_initial(t, tc);
+            } else {
+                if (!(t = target_new(&c->addr, c->weight, false)))
+                    goto fail;
+                target_set_initial(t, tc);
+            }
+            rt->targets[rt->n++] = t;
+        }
+        for (unsigned k = 0; old && k < old->n; k++) {
+            struct target *t = old->targets[k];
+            if (find_target(rt, &t->addr))
+                continue;
+            enum target_state st = target_state_get(t);
+            if (st == TARGET_UNUSED)
+                continue;
+            if (!t->dynamic && st != TARGET_DRAINING) {
+                /* Dropped from the file: deregistered, so it drains. */
+                atomic_store(&t->state, TARGET_DRAINING);
+                atomic_store(&t->reason, TARGET_REASON_DEREGISTRATION_IN_PROGRESS);
+                atomic_store(&t->drain_deadline_ms, now_ms + tc->deregistration_delay_ms);
+                log_info("edge", "target draining group=%s target=%s delay_ms=%llu", tc->name,
+                         t->addr_text, (unsigned long long)tc->deregistration_delay_ms);
+            }
+            rt->targets[rt->n++] = target_ref(t);
+        }
+    }
+    return all;
+fail:
+    tgrt_free(all, conf->ntgs);
+    return NULL;
+}
+
 struct gen *
-gen_build(struct edge *e, struct edge_conf *conf, const struct gen *prev, char *errbuf,
-          size_t errlen)
+gen_build(struct edge *e, struct edge_conf *conf, const struct gen *prev, uint64_t now_ms,
+          char *errbuf, size_t errlen)
 {
     struct gen *g = calloc(1, sizeof(*g));
+    struct confbox *box = calloc(1, sizeof(*box));
 
-    if (!g || !(g->lsocks = calloc(conf->nlisteners ? conf->nlisteners : 1,
-                                   sizeof(*g->lsocks)))) {
+    if (!g || !box || !(g->lsocks = calloc(conf->nlisteners ? conf->nlisteners : 1,
+                                           sizeof(*g->lsocks)))) {
         free(g);
+        free(box);
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
@@ -86,13 +198,64 @@ gen_build(struct edge *e, struct edge_conf *conf, const struct gen *prev, char *
                 lsock_release(g->lsocks[k]);
             free(g->lsocks);
             free(g);
+            free(box);
             return NULL;
         }
     }
-    g->seq = ++e->next_seq;
-    g->conf = *conf;
+    if (!(g->tgrt = tgrt_build(conf, prev, now_ms))) {
+        for (unsigned k = 0; k < conf->nlisteners; k++)
+            lsock_release(g->lsocks[k]);
+        free(g->lsocks);
+        free(g);
+        free(box);
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    atomic_init(&box->refs, 1);
+    box->conf = *conf;
     memset(conf, 0, sizeof(*conf));
+    g->box = box;
+    g->conf = box->conf;
+    g->seq = ++e->next_seq;
     return g;
+}
+
+struct gen *
+gen_with_targets(struct edge *e, const struct gen *prev, struct tg_rt *tgrt)
+{
+    struct gen *g = calloc(1, sizeof(*g));
+
+    if (!g || !(g->lsocks = calloc(prev->conf.nlisteners ? prev->conf.nlisteners : 1,
+                                   sizeof(*g->lsocks)))) {
+        free(g);
+        tgrt_free(tgrt, prev->conf.ntgs);
+        return NULL;
+    }
+    atomic_init(&g->refs, 1);
+    for (unsigned i = 0; i < prev->conf.nlisteners; i++) {
+        g->lsocks[i] = prev->lsocks[i];
+        atomic_fetch_add(&g->lsocks[i]->refs, 1);
+    }
+    g->box = prev->box;
+    atomic_fetch_add(&g->box->refs, 1);
+    g->conf = prev->conf;
+    g->tgrt = tgrt;
+    g->seq = ++e->next_seq;
+    return g;
+}
+
+void
+gen_publish(struct edge *e, struct gen *g)
+{
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct worker *w = e->workers[i];
+        gen_release(atomic_exchange(&w->next_gen, gen_ref(g)));
+        if (e->started)
+            loop_wake(w->loop);
+    }
+    struct gen *old = e->cur;
+    e->cur = g;
+    gen_release(old);
 }
 
 void
@@ -103,6 +266,10 @@ gen_release(struct gen *g)
     for (unsigned i = 0; i < g->conf.nlisteners; i++)
         lsock_release(g->lsocks[i]);
     free(g->lsocks);
-    edge_conf_fini(&g->conf);
+    tgrt_free(g->tgrt, g->conf.ntgs);
+    if (atomic_fetch_sub_explicit(&g->box->refs, 1, memory_order_acq_rel) == 1) {
+        edge_conf_fini(&g->box->conf);
+        free(g->box);
+    }
     free(g);
 }

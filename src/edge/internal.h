@@ -18,6 +18,8 @@
 #include "core/sock.h"
 #include "edge/edge.h"
 #include "edge/edge_conf.h"
+#include "edge/health.h"
+#include "edge/target.h"
 #include "http/h1.h"
 
 struct worker;
@@ -32,15 +34,32 @@ struct lsock {
     int fds[];                  /* one per worker */
 };
 
+/* The targets of one group in one generation: the configured ones, those registered
+ * at run time, and draining ones until their delay ends. */
+struct tg_rt {
+    unsigned n;
+    struct target **targets;    /* references */
+};
+
+/* One loaded edge configuration; several generations share it when only their targets
+ * differ (runtime registration, the end of a drain). */
+struct confbox {
+    atomic_int refs;
+    struct edge_conf conf;
+};
+
 /* A configuration generation. */
 struct gen {
     atomic_int refs;
     uint64_t seq;
-    struct edge_conf conf;
+    struct edge_conf conf;      /* a shallow copy of box->conf, which owns the storage */
+    struct confbox *box;
     struct lsock **lsocks;      /* parallel to conf.listeners */
+    struct tg_rt *tgrt;         /* parallel to conf.tgs */
 };
 
 struct edge {
+    struct health *health;
     unsigned nworkers;
     struct worker **workers;
     pthread_mutex_t lock;       /* guards cur for edge_apply */
@@ -95,7 +114,8 @@ struct worker {
     struct conn *conns;         /* every client connection (doubly linked) */
     unsigned nconns;
     struct pool *pools;
-    unsigned *rr;               /* round-robin position per target group of gen */
+    int64_t **cw;               /* per target group of gen: smooth round-robin weights */
+    struct loop_timer sweep_timer;      /* closes connections to drained targets */
     uint64_t rng;
     uint64_t moved;             /* bytes received or sent by this worker: progress meter */
     struct accesslog log;
@@ -161,7 +181,8 @@ struct txn {
     struct gen *gen;
     const struct edge_listener_conf *lc;
     int tg;                     /* target group index, -1 for local responses */
-    unsigned target;            /* index in the group */
+    int target_idx;             /* index in gen->tgrt[tg], -1 before a pick */
+    struct target *target;      /* borrowed from gen (pinned); counted in outstanding */
     unsigned attempts;
     uint64_t start_us;
     uint64_t upstream_start_us;
@@ -209,6 +230,8 @@ void conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer
                    uint32_t listener_id, uint16_t local_port);
 void conn_close(struct conn *c);
 void conn_begin_shutdown(struct conn *c);
+/* Starts the once-a-second sweep that closes work still bound to drained targets. */
+void proxy_sweep_start(struct worker *w);
 /* Called by the upstream side when something happened that the transaction must see. */
 void txn_upstream_event(struct txn *t);
 
@@ -242,12 +265,26 @@ void accesslog_open(struct worker *w);
 void accesslog_write(struct worker *w, const struct txn *t, uint64_t now_us);
 void accesslog_close(struct worker *w);
 
+/* registry.c: runtime (de)registration and the end of draining */
+/* Returns the current generation with a reference (caller releases), or NULL. */
+struct gen *edge_gen_current(struct edge *e);
+/* Removes draining targets whose delay has passed; called by the health thread. */
+void registry_drain_tick(struct edge *e, uint64_t now_ms);
+
 /* gen.c */
 /* Builds a generation from conf (moved in), reusing prev's sockets for unchanged
- * addresses. Returns NULL with a message in errbuf when a socket cannot be bound. */
+ * addresses and prev's target objects for targets it keeps; targets prev had and conf
+ * drops start draining. Returns NULL with a message in errbuf when a socket cannot be
+ * bound. */
 struct gen *gen_build(struct edge *e, struct edge_conf *conf, const struct gen *prev,
-                      char *errbuf, size_t errlen);
+                      uint64_t now_ms, char *errbuf, size_t errlen);
+/* A generation with prev's configuration and sockets and the given target lists
+ * (tgrt: one per group, references moved in). */
+struct gen *gen_with_targets(struct edge *e, const struct gen *prev, struct tg_rt *tgrt);
 void gen_release(struct gen *g);
+/* Publishes g as the current generation (takes the caller's reference). Caller holds
+ * e->lock. */
+void gen_publish(struct edge *e, struct gen *g);
 static inline struct gen *
 gen_ref(struct gen *g)
 {

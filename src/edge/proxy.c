@@ -28,6 +28,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "edge/balance.h"
 
 #define TXN_MAX_ATTEMPTS 3
 #define TXN_ROUNDS 16
@@ -50,9 +51,23 @@ on_conn_free(struct loop *l, struct loop_defer *d)
     free(c);
 }
 
+/* Moves the transaction's in-flight count to target idx of its group (-1: none). */
+static void
+txn_set_target(struct txn *t, int idx)
+{
+    if (t->target)
+        atomic_fetch_sub_explicit(&t->target->outstanding, 1, memory_order_relaxed);
+    t->target_idx = idx;
+    t->target = idx >= 0 ? t->gen->tgrt[t->tg].targets[idx] : NULL;
+    if (t->target)
+        atomic_fetch_add_explicit(&t->target->outstanding, 1, memory_order_relaxed);
+}
+
 static void
 txn_free(struct txn *t)
 {
+    if (t->target)
+        txn_set_target(t, -1);
     if (t->u) {
         t->u->txn = NULL;
         upstream_close(t->u);
@@ -82,16 +97,17 @@ conn_close(struct conn *c)
     loop_defer(c->w->loop, &c->defer, on_conn_free);
 }
 
-/* Reads while there is room below `limit` bytes in c->in. Returns 0 or -errno. */
+/* Reads until c->in holds more than `limit` bytes (one byte past it tells a head that is
+ * too large from one that is exactly at the limit). Returns 0 or -errno. */
 static int
 conn_read(struct conn *c, size_t limit)
 {
-    while (c->rd_ready && !c->eof && buf_len(&c->in) < limit) {
+    while (c->rd_ready && !c->eof && buf_len(&c->in) <= limit) {
         if (buf_reserve(&c->in, 2048) < 0)
             return -ENOMEM;
         size_t room = buf_room(&c->in);
-        if (room > limit - buf_len(&c->in) + 1)
-            room = limit - buf_len(&c->in) + 1;
+        if (room > limit + 1 - buf_len(&c->in))
+            room = limit + 1 - buf_len(&c->in);
         ssize_t n = recv(c->io.fd, buf_tail(&c->in), room, 0);
         if (n > 0) {
             c->w->moved += (uint64_t)n;
@@ -309,6 +325,7 @@ txn_new(struct conn *c)
     t->c = c;
     t->gen = gen_ref(c->w->gen);
     t->tg = -1;
+    t->target_idx = -1;
     t->start_us = clock_mono_us();
     t->version_minor = 1;
     t->upstream_addr = "-";
@@ -360,25 +377,44 @@ on_up_timeout(struct loop *l, struct loop_timer *tm)
         txn_run(u->txn);
 }
 
-/* Picks a target, takes a connection and writes the request head into it. */
+/* Picks a target (avoiding the one that just failed), takes a connection and writes the
+ * request head into it. -EHOSTUNREACH when the group has nothing to route to. */
 static int
 txn_connect(struct txn *t, const struct h1_request *r)
 {
     struct worker *w = t->c->w;
-    const struct edge_tg_conf *tg = &t->gen->conf.tgs[t->tg];
+    const struct edge_tg_conf *tc = &t->gen->conf.tgs[t->tg];
+    const struct tg_rt *rt = &t->gen->tgrt[t->tg];
+    struct balance_in in = {
+        .alg = tc->algorithm,
+        .targets = rt->targets,
+        .n = rt->n,
+        .now_ms = loop_now_ms(w->loop),
+        .slow_start_ms = tc->slow_start_ms,
+        .avoid = t->target_idx,
+        .rnd = worker_random(w),
+        .cw = t->gen == w->gen ? w->cw[t->tg] : NULL,
+    };
+    bool failed_open;
     int err = 0;
 
-    t->target = w->rr[t->tg]++ % tg->ntargets;
+    /* A transaction that outlived a generation switch has no round-robin state for its
+     * group: it draws at random instead (rare: a retry across a reload). */
+    if (!in.cw && in.alg == EDGE_ALG_ROUND_ROBIN)
+        in.alg = EDGE_ALG_WEIGHTED_RANDOM;
+    int idx = balance_pick(&in, &failed_open);
+    if (idx < 0)
+        return -EHOSTUNREACH;
+    txn_set_target(t, idx);
     t->attempts++;
-    const struct edge_target_conf *target = &tg->targets[t->target];
-    struct upconn *u = upstream_get(w, &target->addr, &t->reused, &err);
+    struct upconn *u = upstream_get(w, &t->target->addr, &t->reused, &err);
     if (!u)
         return err;
     t->u = u;
     u->txn = t;
     u->err = 0;
     u->eof = u->hup = false;
-    t->upstream_addr = target->addr_text;
+    t->upstream_addr = t->target->addr_text;
     t->upstream_start_us = clock_mono_us();
     if (forward_request_head(&u->out, r, t->c, t) < 0)
         return -ENOMEM;
@@ -387,6 +423,20 @@ txn_connect(struct txn *t, const struct h1_request *r)
                                                : t->gen->conf.timeouts.upstream_read_ms,
                      on_up_timeout);
     return 0;
+}
+
+/* A failure on live traffic counts against the target's health (passive check). A stale
+ * pooled connection says nothing about the target and is not counted. */
+static void
+txn_count_failure(struct txn *t, bool stale_reuse)
+{
+    if (!t->target)
+        return;
+    atomic_fetch_add_explicit(&t->target->errors, 1, memory_order_relaxed);
+    if (!stale_reuse) {
+        atomic_fetch_add_explicit(&t->target->passive_failures, 1, memory_order_relaxed);
+        health_kick(t->c->w->edge->health);
+    }
 }
 
 /* The current attempt failed before any response byte reached the client. Retries when
@@ -402,10 +452,17 @@ txn_upstream_failed(struct txn *t, int err)
 
     snprintf(why, sizeof(why), "%s", timeout ? (connecting ? "connect timeout" : "read timeout")
                                              : strerror(-err));
+    if (err != -EHOSTUNREACH)
+        txn_count_failure(t, t->reused && !timeout);
     if (t->u) {
         t->u->txn = NULL;
         upstream_close(t->u);
         t->u = NULL;
+    }
+    if (err == -EHOSTUNREACH) {
+        /* Every target is draining (or none is left): ALB answers 503. */
+        txn_local(t, 503, !t->req_done);
+        return;
     }
     /* Replay is possible only while the head is still in c->in (a bodiless request) and
      * the method is idempotent. A read timeout is not retried: the target may be working. */
@@ -476,7 +533,7 @@ txn_start(struct conn *c)
         return;
     }
     const struct edge_rule *rule = route_match(t->lc, r);
-    if (!rule || t->gen->conf.tgs[rule->tg_index].ntargets == 0) {
+    if (!rule || t->gen->tgrt[rule->tg_index].n == 0) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, rule ? 503 : 404, !t->req_done);
         txn_run(t);
@@ -614,6 +671,8 @@ txn_response_head(struct txn *t)
             t->resp_done = true;
         }
         t->target_keepalive = r->keep_alive;
+        if (t->target && !atomic_load_explicit(&t->target->passive_success, memory_order_relaxed))
+            atomic_store_explicit(&t->target->passive_success, true, memory_order_relaxed);
         return 1;
     }
 }
@@ -869,6 +928,14 @@ txn_finish(struct txn *t)
     uint64_t now = clock_mono_us();
 
     accesslog_write(w, t, now);
+    if (t->target) {
+        struct target *tg = t->target;
+        atomic_fetch_add_explicit(&tg->requests, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&tg->latency_us_sum, now - t->upstream_start_us,
+                                  memory_order_relaxed);
+        if (t->status >= 500)
+            atomic_fetch_add_explicit(&tg->errors, 1, memory_order_relaxed);
+    }
     if (t->u) {
         struct upconn *u = t->u;
         bool reusable = t->req_done && t->target_keepalive &&
@@ -996,4 +1063,36 @@ conn_run(struct conn *c)
     c->head_scan = 0;
     loop_timer_stop(w->loop, &c->timer);
     txn_start(c);
+}
+
+/* ------------------------------------------------------------------ draining */
+
+#define PROXY_SWEEP_MS 1000
+
+/* Closes work bound to targets whose drain ended (deregistration delay passed): a
+ * request not yet answered gets 502, as ALB does; anything else (a response being
+ * streamed, a WebSocket tunnel) is closed. */
+static void
+on_sweep(struct loop *l, struct loop_timer *tm)
+{
+    struct worker *w = (struct worker *)((char *)tm - offsetof(struct worker, sweep_timer));
+
+    for (struct conn *c = w->conns; c; c = c->next) {
+        struct txn *t = c->txn;
+        if (c->closed || !t || !t->target || target_state_get(t->target) != TARGET_UNUSED)
+            continue;
+        if (!t->resp_started) {
+            txn_local(t, 502, true);
+            txn_run(t);
+        } else {
+            conn_close(c);
+        }
+    }
+    loop_timer_start(l, &w->sweep_timer, PROXY_SWEEP_MS, on_sweep);
+}
+
+void
+proxy_sweep_start(struct worker *w)
+{
+    loop_timer_start(w->loop, &w->sweep_timer, PROXY_SWEEP_MS, on_sweep);
 }

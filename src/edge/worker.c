@@ -109,7 +109,28 @@ on_accept(struct loop *l, struct loop_io *io, unsigned events)
     }
 }
 
-/* Takes the newest published generation, if any, and re-points the listener watches. */
+static bool
+same_listeners(const struct worker *w, const struct gen *g)
+{
+    if (!w->gen || w->nlw != g->conf.nlisteners)
+        return false;
+    for (unsigned i = 0; i < w->nlw; i++)
+        if (w->lw[i].id != g->lsocks[i]->id)
+            return false;
+    return true;
+}
+
+static void
+free_cw(struct worker *w)
+{
+    for (unsigned i = 0; w->cw && w->gen && i < w->gen->conf.ntgs; i++)
+        free(w->cw[i]);
+    free(w->cw);
+    w->cw = NULL;
+}
+
+/* Takes the newest published generation, if any: re-points the listener watches when
+ * the listening sockets changed, and resets the per-group balancing state. */
 static void
 worker_take_gen(struct worker *w)
 {
@@ -117,20 +138,25 @@ worker_take_gen(struct worker *w)
 
     if (!g)
         return;
-    watch_listeners(w, false);
-    free(w->lw);
-    w->lw = calloc(g->conf.nlisteners ? g->conf.nlisteners : 1, sizeof(*w->lw));
-    w->nlw = w->lw ? g->conf.nlisteners : 0;
-    for (unsigned i = 0; i < w->nlw; i++) {
-        w->lw[i].w = w;
-        w->lw[i].id = g->lsocks[i]->id;
-        w->lw[i].port = (uint16_t)sock_addr_port(&g->lsocks[i]->addr);
+    if (!same_listeners(w, g)) {
+        watch_listeners(w, false);
+        free(w->lw);
+        w->lw = calloc(g->conf.nlisteners ? g->conf.nlisteners : 1, sizeof(*w->lw));
+        w->nlw = w->lw ? g->conf.nlisteners : 0;
+        for (unsigned i = 0; i < w->nlw; i++) {
+            w->lw[i].w = w;
+            w->lw[i].id = g->lsocks[i]->id;
+            w->lw[i].port = (uint16_t)sock_addr_port(&g->lsocks[i]->addr);
+        }
     }
-    free(w->rr);
-    w->rr = calloc(g->conf.ntgs ? g->conf.ntgs : 1, sizeof(*w->rr));
-    /* Start round robin at a different target in each worker so that light load spreads. */
-    for (unsigned i = 0; w->rr && i < g->conf.ntgs; i++)
-        w->rr[i] = w->index;
+    free_cw(w);
+    w->cw = calloc(g->conf.ntgs ? g->conf.ntgs : 1, sizeof(*w->cw));
+    for (unsigned i = 0; w->cw && i < g->conf.ntgs; i++) {
+        w->cw[i] = calloc(g->tgrt[i].n ? g->tgrt[i].n : 1, sizeof(int64_t));
+        /* Start each worker at a different target so that light load spreads. */
+        if (w->cw[i] && g->tgrt[i].n)
+            w->cw[i][w->index % g->tgrt[i].n] = 1;
+    }
     struct gen *old = w->gen;
     w->gen = g;
     accesslog_open(w);
@@ -182,6 +208,7 @@ worker_main(void *arg)
     int rc;
 
     on_wake(w->loop, w);
+    proxy_sweep_start(w);
     rc = loop_run(w->loop);
     if (rc < 0)
         log_error("edge", "worker loop failed worker=%u err=\"%s\"", w->index, strerror(-rc));
@@ -204,9 +231,10 @@ edge_new(unsigned workers)
         return NULL;
     e->nworkers = workers ? workers : 1;
     pthread_mutex_init(&e->lock, NULL);
+    e->health = health_new(e);
     e->workers = calloc(e->nworkers, sizeof(*e->workers));
-    if (!e->workers) {
-        free(e);
+    if (!e->health || !e->workers) {
+        edge_free(e);
         return NULL;
     }
     for (unsigned i = 0; i < e->nworkers; i++) {
@@ -231,28 +259,22 @@ int
 edge_apply(struct edge *e, struct edge_conf *conf, char *errbuf, size_t errlen)
 {
     pthread_mutex_lock(&e->lock);
-    struct gen *g = gen_build(e, conf, e->cur, errbuf, errlen);
+    struct gen *g = gen_build(e, conf, e->cur, clock_mono_ms(), errbuf, errlen);
     if (!g) {
         pthread_mutex_unlock(&e->lock);
         return -EADDRNOTAVAIL;
     }
-    for (unsigned i = 0; i < e->nworkers; i++) {
-        struct worker *w = e->workers[i];
-        struct gen *old = atomic_exchange(&w->next_gen, gen_ref(g));
-        gen_release(old);
-        if (e->started)
-            loop_wake(w->loop);
-    }
-    struct gen *old = e->cur;
-    e->cur = g;
+    gen_publish(e, g);
     pthread_mutex_unlock(&e->lock);
-    gen_release(old);
     return 0;
 }
 
 int
 edge_start(struct edge *e)
 {
+    int hrc = health_start(e->health);
+    if (hrc < 0)
+        return hrc;
     for (unsigned i = 0; i < e->nworkers; i++) {
         int rc = pthread_create(&e->workers[i]->thread, NULL, worker_main, e->workers[i]);
         if (rc != 0)
@@ -273,6 +295,7 @@ edge_shutdown(struct edge *e)
     }
     for (unsigned i = 0; i < e->nworkers; i++)
         pthread_join(e->workers[i]->thread, NULL);
+    health_stop(e->health);
     e->started = false;
 }
 
@@ -289,17 +312,19 @@ edge_free(struct edge *e)
 {
     if (!e)
         return;
-    for (unsigned i = 0; i < e->nworkers; i++) {
+    for (unsigned i = 0; e->workers && i < e->nworkers; i++) {
         struct worker *w = e->workers[i];
         if (!w)
             continue;
         gen_release(atomic_exchange(&w->next_gen, NULL));
+        free_cw(w);
         gen_release(w->gen);
         free(w->lw);
-        free(w->rr);
         loop_free(w->loop);
         free(w);
     }
+    if (e->health)
+        health_free(e->health);
     gen_release(e->cur);
     free(e->workers);
     pthread_mutex_destroy(&e->lock);
