@@ -167,8 +167,8 @@ skip_quoted(struct slice v, size_t i)
 /*
  * Transfer-Encoding = #( token *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ) )
  * (9112 §6.1, §7.3). Records, over all TE lines in order, how often chunked appears and
- * whether it is last. A coding with parameters counts as that coding: "chunked;x=1" is
- * chunked (the proxy regenerates framing, so the parameters never travel on).
+ * whether it is last. Other codings may carry parameters; chunked may not ("chunked;x=1"
+ * is an error, 9112 §7.1: hops disagree on whether it still means chunked).
  */
 static int
 fields_transfer_encoding(struct slice v, struct h1_fields_info *fi)
@@ -187,7 +187,8 @@ fields_transfer_encoding(struct slice v, struct h1_fields_info *fi)
             return -EBADMSG;            /* "\"chunked\"", "\x0bchunked", ... */
         size_t n = i - start;
         const char *name = v.p + start;
-        if (n == 7 && NAME_IS(name, "chunked")) {
+        bool is_chunked = n == 7 && NAME_IS(name, "chunked");
+        if (is_chunked) {
             fi->te_chunked++;
             fi->te_chunked_final = true;
         } else {
@@ -203,6 +204,8 @@ fields_transfer_encoding(struct slice v, struct h1_fields_info *fi)
             i = skip_ows(v, i);
             if (i >= v.len || v.p[i] != ';')
                 break;
+            if (is_chunked)
+                return -EBADMSG;
             i = skip_ows(v, i + 1);
             size_t ps = i;
             i = skip_token(v, i);
