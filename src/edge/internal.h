@@ -204,6 +204,7 @@ struct txn {
     bool resp_chunked_out;      /* re-encoding chunked towards the client */
     bool resp_close_out;        /* close-delimited towards the client */
     bool target_keepalive;      /* the target allows reuse after this response */
+    bool sticky;                /* set the stickiness cookie on the response */
     uint8_t resp_framing;
     uint64_t resp_remaining;
     struct h1_chunked resp_chunk;
@@ -232,6 +233,8 @@ void conn_close(struct conn *c);
 void conn_begin_shutdown(struct conn *c);
 /* Starts the once-a-second sweep that closes work still bound to drained targets. */
 void proxy_sweep_start(struct worker *w);
+#define PROXY_STICKY_COOKIE "tierd_tg"
+uint64_t proxy_sticky_key(const char *group, const struct target *t);
 /* Called by the upstream side when something happened that the transaction must see. */
 void txn_upstream_event(struct txn *t);
 
