@@ -526,12 +526,14 @@ class Upstream:
     mode "ok":     answers every request 200 "ok" (Content-Length, keep-alive)
     mode "silent": accepts and reads, never answers
     mode "drop":   reads one request head, then closes without answering
+    mode "script": answers each request with the raw bytes `script`, then closes
     It records .accepts (connections) and .requests: (request line, [(name, value)], body),
     parsed strictly (CRLF, Content-Length or chunked); anything else lands in .garbage.
     """
 
-    def __init__(self, mode="ok"):
+    def __init__(self, mode="ok", script=b""):
         self.mode = mode
+        self.script = script
         self.accepts = 0
         self.requests = []
         self.garbage = []
@@ -646,6 +648,9 @@ class Upstream:
                     body, buf = buf[:n], buf[n:]
                 with self.lock:
                     self.requests.append((lines[0], hdrs, body))
+                if self.mode == "script":
+                    c.sendall(self.script)
+                    return
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Instance: py\r\n\r\nok")
         finally:
             c.close()
