@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/buf.h"
 #include "core/loop.h"
@@ -205,6 +206,11 @@ struct txn {
     bool resp_close_out;        /* close-delimited towards the client */
     bool target_keepalive;      /* the target allows reuse after this response */
     bool sticky;                /* set the stickiness cookie on the response */
+
+    /* static action: the file to send after the head */
+    int file_fd;                /* -1 when none */
+    off_t file_off;
+    uint64_t file_left;
     uint8_t resp_framing;
     uint64_t resp_remaining;
     struct h1_chunked resp_chunk;

@@ -23,12 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "edge/balance.h"
+#include "edge/static.h"
 
 #define TXN_MAX_ATTEMPTS 3
 #define TXN_ROUNDS 16
@@ -66,6 +68,8 @@ txn_set_target(struct txn *t, int idx)
 static void
 txn_free(struct txn *t)
 {
+    if (t->file_fd >= 0)
+        close(t->file_fd);
     if (t->target)
         txn_set_target(t, -1);
     if (t->u) {
@@ -326,6 +330,7 @@ txn_new(struct conn *c)
     t->gen = gen_ref(c->w->gen);
     t->tg = -1;
     t->target_idx = -1;
+    t->file_fd = -1;
     t->start_us = clock_mono_us();
     t->version_minor = 1;
     t->upstream_addr = "-";
@@ -560,6 +565,65 @@ txn_upstream_failed(struct txn *t, int err)
     txn_local(t, timeout ? 504 : 502, !t->req_done);
 }
 
+/* Answers from the static action's files: the head goes through c->out, the body from
+ * the file with sendfile(2) (txn_send_file). A request body is not read: the connection
+ * closes after the response instead. */
+static void
+txn_static(struct txn *t, const struct edge_static_conf *sc, const struct h1_request *r)
+{
+    struct conn *c = t->c;
+    struct static_reply sr;
+
+    if (!t->req_done)
+        t->close_after = true;
+    bool keep = !t->close_after && !c->close_after && !c->w->stopping;
+    if (static_serve(sc, r, keep, (int64_t)(clock_wall_ms() / 1000), &c->out, &sr) < 0) {
+        buf_consume(&c->in, r->head_len);
+        txn_local(t, 503, true);
+        txn_run(t);
+        return;
+    }
+    buf_consume(&c->in, r->head_len);
+    t->req_done = true;
+    t->status = sr.status;
+    t->file_fd = sr.fd;
+    t->file_off = sr.offset;
+    t->file_left = sr.length;
+    if (sr.close)
+        t->close_after = true;
+    t->resp_started = t->resp_head_done = true;
+    t->resp_done = t->file_left == 0;
+    txn_run(t);
+}
+
+/* Sends file bytes once the head has left. Returns 0 or -errno. */
+static int
+txn_send_file(struct txn *t)
+{
+    struct conn *c = t->c;
+
+    while (t->file_left && c->wr_ready && !buf_len(&c->out)) {
+        size_t want = t->file_left > (1u << 20) ? (1u << 20) : (size_t)t->file_left;
+        ssize_t n = sendfile(c->io.fd, t->file_fd, &t->file_off, want);
+        if (n > 0) {
+            c->w->moved += (uint64_t)n;
+            t->file_left -= (uint64_t)n;
+            t->body_bytes_sent += (uint64_t)n;
+            if ((size_t)n < want)
+                c->wr_ready = false;
+        } else if (n == 0) {
+            return -EIO;        /* the file shrank under us: the response is broken */
+        } else if (errno == EAGAIN) {
+            c->wr_ready = false;
+        } else if (errno != EINTR) {
+            return -errno;
+        }
+    }
+    if (!t->file_left)
+        t->resp_done = true;
+    return 0;
+}
+
 /* Starts the transaction for the request parsed into w->req from c->in. */
 static void
 txn_start(struct conn *c)
@@ -603,10 +667,14 @@ txn_start(struct conn *c)
         return;
     }
     const struct edge_rule *rule = route_match(t->lc, r);
-    if (!rule || t->gen->tgrt[rule->tg_index].n == 0) {
+    if (!rule || (!rule->static_files && t->gen->tgrt[rule->tg_index].n == 0)) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, rule ? 503 : 404, !t->req_done);
         txn_run(t);
+        return;
+    }
+    if (rule->static_files) {
+        txn_static(t, rule->static_files, r);
         return;
     }
     t->tg = (int)rule->tg_index;
@@ -958,7 +1026,7 @@ txn_run(struct txn *t)
             }
         }
         /* Client side: write. */
-        if (conn_flush(c) < 0) {
+        if (conn_flush(c) < 0 || (t->file_fd >= 0 && txn_send_file(t) < 0)) {
             conn_close(c);
             return;
         }
