@@ -6,6 +6,7 @@
  */
 #ifndef EDGE_EDGE_H
 #define EDGE_EDGE_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/sock.h"
@@ -32,6 +33,45 @@ int edge_target_register(struct edge *e, const char *group, const struct sock_ad
 /* Starts draining a target: no new requests; requests in flight finish until the
  * group's deregistration_delay, then are closed. -ENOENT if unknown. Thread-safe. */
 int edge_target_deregister(struct edge *e, const char *group, const struct sock_addr *addr);
+/* A target as the operator sees it (a copy: valid after the call). */
+struct edge_target_info {
+    const char *group;
+    char address[64];
+    unsigned weight;
+    bool dynamic;               /* registered at run time, not from the stack file */
+    const char *state;          /* "initial", "healthy", "unhealthy", "draining", "unused" */
+    const char *reason;         /* ALB reason code or "" */
+    unsigned in_flight;
+    uint64_t requests;
+    uint64_t errors;
+    double latency_avg_ms;      /* over `requests` */
+    int last_health_status;     /* the last probe's HTTP status, 0 if none */
+};
+
+/* A listener as the operator sees it. */
+struct edge_listener_info {
+    const char *name;
+    char address[64];           /* the bound address (port 0 resolved) */
+    unsigned rules;
+};
+
+typedef void (*edge_target_fn)(void *ctx, const struct edge_target_info *t);
+typedef void (*edge_listener_fn)(void *ctx, const struct edge_listener_info *l);
+
+/* Calls fn for every target of every group of the running configuration (group order,
+ * then target order), or of one group when `group` is not NULL. Returns the number of
+ * targets visited, or -ENOENT for an unknown group. Thread-safe. */
+int edge_visit_targets(struct edge *e, const char *group, edge_target_fn fn, void *ctx);
+/* Calls fn for every listener. Thread-safe. */
+void edge_visit_listeners(struct edge *e, edge_listener_fn fn, void *ctx);
+/* Counters of the edge as a whole, summed over workers. */
+struct edge_stats {
+    unsigned workers;
+    uint64_t connections;       /* client connections open now */
+    uint64_t generation;        /* configuration generation in use */
+};
+void edge_get_stats(struct edge *e, struct edge_stats *out);
+
 /* Asks every worker to reopen its access log (SIGUSR1). Thread-safe. */
 void edge_reopen_logs(struct edge *e);
 void edge_free(struct edge *e);

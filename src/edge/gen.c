@@ -74,7 +74,7 @@ target_set_initial(struct target *t, const struct edge_tg_conf *tc)
         atomic_store(&t->state, TARGET_HEALTHY);
         atomic_store(&t->reason, TARGET_REASON_NONE);
     }
-    memset(&t->hs, 0, sizeof(t->hs));
+    atomic_store(&t->hs_reset, true);   /* hs belongs to the health thread */
 }
 
 static const struct tg_rt *

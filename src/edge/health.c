@@ -492,6 +492,13 @@ health_visit(struct health *h, const struct edge_tg_conf *tg, struct target *t,
 {
     const struct edge_health_conf *hc = &tg->health;
     struct health_track *hs = &t->hs;
+    if (atomic_exchange(&t->hs_reset, false)) {
+        /* Re-registered or re-added: consecutive counts start over. A probe in flight
+         * keeps its flag so that it is not started twice. */
+        bool probing = t->hs.probing;
+        memset(&t->hs, 0, sizeof(t->hs));
+        t->hs.probing = probing;
+    }
     unsigned n = atomic_exchange(&t->passive_failures, 0);
 
     if (n > HEALTH_PASSIVE_FOLD_MAX)

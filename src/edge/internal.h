@@ -114,6 +114,7 @@ struct worker {
     struct loop_timer accept_timer;     /* resumes accepting after EMFILE */
     struct conn *conns;         /* every client connection (doubly linked) */
     unsigned nconns;
+    atomic_uint nconns_shared;  /* nconns, readable by other threads */
     struct pool *pools;
     int64_t **cw;               /* per target group of gen: smooth round-robin weights */
     struct loop_timer sweep_timer;      /* closes connections to drained targets */

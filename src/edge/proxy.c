@@ -251,6 +251,7 @@ conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
         w->conns->prev = c;
     w->conns = c;
     w->nconns++;
+    atomic_store_explicit(&w->nconns_shared, w->nconns, memory_order_relaxed);
     c->state = CONN_IDLE;
     /* The first request must start within the header timeout. */
     conn_timer(c, w->gen->conf.timeouts.client_header_ms);

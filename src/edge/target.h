@@ -60,6 +60,7 @@ struct target {
     atomic_uint outstanding;    /* requests in flight, all workers (least outstanding) */
     atomic_uint passive_failures;   /* failures on live traffic not yet seen by health */
     atomic_bool passive_success;    /* a live request succeeded since health last looked */
+    atomic_bool hs_reset;       /* other threads ask the health thread to restart hs */
     _Atomic uint64_t requests;
     _Atomic uint64_t errors;        /* 5xx answered for it, including connect failures */
     _Atomic uint64_t latency_us_sum;    /* over `requests` */

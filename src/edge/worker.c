@@ -42,6 +42,7 @@ worker_conn_unlink(struct worker *w, struct conn *c)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
     w->nconns--;
+    atomic_store_explicit(&w->nconns_shared, w->nconns, memory_order_relaxed);
     if (w->stopping && w->nconns == 0)
         loop_stop(w->loop);
 }
