@@ -17,7 +17,7 @@
 #include "http/h1.h"
 
 struct static_reply {
-    int status;                 /* 200, 206, 304, 400, 403, 404, 405, 416, 500 */
+    int status;                 /* 200, 206, 301, 304, 400, 403, 404, 405, 412, 416, 500 */
     int fd;                     /* open file to send from, or -1 (no body from a file) */
     off_t offset;               /* first byte to send */
     uint64_t length;            /* bytes to send from fd (0 for HEAD, 304, errors) */
@@ -34,8 +34,11 @@ int static_serve(const struct edge_static_conf *conf, const struct h1_request *r
 
 /* Percent-decodes and normalises a request path for file lookup: decodes %XX (rejecting
  * %00 and encoded '/' and '\\'), resolves "." and "..", refuses to climb above the root,
- * collapses "//". Writes a NUL-terminated relative path (no leading '/') into out.
- * Returns 0, or -EINVAL (400) / -EACCES (403, would leave the root). */
+ * collapses "//". Writes a NUL-terminated relative path (no leading '/') into out; a
+ * directory path keeps its trailing '/' ("/sub/." gives "sub/", "/" gives "").
+ * Returns 0, or -EINVAL (bad escape), -EACCES (would leave the root) or -ENAMETOOLONG
+ * (does not fit). static_serve answers 400 to the first two, as nginx does, and 404 to
+ * the last. */
 int static_path_normalise(const char *path, size_t len, char *out, size_t outlen);
 
 /* Content-Type for a file name by extension ("application/octet-stream" if unknown). */
