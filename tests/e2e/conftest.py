@@ -4,6 +4,7 @@ clear failure, never a silent skip), and attaches the logs of every process a fa
 started to its report.
 """
 import os
+import shutil
 import sys
 
 import pytest
@@ -23,7 +24,9 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(autouse=True)
 def _collect_logs():
-    harness.current_logs.clear()
+    # Logs of processes that ended with an earlier test are not this test's; those of a
+    # module-scoped daemon that is still running are.
+    harness.current_logs[:] = [e for e in harness.current_logs if e[2].poll() is None]
     yield
 
 
@@ -31,11 +34,22 @@ def _collect_logs():
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if rep.when == "call" and rep.failed:
-        for title, path in harness.current_logs:
+    if rep.failed:
+        for title, path, _ in harness.current_logs:
             try:
                 with open(path, "rb") as f:
                     text = f.read()[-20000:].decode(errors="replace")
             except OSError:
                 continue
             rep.sections.append((f"{title} ({path})", text))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Temporary stack files and logs are removed after a clean run, kept after a failure."""
+    if exitstatus != 0:
+        return
+    for path in harness.temp_paths:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.exists(path):
+            os.unlink(path)

@@ -32,7 +32,8 @@ START_TIMEOUT = 15.0        # generous: CI has 2 cores and the machine is shared
 IO_TIMEOUT = 10.0
 
 _live = []                  # processes still running, for the atexit sweep
-current_logs = []           # (title, path) of daemon/app logs for the running test
+current_logs = []           # (title, path, Popen) of daemon/app logs for the running test
+temp_paths = []             # files and directories to remove when the session passed
 
 
 def _binary(path, what):
@@ -134,13 +135,14 @@ class App:
         exe = _binary(APP, "app")
         for attempt in range(3):        # a free port can be taken between probe and bind
             self.port = free_port(self.host)
-            self._log = tempfile.NamedTemporaryFile(prefix=f"app-{self.name}-", suffix=".log",
-                                                    delete=False)
+            self._log = tempfile.NamedTemporaryFile(prefix=f"tierd-e2e-app-{self.name}-",
+                                                    suffix=".log", delete=False)
+            temp_paths.append(self._log.name)
             self.proc = subprocess.Popen(
                 [exe, "--listen", self.addr, "--name", self.name] + self.args,
                 stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL)
             _live.append(self.proc)
-            current_logs.append((f"app {self.name} stderr", self._log.name))
+            current_logs.append((f"app {self.name} stderr", self._log.name, self.proc))
             if self._wait_ready():
                 return self
             _kill(self.proc)
@@ -179,6 +181,7 @@ class Tierd:
 
     def __init__(self, stack_yaml, **subst):
         self.dir = tempfile.mkdtemp(prefix="tierd-e2e-")
+        temp_paths.append(self.dir)
         self.path = os.path.join(self.dir, "stack.yaml")
         self.subst = {"dir": self.dir}
         self.subst.update({k: str(v) for k, v in subst.items()})
@@ -214,10 +217,10 @@ class Tierd:
         with open(self.path, "w") as f:
             f.write(self.text)
         self._err = open(self.stderr_path, "wb")
-        current_logs.append(("tierd stderr", self.stderr_path))
         self.proc = subprocess.Popen([exe, "run", self.path], stdout=self._err,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      cwd=self.dir)
+        current_logs.append(("tierd stderr", self.stderr_path, self.proc))
         _live.append(self.proc)
         host, port = self.addr()
         deadline = time.monotonic() + START_TIMEOUT
