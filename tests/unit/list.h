@@ -3,3 +3,4 @@
 #include "http/list.h"
 #include "conf/list.h"
 #include "edge/list.h"
+#include "fleet/list.h"

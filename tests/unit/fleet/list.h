@@ -1,0 +1,8 @@
+/* tests/unit/fleet/list.h: unit tests of src/fleet/. */
+UNIT(scaler_capacity_matches_the_aws_worked_examples)
+UNIT(scaler_scales_out_within_three_seconds_of_a_step)
+UNIT(scaler_scales_in_only_after_a_minute_below_ninety_percent)
+UNIT(scaler_never_flaps_on_an_oscillating_load)
+UNIT(scaler_several_policies_out_if_any_in_only_if_all)
+UNIT(refresh_batches_follow_min_healthy_percentage)
+UNIT(refresh_plan_launches_before_it_terminates)
