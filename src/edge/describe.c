@@ -10,6 +10,47 @@
 #include <stdio.h>
 #include <string.h>
 
+static void
+fill_info(struct edge_target_info *info, const char *group, const struct target *t)
+{
+    memset(info, 0, sizeof(*info));
+    info->group = group;
+    info->weight = t->weight;
+    info->dynamic = t->dynamic;
+    info->state = target_state_name(target_state_get(t));
+    info->reason = target_reason_name((enum target_reason)atomic_load(&t->reason));
+    info->in_flight = atomic_load(&t->outstanding);
+    info->requests = atomic_load(&t->requests);
+    info->errors = atomic_load(&t->errors);
+    /* Written by the health thread; a torn read only misreports one status. */
+    info->last_health_status = t->hs.last_status;
+    snprintf(info->address, sizeof(info->address), "%s", t->addr_text);
+    if (info->requests)
+        info->latency_avg_ms = (double)atomic_load(&t->latency_us_sum) / 1000.0 /
+                               (double)info->requests;
+}
+
+int
+edge_target_lookup(struct edge *e, const char *group, const struct sock_addr *addr,
+                   struct edge_target_info *out)
+{
+    struct gen *g = edge_gen_current(e);
+    int rc = -ENOENT;
+
+    for (unsigned i = 0; g && i < g->conf.ntgs && rc; i++) {
+        if (strcmp(group, g->conf.tgs[i].name) != 0)
+            continue;
+        for (unsigned k = 0; k < g->tgrt[i].n; k++)
+            if (sock_addr_equal(&g->tgrt[i].targets[k]->addr, addr)) {
+                fill_info(out, g->conf.tgs[i].name, g->tgrt[i].targets[k]);
+                rc = 0;
+                break;
+            }
+    }
+    gen_release(g);
+    return rc;
+}
+
 int
 edge_visit_targets(struct edge *e, const char *group, edge_target_fn fn, void *ctx)
 {
@@ -24,23 +65,8 @@ edge_visit_targets(struct edge *e, const char *group, edge_target_fn fn, void *c
             continue;
         found = true;
         for (unsigned k = 0; k < g->tgrt[i].n; k++) {
-            const struct target *t = g->tgrt[i].targets[k];
-            struct edge_target_info info = {
-                .group = g->conf.tgs[i].name,
-                .weight = t->weight,
-                .dynamic = t->dynamic,
-                .state = target_state_name(target_state_get(t)),
-                .reason = target_reason_name((enum target_reason)atomic_load(&t->reason)),
-                .in_flight = atomic_load(&t->outstanding),
-                .requests = atomic_load(&t->requests),
-                .errors = atomic_load(&t->errors),
-                /* Written by the health thread; a torn read only misreports one status. */
-                .last_health_status = t->hs.last_status,
-            };
-            snprintf(info.address, sizeof(info.address), "%s", t->addr_text);
-            if (info.requests)
-                info.latency_avg_ms = (double)atomic_load(&t->latency_us_sum) / 1000.0 /
-                                      (double)info.requests;
+            struct edge_target_info info;
+            fill_info(&info, g->conf.tgs[i].name, g->tgrt[i].targets[k]);
             fn(ctx, &info);
             n++;
         }

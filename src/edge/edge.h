@@ -62,6 +62,11 @@ typedef void (*edge_listener_fn)(void *ctx, const struct edge_listener_info *l);
  * then target order), or of one group when `group` is not NULL. Returns the number of
  * targets visited, or -ENOENT for an unknown group. Thread-safe. */
 int edge_visit_targets(struct edge *e, const char *group, edge_target_fn fn, void *ctx);
+/* One target's state and request count by group and address (for the fleet: ELB health
+ * checks and request_count_per_target). Returns 0, or -ENOENT when the group or the
+ * target is unknown (a drained target that left the group: "unused"). Thread-safe. */
+int edge_target_lookup(struct edge *e, const char *group, const struct sock_addr *addr,
+                       struct edge_target_info *out);
 /* Calls fn for every listener. Thread-safe. */
 void edge_visit_listeners(struct edge *e, edge_listener_fn fn, void *ctx);
 /* Counters of the edge as a whole, summed over workers. */
