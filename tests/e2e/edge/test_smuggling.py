@@ -146,9 +146,9 @@ def test_get_with_body_is_a_body_not_a_request(proxy):
                + b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
         assert c.response().status == 200
         assert c.response().status == 200
-    paths = up.paths()[before:]
-    assert paths == ["/a", "/b"]
-    assert up.requests[before][2] == smuggle
+    got = {r[0].split(" ")[1]: r[2] for r in up.requests[before:]}
+    assert sorted(got) == ["/a", "/b"], up.requests[before:]
+    assert got["/a"] == smuggle
 
 
 def test_connection_option_cannot_remove_framing(proxy):
