@@ -4,3 +4,4 @@
 #include "conf/list.h"
 #include "edge/list.h"
 #include "fleet/list.h"
+#include "watch/list.h"
