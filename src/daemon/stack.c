@@ -4,6 +4,8 @@
  */
 #include "daemon/stack.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,18 +21,57 @@ check_top_level(const struct conf_node *root, struct diag *d)
 
     for (const char *const *k = edge_conf_keys; *k && n < 31; k++)
         keys[n++] = *k;
+    for (const char *const *k = ctl_conf_keys; *k && n < 31; k++)
+        keys[n++] = *k;
     keys[n] = NULL;
     conf_check_keys(root, keys, "the stack file", d);
+}
+
+/* Reads the whole file (so the text parsed is the text kept); NULL when it cannot be read
+ * or is too large, and conf_doc_load_file() then says why. */
+static char *
+read_text(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t cap = 0;
+
+    *len = 0;
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (cap - *len < 4096) {
+            cap = cap ? cap * 2 : 8192;
+            text = mem_realloc_or_exit(text, cap + 1);
+        }
+        size_t got = fread(text + *len, 1, cap - *len, f);
+        *len += got;
+        if (got == 0 || *len > (16u << 20))
+            break;
+    }
+    if (ferror(f) || *len > (16u << 20)) {
+        fclose(f);
+        free(text);
+        return NULL;
+    }
+    fclose(f);
+    text[*len] = '\0';
+    return text;
 }
 
 struct stack *
 stack_load(const char *path, struct diag *d)
 {
-    struct conf_doc *doc = conf_doc_load_file(path, d);
+    size_t len;
+    char *text = read_text(path, &len);
+    struct conf_doc *doc = text ? conf_doc_load_mem(path, text, len, d)
+                                : conf_doc_load_file(path, d);
     struct stack *s;
 
-    if (!doc)
+    if (!doc) {
+        free(text);
         return NULL;
+    }
     if (!doc->root || doc->root->kind != CONF_MAP) {
         if (doc->root)
             diag_at(d, doc->root, "the stack file must be a map of sections (listeners:, "
@@ -39,13 +80,18 @@ stack_load(const char *path, struct diag *d)
             diag_add(d, path, 1, 1, "the stack file is empty; it needs at least listeners: "
                                     "and target_groups: (see examples/demo.yaml)");
         conf_doc_free(doc);
+        free(text);
         return NULL;
     }
     s = mem_alloc_or_exit(sizeof(*s));
     s->path = mem_strdup_or_exit(path);
+    s->text = text;
+    s->text_len = len;
     check_top_level(doc->root, d);
     unsigned before = diag_count(d);
     int rc = edge_conf_build(doc->root, &s->edge, d);
+    if (ctl_conf_build(doc->root, &s->ctl, d) < 0)
+        rc = -EINVAL;
     conf_doc_free(doc);
     if (rc < 0 || diag_count(d) > 0) {
         (void)before;
@@ -61,6 +107,8 @@ stack_free(struct stack *s)
     if (!s)
         return;
     edge_conf_fini(&s->edge);
+    ctl_conf_fini(&s->ctl);
     free(s->path);
+    free(s->text);
     free(s);
 }

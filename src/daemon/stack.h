@@ -5,12 +5,18 @@
  */
 #ifndef DAEMON_STACK_H
 #define DAEMON_STACK_H
+#include <stddef.h>
+
 #include "conf/diag.h"
+#include "ctl/ctl_conf.h"
 #include "edge/edge_conf.h"
 
 struct stack {
     char *path;
+    char *text;                 /* the file as loaded (served by GET /v1/config) */
+    size_t text_len;
     struct edge_conf edge;
+    struct ctl_conf ctl;
 };
 
 /* Returns a new stack, or NULL with every problem in d. */

@@ -1,0 +1,38 @@
+/*
+ * ctl/ctl_conf.h: the `control:` section of the stack file (where the control API
+ * listens and how TCP clients authenticate), read and validated. Every string is owned by
+ * the struct; it is immutable once built.
+ */
+#ifndef CTL_CTL_CONF_H
+#define CTL_CTL_CONF_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf/node.h"
+#include "core/sock.h"
+
+#define CTL_CONF_SOCKET_DEFAULT "run/tierd.sock"
+
+struct ctl_conf {
+    char *socket_path;          /* unix socket; NULL when "off" */
+    char *addr_text;            /* optional TCP listener, NULL when absent */
+    struct sock_addr addr;
+    bool addr_is_loopback;
+    char *token_env;            /* environment variable holding the bearer token, or NULL */
+};
+
+/* The top-level keys this file reads (for the stack's unknown-key check). */
+extern const char *const ctl_conf_keys[];
+
+/* Reads `control:` of `root` (a map) into *out, with defaults when absent. Returns 0, or
+ * -EINVAL after one diagnostic per problem; on failure *out is left empty. */
+int ctl_conf_build(const struct conf_node *root, struct ctl_conf *out, struct diag *d);
+void ctl_conf_fini(struct ctl_conf *c);
+/* True when the two configurations listen in the same places with the same token. */
+bool ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b);
+/* The unix socket named by `control.socket` in the stack file at `path`, for the CLI:
+ * copies it into out and returns 0; -ENOENT when the file is unreadable or invalid,
+ * -ENOTSUP when the socket is "off". Prints nothing. */
+int ctl_conf_socket_of(const char *path, char *out, size_t n);
+
+#endif
