@@ -1,9 +1,11 @@
 /*
- * core/log.c: formats operator log lines and writes each with a single write(2).
+ * core/log.c: formats operator log lines and writes each with a single write(2); keeps
+ * the recent ones (info and above) in a ring for the control API.
  */
 #include "core/log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -74,6 +76,46 @@ log_admit(const char *fmt, uint64_t sec, unsigned *suppressed)
     return false;
 }
 
+static struct {
+    pthread_mutex_t lock;
+    uint64_t next_seq;          /* seq of the next entry; entries are next_seq-1, -2, ... */
+    struct log_recent ring[LOG_RECENT_MAX];
+} recent = { .lock = PTHREAD_MUTEX_INITIALIZER, .next_seq = 1 };
+
+static void
+recent_add(uint64_t wall_ms, enum log_level lvl, const char *subsys, const char *msg,
+           size_t len)
+{
+    pthread_mutex_lock(&recent.lock);
+    struct log_recent *e = &recent.ring[(recent.next_seq - 1) % LOG_RECENT_MAX];
+    e->seq = recent.next_seq++;
+    e->wall_ms = wall_ms;
+    e->level = lvl;
+    snprintf(e->subsystem, sizeof(e->subsystem), "%s", subsys);
+    if (len >= sizeof(e->message))
+        len = sizeof(e->message) - 1;
+    memcpy(e->message, msg, len);
+    e->message[len] = '\0';
+    pthread_mutex_unlock(&recent.lock);
+}
+
+unsigned
+log_recent_visit(unsigned limit, log_recent_fn fn, void *ctx)
+{
+    unsigned n = 0;
+
+    pthread_mutex_lock(&recent.lock);
+    uint64_t have = recent.next_seq - 1;
+    if (have > LOG_RECENT_MAX)
+        have = LOG_RECENT_MAX;
+    if (limit > have)
+        limit = (unsigned)have;
+    for (uint64_t seq = recent.next_seq - limit; seq < recent.next_seq; seq++, n++)
+        fn(ctx, &recent.ring[(seq - 1) % LOG_RECENT_MAX]);
+    pthread_mutex_unlock(&recent.lock);
+    return n;
+}
+
 void
 log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 {
@@ -95,6 +137,7 @@ log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
                  names[lvl], subsys);
     if (k > 0)
         n += (size_t)k;
+    size_t msg_at = n;
     va_start(ap, fmt);
     k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
     va_end(ap);
@@ -105,6 +148,8 @@ log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
         if (k > 0 && (size_t)k < sizeof(line) - n - 1)
             n += (size_t)k;
     }
+    if (lvl >= LOG_INFO)
+        recent_add(now, lvl, subsys, line + msg_at, n - msg_at);
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, n);
     (void)w;
