@@ -3,7 +3,7 @@
  * subsystems together. The main thread runs a small loop for signals only: SIGHUP
  * reloads the stack file (built and validated off to the side, then swapped in; an
  * invalid file is refused and the running configuration keeps serving), SIGUSR1 reopens
- * access logs, SIGTERM/SIGINT drain and stop.
+ * access logs, SIGTERM/SIGINT drain and stop. The same loop serves the control API.
  */
 #include "daemon/daemon.h"
 
@@ -14,6 +14,8 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "ctl/ctl.h"
+#include "daemon/routes.h"
 #include "daemon/stack.h"
 #include "edge/edge.h"
 
@@ -22,6 +24,9 @@ struct daemon {
     struct edge *edge;
     struct loop *loop;
     unsigned workers;
+    struct ctl *ctl;
+    struct routes *routes;
+    struct ctl_conf ctl_conf;   /* the one in use; changes take effect on restart */
 };
 
 static void
@@ -62,9 +67,14 @@ on_reload(struct loop *l, int signo, void *ctx)
     if (s->edge.workers != dm->workers)
         log_warn("daemon", "edge.workers changed (%u -> %u): takes effect on restart",
                  dm->workers, s->edge.workers);
+    if (!ctl_conf_equal(&dm->ctl_conf, &s->ctl))
+        log_warn("daemon", "control changed: takes effect on restart");
+    struct routes_view *v = routes_view_new(s);
     if (edge_apply(dm->edge, &s->edge, err, sizeof(err)) < 0) {
         log_error("daemon", "reload refused: %s; the running configuration stays", err);
+        routes_view_free(v);
     } else {
+        routes_view_set(dm->routes, v);
         log_info("daemon", "reloaded path=%s", dm->path);
     }
     stack_free(s);
@@ -146,11 +156,28 @@ daemon_run(const char *path)
         fprintf(stderr, "tierd: cannot create event loops: %s\n", strerror(errno));
         goto out;
     }
-    log_listeners(&s->edge);
-    if (edge_apply(dm.edge, &s->edge, err, sizeof(err)) < 0) {
-        fprintf(stderr, "tierd: %s\n", err);
+    dm.ctl = ctl_new(dm.loop);
+    if (!dm.ctl) {
+        fprintf(stderr, "tierd: cannot create the control server: %s\n", strerror(errno));
         goto out;
     }
+    dm.routes = routes_new(dm.ctl, dm.edge, path);
+    if ((rc = ctl_start(dm.ctl, &s->ctl, err, sizeof(err))) < 0) {
+        fprintf(stderr, "tierd: %s\n", err);
+        rc = rc == -EINVAL ? 2 : 1;
+        goto out;
+    }
+    rc = 1;
+    dm.ctl_conf = s->ctl;
+    memset(&s->ctl, 0, sizeof(s->ctl));
+    log_listeners(&s->edge);
+    struct routes_view *v = routes_view_new(s);
+    if (edge_apply(dm.edge, &s->edge, err, sizeof(err)) < 0) {
+        fprintf(stderr, "tierd: %s\n", err);
+        routes_view_free(v);
+        goto out;
+    }
+    routes_view_set(dm.routes, v);
     loop_signal(dm.loop, SIGHUP, on_reload, &dm);
     loop_signal(dm.loop, SIGUSR1, on_reopen, &dm);
     loop_signal(dm.loop, SIGTERM, on_stop, &dm);
@@ -162,11 +189,15 @@ daemon_run(const char *path)
     }
     log_info("daemon", "started path=%s workers=%u", path, dm.workers);
     loop_run(dm.loop);
+    ctl_stop(dm.ctl);           /* clients learn at once that the daemon is going */
     edge_shutdown(dm.edge);
     log_info("daemon", "stopped");
     rc = 0;
 out:
     stack_free(s);
+    ctl_free(dm.ctl);
+    routes_free(dm.routes);
+    ctl_conf_fini(&dm.ctl_conf);
     edge_free(dm.edge);
     loop_free(dm.loop);
     return rc;

@@ -1,0 +1,456 @@
+/*
+ * ctl/ctl.c: the control API's sockets on the daemon's main-thread loop: a unix socket
+ * (peers identified by SO_PEERCRED) and an optional TCP listener that requires a bearer
+ * token. One request per connection: read it, hand the bytes to ctl_req_handle(), write
+ * the response, half-close, and discard whatever the client still sends for a moment so
+ * that an early refusal (413, 401) reaches it instead of a reset. Owns the listeners and
+ * the connections; the routes' handlers belong to whoever registered them.
+ */
+#include "ctl/ctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "ctl/internal.h"
+
+#define CTL_CONNS_MAX 64
+#define CTL_REQUEST_TIMEOUT_MS 10000    /* whole request, and whole response */
+#define CTL_LINGER_MS 2000
+#define CTL_IN_MAX_BYTES (16384 + CTL_BODY_MAX_BYTES + 4096)
+
+enum ctl_conn_state { CTL_READING = 0, CTL_WRITING, CTL_LINGERING };
+
+struct ctl_listener {
+    struct loop_io io;
+    int fd;
+    bool is_unix;
+    struct ctl *c;
+};
+
+struct ctl_conn {
+    struct loop_io io;
+    struct loop_timer timer;
+    struct loop_defer free_defer;
+    struct ctl *c;
+    int fd;
+    enum ctl_conn_state state;
+    bool tcp;
+    struct ctl_peer peer;
+    struct buf in, out;
+    struct ctl_conn *next, **pprev;
+};
+
+struct ctl {
+    struct loop *loop;
+    struct ctl_router rt;
+    struct ctl_listener unix_l, tcp_l;
+    char *socket_path;
+    dev_t socket_dev;
+    ino_t socket_ino;
+    char *token;                /* copied from the environment; NULL: no token on TCP */
+    struct ctl_conn *conns;
+    unsigned nconns;
+};
+
+struct ctl *
+ctl_new(struct loop *l)
+{
+    struct ctl *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->loop = l;
+    c->unix_l.fd = c->tcp_l.fd = -1;
+    ctl_router_init(&c->rt);
+    return c;
+}
+
+int
+ctl_route(struct ctl *c, const char *method, const char *pattern, ctl_handler_fn fn, void *ctx)
+{
+    return ctl_router_add(&c->rt, method, pattern, fn, ctx);
+}
+
+/* ------------------------------------------------------------------ connections */
+
+static void
+conn_free_deferred(struct loop *l, struct loop_defer *d)
+{
+    struct ctl_conn *cn = (struct ctl_conn *)((char *)d - offsetof(struct ctl_conn, free_defer));
+
+    (void)l;
+    buf_fini(&cn->in);
+    buf_fini(&cn->out);
+    free(cn);
+}
+
+/* Stops I/O and unlinks; the memory goes after this loop iteration. */
+static void
+conn_close(struct ctl_conn *cn)
+{
+    if (cn->fd < 0)
+        return;
+    loop_io_remove(cn->c->loop, &cn->io);
+    loop_timer_stop(cn->c->loop, &cn->timer);
+    close(cn->fd);
+    cn->fd = -1;
+    *cn->pprev = cn->next;
+    if (cn->next)
+        cn->next->pprev = cn->pprev;
+    cn->c->nconns--;
+    loop_defer(cn->c->loop, &cn->free_defer, conn_free_deferred);
+}
+
+static void
+on_conn_timeout(struct loop *l, struct loop_timer *t)
+{
+    struct ctl_conn *cn = (struct ctl_conn *)((char *)t - offsetof(struct ctl_conn, timer));
+
+    (void)l;
+    if (cn->state != CTL_LINGERING)
+        log_debug("ctl", "connection timed out peer=%s state=%d", cn->peer.addr, cn->state);
+    conn_close(cn);
+}
+
+static void
+conn_linger(struct ctl_conn *cn)
+{
+    char sink[4096];
+
+    if (cn->state != CTL_LINGERING) {
+        cn->state = CTL_LINGERING;
+        shutdown(cn->fd, SHUT_WR);
+        loop_timer_start(cn->c->loop, &cn->timer, CTL_LINGER_MS, on_conn_timeout);
+    }
+    for (;;) {
+        ssize_t n = read(cn->fd, sink, sizeof(sink));
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        conn_close(cn);     /* EOF or error */
+        return;
+    }
+}
+
+static void
+conn_write(struct ctl_conn *cn)
+{
+    while (buf_len(&cn->out) > 0) {
+        ssize_t n = write(cn->fd, buf_head(&cn->out), buf_len(&cn->out));
+        if (n > 0) {
+            buf_consume(&cn->out, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        conn_close(cn);
+        return;
+    }
+    conn_linger(cn);
+}
+
+/* Reads until EAGAIN, handing the bytes to the request handler after each read. */
+static void
+conn_read(struct ctl_conn *cn)
+{
+    for (;;) {
+        if (buf_len(&cn->in) >= CTL_IN_MAX_BYTES || buf_reserve(&cn->in, 16384) < 0) {
+            conn_close(cn);     /* cannot happen with the handler's limits; be safe */
+            return;
+        }
+        ssize_t n = read(cn->fd, buf_tail(&cn->in), buf_room(&cn->in));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            conn_close(cn);     /* the client left before a whole request */
+            return;
+        }
+        buf_commit(&cn->in, (size_t)n);
+        ssize_t used = ctl_req_handle(&cn->c->rt, buf_head(&cn->in), buf_len(&cn->in),
+                                      &cn->peer, cn->tcp ? cn->c->token : NULL, &cn->out);
+        if (used == -EAGAIN)
+            continue;
+        buf_fini(&cn->in);
+        cn->state = CTL_WRITING;
+        loop_timer_start(cn->c->loop, &cn->timer, CTL_REQUEST_TIMEOUT_MS, on_conn_timeout);
+        conn_write(cn);
+        return;
+    }
+}
+
+static void
+on_conn_io(struct loop *l, struct loop_io *io, unsigned events)
+{
+    struct ctl_conn *cn = (struct ctl_conn *)io;
+
+    (void)l;
+    switch (cn->state) {
+    case CTL_READING:
+        if (events & (LOOP_READ | LOOP_HUP))
+            conn_read(cn);
+        break;
+    case CTL_WRITING:
+        if (events & (LOOP_WRITE | LOOP_HUP))
+            conn_write(cn);
+        break;
+    case CTL_LINGERING:
+        conn_linger(cn);
+        break;
+    }
+}
+
+static void
+conn_peer(struct ctl_conn *cn, bool is_unix)
+{
+    cn->peer.is_unix = is_unix;
+    cn->peer.uid = cn->peer.pid = -1;
+    if (is_unix) {
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        snprintf(cn->peer.addr, sizeof(cn->peer.addr), "unix");
+        if (getsockopt(cn->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+            cn->peer.uid = (long)cred.uid;
+            cn->peer.pid = (long)cred.pid;
+        }
+    } else {
+        struct sock_addr a;
+        a.len = sizeof(a.ss);
+        if (getpeername(cn->fd, (struct sockaddr *)&a.ss, &a.len) == 0)
+            sock_addr_format(&a, cn->peer.addr, sizeof(cn->peer.addr));
+    }
+}
+
+static void
+on_accept(struct loop *l, struct loop_io *io, unsigned events)
+{
+    struct ctl_listener *ls = (struct ctl_listener *)io;
+    struct ctl *c = ls->c;
+
+    (void)events;
+    for (;;) {
+        int fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno != EAGAIN)
+                log_warn("ctl", "accept failed: %s", strerror(errno));
+            return;
+        }
+        struct ctl_conn *cn = c->nconns < CTL_CONNS_MAX ? calloc(1, sizeof(*cn)) : NULL;
+        if (!cn) {
+            log_warn("ctl", "refusing a control connection: %u open (limit %u)", c->nconns,
+                     CTL_CONNS_MAX);
+            close(fd);
+            continue;
+        }
+        cn->c = c;
+        cn->fd = fd;
+        cn->tcp = !ls->is_unix;
+        conn_peer(cn, ls->is_unix);
+        if (loop_io_add(l, &cn->io, fd, on_conn_io) < 0) {
+            close(fd);
+            free(cn);
+            continue;
+        }
+        cn->next = c->conns;
+        if (c->conns)
+            c->conns->pprev = &cn->next;
+        cn->pprev = &c->conns;
+        c->conns = cn;
+        c->nconns++;
+        loop_timer_start(l, &cn->timer, CTL_REQUEST_TIMEOUT_MS, on_conn_timeout);
+        conn_read(cn);      /* data may already be there (edge-triggered) */
+    }
+}
+
+/* ------------------------------------------------------------------ listeners */
+
+static void
+mkdir_parents(const char *path)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(dir, 0750);       /* EEXIST is fine; bind() reports anything else */
+        *p = '/';
+    }
+}
+
+static int
+listen_unix(struct ctl *c, const char *path, char *err, size_t errlen)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct stat st;
+    int fd, rc;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        snprintf(err, errlen, "control.socket: %s is too long for a unix socket", path);
+        return -ENAMETOOLONG;
+    }
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    mkdir_parents(path);
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            snprintf(err, errlen, "control.socket: %s exists and is not a socket; remove it "
+                                  "or choose another path", path);
+            return -EEXIST;
+        }
+        /* A socket file is left behind by a daemon that died; one that answers is live. */
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            close(fd);
+            snprintf(err, errlen, "control.socket: another tierd is serving %s; stop it or "
+                                  "choose another path", path);
+            return -EADDRINUSE;
+        }
+        if (fd >= 0)
+            close(fd);
+        unlink(path);
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto fail;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 ||
+        listen(fd, 64) < 0 || stat(path, &st) < 0)
+        goto fail;
+    c->socket_path = strdup(path);
+    c->socket_dev = st.st_dev;
+    c->socket_ino = st.st_ino;
+    c->unix_l.fd = fd;
+    c->unix_l.is_unix = true;
+    c->unix_l.c = c;
+    if (!c->socket_path || (rc = loop_io_add_read(c->loop, &c->unix_l.io, fd, on_accept)) < 0) {
+        errno = c->socket_path ? -rc : ENOMEM;
+        goto fail;
+    }
+    return 0;
+fail:
+    rc = -errno;
+    snprintf(err, errlen, "control.socket: cannot listen on %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    c->unix_l.fd = -1;
+    return rc;
+}
+
+static int
+listen_tcp(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
+{
+    int fd, rc;
+
+    if (conf->token_env) {
+        const char *tok = getenv(conf->token_env);
+        if (!tok || !*tok) {
+            snprintf(err, errlen, "control.address: the environment variable %s (control."
+                                  "token_env) is unset or empty; set it to the bearer token, "
+                                  "or remove control.address", conf->token_env);
+            return -EINVAL;
+        }
+        if (!(c->token = strdup(tok))) {
+            snprintf(err, errlen, "control.address: out of memory");
+            return -ENOMEM;
+        }
+    } else {
+        log_warn("ctl", "control API on %s has no token (control.token_env): every local "
+                        "user can use it", conf->addr_text);
+    }
+    fd = sock_listen(&conf->addr, false, 64);
+    if (fd < 0) {
+        snprintf(err, errlen, "control.address: cannot listen on %s: %s", conf->addr_text,
+                 strerror(-fd));
+        return fd;
+    }
+    c->tcp_l.fd = fd;
+    c->tcp_l.c = c;
+    if ((rc = loop_io_add_read(c->loop, &c->tcp_l.io, fd, on_accept)) < 0) {
+        snprintf(err, errlen, "control.address: %s", strerror(-rc));
+        close(fd);
+        c->tcp_l.fd = -1;
+        return rc;
+    }
+    return 0;
+}
+
+int
+ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
+{
+    int rc;
+
+    /* The token first: a missing one is a configuration error, exit 2, nothing bound. */
+    if (conf->addr_text && (rc = listen_tcp(c, conf, err, errlen)) < 0)
+        goto fail;
+    if (conf->socket_path && (rc = listen_unix(c, conf->socket_path, err, errlen)) < 0)
+        goto fail;
+    if (conf->socket_path)
+        log_info("ctl", "control API listening socket=%s", conf->socket_path);
+    if (conf->addr_text)
+        log_info("ctl", "control API listening address=%s token=%s", conf->addr_text,
+                 c->token ? "required" : "none");
+    return 0;
+fail:
+    ctl_stop(c);
+    return rc;
+}
+
+void
+ctl_stop(struct ctl *c)
+{
+    struct stat st;
+
+    while (c->conns)
+        conn_close(c->conns);
+    if (c->unix_l.fd >= 0) {
+        loop_io_remove(c->loop, &c->unix_l.io);
+        close(c->unix_l.fd);
+        c->unix_l.fd = -1;
+        /* Only our own socket: another daemon may have replaced it since. */
+        if (stat(c->socket_path, &st) == 0 && st.st_dev == c->socket_dev &&
+            st.st_ino == c->socket_ino)
+            unlink(c->socket_path);
+    }
+    if (c->tcp_l.fd >= 0) {
+        loop_io_remove(c->loop, &c->tcp_l.io);
+        close(c->tcp_l.fd);
+        c->tcp_l.fd = -1;
+    }
+    free(c->socket_path);
+    c->socket_path = NULL;
+    if (c->token) {
+        explicit_bzero(c->token, strlen(c->token));
+        free(c->token);
+        c->token = NULL;
+    }
+}
+
+void
+ctl_free(struct ctl *c)
+{
+    if (!c)
+        return;
+    ctl_stop(c);
+    loop_flush_deferred(c->loop);
+    ctl_router_fini(&c->rt);
+    free(c);
+}

@@ -1,0 +1,66 @@
+/*
+ * ctl/ctl.h: the control API server, for daemon/. HTTP/1.1 + JSON on a unix socket (and
+ * optionally TCP with a bearer token), served from the daemon's main-thread loop, one
+ * request per connection. Routes are registered with ctl_route(); a handler runs on that
+ * loop, must not block, and answers synchronously with ctl_req_reply() or ctl_req_error().
+ */
+#ifndef CTL_CTL_H
+#define CTL_CTL_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ctl/ctl_conf.h"
+
+#define CTL_BODY_MAX_BYTES (1u << 20)   /* request bodies above this: 413 */
+
+struct loop;
+struct ctl;
+struct ctl_req;
+
+/* Who sent a request. On the unix socket uid/pid come from SO_PEERCRED; on TCP they are
+ * -1 and addr holds the client address. */
+struct ctl_peer {
+    bool is_unix;
+    long uid;
+    long pid;
+    char addr[64];
+};
+
+/* Runs once per matching request; borrows req until it returns. */
+typedef void (*ctl_handler_fn)(struct ctl_req *req, void *ctx);
+
+/* Returns a new server with no routes and no sockets. */
+struct ctl *ctl_new(struct loop *l);
+/* Registers `fn` for `method` on `pattern`, a path whose segments may be "{name}"
+ * parameters ("/v1/target-groups/{name}/targets"). Returns 0, -EEXIST for a duplicate,
+ * -EINVAL for a malformed pattern. Routes may be added before or after ctl_start(). */
+int ctl_route(struct ctl *c, const char *method, const char *pattern, ctl_handler_fn fn,
+              void *ctx);
+/* Opens the unix socket (mode 0660, parent directory created, a stale socket replaced)
+ * and the TCP listener of `conf`, and starts serving. Returns 0; -EINVAL when the TCP
+ * listener's token variable is unset or empty (the caller exits 2); another negative
+ * errno when a socket cannot be opened. The reason is in err either way. */
+int ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen);
+/* Closes the listeners and every connection, and removes the unix socket file. */
+void ctl_stop(struct ctl *c);
+void ctl_free(struct ctl *c);
+
+/* Request accessors, valid while the handler runs. Strings are NUL-terminated and
+ * percent-decoded; NULL when absent. */
+const char *ctl_req_method(const struct ctl_req *req);
+const char *ctl_req_path(const struct ctl_req *req);
+const char *ctl_req_param(const struct ctl_req *req, const char *name);
+const char *ctl_req_query(const struct ctl_req *req, const char *name);
+/* The decoded JSON body (borrowed), or NULL when the request had none. */
+json_t *ctl_req_body(const struct ctl_req *req);
+const struct ctl_peer *ctl_req_peer(const struct ctl_req *req);
+
+/* Answers with `status` and `body` (taken; NULL sends {}). */
+void ctl_req_reply(struct ctl_req *req, int status, json_t *body);
+/* Answers {"error": {"code", "message", "field"}}; field may be NULL. */
+void ctl_req_error(struct ctl_req *req, int status, const char *code, const char *field,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * ctl/ctl_req.c: one control-API request, from bytes to a response: parses the head
+ * (http/h1), checks the bearer token, routes, enforces the body rules (Content-Length
+ * only, at most CTL_BODY_MAX_BYTES, JSON), decodes the JSON and calls the handler. Every
+ * refusal is a JSON error naming the problem. No sockets here (ctl.c owns them), so the
+ * unit tests and the fuzz target drive it with plain bytes.
+ */
+#include "ctl/internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "http/h1.h"
+
+struct ctl_req {
+    const struct ctl_peer *peer;
+    char method[16];
+    char path[CTL_KV_VALUE_MAX];    /* raw (not decoded), truncated for messages */
+    struct ctl_kv params;
+    struct ctl_kv query;
+    json_t *body;
+    struct buf *out;
+    const char *extra_headers;      /* "Allow: ...\r\n" and the like, or "" */
+    bool replied;
+};
+
+const char *
+ctl_req_method(const struct ctl_req *req)
+{
+    return req->method;
+}
+
+const char *
+ctl_req_path(const struct ctl_req *req)
+{
+    return req->path;
+}
+
+static const char *
+kv_get(const struct ctl_kv *kv, const char *name)
+{
+    for (unsigned i = 0; i < kv->n; i++)
+        if (strcmp(kv->name[i], name) == 0)
+            return kv->value[i];
+    return NULL;
+}
+
+const char *
+ctl_req_param(const struct ctl_req *req, const char *name)
+{
+    return kv_get(&req->params, name);
+}
+
+const char *
+ctl_req_query(const struct ctl_req *req, const char *name)
+{
+    return kv_get(&req->query, name);
+}
+
+json_t *
+ctl_req_body(const struct ctl_req *req)
+{
+    return req->body;
+}
+
+const struct ctl_peer *
+ctl_req_peer(const struct ctl_req *req)
+{
+    return req->peer;
+}
+
+/* Appends the whole response; on allocation failure the buffer gets a bodiless 503 if
+ * even that fits, else stays as it was (the connection is then closed without one). */
+static void
+write_response(struct buf *out, int status, const char *extra, const char *body, size_t len)
+{
+    uint32_t mark = out->wpos;
+
+    if (buf_printf(out,
+                   "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                   "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n"
+                   "%s\r\n",
+                   status, h1_reason(status), len + 1, extra) < 0 ||
+        buf_append(out, body, len) < 0 || buf_append(out, "\n", 1) < 0) {
+        out->wpos = mark;
+        buf_append_str(out, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                            "Connection: close\r\n\r\n");
+    }
+}
+
+void
+ctl_req_reply(struct ctl_req *req, int status, json_t *body)
+{
+    char *text;
+
+    BUG_ON(req->replied);
+    req->replied = true;
+    if (!body)
+        body = json_object();
+    text = body ? json_dumps(body, JSON_INDENT(2)) : NULL;
+    json_decref(body);
+    if (!text) {
+        static const char oom[] = "{\"error\": {\"code\": \"internal\", \"message\": "
+                                  "\"out of memory\"}}";
+        write_response(req->out, 500, "", oom, sizeof(oom) - 1);
+        return;
+    }
+    write_response(req->out, status, req->extra_headers, text, strlen(text));
+    free(text);
+}
+
+static void
+reply_error_v(struct ctl_req *req, int status, const char *code, const char *field,
+              const char *fmt, va_list ap)
+{
+    char msg[512];
+    json_t *err;
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+    if (err && field)
+        json_object_set_new(err, "field", json_string(field));
+    ctl_req_reply(req, status, err ? json_pack("{s:o}", "error", err) : NULL);
+}
+
+void
+ctl_req_error(struct ctl_req *req, int status, const char *code, const char *field,
+              const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    reply_error_v(req, status, code, field, fmt, ap);
+    va_end(ap);
+}
+
+/* Splits "a=1&b=x%20y" into decoded pairs; -EINVAL for bad escapes or too many pairs. */
+static int
+parse_query(struct slice q, struct ctl_kv *kv)
+{
+    size_t i = 0;
+
+    kv->n = 0;
+    while (i < q.len) {
+        size_t start = i, eq = (size_t)-1;
+        while (i < q.len && q.p[i] != '&') {
+            if (q.p[i] == '=' && eq == (size_t)-1)
+                eq = i;
+            i++;
+        }
+        size_t end = i++;
+        if (end == start)
+            continue;
+        if (kv->n == CTL_KV_MAX)
+            return -EINVAL;
+        size_t name_end = eq == (size_t)-1 ? end : eq;
+        if (ctl_router_decode(q.p + start, name_end - start, true, kv->name[kv->n],
+                              sizeof(kv->name[0])) < 0)
+            return -EINVAL;
+        kv->value[kv->n][0] = '\0';
+        if (eq != (size_t)-1 &&
+            ctl_router_decode(q.p + eq + 1, end - eq - 1, true, kv->value[kv->n],
+                              sizeof(kv->value[0])) < 0)
+            return -EINVAL;
+        kv->n++;
+    }
+    return 0;
+}
+
+static const struct h1_header *
+find_header(const struct h1_request *r, const char *name)
+{
+    for (unsigned i = 0; i < r->nheaders; i++)
+        if (slice_eq_lit_nocase(r->headers[i].name, name))
+            return &r->headers[i];
+    return NULL;
+}
+
+static bool
+method_wants_body(const char *m)
+{
+    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
+}
+
+/* True for application/json, with or without parameters (charset=utf-8). */
+static bool
+is_json_type(struct slice v)
+{
+    static const char want[] = "application/json";
+    size_t n = sizeof(want) - 1;
+
+    if (v.len < n || !slice_eq_lit_nocase(slice_make(v.p, n), want))
+        return false;
+    return v.len == n || v.p[n] == ';' || v.p[n] == ' ' || v.p[n] == '\t';
+}
+
+static const char *
+error_code_for(int status)
+{
+    switch (status) {
+    case 405: return "method_not_allowed";
+    case 414: return "uri_too_long";
+    case 417: return "expectation_failed";
+    case 431: return "headers_too_large";
+    case 501: return "not_implemented";
+    case 505: return "http_version_not_supported";
+    default: return "bad_request";
+    }
+}
+
+ssize_t
+ctl_req_handle(const struct ctl_router *rt, const char *in, size_t len,
+               const struct ctl_peer *peer, const char *token, struct buf *out)
+{
+    static __thread struct h1_request r;    /* 6 KiB of headers: not on the stack */
+    struct h1_limits lim;
+    struct ctl_req req = { .peer = peer, .out = out, .extra_headers = "" };
+    const struct ctl_route_ent *route = NULL;
+    char allow[128], extra[160];
+    const char *why = "";
+    ssize_t head;
+
+    h1_limits_default(&lim);
+    head = h1_parse_request(in, len, &lim, &r, &why);
+    if (head == -EAGAIN)
+        return -EAGAIN;
+    if (head < 0) {
+        int st = r.error_status >= 400 ? r.error_status : 400;
+        ctl_req_error(&req, st, error_code_for(st), NULL, "malformed request: %s", why);
+        return (ssize_t)len;
+    }
+    snprintf(req.method, sizeof(req.method), "%.*s", (int)r.method.len, r.method.p);
+    snprintf(req.path, sizeof(req.path), "%.*s", (int)r.path.len, r.path.p);
+
+    if (token) {
+        const struct h1_header *h = find_header(&r, "Authorization");
+        if (!h || !ctl_auth_bearer_ok(h->value.p, h->value.len, token)) {
+            req.extra_headers = "WWW-Authenticate: Bearer realm=\"tierd\"\r\n";
+            ctl_req_error(&req, 401, "unauthorized", NULL, "%s",
+                          h ? "the bearer token is not valid"
+                            : "this listener needs \"Authorization: Bearer <token>\"");
+            return head;
+        }
+    }
+
+    switch (ctl_router_match(rt, req.method, r.path.p, r.path.len, &req.params, &route, allow,
+                             sizeof(allow))) {
+    case CTL_MATCH_OK:
+        break;
+    case CTL_MATCH_NO_PATH:
+        ctl_req_error(&req, 404, "not_found", NULL, "no route for %s %s (routes start with /v1/)",
+                      req.method, req.path);
+        return head;
+    case CTL_MATCH_NO_METHOD:
+        snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+        req.extra_headers = extra;
+        ctl_req_error(&req, 405, "method_not_allowed", NULL, "%s is not allowed on %s; use %s",
+                      req.method, req.path, allow);
+        return head;
+    case CTL_MATCH_BAD_PARAM:
+        ctl_req_error(&req, 400, "bad_request", NULL,
+                      "a path segment of %s is not valid percent-encoding", req.path);
+        return head;
+    }
+    if (parse_query(r.query, &req.query) < 0) {
+        ctl_req_error(&req, 400, "bad_request", NULL,
+                      "the query string is malformed (bad %%-escape or more than %d parameters)",
+                      CTL_KV_MAX);
+        return head;
+    }
+
+    if (r.framing == H1_FRAMING_CHUNKED ||
+        (r.framing == H1_FRAMING_NONE && method_wants_body(req.method))) {
+        ctl_req_error(&req, 411, "length_required", NULL,
+                      "%s needs a Content-Length (chunked bodies are not accepted)", req.method);
+        return head;
+    }
+    uint64_t body_len = r.framing == H1_FRAMING_LENGTH ? r.content_length : 0;
+    if (body_len > CTL_BODY_MAX_BYTES) {
+        ctl_req_error(&req, 413, "payload_too_large", NULL,
+                      "the body is %llu bytes; the limit is %u bytes",
+                      (unsigned long long)body_len, CTL_BODY_MAX_BYTES);
+        return head;
+    }
+    if (len - (size_t)head < body_len)
+        return -EAGAIN;
+
+    if (body_len > 0) {
+        const struct h1_header *ct = find_header(&r, "Content-Type");
+        json_error_t jerr;
+        if (ct && !is_json_type(ct->value)) {
+            ctl_req_error(&req, 415, "unsupported_media_type", NULL,
+                          "the body must be application/json, not %.*s",
+                          (int)(ct->value.len > 100 ? 100 : ct->value.len), ct->value.p);
+            return head + (ssize_t)body_len;
+        }
+        req.body = json_loadb(in + head, (size_t)body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!req.body) {
+            ctl_req_error(&req, 400, "malformed_json", NULL,
+                          "the body is not valid JSON: line %d, column %d: %s", jerr.line,
+                          jerr.column, jerr.text);
+            return head + (ssize_t)body_len;
+        }
+    }
+    route->fn(&req, route->ctx);
+    if (!req.replied)
+        ctl_req_error(&req, 500, "internal", NULL, "the handler for %s %s did not answer",
+                      req.method, req.path);
+    json_decref(req.body);
+    return head + (ssize_t)body_len;
+}

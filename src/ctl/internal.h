@@ -1,0 +1,74 @@
+/*
+ * ctl/internal.h: the parts of the control server that know no sockets, shared by
+ * ctl.c, the unit tests and the fuzz target: the route table and the handling of one
+ * request's bytes into one response's bytes.
+ */
+#ifndef CTL_INTERNAL_H
+#define CTL_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "core/buf.h"
+#include "ctl/ctl.h"
+
+#define CTL_ROUTES_MAX 64
+#define CTL_SEGS_MAX 8
+#define CTL_KV_MAX 8                /* path parameters or query pairs per request */
+#define CTL_KV_VALUE_MAX 256        /* decoded value bytes, NUL included */
+
+struct ctl_route_ent {
+    char *method;
+    char *pattern;
+    char *segs[CTL_SEGS_MAX];       /* "{name}" segments are parameters */
+    unsigned nsegs;
+    ctl_handler_fn fn;
+    void *ctx;
+};
+
+struct ctl_router {
+    unsigned n;
+    struct ctl_route_ent routes[CTL_ROUTES_MAX];
+};
+
+/* Decoded name=value pairs (path parameters or the query). */
+struct ctl_kv {
+    unsigned n;
+    char name[CTL_KV_MAX][32];
+    char value[CTL_KV_MAX][CTL_KV_VALUE_MAX];
+};
+
+enum ctl_match {
+    CTL_MATCH_OK = 0,
+    CTL_MATCH_NO_PATH,              /* 404 */
+    CTL_MATCH_NO_METHOD,            /* 405; allow lists the methods of the path */
+    CTL_MATCH_BAD_PARAM,            /* 400: a parameter is not valid percent-encoding */
+};
+
+void ctl_router_init(struct ctl_router *rt);
+void ctl_router_fini(struct ctl_router *rt);
+/* See ctl_route(). */
+int ctl_router_add(struct ctl_router *rt, const char *method, const char *pattern,
+                   ctl_handler_fn fn, void *ctx);
+/* Finds the route for method and path (raw, not decoded). On CTL_MATCH_OK sets *out and
+ * the decoded parameters; on CTL_MATCH_NO_METHOD writes "GET, POST" into allow. */
+enum ctl_match ctl_router_match(const struct ctl_router *rt, const char *method,
+                                const char *path, size_t path_len, struct ctl_kv *params,
+                                const struct ctl_route_ent **out, char *allow, size_t allow_len);
+
+/* Percent-decodes s[0..len) into out (n bytes, NUL-terminated); '+' is a space when
+ * plus_is_space. Returns the decoded length, or -EINVAL for a bad escape, an encoded NUL
+ * or a result that does not fit. */
+ssize_t ctl_router_decode(const char *s, size_t len, bool plus_is_space, char *out, size_t n);
+
+/* Handles one request in in[0..len). Returns -EAGAIN when more bytes are needed (nothing
+ * appended); otherwise appends one complete response to out and returns the bytes used
+ * (at most len; a refused request may leave its body unread). `token` non-NULL requires
+ * "Authorization: Bearer <token>". Never fails on any input. */
+ssize_t ctl_req_handle(const struct ctl_router *rt, const char *in, size_t len,
+                       const struct ctl_peer *peer, const char *token, struct buf *out);
+
+/* Constant-time comparison of a presented Authorization value with "Bearer <token>". */
+bool ctl_auth_bearer_ok(const char *value, size_t len, const char *token);
+
+#endif
