@@ -15,6 +15,9 @@ main(int argc, char **argv)
     const char *verb = argc > 1 ? argv[1] : "help";
     const char *file = argc > 2 ? argv[2] : DEFAULT_STACK_FILE;
 
+    /* Every verb but run and check is a client of the control API, with its own options. */
+    if (strcmp(verb, "run") != 0 && strcmp(verb, "check") != 0)
+        return cli_main(argc > 1 ? argc - 1 : 0, argv + 1);
     if (argc > 3) {
         fprintf(stderr, "tierd: too many arguments\n");
         cli_usage(stderr);
@@ -24,13 +27,5 @@ main(int argc, char **argv)
         return daemon_run(file);
     if (strcmp(verb, "check") == 0)
         return daemon_check(file);
-    if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0)
-        return cli_version();
-    if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-        cli_usage(stdout);
-        return 0;
-    }
-    fprintf(stderr, "tierd: unknown verb \"%s\"\n", verb);
-    cli_usage(stderr);
-    return 2;
+    return 2;   /* not reached */
 }

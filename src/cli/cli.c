@@ -1,7 +1,18 @@
 /*
- * cli/cli.c: help and version text.
+ * cli/cli.c: the command line's verbs other than run and check (which main.c hands to
+ * daemon/): help, version, and the verbs that ask the running daemon through the control
+ * API. Parses their options; the requests and tables are in cli/verbs.c.
  */
 #include "cli/cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/verbs.h"
 
 #ifndef TIERD_VERSION
 #define TIERD_VERSION "0.1.0"
@@ -17,10 +28,18 @@ cli_usage(FILE *out)
           "                 SIGTERM drains requests in flight and exits\n"
           "  check [FILE]   validate FILE; print every error as file:line:col: message;\n"
           "                 exit 2 when invalid\n"
+          "  status         what the running daemon is doing\n"
+          "  targets [GROUP]\n"
+          "                 every target (or GROUP's) with its health and counters\n"
+          "  events [--limit N]\n"
+          "                 the daemon's recent log lines (info and above)\n"
           "  version        print the version\n"
           "  help           this text\n"
           "\n"
-          "The stack file is documented in docs/stack-file.md.\n",
+          "status, targets and events take --json (print the API's JSON) and --socket PATH\n"
+          "(else $TIERD_SOCKET, else control.socket of ./tierd.yaml, else run/tierd.sock);\n"
+          "they exit 3 when the daemon cannot be reached.\n"
+          "The stack file is documented in docs/stack-file.md, the control API in docs/api.md.\n",
           out);
 }
 
@@ -29,4 +48,84 @@ cli_version(void)
 {
     printf("tierd %s\n", TIERD_VERSION);
     return 0;
+}
+
+static int
+usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "tierd: %s \"%s\"\n", what, arg);
+    cli_usage(stderr);
+    return 2;
+}
+
+/* Parses the options of the daemon verbs; returns -1 on success, else an exit code. */
+static int
+parse_opts(int argc, char **argv, struct verbs_opts *o, const char **socket_flag)
+{
+    const char *verb = argv[0];
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "--socket") == 0 || strncmp(a, "--socket=", 9) == 0) {
+            if (a[8] == '=')
+                *socket_flag = a + 9;
+            else if (i + 1 < argc)
+                *socket_flag = argv[++i];
+            else
+                return usage_error("a path must follow", a);
+        } else if (strcmp(verb, "events") == 0 &&
+                   (strcmp(a, "--limit") == 0 || strncmp(a, "--limit=", 8) == 0)) {
+            const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+            char *end;
+            errno = 0;
+            long n = v ? strtol(v, &end, 10) : 0;
+            if (!v || !*v || *end || errno || n < 1 || n > 1000)
+                return usage_error("--limit needs a number from 1 to 1000, not", v ? v : "");
+            o->limit = (unsigned)n;
+        } else if (a[0] == '-') {
+            return usage_error("unknown option", a);
+        } else if (strcmp(verb, "targets") == 0 && !o->group) {
+            o->group = a;
+        } else {
+            return usage_error("unexpected argument", a);
+        }
+    }
+    return -1;
+}
+
+int
+cli_main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(const struct verbs_opts *o);
+    } verbs[] = {
+        { "status", verbs_status },
+        { "targets", verbs_targets },
+        { "events", verbs_events },
+    };
+    const char *verb = argc > 0 ? argv[0] : "help";
+    char socket[PATH_MAX];
+
+    if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0)
+        return cli_version();
+    if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+        cli_usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        struct verbs_opts o = { 0 };
+        const char *flag = NULL;
+        int rc;
+        if (strcmp(verb, verbs[i].name) != 0)
+            continue;
+        if ((rc = parse_opts(argc, argv, &o, &flag)) >= 0)
+            return rc;
+        client_socket_path(flag, socket, sizeof(socket));
+        o.socket = socket;
+        return verbs[i].fn(&o);
+    }
+    return usage_error("unknown verb", verb);
 }

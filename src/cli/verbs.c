@@ -1,0 +1,209 @@
+/*
+ * cli/verbs.c: status, targets and events: one GET each, printed as a table or, with
+ * --json, as the daemon sent it. Error replies print the daemon's message; an unreachable
+ * daemon gets one line that says where we looked and what to do.
+ */
+#include "cli/verbs.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/table.h"
+
+/* Does the request; on success returns 0 with *r filled, else the exit code to return. */
+static int
+fetch(const struct verbs_opts *o, const char *path, struct client_reply *r)
+{
+    char err[256];
+    int rc = client_request(o->socket, "GET", path, NULL, r, err, sizeof(err));
+
+    if (rc < 0) {
+        bool unreachable = rc == -ECONNREFUSED || rc == -ENOENT || rc == -EACCES ||
+                           rc == -ENOTDIR || rc == -EAGAIN || rc == -ENAMETOOLONG;
+        if (unreachable) {
+            err[0] = (char)tolower((unsigned char)err[0]);
+            fprintf(stderr, "tierd: cannot reach the daemon at %s: %s (is \"tierd run\" "
+                            "running?)\n", o->socket, err);
+            return VERBS_EXIT_UNREACHABLE;
+        }
+        fprintf(stderr, "tierd: talking to the daemon at %s: %s\n", o->socket, err);
+        return VERBS_EXIT_UNREACHABLE;
+    }
+    if (o->json) {
+        fwrite(r->body, 1, r->body_len, stdout);
+        if (r->body_len && r->body[r->body_len - 1] != '\n')
+            putchar('\n');
+    }
+    if (r->status >= 300 || !r->json) {
+        json_t *msg = json_object_get(json_object_get(r->json, "error"), "message");
+        if (json_is_string(msg))
+            fprintf(stderr, "tierd: %s\n", json_string_value(msg));
+        else
+            fprintf(stderr, "tierd: the daemon answered %d with %s\n", r->status,
+                    r->json ? "an unexpected body" : "a body that is not JSON");
+        client_reply_fini(r);
+        return 1;
+    }
+    return 0;
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s && *s ? s : "-";
+}
+
+static const char *
+num(json_t *o, const char *key, char *buf, size_t n)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (json_is_integer(v))
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, n, "%.1f", json_real_value(v));
+    else
+        snprintf(buf, n, "-");
+    return buf;
+}
+
+static void
+format_uptime(long long s, char *out, size_t n)
+{
+    if (s >= 86400)
+        snprintf(out, n, "%lldd %lldh %lldm", s / 86400, s % 86400 / 3600, s % 3600 / 60);
+    else if (s >= 3600)
+        snprintf(out, n, "%lldh %lldm %llds", s / 3600, s % 3600 / 60, s % 60);
+    else if (s >= 60)
+        snprintf(out, n, "%lldm %llds", s / 60, s % 60);
+    else
+        snprintf(out, n, "%llds", s);
+}
+
+int
+verbs_status(const struct verbs_opts *o)
+{
+    struct client_reply r;
+    char a[32], b[32], c[32], d[32], e[32], f[32], up[48];
+    int rc = fetch(o, "/v1/status", &r);
+
+    if (rc != 0 || o->json) {
+        if (rc == 0)
+            client_reply_fini(&r);
+        return rc;
+    }
+    format_uptime((long long)json_integer_value(json_object_get(r.json, "uptime_s")), up,
+                  sizeof(up));
+    const char *rows[][2] = {
+        { "version", str(r.json, "version") },
+        { "pid", num(r.json, "pid", a, sizeof(a)) },
+        { "uptime", up },
+        { "stack file", str(r.json, "stack_file") },
+        { "generation", num(r.json, "generation", b, sizeof(b)) },
+        { "workers", num(r.json, "workers", c, sizeof(c)) },
+        { "connections", num(r.json, "connections", d, sizeof(d)) },
+        { "listeners", num(r.json, "listeners", e, sizeof(e)) },
+        { "target groups", num(r.json, "target_groups", f, sizeof(f)) },
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        printf("%-14s %s\n", rows[i][0], rows[i][1]);
+    client_reply_fini(&r);
+    return 0;
+}
+
+/* Percent-encodes a path segment (group names are simple, but be safe). */
+static void
+encode_segment(const char *s, char *out, size_t n)
+{
+    size_t o = 0;
+
+    for (; *s && o + 4 < n; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == ':')
+            out[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(out + o, n - o, "%%%02X", ch);
+    }
+    out[o] = '\0';
+}
+
+int
+verbs_targets(const struct verbs_opts *o)
+{
+    static const char *const header[] = { "GROUP", "ADDRESS", "STATE", "REASON", "WEIGHT",
+                                          "IN-FLIGHT", "REQUESTS", "ERRORS", "AVG-MS",
+                                          "SOURCE" };
+    struct client_reply r;
+    struct table t;
+    char path[512], seg[384];
+    size_t i;
+    json_t *tg;
+
+    if (o->group) {
+        encode_segment(o->group, seg, sizeof(seg));
+        snprintf(path, sizeof(path), "/v1/target-groups/%s/targets", seg);
+    } else {
+        snprintf(path, sizeof(path), "/v1/targets");
+    }
+    int rc = fetch(o, path, &r);
+    if (rc != 0 || o->json) {
+        if (rc == 0)
+            client_reply_fini(&r);
+        return rc;
+    }
+    table_init(&t, 10, header);
+    json_array_foreach(json_object_get(r.json, "targets"), i, tg) {
+        char w[24], inf[24], req[24], err[24], lat[24];
+        const char *row[] = {
+            str(tg, "group"), str(tg, "address"), str(tg, "state"), str(tg, "reason"),
+            num(tg, "weight", w, sizeof(w)), num(tg, "in_flight", inf, sizeof(inf)),
+            num(tg, "requests", req, sizeof(req)), num(tg, "errors", err, sizeof(err)),
+            num(tg, "latency_avg_ms", lat, sizeof(lat)),
+            json_is_true(json_object_get(tg, "dynamic")) ? "dynamic" : "static",
+        };
+        table_add(&t, row);
+    }
+    if (t.nrows == 1)
+        printf("no targets%s%s\n", o->group ? " in " : "", o->group ? o->group : "");
+    else
+        table_print(&t, stdout);
+    table_fini(&t);
+    client_reply_fini(&r);
+    return 0;
+}
+
+int
+verbs_events(const struct verbs_opts *o)
+{
+    static const char *const header[] = { "TIME", "LEVEL", "SUBSYSTEM", "MESSAGE" };
+    struct client_reply r;
+    struct table t;
+    char path[64];
+    size_t i;
+    json_t *ev;
+
+    if (o->limit)
+        snprintf(path, sizeof(path), "/v1/events?limit=%u", o->limit);
+    else
+        snprintf(path, sizeof(path), "/v1/events");
+    int rc = fetch(o, path, &r);
+    if (rc != 0 || o->json) {
+        if (rc == 0)
+            client_reply_fini(&r);
+        return rc;
+    }
+    table_init(&t, 4, header);
+    json_array_foreach(json_object_get(r.json, "events"), i, ev) {
+        const char *row[] = { str(ev, "time"), str(ev, "level"), str(ev, "subsystem"),
+                              str(ev, "message") };
+        table_add(&t, row);
+    }
+    table_print(&t, stdout);
+    table_fini(&t);
+    client_reply_fini(&r);
+    return 0;
+}
