@@ -5,3 +5,4 @@
 #include "edge/list.h"
 #include "fleet/list.h"
 #include "watch/list.h"
+#include "ctl/list.h"

@@ -1,0 +1,13 @@
+/* tests/unit/ctl/list.h: unit tests of src/ctl/. */
+UNIT(ctl_router_matches_path_params)
+UNIT(ctl_router_reports_allowed_methods)
+UNIT(ctl_router_refuses_bad_patterns_and_duplicates)
+UNIT(ctl_router_decode_refuses_bad_escapes)
+UNIT(ctl_auth_accepts_only_the_exact_token)
+UNIT(ctl_req_routes_params_query_and_body_to_the_handler)
+UNIT(ctl_req_errors_are_json_with_a_code)
+UNIT(ctl_req_body_limits_and_framing)
+UNIT(ctl_req_malformed_json_names_line_and_column)
+UNIT(ctl_req_token_is_required_when_set)
+UNIT(ctl_conf_defaults_and_off)
+UNIT(ctl_conf_refuses_public_address_without_token)
