@@ -11,9 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "core/clock.h"
 
 #define VIA_NAME "tierd"
 
@@ -176,25 +174,8 @@ forward_response_head(struct buf *out, const struct h1_response *r, struct txn *
             break;
         }
     }
-    if (t->sticky && t->target && t->tg >= 0) {
-        /* ALB refreshes the stickiness cookie's expiry on every response. */
-        const struct edge_tg_conf *tc = &t->gen->conf.tgs[t->tg];
-        time_t exp = (time_t)(clock_wall_ms() / 1000 + tc->stickiness_ms / 1000);
-        struct tm tm;
-        char date[40];
-        gmtime_r(&exp, &tm);
-        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        buf_append_str(out, "Set-Cookie: " PROXY_STICKY_COOKIE "=");
-        char hex[17];
-        uint64_t k = proxy_sticky_key(tc->name, t->target);
-        for (int i = 15; i >= 0; i--, k >>= 4)
-            hex[i] = "0123456789abcdef"[k & 15];
-        hex[16] = '\0';
-        buf_append_str(out, hex);
-        buf_append_str(out, "; Path=/; Expires=");
-        buf_append_str(out, date);
-        buf_append_str(out, "; HttpOnly\r\n");
-    }
+    if (t->sticky && t->target && t->tg >= 0)
+        sticky_set_cookie(out, &t->gen->conf.tgs[t->tg], t->target);
     if (close_client)
         buf_append_str(out, "Connection: close\r\n");
     else if (t->version_minor == 0)

@@ -240,8 +240,6 @@ void conn_close(struct conn *c);
 void conn_begin_shutdown(struct conn *c);
 /* Starts the once-a-second sweep that closes work still bound to drained targets. */
 void proxy_sweep_start(struct worker *w);
-#define PROXY_STICKY_COOKIE "tierd_tg"
-uint64_t proxy_sticky_key(const char *group, const struct target *t);
 /* Called by the upstream side when something happened that the transaction must see. */
 void txn_upstream_event(struct txn *t);
 
@@ -269,6 +267,14 @@ int forward_local_response(struct buf *out, int status, bool close, const char *
 const struct edge_rule *route_match(const struct edge_listener_conf *lc,
                                     const struct h1_request *r);
 bool route_glob_match(const char *pat, const char *s, size_t len);
+
+/* sticky.c */
+#define STICKY_COOKIE "tierd_tg"
+uint64_t sticky_key(const char *group, const struct target *t);
+/* The index in rt of the target r's cookie names, if it may take traffic now; else -1. */
+int sticky_lookup(const struct h1_request *r, const struct edge_tg_conf *tc,
+                  const struct tg_rt *rt);
+void sticky_set_cookie(struct buf *out, const struct edge_tg_conf *tc, const struct target *t);
 
 /* accesslog.c */
 void accesslog_open(struct worker *w);

@@ -383,69 +383,6 @@ on_up_timeout(struct loop *l, struct loop_timer *tm)
         txn_run(u->txn);
 }
 
-/* The stickiness cookie value for a target: a hash of group and address, so the cookie
- * names a target without showing the network behind tierd. */
-uint64_t
-proxy_sticky_key(const char *group, const struct target *t)
-{
-    uint64_t h = 1469598103934665603ULL;    /* FNV-1a */
-
-    for (const char *p = group; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    h = (h ^ '|') * 1099511628211ULL;
-    for (const char *p = t->addr_text; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return h;
-}
-
-/* The target a request's stickiness cookie names, if it may take traffic now (healthy,
- * or any non-draining target while the group fails open); else -1, and the balancer
- * picks a new one whose cookie the response carries (ALB behaviour). */
-static int
-sticky_lookup(const struct h1_request *r, const struct edge_tg_conf *tc, const struct tg_rt *rt)
-{
-    static const char name[] = PROXY_STICKY_COOKIE "=";
-    uint64_t want = 0;
-    bool found = false;
-
-    for (unsigned i = 0; i < r->nheaders && !found; i++) {
-        if (!slice_eq_lit_nocase(r->headers[i].name, "Cookie"))
-            continue;
-        struct slice v = r->headers[i].value;
-        for (size_t k = 0; k + sizeof(name) - 1 + 16 <= v.len; k++) {
-            if ((k == 0 || v.p[k - 1] == ' ' || v.p[k - 1] == ';') &&
-                memcmp(v.p + k, name, sizeof(name) - 1) == 0) {
-                const char *hex = v.p + k + sizeof(name) - 1;
-                found = true;
-                for (int d = 0; d < 16 && found; d++) {
-                    char ch = hex[d];
-                    unsigned x = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
-                               : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10) : 16u;
-                    if (x == 16)
-                        found = false;
-                    want = want << 4 | x;
-                }
-                break;
-            }
-        }
-    }
-    if (!found)
-        return -1;
-    bool any_healthy = false;
-    for (unsigned i = 0; i < rt->n; i++)
-        any_healthy |= balance_is_routable(rt->targets[i]);
-    for (unsigned i = 0; i < rt->n; i++) {
-        struct target *t = rt->targets[i];
-        if (proxy_sticky_key(tc->name, t) != want)
-            continue;
-        enum target_state st = target_state_get(t);
-        if (st == TARGET_HEALTHY || (!any_healthy && (st == TARGET_INITIAL ||
-                                                      st == TARGET_UNHEALTHY)))
-            return (int)i;
-    }
-    return -1;
-}
-
 /* Picks a target (avoiding the one that just failed), takes a connection and writes the
  * request head into it. -EHOSTUNREACH when the group has nothing to route to. */
 static int
