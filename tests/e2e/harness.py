@@ -657,3 +657,103 @@ class Upstream:
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Instance: py\r\n\r\nok")
         finally:
             c.close()
+
+
+# ---------------------------------------------------------------- target groups (tg_* scenarios)
+
+import struct  # noqa: E402 - used only by the helpers below
+from collections import Counter  # noqa: E402
+
+
+def tg_stack(targets, name="web", rules=None, edge="", extra="", **keys):
+    """A one-listener stack forwarding everything to one target group with options.
+
+    targets: addresses, or (address, weight) pairs. keys: the YAML text of each further group
+    key, e.g. health_check="{ path: /health, interval: 5s }", deregistration_delay="3s".
+    """
+    text = "listeners:\n  - name: public\n    address: ${listen}\n    rules:\n"
+    text += rules if rules is not None else f"      - forward: {name}\n"
+    text += f"target_groups:\n  {name}:\n    targets:\n"
+    for t in targets:
+        if isinstance(t, tuple):
+            text += f"      - {{ address: {t[0]}, weight: {t[1]} }}\n"
+        else:
+            text += f"      - {t}\n"
+    for k, v in keys.items():
+        text += f"    {k}: {v}\n"
+    if edge:
+        text += "edge:\n" + edge
+    return text + extra
+
+
+def instance_counts(url, n, headers=None, timeout=IO_TIMEOUT):
+    """Sends n GETs, each on a new connection; returns a Counter of the X-Instance that
+    answered each 200, with any other outcome counted as "status N" or "error Name"."""
+    counts = Counter()
+    for _ in range(n):
+        try:
+            r = get(url, headers=headers, timeout=timeout)
+        except (OSError, http.client.HTTPException) as e:
+            counts[f"error {type(e).__name__}"] += 1
+            continue
+        counts[r.header("X-Instance") if r.status == 200 else f"status {r.status}"] += 1
+    return counts
+
+
+class RstUpstream:
+    """An upstream that reads each request head, optionally sends `partial` bytes, then
+    resets the connection (SO_LINGER 0). .requests holds the request lines it read."""
+
+    def __init__(self, partial=b""):
+        self.partial = partial
+        self.requests = []
+        self.lock = threading.Lock()
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(128)
+        self.port = self.lsock.getsockname()[1]
+        self.addr = f"127.0.0.1:{self.port}"
+        self.thread = None
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.lsock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.lsock.close()
+        self.thread.join(5)
+        return False
+
+    def _accept_loop(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        buf = b""
+        c.settimeout(30)
+        try:
+            while b"\r\n\r\n" not in buf:
+                d = c.recv(65536)
+                if not d:
+                    return
+                buf += d
+            with self.lock:
+                self.requests.append(buf.split(b"\r\n", 1)[0].decode("latin-1"))
+            if self.partial:
+                c.sendall(self.partial)
+                time.sleep(0.05)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        finally:
+            c.close()
