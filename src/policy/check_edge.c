@@ -1,0 +1,454 @@
+/*
+ * policy/check_edge.c: rules on what the edge exposes: listeners and TLS (TD-EDGE-001,
+ * 002), the access log (005), the shield on public listeners (007, 008, 009, 011, 012,
+ * 013), edge timeouts and limits (015) and the control API's TCP address (TD-NET-010).
+ * A "public" address is anything but loopback: wildcards and private addresses count,
+ * because the checker cannot see the network (a listener that is really internal carries
+ * a skip comment saying so).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "policy/internal.h"
+
+#define RES_MAX 192
+
+static void
+listener_res(const struct conf_node *l, unsigned i, char *buf, size_t cap)
+{
+    const char *name = inspect_str(conf_map_get(l, "name"));
+
+    if (name)
+        snprintf(buf, cap, "listeners.%s", name);
+    else
+        snprintf(buf, cap, "listeners[%u]", i);
+}
+
+static bool
+listener_is_public(const struct conf_node *l)
+{
+    return inspect_addr_is_public(inspect_str(conf_map_get(l, "address")));
+}
+
+static bool
+any_public_listener(const struct conf_node *root)
+{
+    const struct conf_node *ls = conf_map_get(root, "listeners");
+
+    for (unsigned i = 0; i < inspect_nseq(ls); i++)
+        if (listener_is_public(ls->items[i]))
+            return true;
+    return false;
+}
+
+static bool
+is_https(const char *s)
+{
+    return s && (strncasecmp(s, "https://", 8) == 0 || strcasecmp(s, "https") == 0);
+}
+
+/* Every rule redirects to HTTPS (the future listeners[].rules[].redirect action). */
+static bool
+redirects_all(const struct conf_node *l)
+{
+    const struct conf_node *rules = conf_map_get(l, "rules");
+
+    if (inspect_nseq(rules) == 0)
+        return false;
+    for (unsigned i = 0; i < rules->n; i++) {
+        const struct conf_node *rd = inspect_get(rules->items[i], "redirect");
+        if (!rd)
+            return false;
+        if (rd->kind == CONF_SCALAR ? !is_https(rd->str)
+                                    : !is_https(inspect_str(conf_map_get(rd, "protocol"))) &&
+                                          !is_https(inspect_str(conf_map_get(rd, "url"))))
+            return false;
+    }
+    return true;
+}
+
+void
+check_edge_plain_http(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *ls = conf_map_get(root, "listeners");
+    char res[RES_MAX];
+
+    for (unsigned i = 0; i < inspect_nseq(ls); i++) {
+        const struct conf_node *l = ls->items[i];
+        const char *addr = inspect_str(conf_map_get(l, "address"));
+        const struct conf_node *at = inspect_key(l, "address");
+        if (!addr)
+            continue;
+        listener_res(l, i, res, sizeof(res));
+        if (!inspect_addr_is_public(addr) || inspect_get(l, "tls") || redirects_all(l))
+            policy_pass(cx, at, res);
+        else
+            policy_fail(cx, at, POLICY_HIGH, res,
+                        "%s serves plain HTTP on the public address %s", res, addr);
+    }
+}
+
+static bool
+version_is_old(const char *v)
+{
+    if (strncasecmp(v, "tlsv", 4) == 0)
+        v += 4;
+    else if (strncasecmp(v, "tls", 3) == 0)
+        v += 3;
+    while (*v == ' ' || *v == '_')
+        v++;
+    return strcmp(v, "1") == 0 || strcmp(v, "1.0") == 0 || strcmp(v, "1.1") == 0 ||
+           strcmp(v, "1_0") == 0 || strcmp(v, "1_1") == 0 || strncasecmp(v, "ssl", 3) == 0;
+}
+
+/* CBC, static-RSA key exchange, 3DES and the like, by IANA or OpenSSL name. */
+static bool
+cipher_is_weak(const char *c)
+{
+    static const char *const bad[] = { "CBC", "DES", "RC4", "NULL", "EXPORT", "MD5", "anon",
+                                       NULL };
+    bool aead = strcasestr(c, "GCM") || strcasestr(c, "CHACHA20") || strcasestr(c, "CCM");
+
+    for (const char *const *b = bad; *b; b++)
+        if (strcasestr(c, *b))
+            return true;
+    if (strncasecmp(c, "TLS_AES_", 8) == 0 || strncasecmp(c, "TLS_CHACHA20_", 13) == 0)
+        return false;                   /* TLS 1.3 suites */
+    if (strncasecmp(c, "TLS_ECDHE_", 10) == 0 || strncasecmp(c, "TLS_DHE_", 8) == 0 ||
+        strncasecmp(c, "ECDHE-", 6) == 0 || strncasecmp(c, "DHE-", 4) == 0)
+        return !aead;                   /* forward secret, but SHA1/SHA256 suffixes are CBC */
+    return true;                        /* TLS_RSA_*, AES128-GCM-SHA256: static RSA */
+}
+
+static const char *
+weak_cipher(const struct conf_node *ciphers, char *buf, size_t cap)
+{
+    if (ciphers && ciphers->kind == CONF_SEQ) {
+        for (unsigned i = 0; i < ciphers->n; i++) {
+            const char *c = inspect_str(ciphers->items[i]);
+            if (c && cipher_is_weak(c))
+                return c;
+        }
+        return NULL;
+    }
+    const char *s = inspect_str(ciphers);
+    while (s && *s) {                   /* "A:B:C" or "A,B,C" */
+        size_t n = strcspn(s, ":, ");
+        if (n > 0 && n < cap) {
+            memcpy(buf, s, n);
+            buf[n] = '\0';
+            if (buf[0] != '!' && buf[0] != '-' && cipher_is_weak(buf))
+                return buf;
+        }
+        s += n;
+        s += strspn(s, ":, ");
+    }
+    return NULL;
+}
+
+void
+check_edge_weak_tls(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *ls = conf_map_get(root, "listeners");
+    char res[RES_MAX], buf[128];
+
+    for (unsigned i = 0; i < inspect_nseq(ls); i++) {
+        const struct conf_node *l = ls->items[i], *tls = inspect_get(l, "tls");
+        if (!tls)
+            continue;
+        listener_res(l, i, res, sizeof(res));
+        const char *minv = inspect_str(conf_map_get(tls, "min_version"));
+        const char *weak = weak_cipher(conf_map_get(tls, "ciphers"), buf, sizeof(buf));
+        bool failed = false;
+        if (minv && version_is_old(minv)) {
+            policy_fail(cx, inspect_key(tls, "min_version"), POLICY_HIGH, res,
+                        "%s accepts TLS %s; TLS 1.2 is the oldest version to accept", res,
+                        minv);
+            failed = true;
+        }
+        if (weak) {
+            policy_fail(cx, inspect_key(tls, "ciphers"), POLICY_HIGH, res,
+                        "%s enables the weak cipher suite %s", res, weak);
+            failed = true;
+        }
+        if (!failed)
+            policy_pass(cx, inspect_key(l, "tls"), res);
+    }
+}
+
+void
+check_edge_access_log(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *al = inspect_get(root, "access_log");
+    const struct conf_node *fmt = conf_map_get(al, "format");
+    const char *path = inspect_str(conf_map_get(al, "path"));
+
+    if (!al || (path && strcmp(path, "off") == 0)) {
+        policy_fail(cx, al ? inspect_key(al, "path") : root, POLICY_MEDIUM, "access_log",
+                    "no access log: requests leave no trace to investigate");
+    } else if (!inspect_str(fmt) || inspect_str_eq(fmt, "combined")) {
+        policy_fail(cx, fmt ? inspect_key(al, "format") : inspect_key(root, "access_log"),
+                    POLICY_INFO, "access_log",
+                    "the combined access-log format does not record the Host header; "
+                    "format: json does");
+    } else {
+        policy_pass(cx, inspect_key(root, "access_log"), "access_log");
+    }
+}
+
+static bool
+shield_is_off(const struct conf_node *shield)
+{
+    return !shield || inspect_str_eq(conf_map_get(shield, "mode"), "off") ||
+           inspect_is_false(conf_map_get(shield, "enabled")) || inspect_is_false(shield);
+}
+
+void
+check_edge_no_shield(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *ls = conf_map_get(root, "listeners");
+    const struct conf_node *shield = inspect_get(root, "shield");
+    char res[RES_MAX];
+
+    for (unsigned i = 0; i < inspect_nseq(ls); i++) {
+        const struct conf_node *l = ls->items[i];
+        if (!listener_is_public(l))
+            continue;
+        listener_res(l, i, res, sizeof(res));
+        if (!shield_is_off(shield))
+            policy_pass(cx, inspect_key(l, "address"), res);
+        else
+            policy_fail(cx, inspect_key(l, "address"), POLICY_HIGH, res,
+                        "%s is public and %s", res,
+                        shield ? "the shield is off" : "the file has no shield section");
+    }
+}
+
+void
+check_edge_shield_count(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *shield = inspect_get(root, "shield");
+    const struct conf_node *mode = conf_map_get(shield, "mode");
+
+    if (!shield || shield->kind != CONF_MAP)
+        return;
+    if (inspect_str_eq(mode, "count") && any_public_listener(root))
+        policy_fail(cx, inspect_key(shield, "mode"), POLICY_MEDIUM, "shield",
+                    "the shield is in count mode (records, never blocks) while a public "
+                    "listener exists");
+    else
+        policy_pass(cx, mode ? inspect_key(shield, "mode") : inspect_key(root, "shield"),
+                    "shield");
+}
+
+void
+check_edge_scanners_off(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *shield = inspect_get(root, "shield");
+    const struct conf_node *sc = conf_map_get(shield, "scanners");
+    uint64_t ban;
+
+    if (!shield || shield->kind != CONF_MAP)
+        return;
+    if (inspect_is_false(sc) || inspect_is_false(conf_map_get(sc, "enabled")))
+        policy_fail(cx, sc && sc->kind == CONF_MAP ? inspect_key(sc, "enabled")
+                                                   : inspect_key(shield, "scanners"),
+                    POLICY_MEDIUM, "shield.scanners", "scanner detection is off");
+    else if (inspect_duration_ms(conf_map_get(sc, "ban"), &ban) == 0 && ban == 0)
+        policy_fail(cx, inspect_key(sc, "ban"), POLICY_MEDIUM, "shield.scanners",
+                    "scanners.ban is 0: a detection never bans");
+    else
+        policy_pass(cx, sc ? inspect_key(shield, "scanners") : inspect_key(root, "shield"),
+                    "shield.scanners");
+}
+
+static bool
+path_looks_like_login(const char *p)
+{
+    static const char *const words[] = { "/login", "/signin", "/sign-in", "/sign_in", "/auth",
+                                         "/oauth", "/token", "/session", NULL };
+
+    for (const char *const *w = words; p && *w; w++)
+        if (strcasestr(p, *w))
+            return true;
+    return false;
+}
+
+static bool
+login_paths_cover(const struct conf_node *lp, const char *prefix)
+{
+    for (unsigned i = 0; i < inspect_nseq(lp); i++) {
+        const char *p = inspect_str(lp->items[i]);
+        if (p && (strncmp(prefix, p, strlen(p)) == 0 || strncmp(p, prefix, strlen(prefix)) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* Judged only when a shield exists: without one, TD-EDGE-007 is the finding. */
+void
+check_edge_login_paths(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *shield = inspect_get(root, "shield");
+    const struct conf_node *lp = conf_map_get(shield, "login_paths");
+    const struct conf_node *ls = conf_map_get(root, "listeners");
+    char res[RES_MAX];
+
+    if (!shield || shield->kind != CONF_MAP || !any_public_listener(root))
+        return;
+    if (inspect_nseq(lp) == 0)
+        policy_fail(cx, lp ? inspect_key(shield, "login_paths") : inspect_key(root, "shield"),
+                    POLICY_MEDIUM, "shield.login_paths",
+                    "shield.login_paths is empty while a public listener exists");
+    else
+        policy_pass(cx, inspect_key(shield, "login_paths"), "shield.login_paths");
+    for (unsigned i = 0; i < inspect_nseq(ls); i++) {
+        const struct conf_node *l = ls->items[i], *rules = conf_map_get(l, "rules");
+        if (!listener_is_public(l))
+            continue;
+        listener_res(l, i, res, sizeof(res));
+        for (unsigned j = 0; j < inspect_nseq(rules); j++) {
+            const struct conf_node *m = conf_map_get(rules->items[j], "match");
+            const char *prefix = inspect_str(conf_map_get(m, "path_prefix"));
+            if (!path_looks_like_login(prefix) || inspect_nseq(lp) == 0)
+                continue;
+            if (login_paths_cover(lp, prefix))
+                policy_pass(cx, inspect_key(m, "path_prefix"), res);
+            else
+                policy_fail(cx, inspect_key(m, "path_prefix"), POLICY_MEDIUM, res,
+                            "%s routes the login-looking path %s, which shield.login_paths "
+                            "does not cover", res, prefix);
+        }
+    }
+}
+
+static bool
+is_everyone(const char *s)
+{
+    return s && (strcmp(s, "*") == 0 || strcasecmp(s, "any") == 0 || strcasecmp(s, "all") == 0);
+}
+
+void
+check_edge_trusted_proxies(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *shield = inspect_get(root, "shield");
+    const struct conf_node *tp = conf_map_get(shield, "trusted_proxies");
+    const struct conf_node *rl = conf_map_get(shield, "rate_limit");
+    bool failed = false;
+
+    if (!shield || shield->kind != CONF_MAP)
+        return;
+    for (unsigned i = 0; i < inspect_nseq(tp); i++) {
+        const char *s = inspect_str(tp->items[i]);
+        struct inspect_cidr c;
+        if (!s)
+            continue;
+        bool open = is_everyone(s);
+        if (!open && inspect_cidr_parse(s, &c) == 0)
+            open = c.family == AF_INET ? c.prefix < 8 : c.prefix < 16;
+        if (open) {
+            policy_fail(cx, tp->items[i], POLICY_HIGH, "shield.trusted_proxies",
+                        "trusted_proxies holds %s: any client can name its own address", s);
+            failed = true;
+        }
+    }
+    if (inspect_str_eq(conf_map_get(rl, "key"), "forwarded_ip") && inspect_nseq(tp) == 0) {
+        policy_fail(cx, inspect_key(rl, "key"), POLICY_HIGH, "shield.rate_limit",
+                    "rate_limit.key is forwarded_ip but trusted_proxies is empty");
+        failed = true;
+    }
+    if (!failed)
+        policy_pass(cx, tp ? inspect_key(shield, "trusted_proxies") : inspect_key(root, "shield"),
+                    "shield.trusted_proxies");
+}
+
+void
+check_edge_allow_all(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *shield = inspect_get(root, "shield");
+    const struct conf_node *allow = conf_map_get(shield, "allow");
+    bool failed = false;
+
+    if (!shield || shield->kind != CONF_MAP)
+        return;
+    for (unsigned i = 0; i < inspect_nseq(allow); i++) {
+        const char *s = inspect_str(allow->items[i]);
+        struct inspect_cidr c;
+        if (!s)
+            continue;
+        if (is_everyone(s) || (inspect_cidr_parse(s, &c) == 0 && c.prefix == 0)) {
+            policy_fail(cx, allow->items[i], POLICY_HIGH, "shield.allow",
+                        "shield.allow holds %s: nobody is ever limited or banned", s);
+            failed = true;
+        } else if (inspect_cidr_parse(s, &c) == 0 && !inspect_cidr_is_private(&c) &&
+                   c.prefix < (c.family == AF_INET ? 16u : 32u)) {
+            policy_fail(cx, allow->items[i], POLICY_MEDIUM, "shield.allow",
+                        "shield.allow exempts the wide public range %s", s);
+            failed = true;
+        }
+    }
+    if (!failed)
+        policy_pass(cx, allow ? inspect_key(shield, "allow") : inspect_key(root, "shield"),
+                    "shield.allow");
+}
+
+/* One timeout or limit: fails above `max` (or at 0 when zero_fails). */
+static void
+judge_limit(struct policy_ctx *cx, const struct conf_node *map, const char *section,
+            const char *key, bool is_size, bool is_count, uint64_t max, bool zero_fails,
+            enum policy_severity sev, const char *max_text)
+{
+    const struct conf_node *v = conf_map_get(map, key);
+    char res[RES_MAX];
+    uint64_t x;
+    int rc;
+
+    if (!inspect_str(v))
+        return;
+    rc = is_size ? inspect_size(v, &x) : is_count ? inspect_uint(v, &x) : inspect_duration_ms(v, &x);
+    if (rc < 0)
+        return;
+    snprintf(res, sizeof(res), "edge.%s.%s", section, key);
+    if ((zero_fails && x == 0) || x > max)
+        policy_fail(cx, inspect_key(map, key), sev, res, "%s is %s; keep it %s%s", res, v->str,
+                    zero_fails ? "above 0 and at most " : "at most ", max_text);
+    else
+        policy_pass(cx, inspect_key(map, key), res);
+}
+
+void
+check_edge_timeouts(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *edge = inspect_get(root, "edge");
+    const struct conf_node *t = conf_map_get(edge, "timeouts");
+    const struct conf_node *lim = conf_map_get(edge, "limits");
+    unsigned before = cx->r->n;
+
+    judge_limit(cx, t, "timeouts", "client_header", false, false, 60000, true, POLICY_MEDIUM,
+                "60s");
+    judge_limit(cx, t, "timeouts", "client_body", false, false, 60000, true, POLICY_MEDIUM,
+                "60s");
+    judge_limit(cx, t, "timeouts", "keepalive", false, false, 300000, false, POLICY_LOW, "300s");
+    judge_limit(cx, t, "timeouts", "tunnel", false, false, 86400000, false, POLICY_LOW, "24h");
+    judge_limit(cx, lim, "limits", "header_bytes", true, false, 65536, false, POLICY_LOW, "64k");
+    judge_limit(cx, lim, "limits", "headers", false, true, 1000, false, POLICY_LOW, "1000");
+    if (cx->r->n == before)             /* every value at its default, which passes */
+        policy_pass(cx, edge ? inspect_key(root, "edge") : root, "edge");
+}
+
+void
+check_edge_control_address(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *control = inspect_get(root, "control");
+    const char *addr = inspect_str(conf_map_get(control, "address"));
+
+    if (!addr)
+        return;
+    if (inspect_addr_is_public(addr))
+        policy_fail(cx, inspect_key(control, "address"), POLICY_HIGH, "control",
+                    "the control API listens on the non-loopback address %s", addr);
+    else
+        policy_pass(cx, inspect_key(control, "address"), "control");
+}

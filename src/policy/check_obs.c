@@ -1,0 +1,209 @@
+/*
+ * policy/check_obs.c: rules on alarms, topics and mail: alarms that tell no one
+ * (TD-OBS-001), notifications in clear text (002), unsigned webhooks (003), groups
+ * without a CPU alarm (004), topics without subscribers (006) and literal secrets in
+ * notification settings (007).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/internal.h"
+
+#define RES_MAX 192
+
+static const char *const url_secret_params[] = { "token", "key", "secret", "sig", "password",
+                                                 NULL };
+
+void
+check_obs_alarm_actions(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *as = conf_map_get(root, "alarms"), *key;
+    char res[RES_MAX];
+
+    for (unsigned i = 0; i < inspect_nmap(as); i++) {
+        const struct conf_node *a = inspect_entry(as, i, "alarms", &key, res, sizeof(res));
+        const struct conf_node *acts = conf_map_get(a, "alarm_actions");
+        if (inspect_is_false(conf_map_get(a, "actions_enabled")))
+            policy_fail(cx, inspect_key(a, "actions_enabled"), POLICY_MEDIUM, res,
+                        "%s has its actions disabled", res);
+        else if (inspect_nseq(acts) == 0 && !inspect_str(acts))
+            policy_fail(cx, acts ? inspect_key(a, "alarm_actions") : key, POLICY_MEDIUM, res,
+                        "%s has no alarm_actions: it changes state and tells no one", res);
+        else
+            policy_pass(cx, inspect_key(a, "alarm_actions"), res);
+    }
+}
+
+/* Calls judge on every subscription of every topic, with the topic's resource name. */
+typedef bool judge_fn(struct policy_ctx *cx, const struct conf_node *sub, const char *res);
+
+static void
+each_subscription(struct policy_ctx *cx, const struct conf_node *root, judge_fn *judge)
+{
+    const struct conf_node *ts = conf_map_get(root, "topics"), *key;
+    char res[RES_MAX];
+
+    for (unsigned i = 0; i < inspect_nmap(ts); i++) {
+        const struct conf_node *t = inspect_entry(ts, i, "topics", &key, res, sizeof(res));
+        const struct conf_node *subs = conf_map_get(t, "subscriptions");
+        bool failed = false;
+        for (unsigned j = 0; j < inspect_nseq(subs); j++)
+            failed |= judge(cx, subs->items[j], res);
+        if (!failed && inspect_nseq(subs) > 0)
+            policy_pass(cx, key, res);
+    }
+}
+
+static bool
+plain_url(const char *url, const char *scheme)
+{
+    struct inspect_url u;
+
+    return url && inspect_url_parse(url, &u) == 0 && strcmp(u.scheme, scheme) == 0 &&
+           !inspect_host_is_loopback(u.host);
+}
+
+static bool
+judge_plain_webhook(struct policy_ctx *cx, const struct conf_node *sub, const char *res)
+{
+    const char *url = inspect_str(conf_map_get(sub, "webhook"));
+
+    if (!plain_url(url, "http"))
+        return false;
+    policy_fail(cx, inspect_key(sub, "webhook"), POLICY_MEDIUM, res,
+                "%s sends a webhook over plain HTTP to another host: %s", res, url);
+    return true;
+}
+
+void
+check_obs_plain_webhook(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *smtp = inspect_get(root, "smtp");
+    const char *url = inspect_str(conf_map_get(smtp, "url"));
+
+    each_subscription(cx, root, judge_plain_webhook);
+    if (!url)
+        return;
+    if (plain_url(url, "smtp"))
+        policy_fail(cx, inspect_key(smtp, "url"), POLICY_MEDIUM, "smtp",
+                    "smtp.url sends mail over plain smtp:// to another host; use smtps://");
+    else
+        policy_pass(cx, inspect_key(smtp, "url"), "smtp");
+}
+
+static bool
+judge_unsigned_webhook(struct policy_ctx *cx, const struct conf_node *sub, const char *res)
+{
+    if (!inspect_str(conf_map_get(sub, "webhook")) || inspect_str(conf_map_get(sub, "secret")))
+        return false;
+    policy_fail(cx, inspect_key(sub, "webhook"), POLICY_LOW, res,
+                "%s has a webhook subscription without a secret", res);
+    return true;
+}
+
+void
+check_obs_unsigned_webhook(struct policy_ctx *cx, const struct conf_node *root)
+{
+    each_subscription(cx, root, judge_unsigned_webhook);
+}
+
+static bool
+alarm_watches_cpu(const struct conf_node *alarms, const char *group)
+{
+    for (unsigned i = 0; i < inspect_nmap(alarms); i++) {
+        const struct conf_node *a = alarms->pairs[i].value;
+        const struct conf_node *dims = conf_map_get(a, "dimensions");
+        const char *m = inspect_str(conf_map_get(a, "metric"));
+        const char *g = inspect_str(conf_map_get(dims, "auto_scaling_group"));
+        if (m && g && strcmp(m, "cpu_utilization") == 0 && strcmp(g, group) == 0)
+            return true;
+    }
+    return false;
+}
+
+void
+check_obs_no_cpu_alarm(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *gs = conf_map_get(root, "auto_scaling_groups"), *key;
+    const struct conf_node *alarms = conf_map_get(root, "alarms");
+    char res[RES_MAX];
+
+    for (unsigned i = 0; i < inspect_nmap(gs); i++) {
+        (void)inspect_entry(gs, i, "auto_scaling_groups", &key, res, sizeof(res));
+        if (alarm_watches_cpu(alarms, key->str))
+            policy_pass(cx, key, res);
+        else
+            policy_fail(cx, key, POLICY_MEDIUM, res,
+                        "no alarm watches cpu_utilization of %s", res);
+    }
+}
+
+void
+check_obs_empty_topic(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *ts = conf_map_get(root, "topics"), *key;
+    char res[RES_MAX];
+
+    for (unsigned i = 0; i < inspect_nmap(ts); i++) {
+        const struct conf_node *t = inspect_entry(ts, i, "topics", &key, res, sizeof(res));
+        if (inspect_nseq(conf_map_get(t, "subscriptions")) == 0)
+            policy_fail(cx, key, POLICY_MEDIUM, res, "%s has no subscriptions", res);
+        else
+            policy_pass(cx, key, res);
+    }
+}
+
+static bool
+literal(const char *v)
+{
+    return v && *v && !inspect_is_env_ref(v);
+}
+
+static bool
+judge_literal_secret(struct policy_ctx *cx, const struct conf_node *sub, const char *res)
+{
+    const char *secret = inspect_str(conf_map_get(sub, "secret"));
+    const char *url = inspect_str(conf_map_get(sub, "webhook"));
+    struct inspect_url u;
+    bool failed = false;
+
+    if (literal(secret)) {
+        policy_fail(cx, inspect_key(sub, "secret"), POLICY_HIGH, res,
+                    "%s: a subscription's secret is written literally", res);
+        failed = true;
+    }
+    if (url && inspect_url_parse(url, &u) == 0 &&
+        ((u.has_userinfo && !inspect_is_env_ref(url)) ||
+         inspect_query_has_secret(u.query, url_secret_params))) {
+        policy_fail(cx, inspect_key(sub, "webhook"), POLICY_HIGH, res,
+                    "%s: a webhook URL carries credentials", res);
+        failed = true;
+    }
+    return failed;
+}
+
+void
+check_obs_literal_secret(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *smtp = inspect_get(root, "smtp");
+    const char *url = inspect_str(conf_map_get(smtp, "url"));
+    const char *pw = inspect_str(conf_map_get(smtp, "password"));
+    struct inspect_url u;
+    bool failed = false;
+
+    each_subscription(cx, root, judge_literal_secret);
+    if (!smtp)
+        return;
+    if (url && inspect_url_parse(url, &u) == 0 && u.has_password && !inspect_is_env_ref(url)) {
+        policy_fail(cx, inspect_key(smtp, "url"), POLICY_HIGH, "smtp",
+                    "smtp.url holds a literal password");
+        failed = true;
+    }
+    if (literal(pw)) {
+        policy_fail(cx, inspect_key(smtp, "password"), POLICY_HIGH, "smtp",
+                    "smtp.password is written literally");
+        failed = true;
+    }
+    if (!failed)
+        policy_pass(cx, inspect_key(root, "smtp"), "smtp");
+}
