@@ -18,14 +18,12 @@ main(int argc, char **argv)
     /* Every verb but run and check is a client of the control API, with its own options. */
     if (strcmp(verb, "run") != 0 && strcmp(verb, "check") != 0)
         return cli_main(argc > 1 ? argc - 1 : 0, argv + 1);
+    if (strcmp(verb, "check") == 0)     /* FILE and flags: cli/checkopt.c */
+        return daemon_check(argc - 2, argv + 2);
     if (argc > 3) {
         fprintf(stderr, "tierd: too many arguments\n");
         cli_usage(stderr);
         return 2;
     }
-    if (strcmp(verb, "run") == 0)
-        return daemon_run(file);
-    if (strcmp(verb, "check") == 0)
-        return daemon_check(file);
-    return 2;   /* not reached */
+    return daemon_run(file);
 }

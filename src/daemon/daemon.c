@@ -10,14 +10,19 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "cli/checkopt.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "ctl/ctl.h"
 #include "daemon/routes.h"
 #include "daemon/stack.h"
 #include "edge/edge.h"
+#include "policy/policy.h"
 
 struct daemon {
     const char *path;
@@ -99,25 +104,54 @@ on_stop(struct loop *l, int signo, void *ctx)
     loop_stop(l);
 }
 
+/* `tierd check`: validation first (exit 2 when invalid), then the policy rules (exit 1
+ * when one fails, unless --soft-fail). Machine formats keep stdout to their document. */
 int
-daemon_check(const char *path)
+daemon_check(int argc, char **argv)
 {
+    struct checkopt o;
+    enum policy_format fmt;
+    struct policy_report r;
     struct diag d;
     struct stack *s;
+    char today[16] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    int rc;
 
+    if (checkopt_parse(argc, argv, &o) < 0)
+        return 2;
+    if (policy_format_parse(o.output, &fmt) < 0) {
+        fprintf(stderr, "tierd check: unknown output format \"%s\"; use cli, json, sarif or "
+                        "junitxml\n", o.output);
+        return 2;
+    }
     diag_init(&d);
-    s = stack_load(path, &d);
+    s = stack_load(o.file, &d);
     if (!s) {
         diag_print(&d, stderr);
-        fprintf(stderr, "%s: %u error%s\n", path, d.n, d.n == 1 ? "" : "s");
+        fprintf(stderr, "%s: %u error%s\n", o.file, d.n, d.n == 1 ? "" : "s");
         diag_fini(&d);
         return 2;
     }
-    printf("%s: ok (%u listener%s, %u target group%s)\n", path, s->edge.nlisteners,
-           s->edge.nlisteners == 1 ? "" : "s", s->edge.ntgs, s->edge.ntgs == 1 ? "" : "s");
+    if (fmt == POLICY_OUT_CLI)
+        printf("%s: ok (%u listener%s, %u target group%s)\n", o.file, s->edge.nlisteners,
+               s->edge.nlisteners == 1 ? "" : "s", s->edge.ntgs, s->edge.ntgs == 1 ? "" : "s");
     stack_free(s);
+    if (localtime_r(&now, &tm))
+        strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    policy_report_init(&r, o.file);
+    if (policy_check_file(o.file, &(struct policy_opts){ .today = today }, &r, &d) < 0) {
+        diag_print(&d, stderr);         /* the file changed between the two reads */
+        rc = 2;
+    } else {
+        policy_print(&r, fmt, o.quiet, fmt == POLICY_OUT_CLI && isatty(STDOUT_FILENO) &&
+                                           !getenv("NO_COLOR"), stdout);
+        rc = policy_exit_code(&r, o.soft_fail);
+    }
+    policy_report_fini(&r);
     diag_fini(&d);
-    return 0;
+    return rc;
 }
 
 int

@@ -6,8 +6,10 @@
 
 /* Runs in the foreground until SIGTERM/SIGINT. Returns the process exit code. */
 int daemon_run(const char *path);
-/* Validates the stack file, prints every error as file:line:col: message. Returns 0 when
- * valid, 2 when invalid. */
-int daemon_check(const char *path);
+/* `tierd check [FILE] [--output cli|json|sarif|junitxml] [--soft-fail] [--quiet]`, given
+ * the arguments after the verb. Validates the stack file (every error as file:line:col:
+ * message), then runs the policy rules. Returns 2 for a usage error or an invalid file,
+ * 1 when a policy check failed (0 with --soft-fail), else 0. */
+int daemon_check(int argc, char **argv);
 
 #endif

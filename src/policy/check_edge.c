@@ -407,7 +407,9 @@ judge_limit(struct policy_ctx *cx, const struct conf_node *map, const char *sect
 
     if (!inspect_str(v))
         return;
-    rc = is_size ? inspect_size(v, &x) : is_count ? inspect_uint(v, &x) : inspect_duration_ms(v, &x);
+    rc = is_size    ? inspect_size(v, &x)
+         : is_count ? inspect_uint(v, &x)
+                    : inspect_duration_ms(v, &x);
     if (rc < 0)
         return;
     snprintf(res, sizeof(res), "edge.%s.%s", section, key);
