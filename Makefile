@@ -69,12 +69,22 @@ stems:
 unit: deps-check $(B)/unit
 	$(B)/unit
 
-# libFuzzer targets, built with clang; `make check` replays corpus and regressions.
-FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
-               -fno-sanitize-recover=undefined $(shell pkg-config --cflags $(PKGS))
-$(B)/fuzz/%: fuzz/%.c $(LIB_SRC)
+# libFuzzer targets, built with clang against an archive of sanitizer-instrumented objects:
+# each source compiles once for every target, and a target links only what it uses.
+# `make check` replays corpus and regressions.
+FUZZ_FLAGS  := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 -fno-sanitize-recover=undefined \
+               $(shell pkg-config --cflags $(PKGS))
+FUZZ_OBJ    := $(LIB_SRC:%.c=$(B)/fuzzobj/%.o)
+$(B)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(shell pkg-config --libs $(PKGS)) -lm -pthread
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+$(B)/libtierd-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/fuzz/%: fuzz/%.c $(B)/libtierd-fuzz.a
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(B)/libtierd-fuzz.a \
+	    $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
 fuzz-replay: deps-check $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -118,4 +128,4 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/fuzzobj -name '*.d' 2>/dev/null)
