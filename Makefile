@@ -8,7 +8,7 @@ CC     ?= cc
 PYTHON ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib
+PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib libcurl libcrypto
 WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
                -Wno-unused-parameter
 ifeq ($(CI),true)

@@ -1,0 +1,69 @@
+/*
+ * watch/watch.h: metrics, alarms and notifications, the facade for daemon/.
+ *
+ * Watch never calls other subsystems. The daemon registers sources: once a second the
+ * watch thread calls each source's collect(), which reports the current value of its
+ * counters, gauges and histograms through a sink (names and labels follow Prometheus
+ * conventions: tierd_http_requests_total{listener="public",code="2xx"}). Watch keeps
+ * every series at 1 s resolution in memory for at least an hour, writes 60 s aggregates
+ * to SQLite (15 days) from its own thread, evaluates alarms with CloudWatch semantics
+ * (watch/alarm_eval.h), and delivers notifications durably (queued in SQLite before an
+ * alarm transition is acknowledged; retried with backoff; webhooks with an HMAC-SHA256
+ * signature, email through SMTP with libcurl, commands with the JSON on stdin).
+ */
+#ifndef WATCH_WATCH_H
+#define WATCH_WATCH_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/node.h"
+#include "core/buf.h"
+#include "core/metric.h"
+
+struct watch;
+struct watch_conf;
+struct watch_sink;
+
+/* One label set: up to WATCH_LABELS_MAX name/value pairs, borrowed for the call. */
+#define WATCH_LABELS_MAX 4
+struct watch_labels {
+    unsigned n;
+    const char *name[WATCH_LABELS_MAX];
+    const char *value[WATCH_LABELS_MAX];
+};
+
+/* Reports a monotonically increasing counter, a gauge, or a cumulative histogram. */
+void watch_sink_counter(struct watch_sink *s, const char *name, const struct watch_labels *l,
+                        uint64_t value);
+void watch_sink_gauge(struct watch_sink *s, const char *name, const struct watch_labels *l,
+                      double value);
+void watch_sink_hist(struct watch_sink *s, const char *name, const struct watch_labels *l,
+                     const struct metric_hist *h);
+
+typedef void (*watch_collect_fn)(void *ctx, struct watch_sink *sink);
+
+/* The stack-file sections `alarms:`, `topics:`, `smtp:`. */
+extern const char *const watch_conf_keys[];
+/* Reads them (absent: no alarms); NULL after diagnostics. `groups`: the auto scaling
+ * group names and `tgs` the target group names that dimensions may name. */
+struct watch_conf *watch_conf_build(const struct conf_node *root, const char *const *groups,
+                                    const char *const *tgs, struct diag *d);
+void watch_conf_free(struct watch_conf *c);
+
+/* A new watch keeping its database in state_dir; NULL with a message in errbuf. */
+struct watch *watch_new(const char *state_dir, char *errbuf, size_t errlen);
+/* Adds a source (before watch_start). */
+void watch_add_source(struct watch *w, watch_collect_fn fn, void *ctx);
+/* Swaps in alarms/topics (takes ownership); alarm states and queued deliveries survive. */
+void watch_apply(struct watch *w, struct watch_conf *conf);
+int watch_start(struct watch *w);
+void watch_stop(struct watch *w);
+void watch_free(struct watch *w);
+
+/* Prometheus text exposition of the latest values (for GET /metrics). Thread-safe. */
+void watch_prometheus(struct watch *w, struct buf *out);
+/* The latest value of one series (the autoscaler's and the control API's reads), e.g.
+ * watch_latest(w, "tierd_instance_cpu_utilization", &labels, &v). Thread-safe. */
+bool watch_latest(struct watch *w, const char *name, const struct watch_labels *l, double *out);
+
+#endif
