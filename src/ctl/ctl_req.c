@@ -120,6 +120,10 @@ reply_error_v(struct ctl_req *req, int status, const char *code, const char *fie
     json_t *err;
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    /* Messages quote client bytes; JSON strings must be UTF-8, so keep printable ASCII. */
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            *p = '?';
     err = json_pack("{s:s, s:s}", "code", code, "message", msg);
     if (err && field)
         json_object_set_new(err, "field", json_string(field));

@@ -228,3 +228,19 @@ TEST(ctl_req_token_is_required_when_set)
     json_decref(r.json);
     ctl_router_fini(&rt);
 }
+
+TEST(ctl_req_error_messages_stay_valid_json)
+{
+    struct ctl_router rt;
+    struct seen s;
+    struct reply r;
+
+    /* Found by fuzz/ctl_request: a message quoting non-UTF-8 bytes lost its error object. */
+    setup(&rt, &s);
+    r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\nContent-Type: appli\x9d\x9eon/json\r\n"
+                  "Content-Length: 2\r\n\r\n{}", NULL);
+    EXPECT_EQ(r.status, 415);
+    EXPECT_STREQ(err_code(&r), "unsupported_media_type");
+    json_decref(r.json);
+    ctl_router_fini(&rt);
+}
