@@ -1,0 +1,286 @@
+/*
+ * fleet/instance.c: spawning, signalling and reaping one app process group (see
+ * instance.h). Owns the child's pidfd and output pipe; the caller owns the log file and
+ * the loop watches.
+ */
+#include "fleet/instance.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "core/mem.h"
+
+extern char **environ;
+
+struct instance {
+    int pid;                    /* also the process group id (setsid) */
+    int pidfd;
+    int out_fd;
+    bool running;
+};
+
+static int
+instance_pidfd_open(int pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* Builds envp: tierd's environment minus what the template sets, then the template's
+ * variables and PORT, INSTANCE_ID. Runs before fork (allocation is not safe after). */
+static char **
+instance_envp(const struct instance_spec *s)
+{
+    unsigned n = 0, k = 0;
+
+    for (char **e = environ; *e; e++)
+        n++;
+    char **envp = mem_alloc_or_exit((n + s->t->nenv + 3) * sizeof(char *));
+    for (char **e = environ; *e; e++) {
+        size_t klen = strcspn(*e, "=");
+        bool overridden = (klen == 4 && strncmp(*e, "PORT", 4) == 0) ||
+                          (klen == 11 && strncmp(*e, "INSTANCE_ID", 11) == 0);
+        for (unsigned i = 0; i < s->t->nenv && !overridden; i++)
+            overridden = strncmp(s->t->env[i], *e, klen + 1) == 0;
+        if (!overridden)
+            envp[k++] = mem_strdup_or_exit(*e);
+    }
+    for (unsigned i = 0; i < s->t->nenv; i++)
+        envp[k++] = template_expand(s->t->env[i], s->port, s->id);
+    size_t len = strlen(s->id) + 16;
+    envp[k] = mem_alloc_or_exit(16);
+    snprintf(envp[k++], 16, "PORT=%u", s->port);
+    envp[k] = mem_alloc_or_exit(len);
+    snprintf(envp[k++], len, "INSTANCE_ID=%s", s->id);
+    envp[k] = NULL;
+    return envp;
+}
+
+static void
+instance_strv_free(char **v)
+{
+    for (char **p = v; p && *p; p++)
+        free(*p);
+    free(v);
+}
+
+/* In the child, after fork: only async-signal-safe calls until exec. */
+static void __attribute__((noreturn))
+instance_child(const struct instance_spec *s, int out_w, char **argv, char **envp,
+               const struct passwd *pw, int parent)
+{
+    sigset_t none;
+    const char *why = "exec";
+
+    setsid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)            /* tierd died before prctl */
+        _exit(1);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);     /* tierd's threads block everything */
+    signal(SIGPIPE, SIG_DFL);
+    if (s->cgroup_procs_fd >= 0 && write(s->cgroup_procs_fd, "0", 1) < 0)
+        why = "joining the cgroup";
+    dup2(out_w, 1);
+    dup2(out_w, 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0)
+        dup2(devnull, 0);
+    if (s->t->working_dir && chdir(s->t->working_dir) < 0) {
+        why = "chdir to working_dir";
+        goto fail;
+    }
+    if (pw) {
+        if (setgroups(0, NULL) < 0 && errno != EPERM)
+            goto fail_id;
+        if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+            setuid(pw->pw_uid) < 0)
+            goto fail_id;
+    }
+    execvpe(argv[0], argv, envp);
+    goto fail;
+fail_id:
+    why = "dropping privileges";
+fail: {
+        int e = errno;
+        /* One line on stdout (the instance log); dprintf is not async-signal-safe in
+         * theory but glibc's is fine for a fixed format on a fresh process. */
+        dprintf(1, "tierd: cannot start %s: %s: %s\n", argv[0], why, strerror(e));
+        _exit(127);
+    }
+}
+
+int
+instance_spawn(const struct instance_spec *s, struct instance **out)
+{
+    struct passwd pwbuf, *pw = NULL;
+    char pwmem[4096];
+    int pipefd[2], rc;
+
+    if (s->t->user && geteuid() == 0) {
+        if (getpwnam_r(s->t->user, &pwbuf, pwmem, sizeof(pwmem), &pw) != 0 || !pw)
+            return -ESRCH;
+    }
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return -errno;
+    char **argv = mem_alloc_or_exit((s->t->argc + 1) * sizeof(char *));
+    for (unsigned i = 0; i < s->t->argc; i++)
+        argv[i] = template_expand(s->t->argv[i], s->port, s->id);
+    char **envp = instance_envp(s);
+    int parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0)
+        instance_child(s, pipefd[1], argv, envp, pw, parent);
+    rc = pid < 0 ? -errno : 0;
+    instance_strv_free(argv);
+    instance_strv_free(envp);
+    close(pipefd[1]);
+    if (rc < 0) {
+        close(pipefd[0]);
+        return rc;
+    }
+    fcntl(pipefd[0], F_SETFL, fcntl(pipefd[0], F_GETFL) | O_NONBLOCK);
+    struct instance *p = mem_alloc_or_exit(sizeof(*p));
+    p->pid = pid;
+    p->pidfd = instance_pidfd_open(pid);
+    p->out_fd = pipefd[0];
+    p->running = true;
+    if (p->pidfd >= 0)
+        fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
+    *out = p;
+    return 0;
+}
+
+int instance_pid(const struct instance *p) { return p->pid; }
+int instance_pidfd(const struct instance *p) { return p->pidfd; }
+int instance_output_fd(const struct instance *p) { return p->out_fd; }
+bool instance_is_running(const struct instance *p) { return p->running; }
+
+long
+instance_output_read(struct instance *p, char *buf, unsigned len)
+{
+    if (p->out_fd < 0)
+        return 0;
+    for (;;) {
+        ssize_t r = read(p->out_fd, buf, len);
+        if (r > 0)
+            return r;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && errno == EAGAIN)
+            return -EAGAIN;
+        close(p->out_fd);       /* EOF, or an error we cannot do anything about */
+        p->out_fd = -1;
+        return 0;
+    }
+}
+
+void
+instance_signal(struct instance *p, int signo)
+{
+    kill(-p->pid, signo);
+}
+
+bool
+instance_reap(struct instance *p, int *status)
+{
+    bool leader = false;
+
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_PGID, (id_t)p->pid, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+            break;
+        if (si.si_pid == p->pid && p->running) {
+            leader = true;
+            p->running = false;
+            *status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0)
+                                               : W_EXITCODE(0, si.si_status);
+        }
+    }
+    if (leader)
+        kill(-p->pid, SIGKILL);     /* no orphan outlives its instance */
+    return leader;
+}
+
+void
+instance_free(struct instance *p)
+{
+    int status;
+
+    if (!p)
+        return;
+    if (p->running) {
+        kill(-p->pid, SIGKILL);
+        waitpid(p->pid, &status, 0);
+        p->running = false;
+    }
+    instance_reap(p, &status);
+    if (p->pidfd >= 0)
+        close(p->pidfd);
+    if (p->out_fd >= 0)
+        close(p->out_fd);
+    free(p);
+}
+
+bool
+instance_port_is_free(unsigned port)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok;
+
+    if (fd < 0)
+        return false;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+bool
+instance_port_accepts(unsigned port, unsigned timeout_ms)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err = 0;
+    socklen_t len = sizeof(err);
+    bool ok = false;
+
+    if (fd < 0)
+        return false;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+        ok = true;
+    } else if (errno == EINPROGRESS) {
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        if (poll(&pfd, 1, (int)timeout_ms) == 1 &&
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+            ok = true;
+    }
+    close(fd);
+    return ok;
+}
+
+int
+instance_become_subreaper(void)
+{
+    return prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 ? -errno : 0;
+}
