@@ -349,8 +349,14 @@ bool
 inspect_name_is_secret(const char *name)
 {
     static const char *const words[] = { "PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY",
-                                         "APIKEY", "PRIVATE_KEY", NULL };
+                                         "API-KEY", "APIKEY", "PRIVATE_KEY", "PRIVATE-KEY",
+                                         NULL };
 
+    size_t n = name ? strlen(name) : 0;
+
+    /* DB_PASSWORD_FILE=/run/secrets/db and --token-path name where a secret is, not it. */
+    if (n > 4 && (strcasecmp(name + n - 4, "FILE") == 0 || strcasecmp(name + n - 4, "PATH") == 0))
+        return false;
     for (const char *const *w = words; name && *w; w++)
         if (strcasestr(name, *w))
             return true;

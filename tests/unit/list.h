@@ -6,3 +6,4 @@
 #include "fleet/list.h"
 #include "watch/list.h"
 #include "ctl/list.h"
+#include "policy/list.h"
