@@ -77,6 +77,26 @@ struct edge_stats {
 };
 void edge_get_stats(struct edge *e, struct edge_stats *out);
 
+/* One metric value, Prometheus-style: a name, up to 4 label pairs, and a counter, a
+ * gauge or a histogram (of microseconds or bytes, as the name says). Borrowed for the
+ * call. */
+enum edge_metric_kind { EDGE_METRIC_COUNTER = 0, EDGE_METRIC_GAUGE, EDGE_METRIC_HIST };
+struct metric_hist;
+struct edge_metric {
+    const char *name;
+    enum edge_metric_kind kind;
+    unsigned nlabels;
+    const char *label_names[4];
+    const char *label_values[4];
+    uint64_t counter;
+    double gauge;
+    const struct metric_hist *hist;
+};
+typedef void (*edge_metric_fn)(void *ctx, const struct edge_metric *m);
+/* Reports every edge metric, summed over workers (each worker writes its own counters
+ * without locks; this reads them). Thread-safe. */
+void edge_visit_metrics(struct edge *e, edge_metric_fn fn, void *ctx);
+
 /* Asks every worker to reopen its access log (SIGUSR1). Thread-safe. */
 void edge_reopen_logs(struct edge *e);
 void edge_free(struct edge *e);

@@ -16,6 +16,7 @@
 
 #include "core/buf.h"
 #include "core/loop.h"
+#include "core/metric.h"
 #include "core/sock.h"
 #include "edge/edge.h"
 #include "edge/edge_conf.h"
@@ -99,6 +100,27 @@ struct lwatch {
     bool watching;
 };
 
+/* Counters of one listener or target group in one worker, found by name so that they
+ * survive reloads. Written by the worker alone; other threads read them (relaxed). */
+#define STATS_SLOTS_MAX 64
+struct stats_slot {
+    char name[64];
+    _Atomic uint64_t requests[6];       /* by status class: [0] other, [1] 1xx .. [5] 5xx */
+    _Atomic uint64_t bytes;             /* response body bytes sent */
+    _Atomic uint64_t accepted;          /* listeners: connections accepted */
+    _Atomic int64_t active;             /* listeners: connections open */
+    struct metric_hist latency;         /* request time, microseconds */
+};
+
+struct worker_stats {
+    struct stats_slot *l[STATS_SLOTS_MAX];  /* listeners; allocated once, never moved */
+    atomic_uint nl;
+    struct stats_slot *g[STATS_SLOTS_MAX];  /* target groups */
+    atomic_uint ng;
+    uint8_t *lslot;             /* listener index of w->gen -> slot (255: none) */
+    uint8_t *gslot;             /* target-group index of w->gen -> slot */
+};
+
 struct worker {
     struct edge *edge;
     unsigned index;
@@ -121,6 +143,7 @@ struct worker {
     uint64_t rng;
     uint64_t moved;             /* bytes received or sent by this worker: progress meter */
     struct accesslog log;
+    struct worker_stats stats;
     struct h1_request req;      /* parse scratch: large, so one per worker */
     struct h1_response resp;
 };
@@ -149,6 +172,7 @@ struct conn {
     uint16_t peer_port;
     uint8_t peer_family;
     uint16_t head_scan;         /* bytes of in already searched for the end of a head */
+    uint8_t lstat;              /* stats slot of its listener, 255 for none */
     uint8_t state;              /* enum conn_state */
     bool rd_ready, wr_ready, hup, eof, closed, close_after, shut_wr;
     uint8_t peer_addr[16];
@@ -235,7 +259,7 @@ uint64_t worker_random(struct worker *w);
 
 /* proxy.c: client side */
 void conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
-                   uint32_t listener_id, uint16_t local_port);
+                   uint32_t listener_id, uint16_t local_port, uint8_t lstat);
 void conn_close(struct conn *c);
 void conn_begin_shutdown(struct conn *c);
 /* Starts the once-a-second sweep that closes work still bound to drained targets. */
@@ -267,6 +291,13 @@ int forward_local_response(struct buf *out, int status, bool close, const char *
 const struct edge_rule *route_match(const struct edge_listener_conf *lc,
                                     const struct h1_request *r);
 bool route_glob_match(const char *pat, const char *s, size_t len);
+
+/* stats.c */
+#define STATS_NONE 255
+/* Maps the listeners and groups of w->gen to slots (after a generation switch). */
+void stats_take_gen(struct worker *w);
+void stats_txn_done(struct worker *w, const struct txn *t, uint64_t now_us);
+void stats_free(struct worker *w);
 
 /* sticky.c */
 #define STICKY_COOKIE "tierd_tg"

@@ -87,11 +87,15 @@ conn_close(struct conn *c)
     if (c->closed)
         return;
     c->closed = true;
+    if (c->lstat != STATS_NONE)
+        atomic_fetch_sub_explicit(&c->w->stats.l[c->lstat]->active, 1, memory_order_relaxed);
     if (c->txn) {
         struct txn *t = c->txn;
+        uint64_t now = clock_mono_us();
         if (!t->resp_done && t->status == 0)
             t->status = 499;    /* nginx's code for "client went away"; log only */
-        accesslog_write(c->w, t, clock_mono_us());
+        accesslog_write(c->w, t, now);
+        stats_txn_done(c->w, t, now);
         c->txn = NULL;
         txn_free(t);
     }
@@ -218,7 +222,7 @@ on_conn_io(struct loop *l, struct loop_io *io, unsigned events)
 
 void
 conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
-              uint32_t listener_id, uint16_t local_port)
+              uint32_t listener_id, uint16_t local_port, uint8_t lstat)
 {
     struct conn *c;
 
@@ -227,6 +231,11 @@ conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
         return;
     }
     c->w = w;
+    c->lstat = lstat;
+    if (lstat != STATS_NONE) {
+        atomic_fetch_add_explicit(&w->stats.l[lstat]->accepted, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->stats.l[lstat]->active, 1, memory_order_relaxed);
+    }
     c->listener_id = listener_id;
     c->local_port = local_port;
     if (peer->ss_family == AF_INET6) {
@@ -1004,6 +1013,7 @@ txn_finish(struct txn *t)
     uint64_t now = clock_mono_us();
 
     accesslog_write(w, t, now);
+    stats_txn_done(w, t, now);
     if (t->target) {
         struct target *tg = t->target;
         atomic_fetch_add_explicit(&tg->requests, 1, memory_order_relaxed);

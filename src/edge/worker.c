@@ -106,7 +106,8 @@ on_accept(struct loop *l, struct loop_io *io, unsigned events)
             }
             return;
         }
-        conn_accepted(w, fd, &peer, lw->id, lw->port);
+        conn_accepted(w, fd, &peer, lw->id, lw->port,
+                      w->stats.lslot ? w->stats.lslot[lw - w->lw] : STATS_NONE);
     }
 }
 
@@ -160,6 +161,7 @@ worker_take_gen(struct worker *w)
     }
     struct gen *old = w->gen;
     w->gen = g;
+    stats_take_gen(w);
     accesslog_open(w);
     if (!w->stopping)
         watch_listeners(w, true);
@@ -319,6 +321,7 @@ edge_free(struct edge *e)
             continue;
         gen_release(atomic_exchange(&w->next_gen, NULL));
         free_cw(w);
+        stats_free(w);
         gen_release(w->gen);
         free(w->lw);
         loop_free(w->loop);
