@@ -17,9 +17,11 @@ listeners:
 target_groups:
   web:
     targets: [127.0.0.1:19001, 127.0.0.1:19002]
+    health_check: { path: /health }
   api:
     targets: [127.0.0.1:19003]
     algorithm: round_robin
+    health_check: { path: /api/health }
 access_log:
   path: /tmp/tierd-e2e-check-access.log
   format: json
