@@ -109,7 +109,10 @@ exposure(const struct conf_node *root, const char *dir, const char *stack_file, 
         is_within(other, dir))
         return "holding the access log";
     const char *sock = inspect_str(conf_map_get(inspect_get(root, "control"), "socket"));
-    if (sock && resolve(sock, other, sizeof(other)) == 0 && is_within(other, dir))
+    if (!sock)
+        sock = "run/tierd.sock";        /* control.socket's default */
+    if (strcmp(sock, "off") != 0 && resolve(sock, other, sizeof(other)) == 0 &&
+        is_within(other, dir))
         return "holding the control socket";
     if (stack_file && resolve(stack_file, other, sizeof(other)) == 0 &&
         is_within(other, dir))
