@@ -112,6 +112,9 @@ ctl_req_reply(struct ctl_req *req, int status, json_t *body)
     free(text);
 }
 
+static void reply_error_v(struct ctl_req *req, int status, const char *code, const char *field,
+                          const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
 static void
 reply_error_v(struct ctl_req *req, int status, const char *code, const char *field,
               const char *fmt, va_list ap)
