@@ -69,5 +69,7 @@ bool detect_feed(struct detect *d, const struct detect_event *ev, struct detect_
 bool detect_is_sensitive_path(struct slice path);
 bool detect_is_scanner_ua(struct slice ua);
 bool detect_is_injection(struct slice path, struct slice query);
+/* Addresses dropped because the table was full (added for the shield's counters). */
+uint64_t detect_evictions(const struct detect *d);
 
 #endif

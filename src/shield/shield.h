@@ -54,6 +54,8 @@ struct shield_request_info {
     struct slice user_agent;
     bool static_asset;          /* served by a static rule: never counts */
     bool health_checker;        /* from a health checker (never counts) */
+    struct shield_addr peer;    /* added: the TCP peer, for rate_limit key ip / ip_24 when
+                                   it differs from client; all zero: same as client */
 };
 
 /* The stack-file section `shield:`. Top-level keys it owns, for the unknown-key check. */

@@ -1,0 +1,190 @@
+/*
+ * shield/banstore.c: bans in SQLite. One table, one row per ban decision; an unban shortens
+ * the row's expiry and marks it removed instead of deleting it, so the history that the
+ * repeat factor needs survives. Prepared statements live as long as the store.
+ */
+#include "shield/banstore.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct banstore {
+    sqlite3 *db;
+    sqlite3_stmt *ins, *count, *active, *end, *purge;
+};
+
+static const char banstore_schema[] =
+    "CREATE TABLE IF NOT EXISTS bans ("
+    " id INTEGER PRIMARY KEY,"
+    " addr TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " evidence TEXT NOT NULL DEFAULT '',"
+    " start_ms INTEGER NOT NULL,"
+    " expiry_ms INTEGER NOT NULL,"
+    " counted_only INTEGER NOT NULL DEFAULT 0,"
+    " removed_ms INTEGER);"
+    "CREATE INDEX IF NOT EXISTS bans_addr ON bans(addr);"
+    "CREATE INDEX IF NOT EXISTS bans_expiry ON bans(expiry_ms);";
+
+static int
+banstore_prepare(struct banstore *b, const char *sql, sqlite3_stmt **st, char *err,
+                 size_t errlen)
+{
+    if (sqlite3_prepare_v2(b->db, sql, -1, st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "shield.db: %s", sqlite3_errmsg(b->db));
+        return -EIO;
+    }
+    return 0;
+}
+
+int
+banstore_open(const char *dir, struct banstore **out, char *err, size_t errlen)
+{
+    struct banstore *b = calloc(1, sizeof(*b));
+    char path[4096];
+    char *msg = NULL;
+
+    if (!b) {
+        snprintf(err, errlen, "shield.db: out of memory");
+        return -ENOMEM;
+    }
+    if (dir)
+        snprintf(path, sizeof(path), "%s/shield.db", dir);
+    else
+        snprintf(path, sizeof(path), ":memory:");
+    if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, b->db ? sqlite3_errmsg(b->db) : "cannot open");
+        banstore_close(b);
+        return -EIO;
+    }
+    sqlite3_busy_timeout(b->db, 5000);
+    if (sqlite3_exec(b->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+                     &msg) != SQLITE_OK ||
+        sqlite3_exec(b->db, banstore_schema, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot create the bans table");
+        sqlite3_free(msg);
+        banstore_close(b);
+        return -EIO;
+    }
+    if (banstore_prepare(b, "INSERT INTO bans(addr, reason, evidence, start_ms, expiry_ms, "
+                         "counted_only) VALUES(?1, ?2, ?3, ?4, ?5, ?6)", &b->ins, err, errlen) ||
+        banstore_prepare(b, "SELECT count(*) FROM bans WHERE addr = ?1 AND counted_only = 0",
+                         &b->count, err, errlen) ||
+        banstore_prepare(b, "SELECT addr, reason, evidence, start_ms, expiry_ms, counted_only "
+                         "FROM bans WHERE expiry_ms > ?1 AND removed_ms IS NULL ORDER BY id",
+                         &b->active, err, errlen) ||
+        banstore_prepare(b, "UPDATE bans SET removed_ms = ?2, expiry_ms = min(expiry_ms, ?2) "
+                         "WHERE addr = ?1 AND expiry_ms > ?2 AND removed_ms IS NULL",
+                         &b->end, err, errlen) ||
+        banstore_prepare(b, "DELETE FROM bans WHERE expiry_ms < ?1", &b->purge, err, errlen)) {
+        banstore_close(b);
+        return -EIO;
+    }
+    *out = b;
+    return 0;
+}
+
+void
+banstore_close(struct banstore *b)
+{
+    if (!b)
+        return;
+    sqlite3_finalize(b->ins);
+    sqlite3_finalize(b->count);
+    sqlite3_finalize(b->active);
+    sqlite3_finalize(b->end);
+    sqlite3_finalize(b->purge);
+    sqlite3_close(b->db);
+    free(b);
+}
+
+/* Runs a statement that returns no rows; resets it either way. */
+static int
+banstore_step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+banstore_insert(struct banstore *b, const struct banstore_row *r)
+{
+    sqlite3_bind_text(b->ins, 1, r->addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(b->ins, 2, r->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(b->ins, 3, r->evidence, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(b->ins, 4, r->start_ms);
+    sqlite3_bind_int64(b->ins, 5, r->expiry_ms);
+    sqlite3_bind_int(b->ins, 6, r->counted_only);
+    /* Autocommit: with synchronous=FULL the WAL is fsync'd before the step returns. */
+    return banstore_step_done(b->ins);
+}
+
+int
+banstore_count(struct banstore *b, const char *addr, unsigned *n)
+{
+    int rc;
+
+    sqlite3_bind_text(b->count, 1, addr, -1, SQLITE_STATIC);
+    rc = sqlite3_step(b->count);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 v = sqlite3_column_int64(b->count, 0);
+        *n = v > UINT_MAX ? UINT_MAX : (unsigned)v;
+    }
+    sqlite3_reset(b->count);
+    sqlite3_clear_bindings(b->count);
+    return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+static void
+banstore_col_text(sqlite3_stmt *st, int col, char *out, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+int
+banstore_load_active(struct banstore *b, int64_t now_ms, banstore_fn fn, void *ctx)
+{
+    int rc;
+
+    sqlite3_bind_int64(b->active, 1, now_ms);
+    while ((rc = sqlite3_step(b->active)) == SQLITE_ROW) {
+        struct banstore_row r;
+        banstore_col_text(b->active, 0, r.addr, sizeof(r.addr));
+        banstore_col_text(b->active, 1, r.reason, sizeof(r.reason));
+        banstore_col_text(b->active, 2, r.evidence, sizeof(r.evidence));
+        r.start_ms = sqlite3_column_int64(b->active, 3);
+        r.expiry_ms = sqlite3_column_int64(b->active, 4);
+        r.counted_only = sqlite3_column_int(b->active, 5) != 0;
+        fn(ctx, &r);
+    }
+    sqlite3_reset(b->active);
+    sqlite3_clear_bindings(b->active);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+banstore_end(struct banstore *b, const char *addr, int64_t now_ms)
+{
+    sqlite3_bind_text(b->end, 1, addr, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(b->end, 2, now_ms);
+    if (banstore_step_done(b->end) < 0)
+        return -EIO;
+    return sqlite3_changes(b->db) > 0 ? 0 : -ENOENT;
+}
+
+int
+banstore_purge(struct banstore *b, int64_t before_ms)
+{
+    sqlite3_bind_int64(b->purge, 1, before_ms);
+    return banstore_step_done(b->purge);
+}

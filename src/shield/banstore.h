@@ -1,0 +1,42 @@
+/*
+ * shield/banstore.h: the durable ban list, SQLite at <state_dir>/shield.db (WAL,
+ * synchronous=FULL, so a ban that was inserted survives a crash or power loss). Keeps every
+ * ban, expired ones too, for 30 days after expiry: the repeat-offender count comes from it.
+ * Blocking: called only from the shield's own thread and the control thread, never from an
+ * edge loop. Not thread-safe; the shield serialises calls with a mutex.
+ */
+#ifndef SHIELD_BANSTORE_H
+#define SHIELD_BANSTORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BANSTORE_KEEP_MS (30ULL * 86400 * 1000)
+
+struct banstore;
+
+struct banstore_row {
+    char addr[64];              /* "203.0.113.7" or a CIDR */
+    char reason[64];
+    char evidence[256];
+    int64_t start_ms, expiry_ms;        /* Unix milliseconds */
+    bool counted_only;
+};
+
+/* Opens (creating) dir/shield.db, or an in-memory database when dir is NULL. Returns 0 and
+ * sets *out, or a negative errno with a message in err. */
+int banstore_open(const char *dir, struct banstore **out, char *err, size_t errlen);
+void banstore_close(struct banstore *b);
+/* Commits one ban (its own transaction, fsync'd) before returning 0; -EIO on failure. */
+int banstore_insert(struct banstore *b, const struct banstore_row *r);
+/* Enforced (not counted-only) bans of addr recorded so far, expired ones included. */
+int banstore_count(struct banstore *b, const char *addr, unsigned *n);
+/* Calls fn for every ban whose expiry is after now_ms and that was not removed. */
+typedef void (*banstore_fn)(void *ctx, const struct banstore_row *r);
+int banstore_load_active(struct banstore *b, int64_t now_ms, banstore_fn fn, void *ctx);
+/* Ends the active bans of addr at now_ms (kept as history). -ENOENT when none was active. */
+int banstore_end(struct banstore *b, const char *addr, int64_t now_ms);
+/* Deletes bans that expired before before_ms. */
+int banstore_purge(struct banstore *b, int64_t before_ms);
+
+#endif

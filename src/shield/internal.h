@@ -1,0 +1,62 @@
+/*
+ * shield/internal.h: types shared by the files of src/shield/ (configuration, the ban
+ * store, the nftables mirror, the facade). Nothing outside src/shield/ includes it, except
+ * the shield's unit tests.
+ */
+#ifndef SHIELD_INTERNAL_H
+#define SHIELD_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shield/cidr.h"
+#include "shield/detect.h"
+#include "shield/shield.h"
+
+enum shield_mode { SHIELD_MODE_BLOCK = 0, SHIELD_MODE_COUNT };
+enum shield_rate_key { SHIELD_KEY_IP = 0, SHIELD_KEY_IP_24, SHIELD_KEY_FORWARDED_IP };
+/* Values in shield_conf.firewall: the longest matching prefix decides. */
+enum shield_fw { SHIELD_FW_ALLOW = 0, SHIELD_FW_DENY = 1 };
+
+#define SHIELD_DEFAULT_BAN_MS (3600ULL * 1000)
+#define SHIELD_DEFAULT_MAX_BAN_MS (7ULL * 86400 * 1000)
+#define SHIELD_DEFAULT_REPEAT_FACTOR 2
+
+/* One generation of the `shield:` section; immutable once built. */
+struct shield_conf {
+    bool enabled;                       /* false: no `shield:` section */
+    enum shield_mode mode;
+    struct cidrset *firewall;           /* allow and deny (enum shield_fw) */
+    struct cidrset *trusted;            /* trusted_proxies (value 0) */
+    unsigned nallow, ndeny, ntrusted;
+    uint64_t max_connections_per_ip;    /* 0: no limit */
+    bool rate_enabled;
+    uint64_t rate_window_ms, rate_limit;
+    enum shield_rate_key rate_key;
+    int rate_status;                    /* 403 (WAF's block) or 429 */
+    bool scanners_enabled;
+    uint64_t ban_ms, max_ban_ms;
+    unsigned repeat_ban_factor;
+    char **login_paths;                 /* NULL-terminated; detect borrows it */
+    unsigned nlogin;
+    bool nft_enabled;
+    char *nft_table, *nft_set;          /* the sets are <set>_v4 and <set>_v6 */
+    struct detect_params detect;
+};
+
+/* Time sources, replaceable by tests: the verdict calls' now_ms is mono_ms's time base,
+ * bans are stored in wall_ms's. */
+struct shield_clock {
+    uint64_t (*mono_ms)(void);
+    uint64_t (*wall_ms)(void);
+};
+/* shield_new with a given clock (tests simulate restarts hours apart). */
+struct shield *shield_new_clock(const char *state_dir, const struct shield_clock *clk,
+                                char *errbuf, size_t errlen);
+
+/* A conf with the shield off, as shield_conf_build returns for a missing section. */
+struct shield_conf *shield_conf_new_off(void);
+/* Ban duration for an address banned n times before: base * factor^n, capped. */
+uint64_t shield_conf_ban_ms(const struct shield_conf *c, unsigned n);
+
+#endif

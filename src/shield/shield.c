@@ -1,0 +1,1113 @@
+/*
+ * shield/shield.c: the shield's runtime behind shield.h. It owns the current configuration
+ * (swapped under a read-write lock), 64 shards of per-address state (connection counts,
+ * rate windows, detector buckets, the in-memory ban set), the ban store and the nftables
+ * mirror, and one thread that turns detections into bans: commit to SQLite first, then
+ * make the ban effective in memory, then mirror it into the kernel. Verdict calls run on
+ * edge worker threads and never wait for I/O: they take the conf read lock and one shard
+ * mutex. Rule semantics and defaults are in docs/shield.md.
+ */
+#include "shield/shield.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "shield/addrmap.h"
+#include "shield/banstore.h"
+#include "shield/internal.h"
+#include "shield/nftset.h"
+#include "shield/ratelimit.h"
+
+#define SHIELD_SHARDS 64
+#define SHIELD_QUEUE_MAX 4096                   /* detections waiting for the ban thread */
+#define SHIELD_CONNS_MAX (1u << 20)             /* addresses with open connections */
+#define SHIELD_RATES_MAX (1u << 20)             /* rate-limit keys */
+#define SHIELD_BANS_MAX (1u << 22)              /* active single-address bans */
+#define SHIELD_RANGE_BANS_MAX 4096              /* manual CIDR bans */
+#define SHIELD_SWEEP_MS 1000
+#define SHIELD_PURGE_MS (3600ULL * 1000)
+
+enum shield_counter {
+    SC_DENY = 0, SC_DENY_COUNTED, SC_BAN, SC_BAN_COUNTED, SC_MAXCONN, SC_MAXCONN_COUNTED,
+    SC_RATE, SC_RATE_COUNTED, SC_ALLOWLISTED, SC_HEALTH_CHECKS,
+    SC_PATH_BRUTEFORCE, SC_SENSITIVE_FILES, SC_SCANNER_UA, SC_INJECTION, SC_VHOST_FUZZING,
+    SC_LOGIN_BRUTEFORCE,
+    SC_BANS_ADDED, SC_BANS_COUNTED_ONLY, SC_BANS_EXPIRED, SC_BANS_SKIPPED_ALLOW,
+    SC_BANS_SKIPPED_ACTIVE, SC_QUEUE_DROPPED, SC_DB_ERRORS, SC_NFT_ERRORS,
+    SC_NCOUNTERS
+};
+
+static const char *const shield_counter_names[SC_NCOUNTERS] = {
+    "deny", "deny_counted", "ban", "ban_counted", "max_connections", "max_connections_counted",
+    "rate_limit", "rate_limit_counted", "allowlisted", "health_checks",
+    "detector_path_bruteforce", "detector_sensitive_files", "detector_scanner_ua",
+    "detector_injection", "detector_vhost_fuzzing", "detector_login_bruteforce",
+    "bans_added", "bans_counted_only", "bans_expired", "bans_skipped_allowlisted",
+    "bans_skipped_active", "queue_dropped", "db_errors", "nft_errors",
+};
+
+/* An in-memory ban; the store holds the reason and evidence. */
+struct shield_ban {
+    int64_t expiry_ms;          /* wall clock */
+    bool counted_only;
+};
+
+struct shield_range_ban {
+    struct cidr c;
+    int64_t expiry_ms;
+};
+
+struct shield_shard {
+    pthread_mutex_t lock;
+    struct addrmap conns;       /* uint32_t open connections */
+    struct addrmap rates;       /* struct ratelimit_window */
+    struct addrmap bans;        /* struct shield_ban */
+    struct detect *detect;
+};
+
+struct shield_job {
+    struct shield_addr addr;
+    const char *detector;       /* static string from detect.c */
+    char evidence[256];
+    bool counted_only;
+};
+
+struct shield {
+    pthread_rwlock_t conf_lock;
+    struct shield_conf *conf;
+    struct shield_clock clk;
+    int64_t wall_offset_ms;     /* wall = now_ms (mono) + offset */
+    uint64_t seed;
+    struct shield_shard shards[SHIELD_SHARDS];
+
+    pthread_mutex_t ranges_lock;
+    struct shield_range_ban *ranges;
+    atomic_uint nranges;
+
+    pthread_mutex_t slow_lock;  /* the store and the nftables mirror */
+    struct banstore *store;
+    struct nftset *nft;
+    bool nft_warned;
+
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_cond;
+    struct shield_job *q;
+    unsigned q_head, q_len;
+    bool stopping;
+    pthread_t thread;
+
+    atomic_uint_fast64_t counters[SC_NCOUNTERS];
+};
+
+static void
+shield_count(struct shield *s, enum shield_counter c)
+{
+    atomic_fetch_add_explicit(&s->counters[c], 1, memory_order_relaxed);
+}
+
+static int64_t
+shield_wall_at(const struct shield *s, uint64_t now_ms)
+{
+    return (int64_t)now_ms + s->wall_offset_ms;
+}
+
+static struct shield_shard *
+shield_shard_of(struct shield *s, const struct shield_addr *a)
+{
+    return &s->shards[addrmap_hash(a, s->seed) >> 58];
+}
+
+static bool
+shield_addr_is_zero(const struct shield_addr *a)
+{
+    static const struct shield_addr zero;
+
+    return memcmp(a->b, zero.b, 16) == 0;
+}
+
+void
+shield_addr_from_sockaddr(struct shield_addr *out, const struct sockaddr_storage *ss)
+{
+    memset(out, 0, sizeof(*out));
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        out->b[10] = out->b[11] = 0xff;
+        memcpy(out->b + 12, &in->sin_addr, 4);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        memcpy(out->b, &in6->sin6_addr, 16);
+    }
+}
+
+/* ---- configuration and lifecycle ---- */
+
+static int
+shield_shard_init(struct shield_shard *sh, const struct detect_params *p, uint64_t seed)
+{
+    struct detect_params dp = *p;
+
+    pthread_mutex_init(&sh->lock, NULL);
+    dp.max_addresses = p->max_addresses / SHIELD_SHARDS ? p->max_addresses / SHIELD_SHARDS : 1;
+    if (addrmap_init(&sh->conns, sizeof(uint32_t), SHIELD_CONNS_MAX / SHIELD_SHARDS, seed) ||
+        addrmap_init(&sh->rates, sizeof(struct ratelimit_window), SHIELD_RATES_MAX / SHIELD_SHARDS,
+                     seed + 1) ||
+        addrmap_init(&sh->bans, sizeof(struct shield_ban), SHIELD_BANS_MAX / SHIELD_SHARDS,
+                     seed + 2) ||
+        !(sh->detect = detect_new(&dp)))
+        return -ENOMEM;
+    return 0;
+}
+
+static void
+shield_shard_fini(struct shield_shard *sh)
+{
+    addrmap_fini(&sh->conns);
+    addrmap_fini(&sh->rates);
+    addrmap_fini(&sh->bans);
+    detect_free(sh->detect);
+    pthread_mutex_destroy(&sh->lock);
+}
+
+/* Makes a ban effective in memory (single address or range). */
+static void
+shield_ban_set(struct shield *s, const struct cidr *c, int64_t expiry_ms, bool counted_only)
+{
+    if (c->plen == 128) {
+        struct shield_shard *sh = shield_shard_of(s, &c->addr);
+        pthread_mutex_lock(&sh->lock);
+        struct shield_ban *b = addrmap_get(&sh->bans, &c->addr, true, NULL);
+        if (b && (b->expiry_ms < expiry_ms || b->counted_only)) {
+            b->expiry_ms = expiry_ms;
+            b->counted_only = counted_only;
+        }
+        pthread_mutex_unlock(&sh->lock);
+        return;
+    }
+    if (counted_only)
+        return;                 /* range bans are manual, hence enforced */
+    pthread_mutex_lock(&s->ranges_lock);
+    unsigned n = atomic_load(&s->nranges);
+    for (unsigned i = 0; i < n; i++) {
+        if (s->ranges[i].c.plen == c->plen && memcmp(s->ranges[i].c.addr.b, c->addr.b, 16) == 0) {
+            if (s->ranges[i].expiry_ms < expiry_ms)
+                s->ranges[i].expiry_ms = expiry_ms;
+            pthread_mutex_unlock(&s->ranges_lock);
+            return;
+        }
+    }
+    if (n < SHIELD_RANGE_BANS_MAX) {
+        s->ranges[n] = (struct shield_range_ban){ *c, expiry_ms };
+        atomic_store(&s->nranges, n + 1);
+    }
+    pthread_mutex_unlock(&s->ranges_lock);
+}
+
+/* Removes a ban from memory; true when one was there. */
+static bool
+shield_ban_unset(struct shield *s, const struct cidr *c)
+{
+    bool found = false;
+
+    if (c->plen == 128) {
+        struct shield_shard *sh = shield_shard_of(s, &c->addr);
+        pthread_mutex_lock(&sh->lock);
+        found = addrmap_remove(&sh->bans, &c->addr);
+        pthread_mutex_unlock(&sh->lock);
+        return found;
+    }
+    pthread_mutex_lock(&s->ranges_lock);
+    unsigned n = atomic_load(&s->nranges);
+    for (unsigned i = 0; i < n; i++) {
+        if (s->ranges[i].c.plen == c->plen && memcmp(s->ranges[i].c.addr.b, c->addr.b, 16) == 0) {
+            s->ranges[i] = s->ranges[n - 1];
+            atomic_store(&s->nranges, n - 1);
+            found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->ranges_lock);
+    return found;
+}
+
+static void
+shield_on_stored_ban(void *ctx, const struct banstore_row *r)
+{
+    struct shield *s = ctx;
+    struct cidr c;
+    char why[128];
+
+    if (cidr_parse(r->addr, strlen(r->addr), &c, why, sizeof(why)) < 0) {
+        log_warn("shield", "stored ban skipped addr=%s: %s", r->addr, why);
+        return;
+    }
+    shield_ban_set(s, &c, r->expiry_ms, r->counted_only);
+}
+
+static void *shield_thread_main(void *arg);
+
+struct shield *
+shield_new_clock(const char *state_dir, const struct shield_clock *clk, char *errbuf,
+                 size_t errlen)
+{
+    struct shield *s = mem_alloc_or_exit(sizeof(*s));
+    pthread_condattr_t ca;
+    int rc;
+
+    s->clk = *clk;
+    s->wall_offset_ms = (int64_t)clk->wall_ms() - (int64_t)clk->mono_ms();
+    s->seed = (uint64_t)clock_mono_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+    pthread_rwlock_init(&s->conf_lock, NULL);
+    pthread_mutex_init(&s->ranges_lock, NULL);
+    pthread_mutex_init(&s->slow_lock, NULL);
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->q_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->conf = shield_conf_new_off();
+    s->ranges = mem_alloc_or_exit(SHIELD_RANGE_BANS_MAX * sizeof(*s->ranges));
+    s->q = mem_alloc_or_exit(SHIELD_QUEUE_MAX * sizeof(*s->q));
+    for (unsigned i = 0; i < SHIELD_SHARDS; i++) {
+        if (shield_shard_init(&s->shards[i], &s->conf->detect, s->seed * (i + 3)) < 0) {
+            snprintf(errbuf, errlen, "shield: out of memory");
+            for (unsigned j = 0; j <= i; j++)
+                shield_shard_fini(&s->shards[j]);
+            goto fail_shards;
+        }
+    }
+    if ((rc = banstore_open(state_dir, &s->store, errbuf, errlen)) < 0)
+        goto fail;
+    banstore_purge(s->store, (int64_t)clk->wall_ms() - (int64_t)BANSTORE_KEEP_MS);
+    if (banstore_load_active(s->store, (int64_t)clk->wall_ms(), shield_on_stored_ban, s) < 0) {
+        snprintf(errbuf, errlen, "%s/shield.db: cannot read the bans", state_dir ? state_dir : "");
+        goto fail;
+    }
+    if ((rc = pthread_create(&s->thread, NULL, shield_thread_main, s)) != 0) {
+        snprintf(errbuf, errlen, "shield: cannot start its thread: %s", strerror(rc));
+        goto fail;
+    }
+    return s;
+fail:
+    for (unsigned i = 0; i < SHIELD_SHARDS; i++)
+        shield_shard_fini(&s->shards[i]);
+fail_shards:
+    banstore_close(s->store);
+    shield_conf_free(s->conf);
+    free(s->ranges);
+    free(s->q);
+    free(s);
+    return NULL;
+}
+
+struct shield *
+shield_new(const char *state_dir, char *errbuf, size_t errlen)
+{
+    static const struct shield_clock clk = { clock_mono_ms, clock_wall_ms };
+
+    return shield_new_clock(state_dir, &clk, errbuf, errlen);
+}
+
+static bool
+shield_rate_same(const struct shield_conf *a, const struct shield_conf *b)
+{
+    return a->rate_enabled == b->rate_enabled && a->rate_window_ms == b->rate_window_ms &&
+           a->rate_limit == b->rate_limit && a->rate_key == b->rate_key;
+}
+
+struct shield_readd {
+    struct shield *s;
+    int64_t wall_ms;
+    unsigned errors;
+};
+
+static bool
+shield_readd_one(void *ctx, const struct shield_addr *addr, void *value)
+{
+    struct shield_readd *r = ctx;
+    const struct shield_ban *b = value;
+
+    if (b->counted_only || b->expiry_ms <= r->wall_ms)
+        return false;
+    if (nftset_add(r->s->nft, addr, (uint64_t)(b->expiry_ms - r->wall_ms + 999) / 1000) < 0)
+        r->errors++;
+    return false;
+}
+
+/* Brings the kernel mirror in line with conf: set up (and refill from the in-memory bans),
+ * or dropped. Called with slow_lock held and the conf write lock held. */
+static void
+shield_nft_sync(struct shield *s, const struct shield_conf *old, const struct shield_conf *c)
+{
+    bool same = s->nft && old->nft_enabled && strcmp(old->nft_table, c->nft_table) == 0 &&
+                strcmp(old->nft_set, c->nft_set) == 0;
+
+    if (c->enabled && c->nft_enabled && same)
+        return;
+    if (s->nft) {
+        if (nftset_drop_table(s->nft) < 0)
+            log_warn("shield", "nftables table not removed table=%s: %s", old->nft_table,
+                     nftset_error(s->nft));
+        nftset_free(s->nft);
+        s->nft = NULL;
+    }
+    if (!c->enabled || !c->nft_enabled)
+        return;
+    if (geteuid() != 0) {
+        if (!s->nft_warned)
+            log_warn("shield", "nftables mirroring needs root; bans are enforced in-process only");
+        s->nft_warned = true;
+        return;
+    }
+    if (!(s->nft = nftset_new(c->nft_table, c->nft_set))) {
+        log_warn("shield", "nftables unavailable (no context); bans are enforced in-process only");
+        shield_count(s, SC_NFT_ERRORS);
+        return;
+    }
+    if (nftset_setup(s->nft) < 0) {
+        log_warn("shield", "nftables set-up failed table=%s: %s; bans stay in-process",
+                 c->nft_table, nftset_error(s->nft));
+        shield_count(s, SC_NFT_ERRORS);
+        nftset_free(s->nft);
+        s->nft = NULL;
+        return;
+    }
+    struct shield_readd r = { s, (int64_t)s->clk.wall_ms(), 0 };
+    for (unsigned i = 0; i < SHIELD_SHARDS; i++) {
+        pthread_mutex_lock(&s->shards[i].lock);
+        addrmap_visit(&s->shards[i].bans, shield_readd_one, &r);
+        pthread_mutex_unlock(&s->shards[i].lock);
+    }
+    if (r.errors) {
+        log_warn("shield", "nftables refill incomplete failed=%u: %s", r.errors,
+                 nftset_error(s->nft));
+        atomic_fetch_add(&s->counters[SC_NFT_ERRORS], r.errors);
+    }
+    log_info("shield", "nftables mirror ready table=%s sets=%s_v4,%s_v6", c->nft_table,
+             c->nft_set, c->nft_set);
+}
+
+void
+shield_apply(struct shield *s, struct shield_conf *conf)
+{
+    struct shield_conf *old;
+
+    pthread_mutex_lock(&s->slow_lock);
+    pthread_rwlock_wrlock(&s->conf_lock);
+    old = s->conf;
+    s->conf = conf;
+    /* Detector buckets start afresh with the new parameters (login_paths belong to the new
+     * conf); rate windows too when the rule changed, as WAF resets on any rate setting. */
+    for (unsigned i = 0; i < SHIELD_SHARDS; i++) {
+        struct shield_shard *sh = &s->shards[i];
+        struct detect_params dp = conf->detect;
+        dp.max_addresses = dp.max_addresses / SHIELD_SHARDS ? dp.max_addresses / SHIELD_SHARDS : 1;
+        struct detect *nd = detect_new(&dp);
+        if (nd) {
+            detect_free(sh->detect);
+            sh->detect = nd;
+        }
+        if (!shield_rate_same(old, conf)) {
+            size_t max = sh->rates.max;
+            addrmap_fini(&sh->rates);
+            addrmap_init(&sh->rates, sizeof(struct ratelimit_window), max, s->seed + i);
+        }
+    }
+    shield_nft_sync(s, old, conf);
+    pthread_rwlock_unlock(&s->conf_lock);
+    pthread_mutex_unlock(&s->slow_lock);
+    shield_conf_free(old);
+}
+
+bool
+shield_enabled(const struct shield *s)
+{
+    struct shield *m = (struct shield *)s;      /* the lock is not part of the value */
+    bool on;
+
+    pthread_rwlock_rdlock(&m->conf_lock);
+    on = m->conf->enabled;
+    pthread_rwlock_unlock(&m->conf_lock);
+    return on;
+}
+
+/* ---- the ban thread ---- */
+
+static enum shield_counter
+shield_detector_counter(const char *detector)
+{
+    static const struct {
+        const char *name;
+        enum shield_counter c;
+    } map[] = {
+        { "path_bruteforce", SC_PATH_BRUTEFORCE }, { "sensitive_files", SC_SENSITIVE_FILES },
+        { "scanner_ua", SC_SCANNER_UA }, { "injection", SC_INJECTION },
+        { "vhost_fuzzing", SC_VHOST_FUZZING }, { "login_bruteforce", SC_LOGIN_BRUTEFORCE },
+    };
+    for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i].name, detector) == 0)
+            return map[i].c;
+    return SC_PATH_BRUTEFORCE;
+}
+
+/* True when addr has a ban in memory that has not expired at wall time now. */
+static bool
+shield_ban_active(struct shield_shard *sh, const struct shield_addr *addr, int64_t now,
+                  bool *counted_only)
+{
+    struct shield_ban *b = addrmap_get(&sh->bans, addr, false, NULL);
+
+    if (!b)
+        return false;
+    if (b->expiry_ms <= now) {
+        addrmap_remove(&sh->bans, addr);
+        return false;
+    }
+    if (counted_only)
+        *counted_only = b->counted_only;
+    return true;
+}
+
+/* One detection: re-check the allow list, skip addresses already banned, then store,
+ * enforce and mirror. Runs on the shield thread. */
+static void
+shield_job_run(struct shield *s, const struct shield_job *j)
+{
+    struct shield_shard *sh = shield_shard_of(s, &j->addr);
+    struct banstore_row row;
+    uint64_t dur_ms;
+    unsigned prev = 0;
+    bool active, was_counted = false, nft_on;
+    int64_t now = (int64_t)s->clk.wall_ms();
+
+    pthread_rwlock_rdlock(&s->conf_lock);
+    bool allowed = cidrset_lookup(s->conf->firewall, &j->addr) == SHIELD_FW_ALLOW;
+    struct shield_conf snap = *s->conf;         /* scalars only are used below */
+    pthread_rwlock_unlock(&s->conf_lock);
+    if (allowed || !snap.enabled) {
+        shield_count(s, SC_BANS_SKIPPED_ALLOW);
+        return;
+    }
+    pthread_mutex_lock(&sh->lock);
+    active = shield_ban_active(sh, &j->addr, now, &was_counted);
+    pthread_mutex_unlock(&sh->lock);
+    if (active && (was_counted || !j->counted_only)) {
+        shield_count(s, SC_BANS_SKIPPED_ACTIVE);
+        return;
+    }
+
+    memset(&row, 0, sizeof(row));
+    cidr_addr_format(&j->addr, row.addr, sizeof(row.addr));
+    snprintf(row.reason, sizeof(row.reason), "%s", j->detector);
+    snprintf(row.evidence, sizeof(row.evidence), "%s", j->evidence);
+    row.counted_only = j->counted_only;
+    pthread_mutex_lock(&s->slow_lock);
+    if (banstore_count(s->store, row.addr, &prev) < 0)
+        shield_count(s, SC_DB_ERRORS);
+    dur_ms = shield_conf_ban_ms(&snap, prev);
+    row.start_ms = now;
+    row.expiry_ms = now + (int64_t)dur_ms;
+    if (banstore_insert(s->store, &row) < 0) {
+        /* Failing closed: the ban is enforced though it will not survive a restart. */
+        shield_count(s, SC_DB_ERRORS);
+        log_error("shield", "ban not stored addr=%s reason=%s; enforced until restart",
+                  row.addr, row.reason);
+    }
+    struct cidr c = { j->addr, 128 };
+    shield_ban_set(s, &c, row.expiry_ms, row.counted_only);
+    nft_on = s->nft != NULL && !row.counted_only;
+    if (nft_on && nftset_add(s->nft, &j->addr, dur_ms / 1000) < 0) {
+        shield_count(s, SC_NFT_ERRORS);
+        log_warn("shield", "nftables add failed addr=%s: %s", row.addr, nftset_error(s->nft));
+    }
+    pthread_mutex_unlock(&s->slow_lock);
+    shield_count(s, row.counted_only ? SC_BANS_COUNTED_ONLY : SC_BANS_ADDED);
+    log_info("shield", "%s addr=%s reason=%s duration_s=%" PRIu64 " previous_bans=%u evidence=\"%s\"",
+             row.counted_only ? "would ban (count mode)" : "banned", row.addr, row.reason,
+             dur_ms / 1000, prev, row.evidence);
+}
+
+struct shield_sweep {
+    int64_t now;
+    uint64_t expired;
+};
+
+static bool
+shield_sweep_one(void *ctx, const struct shield_addr *addr, void *value)
+{
+    struct shield_sweep *w = ctx;
+    const struct shield_ban *b = value;
+
+    if (b->expiry_ms > w->now)
+        return false;
+    w->expired++;
+    return true;
+}
+
+/* Drops expired bans from memory (the kernel expires its own copies). */
+static void
+shield_sweep(struct shield *s)
+{
+    struct shield_sweep w = { (int64_t)s->clk.wall_ms(), 0 };
+
+    for (unsigned i = 0; i < SHIELD_SHARDS; i++) {
+        pthread_mutex_lock(&s->shards[i].lock);
+        addrmap_visit(&s->shards[i].bans, shield_sweep_one, &w);
+        pthread_mutex_unlock(&s->shards[i].lock);
+    }
+    pthread_mutex_lock(&s->ranges_lock);
+    unsigned n = atomic_load(&s->nranges);
+    for (unsigned i = 0; i < n;) {
+        if (s->ranges[i].expiry_ms <= w.now) {
+            s->ranges[i] = s->ranges[--n];
+            w.expired++;
+        } else {
+            i++;
+        }
+    }
+    atomic_store(&s->nranges, n);
+    pthread_mutex_unlock(&s->ranges_lock);
+    if (w.expired)
+        atomic_fetch_add(&s->counters[SC_BANS_EXPIRED], w.expired);
+}
+
+static void *
+shield_thread_main(void *arg)
+{
+    struct shield *s = arg;
+    struct shield_job *batch = mem_alloc_or_exit(SHIELD_QUEUE_MAX * sizeof(*batch));
+    uint64_t last_sweep = s->clk.mono_ms(), last_purge = last_sweep;
+
+    pthread_mutex_lock(&s->q_lock);
+    for (;;) {
+        if (!s->q_len && !s->stopping) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&s->q_cond, &s->q_lock, &ts);
+        }
+        unsigned n = s->q_len;
+        for (unsigned i = 0; i < n; i++)
+            batch[i] = s->q[(s->q_head + i) % SHIELD_QUEUE_MAX];
+        s->q_head = (s->q_head + n) % SHIELD_QUEUE_MAX;
+        s->q_len = 0;
+        bool stop = s->stopping;
+        pthread_mutex_unlock(&s->q_lock);
+
+        for (unsigned i = 0; i < n; i++)
+            shield_job_run(s, &batch[i]);
+        uint64_t now = s->clk.mono_ms();
+        if (now - last_sweep >= SHIELD_SWEEP_MS) {
+            shield_sweep(s);
+            last_sweep = now;
+        }
+        if (now - last_purge >= SHIELD_PURGE_MS) {
+            pthread_mutex_lock(&s->slow_lock);
+            banstore_purge(s->store, (int64_t)s->clk.wall_ms() - (int64_t)BANSTORE_KEEP_MS);
+            pthread_mutex_unlock(&s->slow_lock);
+            last_purge = now;
+        }
+        pthread_mutex_lock(&s->q_lock);
+        if (stop && !s->q_len)
+            break;
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    free(batch);
+    return NULL;
+}
+
+/* Queues a detection for the ban thread; drops it (counted) when the queue is full. */
+static void
+shield_enqueue(struct shield *s, const struct shield_addr *addr, const struct detect_hit *hit,
+               bool counted_only)
+{
+    pthread_mutex_lock(&s->q_lock);
+    if (s->q_len >= SHIELD_QUEUE_MAX) {
+        pthread_mutex_unlock(&s->q_lock);
+        shield_count(s, SC_QUEUE_DROPPED);
+        return;
+    }
+    struct shield_job *j = &s->q[(s->q_head + s->q_len) % SHIELD_QUEUE_MAX];
+    j->addr = *addr;
+    j->detector = hit->detector;
+    memcpy(j->evidence, hit->evidence, sizeof(j->evidence));
+    j->counted_only = counted_only;
+    s->q_len++;
+    pthread_cond_signal(&s->q_cond);
+    pthread_mutex_unlock(&s->q_lock);
+}
+
+void
+shield_free(struct shield *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->q_lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->q_cond);
+    pthread_mutex_unlock(&s->q_lock);
+    pthread_join(s->thread, NULL);
+    /* The kernel table stays: its elements time out by themselves, and the next start
+     * refills it from the store. */
+    nftset_free(s->nft);
+    banstore_close(s->store);
+    for (unsigned i = 0; i < SHIELD_SHARDS; i++)
+        shield_shard_fini(&s->shards[i]);
+    shield_conf_free(s->conf);
+    pthread_rwlock_destroy(&s->conf_lock);
+    pthread_mutex_destroy(&s->ranges_lock);
+    pthread_mutex_destroy(&s->slow_lock);
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_cond_destroy(&s->q_cond);
+    free(s->ranges);
+    free(s->q);
+    free(s);
+}
+
+/* ---- verdicts ---- */
+
+static const struct shield_decision shield_allow = { SHIELD_ALLOW, 0, NULL };
+
+/* True when a range ban (manual CIDR) covers addr at wall time now. */
+static bool
+shield_range_banned(struct shield *s, const struct shield_addr *addr, int64_t now)
+{
+    bool hit = false;
+
+    if (atomic_load_explicit(&s->nranges, memory_order_relaxed) == 0)
+        return false;
+    pthread_mutex_lock(&s->ranges_lock);
+    unsigned n = atomic_load(&s->nranges);
+    for (unsigned i = 0; i < n && !hit; i++)
+        hit = s->ranges[i].expiry_ms > now && cidr_contains(&s->ranges[i].c, addr);
+    pthread_mutex_unlock(&s->ranges_lock);
+    return hit;
+}
+
+/* Whether addr is banned now: 1 enforced, 2 recorded in count mode only, 0 not. */
+static int
+shield_banned(struct shield *s, const struct shield_addr *addr, int64_t now)
+{
+    struct shield_shard *sh = shield_shard_of(s, addr);
+    bool counted = false, active;
+
+    pthread_mutex_lock(&sh->lock);
+    active = shield_ban_active(sh, addr, now, &counted);
+    pthread_mutex_unlock(&sh->lock);
+    if (active)
+        return counted ? 2 : 1;
+    return shield_range_banned(s, addr, now) ? 1 : 0;
+}
+
+struct shield_decision
+shield_accept(struct shield *s, const struct shield_addr *peer, uint64_t now_ms)
+{
+    struct shield_decision d = shield_allow;
+    const struct shield_conf *c;
+    bool count_mode, allowed;
+
+    pthread_rwlock_rdlock(&s->conf_lock);
+    c = s->conf;
+    if (!c->enabled)
+        goto out;
+    count_mode = c->mode == SHIELD_MODE_COUNT;
+    int fw = cidrset_lookup(c->firewall, peer);
+    allowed = fw == SHIELD_FW_ALLOW;
+    if (fw == SHIELD_FW_DENY) {
+        shield_count(s, count_mode ? SC_DENY_COUNTED : SC_DENY);
+        if (!count_mode) {
+            d = (struct shield_decision){ SHIELD_DENY, 0, "deny" };
+            goto out;
+        }
+    }
+    if (!allowed) {
+        int b = shield_banned(s, peer, shield_wall_at(s, now_ms));
+        if (b) {
+            shield_count(s, count_mode || b == 2 ? SC_BAN_COUNTED : SC_BAN);
+            if (!count_mode && b == 1) {
+                d = (struct shield_decision){ SHIELD_DENY, 0, "ban" };
+                goto out;
+            }
+        }
+    }
+    /* Every allowed connection is counted, allow-listed ones too, so that shield_release
+     * always matches; only the limit skips allow-listed peers. */
+    struct shield_shard *sh = shield_shard_of(s, peer);
+    pthread_mutex_lock(&sh->lock);
+    uint32_t *n = addrmap_get(&sh->conns, peer, true, NULL);
+    if (n && !allowed && c->max_connections_per_ip && *n >= c->max_connections_per_ip) {
+        shield_count(s, count_mode ? SC_MAXCONN_COUNTED : SC_MAXCONN);
+        if (!count_mode) {
+            pthread_mutex_unlock(&sh->lock);
+            d = (struct shield_decision){ SHIELD_DENY, 0, "max_connections" };
+            goto out;
+        }
+    }
+    if (n)
+        (*n)++;
+    pthread_mutex_unlock(&sh->lock);
+out:
+    pthread_rwlock_unlock(&s->conf_lock);
+    return d;
+}
+
+void
+shield_release(struct shield *s, const struct shield_addr *peer)
+{
+    struct shield_shard *sh = shield_shard_of(s, peer);
+
+    pthread_mutex_lock(&sh->lock);
+    uint32_t *n = addrmap_get(&sh->conns, peer, false, NULL);
+    /* Missing when the shield was off at accept or the entry was evicted: nothing to undo. */
+    if (n && --*n == 0)
+        addrmap_remove(&sh->conns, peer);
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* The aggregation key of a request for the configured rate_limit.key. */
+static void
+shield_rate_key(const struct shield_conf *c, const struct shield_request_info *r,
+                struct shield_addr *key)
+{
+    const struct shield_addr *ip = shield_addr_is_zero(&r->peer) ? &r->client : &r->peer;
+
+    switch (c->rate_key) {
+    case SHIELD_KEY_FORWARDED_IP:
+        *key = r->client;
+        break;
+    case SHIELD_KEY_IP_24:
+        cidr_addr_mask(ip, cidr_is_v4(ip) ? 120 : 64, key);
+        break;
+    case SHIELD_KEY_IP:
+    default:
+        *key = *ip;
+        break;
+    }
+}
+
+static void
+shield_event_init(struct detect_event *ev, enum detect_kind kind,
+                  const struct shield_request_info *r, uint64_t now_ms)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = kind;
+    ev->addr = r->client;
+    ev->method = r->method;
+    ev->path = r->path;
+    ev->query = r->query;
+    ev->host = r->host;
+    ev->user_agent = r->user_agent;
+    ev->now_ms = now_ms;
+    ev->static_asset = r->static_asset;
+}
+
+/* Feeds the detectors; on a trip, queues the ban and returns true. */
+static bool
+shield_detect(struct shield *s, const struct shield_conf *c, const struct detect_event *ev)
+{
+    struct shield_shard *sh = shield_shard_of(s, &ev->addr);
+    struct detect_hit hit;
+    bool tripped;
+
+    pthread_mutex_lock(&sh->lock);
+    tripped = detect_feed(sh->detect, ev, &hit);
+    pthread_mutex_unlock(&sh->lock);
+    if (!tripped)
+        return false;
+    shield_count(s, shield_detector_counter(hit.detector));
+    shield_enqueue(s, &ev->addr, &hit, c->mode == SHIELD_MODE_COUNT);
+    return true;
+}
+
+struct shield_decision
+shield_request(struct shield *s, const struct shield_request_info *r, uint64_t now_ms)
+{
+    struct shield_decision d = shield_allow;
+    const struct shield_conf *c;
+    bool count_mode;
+
+    pthread_rwlock_rdlock(&s->conf_lock);
+    c = s->conf;
+    if (!c->enabled)
+        goto out;
+    if (r->health_checker) {
+        shield_count(s, SC_HEALTH_CHECKS);
+        goto out;
+    }
+    count_mode = c->mode == SHIELD_MODE_COUNT;
+    int fw = cidrset_lookup(c->firewall, &r->client);
+    if (fw == SHIELD_FW_ALLOW) {
+        shield_count(s, SC_ALLOWLISTED);
+        goto out;
+    }
+    /* A client behind a trusted proxy: the accept-time checks saw only the proxy. */
+    if (fw == SHIELD_FW_DENY) {
+        shield_count(s, count_mode ? SC_DENY_COUNTED : SC_DENY);
+        if (!count_mode) {
+            d = (struct shield_decision){ SHIELD_DENY, 403, "deny" };
+            goto out;
+        }
+    }
+    int b = shield_banned(s, &r->client, shield_wall_at(s, now_ms));
+    if (b) {
+        shield_count(s, count_mode || b == 2 ? SC_BAN_COUNTED : SC_BAN);
+        if (!count_mode && b == 1) {
+            d = (struct shield_decision){ SHIELD_DENY, 403, "ban" };
+            goto out;
+        }
+    }
+    if (c->rate_enabled) {
+        struct shield_addr key;
+        shield_rate_key(c, r, &key);
+        struct shield_shard *sh = shield_shard_of(s, &key);
+        pthread_mutex_lock(&sh->lock);
+        struct ratelimit_window *w = addrmap_get(&sh->rates, &key, true, NULL);
+        bool pass = !w || ratelimit_hit(w, c->rate_window_ms, c->rate_limit, now_ms);
+        pthread_mutex_unlock(&sh->lock);
+        if (!pass) {
+            shield_count(s, count_mode ? SC_RATE_COUNTED : SC_RATE);
+            if (!count_mode) {
+                /* Refused requests feed no detector (reference §10, feedback loop). */
+                d = (struct shield_decision){ SHIELD_DENY, c->rate_status, "rate_limit" };
+                goto out;
+            }
+        }
+    }
+    if (c->scanners_enabled) {
+        struct detect_event ev;
+        shield_event_init(&ev, DETECT_REQUEST, r, now_ms);
+        if (shield_detect(s, c, &ev) && !count_mode)
+            d = (struct shield_decision){ SHIELD_DENY, 403, "ban" };
+    }
+out:
+    pthread_rwlock_unlock(&s->conf_lock);
+    return d;
+}
+
+void
+shield_response(struct shield *s, const struct shield_request_info *r, int status,
+                uint64_t now_ms)
+{
+    const struct shield_conf *c;
+
+    pthread_rwlock_rdlock(&s->conf_lock);
+    c = s->conf;
+    if (!c->enabled || !c->scanners_enabled || r->health_checker ||
+        cidrset_lookup(c->firewall, &r->client) == SHIELD_FW_ALLOW)
+        goto out;
+    /* Never learn from our own refusals: a banned client's 403s would otherwise keep it
+     * banned forever (reference §10). The edge does not call this for refused requests;
+     * this guards the case where it does. */
+    if (c->mode == SHIELD_MODE_BLOCK && shield_banned(s, &r->client, shield_wall_at(s, now_ms)))
+        goto out;
+    struct detect_event ev;
+    shield_event_init(&ev, DETECT_RESPONSE, r, now_ms);
+    ev.status = status;
+    shield_detect(s, c, &ev);
+out:
+    pthread_rwlock_unlock(&s->conf_lock);
+}
+
+/* ---- client address ---- */
+
+/* Parses one X-Forwarded-For element: "a.b.c.d", "a.b.c.d:port", "[v6]", "[v6]:port" or a
+ * bare IPv6 address. Returns 0 or -EINVAL. */
+static int
+shield_xff_parse(const char *p, size_t n, struct shield_addr *out)
+{
+    while (n && (*p == ' ' || *p == '\t'))
+        p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    if (n && p[0] == '[') {
+        const char *end = memchr(p, ']', n);
+        if (!end)
+            return -EINVAL;
+        return cidr_addr_parse(p + 1, (size_t)(end - p - 1), out);
+    }
+    const char *colon = memchr(p, ':', n);
+    if (colon && !memchr(colon + 1, ':', n - (size_t)(colon - p) - 1))
+        n = (size_t)(colon - p);        /* one colon: IPv4 with a port */
+    return cidr_addr_parse(p, n, out);
+}
+
+void
+shield_client_addr(struct shield *s, const struct shield_addr *peer, const struct slice *xff,
+                   unsigned nxff, struct shield_addr *out)
+{
+    const struct cidrset *trusted;
+
+    *out = *peer;
+    pthread_rwlock_rdlock(&s->conf_lock);
+    trusted = s->conf->enabled ? s->conf->trusted : NULL;
+    if (!trusted || cidrset_lookup(trusted, peer) < 0)
+        goto out;
+    /* Right to left over every element of every field: the first untrusted hop is the
+     * client; a malformed element ends the walk at the last trusted hop. */
+    for (unsigned v = nxff; v-- > 0;) {
+        const char *p = xff[v].p;
+        size_t end = xff[v].len;
+        for (;;) {
+            size_t start = end;
+            while (start > 0 && p[start - 1] != ',')
+                start--;
+            struct shield_addr a;
+            size_t len = end - start;
+            bool blank = true;
+            for (size_t i = start; i < end && blank; i++)
+                blank = p[i] == ' ' || p[i] == '\t';
+            if (!blank) {           /* empty list elements are ignored (RFC 9110 §5.6.1) */
+                if (shield_xff_parse(p + start, len, &a) < 0)
+                    goto out;
+                *out = a;
+                if (cidrset_lookup(trusted, &a) < 0)
+                    goto out;
+            }
+            if (start == 0)
+                break;
+            end = start - 1;
+        }
+    }
+out:
+    pthread_rwlock_unlock(&s->conf_lock);
+}
+
+/* ---- bans for operators ---- */
+
+struct shield_visit {
+    shield_ban_fn fn;
+    void *ctx;
+};
+
+static void
+shield_visit_row(void *ctx, const struct banstore_row *r)
+{
+    struct shield_visit *v = ctx;
+    struct shield_ban_info b;
+
+    memset(&b, 0, sizeof(b));
+    snprintf(b.addr, sizeof(b.addr), "%s", r->addr);
+    snprintf(b.reason, sizeof(b.reason), "%s", r->reason);
+    snprintf(b.evidence, sizeof(b.evidence), "%s", r->evidence);
+    b.start_s = r->start_ms / 1000;
+    b.expiry_s = r->expiry_ms / 1000;
+    b.counted_only = r->counted_only;
+    v->fn(v->ctx, &b);
+}
+
+void
+shield_bans_visit(struct shield *s, shield_ban_fn fn, void *ctx)
+{
+    struct shield_visit v = { fn, ctx };
+
+    pthread_mutex_lock(&s->slow_lock);
+    if (banstore_load_active(s->store, (int64_t)s->clk.wall_ms(), shield_visit_row, &v) < 0)
+        shield_count(s, SC_DB_ERRORS);
+    pthread_mutex_unlock(&s->slow_lock);
+}
+
+int
+shield_ban_add(struct shield *s, const char *addr_or_cidr, int64_t duration_s,
+               const char *reason)
+{
+    struct banstore_row row;
+    struct cidr c;
+    char why[128];
+    int64_t now = (int64_t)s->clk.wall_ms();
+
+    if (!addr_or_cidr || duration_s <= 0 ||
+        cidr_parse(addr_or_cidr, strlen(addr_or_cidr), &c, why, sizeof(why)) < 0)
+        return -EINVAL;
+    memset(&row, 0, sizeof(row));
+    cidr_format(&c, row.addr, sizeof(row.addr));
+    snprintf(row.reason, sizeof(row.reason), "%s", reason && *reason ? reason : "manual");
+    row.start_ms = now;
+    row.expiry_ms = now + duration_s * 1000;
+    pthread_mutex_lock(&s->slow_lock);
+    if (banstore_insert(s->store, &row) < 0) {
+        pthread_mutex_unlock(&s->slow_lock);
+        shield_count(s, SC_DB_ERRORS);
+        return -EIO;
+    }
+    shield_ban_set(s, &c, row.expiry_ms, false);
+    if (s->nft && c.plen == 128 && nftset_add(s->nft, &c.addr, (uint64_t)duration_s) < 0) {
+        shield_count(s, SC_NFT_ERRORS);
+        log_warn("shield", "nftables add failed addr=%s: %s", row.addr, nftset_error(s->nft));
+    }
+    pthread_mutex_unlock(&s->slow_lock);
+    shield_count(s, SC_BANS_ADDED);
+    log_info("shield", "banned addr=%s reason=%s duration_s=%" PRId64, row.addr, row.reason,
+             duration_s);
+    return 0;
+}
+
+int
+shield_ban_remove(struct shield *s, const char *addr_or_cidr)
+{
+    struct cidr c;
+    char text[64], why[128];
+    int rc;
+
+    if (!addr_or_cidr || cidr_parse(addr_or_cidr, strlen(addr_or_cidr), &c, why, sizeof(why)) < 0)
+        return -EINVAL;
+    cidr_format(&c, text, sizeof(text));
+    pthread_mutex_lock(&s->slow_lock);
+    rc = banstore_end(s->store, text, (int64_t)s->clk.wall_ms());
+    bool in_mem = shield_ban_unset(s, &c);
+    if (s->nft && c.plen == 128 && nftset_remove(s->nft, &c.addr) < 0) {
+        shield_count(s, SC_NFT_ERRORS);
+        log_warn("shield", "nftables delete failed addr=%s: %s", text, nftset_error(s->nft));
+    }
+    pthread_mutex_unlock(&s->slow_lock);
+    if (rc == -EIO)
+        shield_count(s, SC_DB_ERRORS);
+    if (rc == 0 || in_mem) {
+        log_info("shield", "unbanned addr=%s", text);
+        return 0;
+    }
+    return rc == -EIO ? -EIO : -ENOENT;
+}
+
+/* ---- counters ---- */
+
+void
+shield_counters_visit(struct shield *s, shield_counter_fn fn, void *ctx)
+{
+    uint64_t ev_conns = 0, ev_rates = 0, ev_bans = 0, ev_detect = 0, n_bans = 0, n_conns = 0;
+    unsigned q;
+
+    for (unsigned i = 0; i < SC_NCOUNTERS; i++)
+        fn(ctx, shield_counter_names[i], atomic_load_explicit(&s->counters[i],
+                                                              memory_order_relaxed));
+    for (unsigned i = 0; i < SHIELD_SHARDS; i++) {
+        struct shield_shard *sh = &s->shards[i];
+        pthread_mutex_lock(&sh->lock);
+        ev_conns += sh->conns.evictions;
+        ev_rates += sh->rates.evictions;
+        ev_bans += sh->bans.evictions;
+        ev_detect += detect_evictions(sh->detect);
+        n_bans += sh->bans.n;
+        n_conns += sh->conns.n;
+        pthread_mutex_unlock(&sh->lock);
+    }
+    pthread_mutex_lock(&s->q_lock);
+    q = s->q_len;
+    pthread_mutex_unlock(&s->q_lock);
+    fn(ctx, "table_evictions_connections", ev_conns);
+    fn(ctx, "table_evictions_rate_limit", ev_rates);
+    fn(ctx, "table_evictions_bans", ev_bans);
+    fn(ctx, "table_evictions_detectors", ev_detect);
+    fn(ctx, "bans_active", n_bans + atomic_load(&s->nranges));
+    fn(ctx, "addresses_connected", n_conns);
+    fn(ctx, "queue_length", q);
+}
