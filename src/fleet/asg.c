@@ -199,8 +199,11 @@ asg_inst_add(struct asg *g, unsigned version, uint64_t now_ms)
         g->insts = mem_realloc_or_exit(g->insts, g->cap * sizeof(*g->insts));
     }
     inst->seq = g->next_seq++;
-    snprintf(inst->id, sizeof(inst->id), "i-%08x%06llx", g->id_base,
-             (unsigned long long)(inst->seq & 0xffffff));
+    if (g->ops->next_id)
+        g->ops->next_id(g->ops->ctx, inst->id, sizeof(inst->id));
+    else
+        snprintf(inst->id, sizeof(inst->id), "i-%08x%06llx", g->id_base,
+                 (unsigned long long)(inst->seq & 0xffffff));
     inst->version = version;
     inst->state = ASG_PENDING;
     inst->health = ASG_HEALTHY;

@@ -104,6 +104,8 @@ struct asg_ops {
     void (*refresh_changed)(void *ctx, struct asg *g, struct asg_refresh *r);
     /* A scaling activity, as an AWS-style sentence (may be NULL). */
     void (*activity)(void *ctx, struct asg *g, const char *text);
+    /* Writes a new instance id (unique in the fleet) into buf; NULL: the group's own. */
+    void (*next_id)(void *ctx, char *buf, unsigned len);
     /* The record is going away: release inst->proc (the process is already gone). */
     void (*release)(void *ctx, struct asg *g, struct asg_inst *inst);
 };

@@ -72,6 +72,7 @@ struct fleet {
     unsigned ntmpls;
     unsigned port_next;
     uint32_t id_base;
+    uint64_t id_next;
 
     struct loop *loop;
     pthread_t thread;
@@ -354,6 +355,16 @@ fleet_refresh_changed(void *ctx, struct asg *g, struct asg_refresh *r)
                                 !asg_refresh_is_running(g), wall);
 }
 
+/* "i-" and 14 hex digits: the start time in seconds, then a counter, so ids stay unique
+ * across groups and restarts (as EC2's never repeat). */
+static void
+fleet_next_id(void *ctx, char *buf, unsigned len)
+{
+    struct fleet *f = ctx;
+
+    snprintf(buf, len, "i-%08x%06llx", f->id_base, (unsigned long long)(++f->id_next & 0xffffff));
+}
+
 static void
 fleet_activity(void *ctx, struct asg *g, const char *text)
 {
@@ -510,7 +521,7 @@ fleet_new(const char *state_dir, const struct fleet_hooks *hooks, char *errbuf, 
     f->ops = (struct asg_ops){
         .ctx = f, .launch = fleet_launch, .stop = fleet_stop_proc, .port_open = fleet_port_open,
         .template_get = fleet_tmpl_get, .refresh_changed = fleet_refresh_changed,
-        .activity = fleet_activity, .release = fleet_release,
+        .activity = fleet_activity, .next_id = fleet_next_id, .release = fleet_release,
     };
     f->id_base = (uint32_t)(clock_wall_ms() / 1000);
     f->conf = mem_alloc_or_exit(sizeof(*f->conf));     /* empty until the first apply */
