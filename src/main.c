@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "daemon/daemon.h"
+#include "shield/shield.h"
 
 #define DEFAULT_STACK_FILE "tierd.yaml"
 
@@ -15,6 +16,8 @@ main(int argc, char **argv)
     const char *verb = argc > 1 ? argv[1] : "help";
     const char *file = argc > 2 ? argv[2] : DEFAULT_STACK_FILE;
 
+    if (strcmp(verb, "analyze") == 0)  /* offline: reads access logs, no daemon */
+        return shield_analyze_main(argc - 1, argv + 1);
     /* Every verb but run and check is a client of the control API, with its own options. */
     if (strcmp(verb, "run") != 0 && strcmp(verb, "check") != 0)
         return cli_main(argc > 1 ? argc - 1 : 0, argv + 1);

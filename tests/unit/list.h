@@ -7,3 +7,4 @@
 #include "watch/list.h"
 #include "ctl/list.h"
 #include "policy/list.h"
+#include "analyze/list.h"

@@ -1,0 +1,13 @@
+/* tests/unit/analyze/list.h: unit tests of src/shield/analyze_*.c (`tierd analyze`). */
+UNIT(analyze_parse_reads_a_combined_line)
+UNIT(analyze_parse_unescapes_quoted_fields)
+UNIT(analyze_parse_reports_why_a_line_is_malformed)
+UNIT(analyze_parse_reads_combined_host_and_drops_the_port)
+UNIT(analyze_parse_reads_tierd_json_lines)
+UNIT(analyze_parse_times_and_addresses)
+UNIT(analyze_input_reads_plain_and_gzip_files)
+UNIT(analyze_input_reports_over_long_lines_once)
+UNIT(analyze_stats_counts_per_address_and_per_minute)
+UNIT(analyze_stats_feeds_the_detectors_and_flags_floods)
+UNIT(analyze_report_collapses_three_offenders_of_a_24)
+UNIT(analyze_report_prints_deny_entries_in_stack_file_syntax)
