@@ -11,7 +11,7 @@ struct collected {
     unsigned n;
     uint64_t seq[8];
     enum log_level level[8];
-    char text[8][64];
+    char text[8][512];
 };
 
 static void
