@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +31,15 @@ static const unsigned char cidr_v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 static cidr_u128
 cidr_to_u128(const struct shield_addr *a)
 {
-    cidr_u128 v = 0;
+    uint64_t hi, lo;
 
-    for (int i = 0; i < 16; i++)
-        v = (v << 8) | a->b[i];
-    return v;
+    memcpy(&hi, a->b, 8);
+    memcpy(&lo, a->b + 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    hi = __builtin_bswap64(hi);
+    lo = __builtin_bswap64(lo);
+#endif
+    return (cidr_u128)hi << 64 | lo;
 }
 
 static void

@@ -54,6 +54,9 @@ struct shield_clock {
 struct shield *shield_new_clock(const char *state_dir, const struct shield_clock *clk,
                                 char *errbuf, size_t errlen);
 
+/* Waits until every detection queued before the call has been stored and enforced. */
+void shield_sync(struct shield *s);
+
 /* A conf with the shield off, as shield_conf_build returns for a missing section. */
 struct shield_conf *shield_conf_new_off(void);
 /* Ban duration for an address banned n times before: base * factor^n, capped. */

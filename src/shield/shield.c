@@ -104,6 +104,8 @@ struct shield {
     pthread_cond_t q_cond;
     struct shield_job *q;
     unsigned q_head, q_len;
+    uint64_t q_queued, q_done;  /* jobs ever queued / finished, for shield_sync() */
+    pthread_cond_t q_done_cond;
     bool stopping;
     pthread_t thread;
 
@@ -274,6 +276,7 @@ shield_new_clock(const char *state_dir, const struct shield_clock *clk, char *er
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->q_cond, &ca);
+    pthread_cond_init(&s->q_done_cond, NULL);
     pthread_condattr_destroy(&ca);
     s->conf = shield_conf_new_off();
     s->ranges = mem_alloc_or_exit(SHIELD_RANGE_BANS_MAX * sizeof(*s->ranges));
@@ -618,6 +621,8 @@ shield_thread_main(void *arg)
             last_purge = now;
         }
         pthread_mutex_lock(&s->q_lock);
+        s->q_done += n;
+        pthread_cond_broadcast(&s->q_done_cond);
         if (stop && !s->q_len)
             break;
     }
@@ -643,7 +648,19 @@ shield_enqueue(struct shield *s, const struct shield_addr *addr, const struct de
     memcpy(j->evidence, hit->evidence, sizeof(j->evidence));
     j->counted_only = counted_only;
     s->q_len++;
+    s->q_queued++;
     pthread_cond_signal(&s->q_cond);
+    pthread_mutex_unlock(&s->q_lock);
+}
+
+void
+shield_sync(struct shield *s)
+{
+    pthread_mutex_lock(&s->q_lock);
+    uint64_t want = s->q_queued;
+    pthread_cond_signal(&s->q_cond);
+    while (s->q_done < want)
+        pthread_cond_wait(&s->q_done_cond, &s->q_lock);
     pthread_mutex_unlock(&s->q_lock);
 }
 
@@ -669,6 +686,7 @@ shield_free(struct shield *s)
     pthread_mutex_destroy(&s->slow_lock);
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_cond);
+    pthread_cond_destroy(&s->q_done_cond);
     free(s->ranges);
     free(s->q);
     free(s);

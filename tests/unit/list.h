@@ -8,3 +8,4 @@
 #include "ctl/list.h"
 #include "policy/list.h"
 #include "analyze/list.h"
+#include "shield/list.h"

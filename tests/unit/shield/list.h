@@ -1,0 +1,12 @@
+/* tests/unit/shield/list.h: unit tests of src/shield/. */
+UNIT(shield_cidr_parses_strictly)
+UNIT(shield_cidr_longest_prefix_wins)
+UNIT(shield_cidr_100k_prefixes_are_fast)
+UNIT(shield_ratelimit_limit_is_inclusive)
+UNIT(shield_ratelimit_window_slides)
+UNIT(shield_ratelimit_steady_rate_under_limit_passes)
+UNIT(shield_conf_reads_the_issue_example)
+UNIT(shield_conf_defaults_and_absence)
+UNIT(shield_conf_cidr_errors_have_positions)
+UNIT(shield_conf_unknown_keys_get_did_you_mean)
+UNIT(shield_conf_values_are_checked)
