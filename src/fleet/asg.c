@@ -183,8 +183,9 @@ asg_update(struct asg *g, const struct fleet_group_conf *conf, unsigned version,
     if (policies_changed)
         asg_scaler_setup(g);
     g->conf_version = version;
-    /* A pinned version, or the latest when no refresh will run, launches from now on. */
-    if (changed && !asg_refresh_is_running(g))
+    /* A pinned version launches from now on; a new latest waits for the refresh the
+     * caller starts (which needs the old launch version as its "from"). */
+    if (changed && !follows && !asg_refresh_is_running(g))
         g->launch_version = version;
     return changed && follows;
 }

@@ -151,7 +151,7 @@ static void
 fleet_conf_read_command(struct template *t, const struct conf_node *n, const char *what,
                         struct diag *d)
 {
-    char w[192];
+    char w[256];
 
     if (n->kind != CONF_SEQ) {
         diag_at(d, n, "%s: command: expected a list of strings like [php, -S, "
@@ -188,7 +188,7 @@ static void
 fleet_conf_read_env(struct template *t, const struct conf_node *n, const char *what,
                     struct diag *d)
 {
-    char w[192];
+    char w[256];
 
     if (conf_is_null(n))
         return;
@@ -228,7 +228,7 @@ fleet_conf_read_itype(struct template *t, const struct conf_node *n, const char 
                       struct diag *d)
 {
     const struct conf_node *v;
-    char w[192];
+    char w[256];
     double cpu;
     uint64_t mem;
 
@@ -329,7 +329,7 @@ fleet_conf_read_lt_ref(struct fleet_conf *c, struct fleet_group_conf *g,
 {
     const struct conf_node *name = n, *v;
     uint64_t version;
-    char w[192];
+    char w[256];
 
     snprintf(w, sizeof(w), "%s: launch_template", what);
     if (n->kind == CONF_MAP) {
@@ -373,7 +373,7 @@ fleet_conf_read_policy(struct fleet_group_conf *g, const struct conf_node *item,
     struct fleet_policy_conf *p = &g->policies[g->npolicies];
     const struct conf_node *n, *tt;
     const char *s;
-    char w[192];
+    char w[256];
     int m;
 
     snprintf(w, sizeof(w), "%s: scaling_policies[%u]", what, g->npolicies);
@@ -412,7 +412,7 @@ fleet_conf_read_refresh(struct fleet_group_conf *g, const struct conf_node *n,
 {
     const struct conf_node *v;
     uint64_t u;
-    char w[192];
+    char w[256];
 
     snprintf(w, sizeof(w), "%s: instance_refresh", what);
     if (conf_is_null(n) || conf_expect(n, CONF_MAP, w, d) < 0)

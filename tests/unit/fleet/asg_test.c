@@ -394,3 +394,29 @@ TEST(asg_refresh_cancel_stops_where_it_is)
     EXPECT_EQ(fk.launches, before);
     asg_free(g);
 }
+
+TEST(asg_update_to_a_new_latest_version_refreshes_from_the_old_one)
+{
+    fake_reset();
+    struct fleet_group_conf c = group_conf(1, 8, 2), c2;
+    struct asg *g = asg_new(&c, 1, &hooks, &ops, 7);
+    uint64_t t = 0;
+
+    run(g, &t, 3, NULL);
+    c2 = c;
+    c2.desired = 3;
+    EXPECT_TRUE(asg_update(g, &c2, 2, t));
+    EXPECT_EQ(asg_desired(g), 3);                       /* changed in the file: applied */
+    EXPECT_EQ(asg_refresh_start(g, 2, true, t), 0);
+    EXPECT_EQ(asg_refresh_get(g)->from_version, 1);
+    EXPECT_EQ(asg_refresh_get(g)->to_version, 2);
+    run(g, &t, 20, NULL);
+    EXPECT_EQ(asg_refresh_get(g)->status, ASG_REFRESH_SUCCESSFUL);
+    EXPECT_EQ(count(g, ASG_IN_SERVICE, 2), 3);
+    /* Pinned: no refresh, new launches use it. */
+    c.template_version = 1;
+    c.desired = 3;
+    EXPECT_FALSE(asg_update(g, &c, 1, t));
+    EXPECT_EQ(asg_launch_version(g), 1);
+    asg_free(g);
+}
