@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "daemon/stack.h"
 #include "edge/edge.h"
 #include "policy/policy.h"
+#include "shield/shield.h"
 
 struct daemon {
     const char *path;
@@ -32,7 +34,32 @@ struct daemon {
     struct ctl *ctl;
     struct routes *routes;
     struct ctl_conf ctl_conf;   /* the one in use; changes take effect on restart */
+    struct shield *shield;
 };
+
+/* Creates dir and its parents (mode 0750); 0 or -1 with errno. */
+static int
+mkdir_p(const char *dir)
+{
+    char p[4096];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(p)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0750) < 0 && errno != EEXIST)
+            return -1;
+        p[i] = c;
+    }
+    return 0;
+}
 
 static void
 log_diag(const struct diag *d)
@@ -79,6 +106,8 @@ on_reload(struct loop *l, int signo, void *ctx)
         log_error("daemon", "reload refused: %s; the running configuration stays", err);
         routes_view_free(v);
     } else {
+        shield_apply(dm->shield, s->shield);
+        s->shield = NULL;
         routes_view_set(dm->routes, v);
         log_info("daemon", "reloaded path=%s", dm->path);
     }
@@ -195,7 +224,20 @@ daemon_run(const char *path)
         fprintf(stderr, "tierd: cannot create the control server: %s\n", strerror(errno));
         goto out;
     }
+    if (mkdir_p(s->state_dir) < 0) {
+        fprintf(stderr, "tierd: cannot create state_dir %s: %s; set state_dir: to a writable "
+                        "directory\n", s->state_dir, strerror(errno));
+        goto out;
+    }
+    if (!(dm.shield = shield_new(s->state_dir, err, sizeof(err)))) {
+        fprintf(stderr, "tierd: %s\n", err);
+        goto out;
+    }
+    shield_apply(dm.shield, s->shield);
+    s->shield = NULL;
+    edge_set_shield(dm.edge, dm.shield);
     dm.routes = routes_new(dm.ctl, dm.edge, path);
+    routes_shield_add(dm.ctl, dm.shield);
     if ((rc = ctl_start(dm.ctl, &s->ctl, err, sizeof(err))) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         rc = rc == -EINVAL ? 2 : 1;
@@ -233,6 +275,8 @@ out:
     routes_free(dm.routes);
     ctl_conf_fini(&dm.ctl_conf);
     edge_free(dm.edge);
+    if (dm.shield)
+        shield_free(dm.shield);
     loop_free(dm.loop);
     return rc;
 }

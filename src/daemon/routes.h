@@ -23,4 +23,8 @@ struct routes_view *routes_view_new(const struct stack *s);
 void routes_view_set(struct routes *r, struct routes_view *v);   /* takes v */
 void routes_view_free(struct routes_view *v);
 
+struct shield;
+/* routes_shield.c: GET/POST /v1/bans, DELETE /v1/bans/{address}, GET /v1/shield. */
+void routes_shield_add(struct ctl *ctl, struct shield *s);
+
 #endif

@@ -23,6 +23,9 @@ check_top_level(const struct conf_node *root, struct diag *d)
         keys[n++] = *k;
     for (const char *const *k = ctl_conf_keys; *k && n < 31; k++)
         keys[n++] = *k;
+    for (const char *const *k = shield_conf_keys; *k && n < 31; k++)
+        keys[n++] = *k;
+    keys[n++] = "state_dir";
     keys[n] = NULL;
     conf_check_keys(root, keys, "the stack file", d);
 }
@@ -92,6 +95,13 @@ stack_load(const char *path, struct diag *d)
     int rc = edge_conf_build(doc->root, &s->edge, d);
     if (ctl_conf_build(doc->root, &s->ctl, d) < 0)
         rc = -EINVAL;
+    if (!(s->shield = shield_conf_build(doc->root, d)))
+        rc = -EINVAL;
+    const struct conf_node *sd = conf_map_get(doc->root, "state_dir");
+    const char *sdir = "state";
+    if (sd && conf_string(sd, &sdir, d) < 0)
+        rc = -EINVAL;
+    s->state_dir = mem_strdup_or_exit(sdir);
     conf_doc_free(doc);
     if (rc < 0 || diag_count(d) > 0) {
         (void)before;
@@ -108,6 +118,9 @@ stack_free(struct stack *s)
         return;
     edge_conf_fini(&s->edge);
     ctl_conf_fini(&s->ctl);
+    if (s->shield)
+        shield_conf_free(s->shield);
+    free(s->state_dir);
     free(s->path);
     free(s->text);
     free(s);

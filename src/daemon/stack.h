@@ -10,13 +10,16 @@
 #include "conf/diag.h"
 #include "ctl/ctl_conf.h"
 #include "edge/edge_conf.h"
+#include "shield/shield.h"
 
 struct stack {
     char *path;
     char *text;                 /* the file as loaded (served by GET /v1/config) */
     size_t text_len;
+    char *state_dir;            /* `state_dir:` (default "state"): bans, alarms, fleet */
     struct edge_conf edge;
     struct ctl_conf ctl;
+    struct shield_conf *shield; /* never NULL once loaded (off when absent) */
 };
 
 /* Returns a new stack, or NULL with every problem in d. */

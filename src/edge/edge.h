@@ -21,6 +21,9 @@ struct edge *edge_new(unsigned workers);
  * struct is moved and zeroed); on failure returns a negative errno with the reason in
  * errbuf, and the running configuration is untouched. */
 int edge_apply(struct edge *e, struct edge_conf *conf, char *errbuf, size_t errlen);
+struct shield;
+/* Gives the edge the shield to ask for verdicts (borrowed; before edge_start). */
+void edge_set_shield(struct edge *e, struct shield *s);
 /* Starts the worker threads; 0 or a negative errno. */
 int edge_start(struct edge *e);
 /* Stops accepting, lets requests in flight finish until the configured shutdown

@@ -23,6 +23,7 @@
 #include "edge/health.h"
 #include "edge/target.h"
 #include "http/h1.h"
+#include "shield/shield.h"
 
 struct worker;
 
@@ -62,6 +63,7 @@ struct gen {
 
 struct edge {
     struct health *health;
+    struct shield *shield;      /* borrowed; NULL when the daemon has none */
     unsigned nworkers;
     struct worker **workers;
     pthread_mutex_t lock;       /* guards cur for edge_apply */
@@ -173,6 +175,7 @@ struct conn {
     uint8_t peer_family;
     uint16_t head_scan;         /* bytes of in already searched for the end of a head */
     uint8_t lstat;              /* stats slot of its listener, 255 for none */
+    bool shield_counted;        /* shield_accept counted it: shield_release at close */
     uint8_t state;              /* enum conn_state */
     bool rd_ready, wr_ready, hup, eof, closed, close_after, shut_wr;
     uint8_t peer_addr[16];
@@ -231,6 +234,9 @@ struct txn {
     bool resp_close_out;        /* close-delimited towards the client */
     bool target_keepalive;      /* the target allows reuse after this response */
     bool sticky;                /* set the stickiness cookie on the response */
+    bool shield_seen;           /* the shield saw the request: tell it the status */
+    bool static_asset;
+    struct shield_addr client;  /* the client address the shield judged */
 
     /* static action: the file to send after the head */
     int file_fd;                /* -1 when none */
@@ -259,7 +265,8 @@ uint64_t worker_random(struct worker *w);
 
 /* proxy.c: client side */
 void conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
-                   uint32_t listener_id, uint16_t local_port, uint8_t lstat);
+                   uint32_t listener_id, uint16_t local_port, uint8_t lstat,
+                   bool shield_counted);
 void conn_close(struct conn *c);
 void conn_begin_shutdown(struct conn *c);
 /* Starts the once-a-second sweep that closes work still bound to drained targets. */
@@ -298,6 +305,15 @@ bool route_glob_match(const char *pat, const char *s, size_t len);
 void stats_take_gen(struct worker *w);
 void stats_txn_done(struct worker *w, const struct txn *t, uint64_t now_us);
 void stats_free(struct worker *w);
+
+/* guard.c: the edge's side of the shield */
+/* At accept: false when the shield refuses the connection (it is closed, uncounted). */
+bool guard_accept(struct worker *w, const struct sockaddr_storage *peer, bool *counted);
+void guard_release(struct worker *w, const struct conn *c);
+/* After routing: 0 to go on, or the status to answer (403/429) when refused. */
+int guard_request(struct txn *t, const struct h1_request *r, bool static_asset);
+/* When a request the shield saw has its status. */
+void guard_response(struct txn *t);
 
 /* sticky.c */
 #define STICKY_COOKIE "tierd_tg"

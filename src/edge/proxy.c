@@ -87,6 +87,7 @@ conn_close(struct conn *c)
     if (c->closed)
         return;
     c->closed = true;
+    guard_release(c->w, c);
     if (c->lstat != STATS_NONE)
         atomic_fetch_sub_explicit(&c->w->stats.l[c->lstat]->active, 1, memory_order_relaxed);
     if (c->txn) {
@@ -222,14 +223,26 @@ on_conn_io(struct loop *l, struct loop_io *io, unsigned events)
 
 void
 conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
-              uint32_t listener_id, uint16_t local_port, uint8_t lstat)
+              uint32_t listener_id, uint16_t local_port, uint8_t lstat, bool shield_counted)
 {
     struct conn *c;
 
     if (w->stopping || !(c = calloc(1, sizeof(*c)))) {
         close(fd);
+        if (shield_counted) {
+            struct conn tmp = { .shield_counted = true };
+            if (peer->ss_family == AF_INET6) {
+                tmp.peer_family = 6;
+                memcpy(tmp.peer_addr, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+            } else {
+                tmp.peer_family = 4;
+                memcpy(tmp.peer_addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+            }
+            guard_release(w, &tmp);
+        }
         return;
     }
+    c->shield_counted = shield_counted;
     c->w = w;
     c->lstat = lstat;
     if (lstat != STATS_NONE) {
@@ -614,6 +627,13 @@ txn_start(struct conn *c)
         return;
     }
     const struct edge_rule *rule = route_match(t->lc, r);
+    int refused = guard_request(t, r, rule && rule->static_files);
+    if (refused) {
+        buf_consume(&c->in, r->head_len);
+        txn_local(t, refused, true);
+        txn_run(t);
+        return;
+    }
     if (!rule || (!rule->static_files && t->gen->tgrt[rule->tg_index].n == 0)) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, rule ? 503 : 404, !t->req_done);
@@ -1014,6 +1034,7 @@ txn_finish(struct txn *t)
 
     accesslog_write(w, t, now);
     stats_txn_done(w, t, now);
+    guard_response(t);
     if (t->target) {
         struct target *tg = t->target;
         atomic_fetch_add_explicit(&tg->requests, 1, memory_order_relaxed);

@@ -106,8 +106,13 @@ on_accept(struct loop *l, struct loop_io *io, unsigned events)
             }
             return;
         }
+        bool counted;
+        if (!guard_accept(w, &peer, &counted)) {
+            close(fd);          /* refused before a byte is read, like a security group */
+            continue;
+        }
         conn_accepted(w, fd, &peer, lw->id, lw->port,
-                      w->stats.lslot ? w->stats.lslot[lw - w->lw] : STATS_NONE);
+                      w->stats.lslot ? w->stats.lslot[lw - w->lw] : STATS_NONE, counted);
     }
 }
 
@@ -300,6 +305,12 @@ edge_shutdown(struct edge *e)
         pthread_join(e->workers[i]->thread, NULL);
     health_stop(e->health);
     e->started = false;
+}
+
+void
+edge_set_shield(struct edge *e, struct shield *s)
+{
+    e->shield = s;
 }
 
 void
