@@ -273,7 +273,7 @@ detect_is_injection(struct slice path, struct slice query)
         "union%20select", "union+select", "union%20all%20select", "union+all+select",
         "information_schema", "@@version", "%40%40version", "xp_cmdshell", "benchmark(",
         "benchmark%28", "sleep(", "sleep%28", "load_file(", "load_file%28", ",null,null",
-        "%2cnull%2cnull", "' or '1'='1", "%27%20or%20%271%27%3d%271", "<script", "%3cscript",
+        "%2cnull%2cnull", "' or '", "'%20or%20'", "'+or+'", "%27%20or%20%27", "<script", "%3cscript",
         "javascript:", "javascript%3a", "onerror=", "onerror%3d", "alert(", "alert%28",
         "prompt(", "prompt%28", "<svg", "%3csvg", "<img", "%3cimg", NULL,
     };

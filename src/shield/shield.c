@@ -504,7 +504,9 @@ shield_job_run(struct shield *s, const struct shield_job *j)
     pthread_mutex_lock(&sh->lock);
     active = shield_ban_active(sh, &j->addr, now, &was_counted);
     pthread_mutex_unlock(&sh->lock);
-    if (active && (was_counted || !j->counted_only)) {
+    /* An enforced ban covers everything; a counted-only one covers other counted-only
+     * decisions but yields to a real ban (count mode switched to block). */
+    if (active && (!was_counted || j->counted_only)) {
         shield_count(s, SC_BANS_SKIPPED_ACTIVE);
         return;
     }
