@@ -100,19 +100,23 @@ struct analyze_hit {
 };
 
 struct analyze_addr {
+    /* Touched by every line (kept together, first). */
     struct shield_addr addr;
-    char text[48];
     uint64_t requests, status_4xx, status_5xx;
     uint64_t first_ms, last_ms;
-    uint32_t distinct_paths, distinct_hosts, distinct_agents;
     uint64_t last_host_key, last_agent_key;     /* skip the set while they stay the same */
+    struct analyze_minute cur, prev;            /* the minute being counted, the one before */
+    uint32_t peak_minute_requests;
+    uint32_t distinct_paths, distinct_hosts, distinct_agents;
+    /* Touched now and then. */
+    char text[48];
     uint8_t npaths, nhosts, nagents;
     char *paths[ANALYZE_SAMPLE_PATHS];
     char *hosts[ANALYZE_SAMPLE_HOSTS];
     char *agents[ANALYZE_SAMPLE_AGENTS];
-    struct analyze_minute *minutes;     /* in time order, one per active minute */
+    struct analyze_minute *minutes;     /* past minutes in time order; `cur` joins them in
+                                           analyze_stats_finish() */
     uint32_t nminutes, minutes_cap;
-    uint32_t peak_minute_requests;
     struct analyze_hit *hits;
     unsigned nhits;
 };

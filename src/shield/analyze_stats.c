@@ -278,40 +278,48 @@ timeline_add(struct analyze_stats *s, int64_t minute)
     s->timeline[i]++;
 }
 
+static void
+minute_push(struct analyze_addr *a, struct analyze_minute m)
+{
+    if (a->nminutes == a->minutes_cap) {
+        a->minutes_cap = a->minutes_cap ? a->minutes_cap * 2 : 4;
+        a->minutes = mem_realloc_or_exit(a->minutes, a->minutes_cap * sizeof(*a->minutes));
+    }
+    a->minutes[a->nminutes++] = m;
+}
+
 /* The address's requests per minute, and the flood check over the last 60 s (the current
- * minute plus the previous one's share, as a sliding-window rate limiter estimates it). */
+ * minute plus the previous one's share, as a sliding-window rate limiter estimates it).
+ * The current minute lives in the address itself; the array grows once a minute. */
 static void
 minute_add(struct analyze_stats *s, struct analyze_addr *a, uint64_t now_ms)
 {
     uint32_t minute = (uint32_t)(now_ms / 60000);
-    struct analyze_minute *m = a->nminutes ? &a->minutes[a->nminutes - 1] : NULL;
 
-    if (m && minute > m->minute) {
-        m = NULL;
-    } else if (m && minute < m->minute && a->nminutes > 1 && a->minutes[a->nminutes - 2].minute ==
-                                                                   minute) {
-        m = &a->minutes[a->nminutes - 2];   /* a line logged slightly out of order */
-    }
-    if (!m) {
-        if (a->nminutes == a->minutes_cap) {
-            a->minutes_cap = a->minutes_cap ? a->minutes_cap * 2 : 4;
-            a->minutes = mem_realloc_or_exit(a->minutes, a->minutes_cap * sizeof(*a->minutes));
-        }
-        m = &a->minutes[a->nminutes++];
-        m->minute = minute;
-        m->requests = 0;
-    }
-    m->requests++;
-    if (m->requests > a->peak_minute_requests)
-        a->peak_minute_requests = m->requests;
-    if (!s->flood_per_minute || m != &a->minutes[a->nminutes - 1])
+    if (a->cur.requests == 0) {
+        a->cur.minute = minute;
+    } else if (minute > a->cur.minute) {
+        minute_push(a, a->cur);
+        a->prev = a->cur;
+        a->cur = (struct analyze_minute){ .minute = minute, .requests = 0 };
+    } else if (minute < a->cur.minute && a->prev.requests && a->prev.minute == minute) {
+        a->prev.requests++;     /* a line logged slightly out of order */
+        a->minutes[a->nminutes - 1].requests++;
+        if (a->prev.requests > a->peak_minute_requests)
+            a->peak_minute_requests = a->prev.requests;
         return;
-    uint64_t est = m->requests;
-    if (a->nminutes > 1 && a->minutes[a->nminutes - 2].minute + 1 == minute)
-        est += a->minutes[a->nminutes - 2].requests * (60000 - now_ms % 60000) / 60000;
+    }
+    a->cur.requests++;
+    if (a->cur.requests > a->peak_minute_requests)
+        a->peak_minute_requests = a->cur.requests;
+    if (!s->flood_per_minute)
+        return;
+    uint64_t est = a->cur.requests;
+    if (a->prev.requests && a->prev.minute + 1 == minute)
+        est += (uint64_t)a->prev.requests * (60000 - now_ms % 60000) / 60000;
     /* One hit per minute at most: the first request over the limit. */
     if (est == (uint64_t)s->flood_per_minute + 1 ||
-        (m->requests == 1 && est > s->flood_per_minute)) {
+        (a->cur.requests == 1 && est > s->flood_per_minute)) {
         char ev[128];
         snprintf(ev, sizeof(ev), "about %llu requests in the 60 s before this one (limit %u)",
                  (unsigned long long)est, s->flood_per_minute);
@@ -410,7 +418,11 @@ analyze_stats_finish(struct analyze_stats *s)
     s->timeline_offenders = mem_alloc_or_exit((s->nminutes + 1) * sizeof(uint32_t));
     s->noffenders = 0;
     for (size_t i = 0; i < s->naddrs; i++) {
-        const struct analyze_addr *a = &s->addrs[i];
+        struct analyze_addr *a = &s->addrs[i];
+        if (a->cur.requests) {
+            minute_push(a, a->cur);
+            a->cur.requests = 0;
+        }
         if (!a->nhits)
             continue;
         s->offenders[s->noffenders++] = i;
