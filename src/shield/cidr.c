@@ -222,7 +222,8 @@ cidrset_new(const struct cidr *prefixes, const int *values, size_t n)
         it[i].plen = prefixes[i].plen;
         it[i].value = values[i];
     }
-    qsort(it, n, sizeof(*it), cidr_item_cmp);
+    if (n)                      /* qsort(NULL, 0, ...) is undefined */
+        qsort(it, n, sizeof(*it), cidr_item_cmp);
     for (size_t i = 0; i < n; i++) {
         struct cidr_item *e = &it[i];
         if (i && e->lo == it[i - 1].lo && e->plen == it[i - 1].plen)
