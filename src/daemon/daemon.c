@@ -23,6 +23,7 @@
 #include "daemon/routes.h"
 #include "daemon/stack.h"
 #include "edge/edge.h"
+#include "fleet/fleet.h"
 #include "policy/policy.h"
 #include "shield/shield.h"
 
@@ -35,7 +36,35 @@ struct daemon {
     struct routes *routes;
     struct ctl_conf ctl_conf;   /* the one in use; changes take effect on restart */
     struct shield *shield;
+    struct fleet *fleet;
 };
+
+/* The fleet registers its instances into the edge's target groups through these. */
+static int
+hook_register(void *ctx, const char *group, const struct sock_addr *a)
+{
+    return edge_target_register(ctx, group, a, 1);
+}
+
+static int
+hook_deregister(void *ctx, const char *group, const struct sock_addr *a)
+{
+    return edge_target_deregister(ctx, group, a);
+}
+
+static int
+hook_lookup(void *ctx, const char *group, const struct sock_addr *a,
+            struct fleet_target_status *out)
+{
+    struct edge_target_info info;
+    int rc = edge_target_lookup(ctx, group, a, &info);
+
+    if (rc == 0) {
+        out->state = info.state;        /* a static string */
+        out->requests = info.requests;
+    }
+    return rc;
+}
 
 /* Creates dir and its parents (mode 0750); 0 or -1 with errno. */
 static int
@@ -108,6 +137,9 @@ on_reload(struct loop *l, int signo, void *ctx)
     } else {
         shield_apply(dm->shield, s->shield);
         s->shield = NULL;
+        if (fleet_apply(dm->fleet, s->fleet, err, sizeof(err)) < 0)
+            log_error("daemon", "fleet: %s", err);
+        s->fleet = NULL;
         routes_view_set(dm->routes, v);
         log_info("daemon", "reloaded path=%s", dm->path);
     }
@@ -236,8 +268,14 @@ daemon_run(const char *path)
     shield_apply(dm.shield, s->shield);
     s->shield = NULL;
     edge_set_shield(dm.edge, dm.shield);
+    struct fleet_hooks hooks = { dm.edge, hook_register, hook_deregister, hook_lookup };
+    if (!(dm.fleet = fleet_new(s->state_dir, &hooks, err, sizeof(err)))) {
+        fprintf(stderr, "tierd: %s\n", err);
+        goto out;
+    }
     dm.routes = routes_new(dm.ctl, dm.edge, path);
     routes_shield_add(dm.ctl, dm.shield);
+    routes_fleet_add(dm.ctl, dm.fleet);
     if ((rc = ctl_start(dm.ctl, &s->ctl, err, sizeof(err))) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         rc = rc == -EINVAL ? 2 : 1;
@@ -254,18 +292,26 @@ daemon_run(const char *path)
         goto out;
     }
     routes_view_set(dm.routes, v);
+    /* The fleet applies after the edge: its groups register into the edge's groups. */
+    if (fleet_apply(dm.fleet, s->fleet, err, sizeof(err)) < 0) {
+        fprintf(stderr, "tierd: %s\n", err);
+        s->fleet = NULL;
+        goto out;
+    }
+    s->fleet = NULL;
     loop_signal(dm.loop, SIGHUP, on_reload, &dm);
     loop_signal(dm.loop, SIGUSR1, on_reopen, &dm);
     loop_signal(dm.loop, SIGTERM, on_stop, &dm);
     loop_signal(dm.loop, SIGINT, on_stop, &dm);
-    if ((rc = edge_start(dm.edge)) < 0) {
-        fprintf(stderr, "tierd: cannot start workers: %s\n", strerror(-rc));
+    if ((rc = edge_start(dm.edge)) < 0 || (rc = fleet_start(dm.fleet)) < 0) {
+        fprintf(stderr, "tierd: cannot start: %s\n", strerror(-rc));
         rc = 1;
         goto out;
     }
     log_info("daemon", "started path=%s workers=%u", path, dm.workers);
     loop_run(dm.loop);
     ctl_stop(dm.ctl);           /* clients learn at once that the daemon is going */
+    fleet_stop(dm.fleet);       /* instances get stop_signal while the edge still drains */
     edge_shutdown(dm.edge);
     log_info("daemon", "stopped");
     rc = 0;
@@ -274,6 +320,8 @@ out:
     ctl_free(dm.ctl);
     routes_free(dm.routes);
     ctl_conf_fini(&dm.ctl_conf);
+    if (dm.fleet)
+        fleet_free(dm.fleet);
     edge_free(dm.edge);
     if (dm.shield)
         shield_free(dm.shield);

@@ -27,4 +27,8 @@ struct shield;
 /* routes_shield.c: GET/POST /v1/bans, DELETE /v1/bans/{address}, GET /v1/shield. */
 void routes_shield_add(struct ctl *ctl, struct shield *s);
 
+struct fleet;
+/* routes_fleet.c: auto scaling groups, instances, instance refresh. */
+void routes_fleet_add(struct ctl *ctl, struct fleet *f);
+
 #endif

@@ -25,6 +25,8 @@ check_top_level(const struct conf_node *root, struct diag *d)
         keys[n++] = *k;
     for (const char *const *k = shield_conf_keys; *k && n < 31; k++)
         keys[n++] = *k;
+    for (const char *const *k = fleet_conf_keys; *k && n < 31; k++)
+        keys[n++] = *k;
     keys[n++] = "state_dir";
     keys[n] = NULL;
     conf_check_keys(root, keys, "the stack file", d);
@@ -97,6 +99,13 @@ stack_load(const char *path, struct diag *d)
         rc = -EINVAL;
     if (!(s->shield = shield_conf_build(doc->root, d)))
         rc = -EINVAL;
+    /* The fleet's groups register into the edge's target groups: pass their names. */
+    const char *tgs[256];
+    unsigned ntg = 0;
+    for (unsigned i = 0; i < s->edge.ntgs && ntg < 256; i++)
+        tgs[ntg++] = s->edge.tgs[i].name;
+    if (!(s->fleet = fleet_conf_build(doc->root, tgs, ntg, d)))
+        rc = -EINVAL;
     const struct conf_node *sd = conf_map_get(doc->root, "state_dir");
     const char *sdir = "state";
     if (sd && conf_string(sd, &sdir, d) < 0)
@@ -120,6 +129,8 @@ stack_free(struct stack *s)
     ctl_conf_fini(&s->ctl);
     if (s->shield)
         shield_conf_free(s->shield);
+    if (s->fleet)
+        fleet_conf_free(s->fleet);
     free(s->state_dir);
     free(s->path);
     free(s->text);

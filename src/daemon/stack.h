@@ -10,6 +10,7 @@
 #include "conf/diag.h"
 #include "ctl/ctl_conf.h"
 #include "edge/edge_conf.h"
+#include "fleet/fleet_conf.h"
 #include "shield/shield.h"
 
 struct stack {
@@ -20,6 +21,7 @@ struct stack {
     struct edge_conf edge;
     struct ctl_conf ctl;
     struct shield_conf *shield; /* never NULL once loaded (off when absent) */
+    struct fleet_conf *fleet;   /* never NULL once loaded (empty when absent) */
 };
 
 /* Returns a new stack, or NULL with every problem in d. */

@@ -516,6 +516,11 @@ health_visit(struct health *h, const struct edge_tg_conf *tg, struct target *t,
     if (!hc->enabled || hs->probing || st == TARGET_DRAINING || st == TARGET_UNUSED)
         return;
     uint64_t interval = hc->interval_ms ? hc->interval_ms : 1000;
+    /* A target still `initial` (a new instance) is probed every second until its checks
+     * pass, so that it takes traffic within seconds of listening; ALB waits full
+     * intervals here, tierd deliberately does not. Thresholds are unchanged. */
+    if (st == TARGET_INITIAL && interval > HEALTH_INITIAL_INTERVAL_MS)
+        interval = HEALTH_INITIAL_INTERVAL_MS;
     /* First sight (or an interval shortened by a reload): start within the jitter. */
     if (hs->next_probe_ms == 0 || hs->next_probe_ms > now_ms + interval) {
         uint64_t span = interval < HEALTH_JITTER_MAX_MS ? interval : HEALTH_JITTER_MAX_MS;

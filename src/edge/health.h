@@ -20,6 +20,7 @@
 
 #define HEALTH_RETRY_MS 10000
 #define HEALTH_TICK_MS 100
+#define HEALTH_INITIAL_INTERVAL_MS 1000   /* probe cadence while a target is `initial` */
 
 struct edge;
 struct health;

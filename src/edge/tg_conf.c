@@ -335,16 +335,14 @@ tg_conf_read_tg(struct edge_tg_conf *tg, const struct conf_node *key,
     tg_conf_read_health(&tg->health, v, what, d);
     tg_conf_read_tg_attrs(tg, v, what, d);
 
-    const struct conf_node *targets = conf_require(v, "targets", what, d);
-    if (!targets)
+    /* No targets is valid: an auto scaling group or the control API registers them at
+     * run time, and until then the group answers 503, as an empty ALB group does. */
+    const struct conf_node *targets = conf_map_get(v, "targets");
+    if (!targets || conf_is_null(targets))
         return;
     snprintf(item_what, sizeof(item_what), "%s: targets", what);
-    if (conf_expect(targets, CONF_SEQ, item_what, d) < 0)
+    if (conf_expect(targets, CONF_SEQ, item_what, d) < 0 || targets->n == 0)
         return;
-    if (targets->n == 0) {
-        diag_at(d, targets, "%s: no targets; list at least one, like [127.0.0.1:9001]", what);
-        return;
-    }
     tg->targets = mem_alloc_or_exit(targets->n * sizeof(*tg->targets));
     for (unsigned i = 0; i < targets->n; i++) {
         snprintf(item_what, sizeof(item_what), "%s target %u", what, i + 1);
