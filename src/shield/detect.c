@@ -456,7 +456,10 @@ detect_feed(struct detect *d, const struct detect_event *ev, struct detect_hit *
     struct detect_rec *r;
     bool created, tripped;
 
-    if (ev->static_asset || detect_is_static_path(ev->path))
+    /* Missing assets never count, but a "static" name that is a sensitive file (a database
+     * dump such as /db.sql.gz) is a probe, not an asset. */
+    if (ev->static_asset ||
+        (detect_is_static_path(ev->path) && detect_sensitive_class(ev->path) == DETECT_SENS_NONE))
         return false;
     r = addrmap_get(&d->map, &ev->addr, true, &created);
     if (!r)

@@ -161,6 +161,13 @@ TEST(shield_detect_sensitive_files)
     for (i = 0; i < 6 && !got; i++)
         got = feed(d, (struct req){ .ip = "192.0.2.53", .path = panels[i] }, 404, i * 100, &hit);
     EXPECT_STREQ(got, "sensitive_files");
+    /* Dumps with a "static" extension are probes, not assets (found by analyze). */
+    got = NULL;
+    static const char *const dumps[] = { "/db.sql.gz", "/backup.sql.gz", "/site.sql.gz",
+                                         "/dump.sql.gz", "/www.sql.gz" };
+    for (i = 0; i < 5 && !got; i++)
+        got = feed(d, (struct req){ .ip = "192.0.2.54", .path = dumps[i] }, 404, i * 100, &hit);
+    EXPECT_STREQ(got, "sensitive_files");
     detect_free(d);
 }
 
