@@ -159,27 +159,27 @@ emit_gauge(edge_metric_fn fn, void *ctx, const char *name, const char *l1, const
     fn(ctx, &m);
 }
 
+/* One listener's or group's series; the label (listener or target_group) tells them
+ * apart under one metric name, as Prometheus prefers. */
 static void
-emit_slot(edge_metric_fn fn, void *ctx, const char *prefix, const char *label,
-          const char *name, struct sum *s, bool listener)
+emit_slot(edge_metric_fn fn, void *ctx, const char *label, const char *name, struct sum *s,
+          bool listener)
 {
-    char mname[96];
     struct edge_metric h = { .kind = EDGE_METRIC_HIST, .nlabels = 1, .hist = &s->latency };
 
-    snprintf(mname, sizeof(mname), "%s_requests_total", prefix);
     for (int c = 0; c < 6; c++)
-        emit_counter(fn, ctx, mname, label, name, "code", classes[c], s->requests[c]);
-    snprintf(mname, sizeof(mname), "%s_response_bytes_total", prefix);
-    emit_counter(fn, ctx, mname, label, name, NULL, NULL, s->bytes);
-    snprintf(mname, sizeof(mname), "%s_request_duration_microseconds", prefix);
-    h.name = mname;
+        emit_counter(fn, ctx, "tierd_http_requests_total", label, name, "code", classes[c],
+                     s->requests[c]);
+    emit_counter(fn, ctx, "tierd_http_response_bytes_total", label, name, NULL, NULL, s->bytes);
+    /* Recorded in microseconds; a "_seconds" histogram is scaled when exposed. */
+    h.name = "tierd_http_response_seconds";
     h.label_names[0] = label;
     h.label_values[0] = name;
     fn(ctx, &h);
     if (listener) {
         emit_counter(fn, ctx, "tierd_connections_accepted_total", label, name, NULL, NULL,
                      s->accepted);
-        emit_gauge(fn, ctx, "tierd_connections_active", label, name, NULL, NULL,
+        emit_gauge(fn, ctx, "tierd_edge_active_connections", label, name, NULL, NULL,
                    (double)(s->active > 0 ? s->active : 0));
     }
 }
@@ -194,13 +194,13 @@ edge_visit_metrics(struct edge *e, edge_metric_fn fn, void *ctx)
         return;
     for (unsigned i = 0; i < g->conf.nlisteners; i++) {
         sum_slots(e, true, g->conf.listeners[i].name, &s);
-        emit_slot(fn, ctx, "tierd_http", "listener", g->conf.listeners[i].name, &s, true);
+        emit_slot(fn, ctx, "listener", g->conf.listeners[i].name, &s, true);
     }
     for (unsigned i = 0; i < g->conf.ntgs; i++) {
         const char *tg = g->conf.tgs[i].name;
         unsigned healthy = 0, unhealthy = 0;
         sum_slots(e, false, tg, &s);
-        emit_slot(fn, ctx, "tierd_target_group", "target_group", tg, &s, false);
+        emit_slot(fn, ctx, "target_group", tg, &s, false);
         for (unsigned k = 0; k < g->tgrt[i].n; k++) {
             const struct target *t = g->tgrt[i].targets[k];
             enum target_state st = target_state_get(t);
@@ -215,9 +215,9 @@ edge_visit_metrics(struct edge *e, edge_metric_fn fn, void *ctx)
             emit_gauge(fn, ctx, "tierd_target_healthy", "target_group", tg, "target",
                        t->addr_text, st == TARGET_HEALTHY ? 1.0 : 0.0);
         }
-        emit_gauge(fn, ctx, "tierd_target_group_healthy_hosts", "target_group", tg, NULL, NULL,
+        emit_gauge(fn, ctx, "tierd_tg_healthy_hosts", "target_group", tg, NULL, NULL,
                    healthy);
-        emit_gauge(fn, ctx, "tierd_target_group_unhealthy_hosts", "target_group", tg, NULL,
+        emit_gauge(fn, ctx, "tierd_tg_unhealthy_hosts", "target_group", tg, NULL,
                    NULL, unhealthy);
     }
     gen_release(g);
