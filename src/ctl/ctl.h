@@ -59,6 +59,9 @@ const struct ctl_peer *ctl_req_peer(const struct ctl_req *req);
 
 /* Answers with `status` and `body` (taken; NULL sends {}). */
 void ctl_req_reply(struct ctl_req *req, int status, json_t *body);
+/* Answers with a non-JSON body (Prometheus' text format), copied. */
+void ctl_req_reply_text(struct ctl_req *req, int status, const char *content_type,
+                        const char *body, size_t len);
 /* Answers {"error": {"code", "message", "field"}}; field may be NULL. */
 void ctl_req_error(struct ctl_req *req, int status, const char *code, const char *field,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));

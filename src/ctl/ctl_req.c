@@ -75,20 +75,36 @@ ctl_req_peer(const struct ctl_req *req)
 /* Appends the whole response; on allocation failure the buffer gets a bodiless 503 if
  * even that fits, else stays as it was (the connection is then closed without one). */
 static void
-write_response(struct buf *out, int status, const char *extra, const char *body, size_t len)
+write_typed(struct buf *out, int status, const char *type, const char *extra, const char *body,
+            size_t len, bool newline)
 {
     uint32_t mark = out->wpos;
 
     if (buf_printf(out,
-                   "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
                    "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n"
                    "%s\r\n",
-                   status, h1_reason(status), len + 1, extra) < 0 ||
-        buf_append(out, body, len) < 0 || buf_append(out, "\n", 1) < 0) {
+                   status, h1_reason(status), type, len + (newline ? 1 : 0), extra) < 0 ||
+        buf_append(out, body, len) < 0 || (newline && buf_append(out, "\n", 1) < 0)) {
         out->wpos = mark;
         buf_append_str(out, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
                             "Connection: close\r\n\r\n");
     }
+}
+
+static void
+write_response(struct buf *out, int status, const char *extra, const char *body, size_t len)
+{
+    write_typed(out, status, "application/json", extra, body, len, true);
+}
+
+void
+ctl_req_reply_text(struct ctl_req *req, int status, const char *content_type, const char *body,
+                   size_t len)
+{
+    BUG_ON(req->replied);
+    req->replied = true;
+    write_typed(req->out, status, content_type, req->extra_headers, body, len, false);
 }
 
 void
