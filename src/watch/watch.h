@@ -66,4 +66,37 @@ void watch_prometheus(struct watch *w, struct buf *out);
  * watch_latest(w, "tierd_instance_cpu_utilization", &labels, &v). Thread-safe. */
 bool watch_latest(struct watch *w, const char *name, const struct watch_labels *l, double *out);
 
+/* Added by the watch implementation (additive to the lead's facade): */
+
+/* One datapoint of a query: the period starting at t_s (Unix seconds) and its value. */
+struct watch_datapoint {
+    int64_t t_s;
+    double value;
+};
+/* A CloudWatch-shaped query (GetMetricStatistics): metric is an alarm metric name
+ * (cpu_utilization, docs/watch.md) or a Prometheus series name; dims must all match;
+ * statistic as in the stack file (average, sum, minimum, maximum, sample_count, p50,
+ * p90, p99); periods of period_s from start_s up to end_s. Writes at most max datapoints
+ * (periods without data are left out, as CloudWatch does) and returns how many, or
+ * -EINVAL for an unknown statistic or a zero period. Recent periods come from memory
+ * (1 s resolution, the last hour), older ones from the 60 s aggregates in watch.db
+ * (period then rounded to minutes). Thread-safe; reads, never waits for the watch thread's
+ * evaluation or deliveries. */
+int watch_query(struct watch *w, const char *metric, const struct watch_labels *dims,
+                const char *statistic, uint64_t period_s, int64_t start_s, int64_t end_s,
+                struct watch_datapoint *out, unsigned max);
+
+/* One alarm for `tierd alarms`; the strings are valid during the callback only. */
+struct watch_alarm_info {
+    const char *name;
+    const char *state;          /* "OK", "ALARM", "INSUFFICIENT_DATA" */
+    const char *reason;         /* CloudWatch's reason text */
+    uint64_t updated_ms;        /* Unix ms of the last state change */
+    const char *metric;
+};
+typedef void (*watch_alarm_fn)(void *ctx, const struct watch_alarm_info *a);
+/* Calls fn for each configured alarm, in stack-file order, under watch's lock (fn must
+ * not call back into watch). Thread-safe. */
+void watch_alarms_visit(struct watch *w, watch_alarm_fn fn, void *ctx);
+
 #endif

@@ -2,3 +2,8 @@
 UNIT(alarm_eval_matches_the_missing_data_table)
 UNIT(alarm_eval_premature_alarm_guard)
 UNIT(alarm_eval_m_of_n_and_comparisons)
+UNIT(watch_series_gauge_statistics_over_a_period)
+UNIT(watch_series_counter_increases_and_matching_series_add_up)
+UNIT(watch_series_ring_keeps_an_hour_and_forgets_older)
+UNIT(watch_series_histogram_percentiles_within_one_percent)
+UNIT(watch_series_minute_aggregate_of_a_gauge)

@@ -1,0 +1,83 @@
+/*
+ * watch/metricmap.c: alarm metric name -> Prometheus series (see metricmap.h). Sources
+ * report the series; this table is the only place that knows both names.
+ */
+#include "watch/metricmap.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define ASG "auto_scaling_group"
+#define TG "target_group"
+#define LST "listener"
+
+static const struct metricmap metricmap_table[] = {
+    { "cpu_utilization", "tierd_asg_cpu_utilization", METRICMAP_GAUGE, NULL, NULL, NULL, 1,
+      "CPUUtilization", { ASG } },
+    { "group_in_service_instances", "tierd_asg_in_service_instances", METRICMAP_GAUGE, NULL,
+      NULL, NULL, 1, "GroupInServiceInstances", { ASG } },
+    { "request_count", "tierd_http_requests_total", METRICMAP_COUNTER, NULL, NULL, NULL, 1,
+      "RequestCount", { TG, LST } },
+    { "request_count_per_target", "tierd_http_requests_total", METRICMAP_COUNTER, NULL, NULL,
+      "tierd_tg_healthy_hosts", 1, "RequestCountPerTarget", { TG } },
+    { "http_4xx_count", "tierd_http_requests_total", METRICMAP_COUNTER, "code", "4xx", NULL, 1,
+      "HTTPCode_ELB_4XX_Count", { TG, LST } },
+    { "http_5xx_count", "tierd_http_requests_total", METRICMAP_COUNTER, "code", "5xx", NULL, 1,
+      "HTTPCode_ELB_5XX_Count", { TG, LST } },
+    { "target_response_time", "tierd_http_response_seconds", METRICMAP_HIST, NULL, NULL, NULL,
+      1e-6, "TargetResponseTime", { TG, LST } },
+    { "healthy_host_count", "tierd_tg_healthy_hosts", METRICMAP_GAUGE, NULL, NULL, NULL, 1,
+      "HealthyHostCount", { TG } },
+    { "unhealthy_host_count", "tierd_tg_unhealthy_hosts", METRICMAP_GAUGE, NULL, NULL, NULL, 1,
+      "UnHealthyHostCount", { TG } },
+    { "active_connections", "tierd_edge_active_connections", METRICMAP_GAUGE, NULL, NULL, NULL,
+      1, "ActiveConnectionCount", { LST } },
+    { "target_connection_error_count", "tierd_tg_connection_errors_total", METRICMAP_COUNTER,
+      NULL, NULL, NULL, 1, "TargetConnectionErrorCount", { TG } },
+    { "shield_blocked_requests", "tierd_shield_blocked_requests_total", METRICMAP_COUNTER, NULL,
+      NULL, NULL, 1, "BlockedRequests", { LST, "rule" } },
+    { "host_cpu_utilization", "tierd_host_cpu_utilization", METRICMAP_GAUGE, NULL, NULL, NULL, 1,
+      "HostCPUUtilization", { NULL } },
+    { "memory_available_bytes", "tierd_host_memory_available_bytes", METRICMAP_GAUGE, NULL, NULL,
+      NULL, 1, "MemoryAvailable", { NULL } },
+    { "load_average", "tierd_host_load1", METRICMAP_GAUGE, NULL, NULL, NULL, 1, "LoadAverage",
+      { NULL } },
+    { "disk_free_bytes", "tierd_state_dir_free_bytes", METRICMAP_GAUGE, NULL, NULL, NULL, 1,
+      "DiskFreeBytes", { NULL } },
+    { "process_cpu_utilization", "tierd_process_cpu_utilization", METRICMAP_GAUGE, NULL, NULL,
+      NULL, 1, "ProcessCPUUtilization", { NULL } },
+    { "process_resident_memory_bytes", "tierd_process_resident_memory_bytes", METRICMAP_GAUGE,
+      NULL, NULL, NULL, 1, "ProcessResidentMemory", { NULL } },
+};
+
+#define METRICMAP_N (sizeof(metricmap_table) / sizeof(metricmap_table[0]))
+
+static const char *metricmap_name_list[METRICMAP_N + 1];
+
+const struct metricmap *
+metricmap_find(const char *metric)
+{
+    for (size_t i = 0; i < METRICMAP_N; i++)
+        if (strcmp(metricmap_table[i].metric, metric) == 0)
+            return &metricmap_table[i];
+    return NULL;
+}
+
+const char *const *
+metricmap_names(void)
+{
+    /* Filled on every call: idempotent, so concurrent callers write the same values. */
+    for (size_t i = 0; i < METRICMAP_N; i++)
+        metricmap_name_list[i] = metricmap_table[i].metric;
+    metricmap_name_list[METRICMAP_N] = NULL;
+    return metricmap_name_list;
+}
+
+bool
+metricmap_has_dim(const struct metricmap *m, const char *dim)
+{
+    for (size_t i = 0; i < sizeof(m->dims) / sizeof(m->dims[0]) && m->dims[i]; i++)
+        if (strcmp(m->dims[i], dim) == 0)
+            return true;
+    return false;
+}
