@@ -59,6 +59,14 @@ class Nginx(Proxy):
         temp = "\n".join(f"    {k}_temp_path {d}/{k}_temp;"
                          for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         user = "user root;\n" if os.geteuid() == 0 else ""
+        static = ""
+        if getattr(self.ctx, "static_root", None):
+            static = f"""
+        location /static/ {{
+            root {self.ctx.static_root};
+            sendfile on;
+            expires 1h;   # tierd: cache_max_age 1h
+        }}"""
         with open(conf, "w") as f:
             f.write(f"""# written by bench/run.py
 {user}daemon off;
@@ -89,6 +97,14 @@ http {{
             proxy_set_header Connection "";
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }}
+        location /ws {{
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_read_timeout 3600s;
+        }}{static}
     }}
 }}
 """)
@@ -129,6 +145,8 @@ defaults
     timeout server 300s
     timeout http-keep-alive 300s
     timeout http-request 300s
+    # upgraded (WebSocket) connections
+    timeout tunnel 3600s
 
 frontend bench
     bind 127.0.0.1:{port}
@@ -159,12 +177,17 @@ class Tierd(Proxy):
     def command(self, port, backend_port):
         conf = os.path.join(self.ctx.out, "tierd.yaml")
         log = os.path.join(self.ctx.out, self.access_log)
+        static = ""
+        if getattr(self.ctx, "static_root", None):
+            static = f"""
+      - match: {{ path_prefix: /static/ }}
+        static: {{ root: {self.ctx.static_root}, index: index.html, cache_max_age: 1h }}"""
         with open(conf, "w") as f:
             f.write(f"""# written by bench/run.py
 listeners:
   - name: bench
     address: 127.0.0.1:{port}
-    rules:
+    rules:{static}
       - forward: app
 target_groups:
   app:

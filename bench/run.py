@@ -31,6 +31,8 @@ from procs import Procs, StartError, descendants, free_port  # noqa: E402
 from proxies import PROXIES, backend_command  # noqa: E402
 from scenarios import METRICS, SCENARIOS, wrk  # noqa: E402
 
+SCENARIO_NAMES = [sc.name for sc in SCENARIOS]
+
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(description="Compare tierd with nginx and HAProxy.")
@@ -45,21 +47,44 @@ def parse_args(argv):
                     help="idle keep-alive client connections for the memory figure (default 5000)")
     ap.add_argument("--proxies", default="nginx,haproxy,tierd",
                     help="comma-separated subset of nginx,haproxy,tierd")
+    ap.add_argument("--scenarios", default=",".join(SCENARIO_NAMES),
+                    help="comma-separated subset of " + ",".join(SCENARIO_NAMES)
+                         + " (default: all)")
+    ap.add_argument("--ws-conns", type=int, default=50,
+                    help="WebSocket echo clients (default 50)")
+    ap.add_argument("--ws-size", type=int, default=16384,
+                    help="WebSocket message bytes (default 16384)")
+    ap.add_argument("--ws-duration", type=int, default=8,
+                    help="measured WebSocket echo seconds per run (default 8)")
+    ap.add_argument("--static-connections", type=int, default=20,
+                    help="wrk connections for the static 1 MiB file (default 20)")
+    ap.add_argument("--static-duration", type=int, default=5,
+                    help="measured wrk seconds for the static file per run (default 5)")
     ap.add_argument("--pin", choices=("split", "none"), default="split",
                     help="split: proxy on CPU 1, backend+wrk+bench on CPU 0 (default); none")
     ap.add_argument("--noisy-retries", type=int, default=1,
                     help="repeat a run once more when other processes used > 0.25 cores "
                          "during it (default 1; 0 to disable)")
     ap.add_argument("--quick", action="store_true",
-                    help="~1 minute: 3 rounds of 3 s (explicit --duration/--rounds still win)")
+                    help="~3 minutes: 3 rounds, each measured phase 3 s (explicit --duration, "
+                         "--ws-duration, --static-duration, --rounds still win)")
     a = ap.parse_args(argv)
     if a.quick:
-        if "--duration" not in " ".join(argv):
-            a.duration = 3
-        if "--rounds" not in " ".join(argv):
-            a.rounds = 3
-    if a.duration < 1 or a.rounds < 1 or a.connections < 1 or a.idle_conns < 1:
-        ap.error("--duration, --rounds, --connections and --idle-conns must be >= 1")
+        given = " ".join(argv)
+        for opt, attr in (("--duration", "duration"), ("--ws-duration", "ws_duration"),
+                          ("--static-duration", "static_duration"), ("--rounds", "rounds")):
+            if opt not in given:
+                setattr(a, attr, 3)
+    if min(a.duration, a.rounds, a.connections, a.idle_conns, a.ws_conns, a.ws_size,
+           a.ws_duration, a.static_connections, a.static_duration) < 1:
+        ap.error("counts and durations must be >= 1")
+    if a.ws_size > 16 << 20:
+        ap.error("--ws-size: at most 16 MiB (the backend's limit)")
+    a.scenarios = [x.strip() for x in a.scenarios.split(",") if x.strip()]
+    bad = [x for x in a.scenarios if x not in SCENARIO_NAMES]
+    if bad or not a.scenarios:
+        ap.error(f"--scenarios: unknown {', '.join(bad) or '(none given)'}; "
+                 f"choose from {', '.join(SCENARIO_NAMES)}")
     return a
 
 
@@ -115,9 +140,14 @@ def main(argv):
         out=out, tierd=a.tierd and os.path.abspath(a.tierd), app=a.app and os.path.abspath(a.app),
         duration=a.duration, connections=a.connections, warmup=a.warmup,
         idle_conns=a.idle_conns, idle_concurrency=64, idle_settle=1.0, idle_timeout=90.0,
-        load_cpus="0" if pin else None, backend_pids=[], noisy_cores=0.25, proxy_cpus="1" if pin else None, log_cmd=log_cmd)
+        load_cpus="0" if pin else None, backend_pids=[], noisy_cores=0.25, proxy_cpus="1" if pin else None, log_cmd=log_cmd,
+        ws_conns=a.ws_conns, ws_size=a.ws_size, ws_duration=a.ws_duration,
+        static_connections=a.static_connections, static_duration=a.static_duration,
+        static_root=None, wsbench=None)
+    scenarios = [sc for sc in SCENARIOS if sc.name in a.scenarios]
+    metrics = [m for m in METRICS if m.scenario in a.scenarios]
 
-    nofile = raise_nofile(a.idle_conns + 2000)
+    nofile = raise_nofile(max(a.idle_conns, 2 * a.ws_conns) + 2000)
     if nofile < a.idle_conns + 200:
         print(f"bench: RLIMIT_NOFILE is {nofile}; lowering --idle-conns", file=sys.stderr)
         ctx.idle_conns = a.idle_conns = max(1, nofile - 500)
@@ -140,9 +170,13 @@ def main(argv):
                      "wrk": version(["wrk", "--version"])},
         "config": {"duration_s": a.duration, "connections": a.connections, "wrk_threads": 1,
                    "rounds": a.rounds, "warmup_s": a.warmup, "idle_conns": a.idle_conns,
+                   "scenarios": a.scenarios, "ws_conns": a.ws_conns, "ws_size": a.ws_size,
+                   "ws_duration_s": a.ws_duration, "static_connections": a.static_connections,
+                   "static_duration_s": a.static_duration,
                    "pinning": ("proxy on CPU 1; backend, wrk, bench client on CPU 0"
                                if pin else "none"), "rlimit_nofile": nofile},
-        "runs": [], "medians": {}, "unavailable": unavailable, "commands": commands,
+        "runs": [], "medians": {}, "baselines": {}, "unavailable": unavailable,
+        "commands": commands,
     }
 
     procs = Procs(log_cmd)
@@ -154,6 +188,12 @@ def main(argv):
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, signal.default_int_handler)   # even if started with SIGINT ignored
     try:
+        for sc in scenarios:
+            if sc.prepare:
+                try:
+                    sc.prepare(ctx)
+                except Exception as e:  # noqa: BLE001
+                    raise StartError(f"preparing {sc.name}: {e}")
         # ---- backend -------------------------------------------------------------
         bport = free_port()
         bargs, banner, bdesc = backend_command(ctx, bport)
@@ -171,6 +211,14 @@ def main(argv):
             wrk(ctx, bport, 2)
         except (RuntimeError, subprocess.TimeoutExpired) as e:
             raise StartError(f"wrk against the backend failed: {e}")
+        for sc in scenarios:
+            if sc.baseline:
+                try:
+                    b = results["baselines"][sc.name] = sc.baseline(ctx, bport)
+                except Exception as e:  # noqa: BLE001 - reported, the proxies still run
+                    b = results["baselines"][sc.name] = {"error": f"{type(e).__name__}: {e}"}
+                print(f"bench: baseline {sc.name} (backend directly, no proxy): "
+                      + ", ".join(f"{k} {v}" for k, v in b.items()), flush=True)
 
         # ---- rounds --------------------------------------------------------------
         def run_one(px, rnd):
@@ -204,7 +252,9 @@ def main(argv):
                     return run
                 t = SimpleNamespace(name=px.name, port=port, pids=pids, proc=p)
                 run["pids"] = pids
-                for sc in SCENARIOS:
+                for sc in scenarios:
+                    if sc.proxies is not None and px.name not in sc.proxies:
+                        continue
                     try:
                         run[sc.name] = sc.fn(ctx, t)
                     except Exception as e:  # noqa: BLE001 - reported, run continues
@@ -223,7 +273,11 @@ def main(argv):
                     if px.name in unavailable:
                         break
                     run = run_one(px, rnd)
-                    again = (run.get("http_small", {}).get("noisy")
+                    # repeat on http_small's noise (its p99 suffers most); when it is
+                    # not selected, on any selected scenario's
+                    judged = ["http_small"] if "http_small" in a.scenarios else a.scenarios
+                    again = (any(isinstance(run.get(n), dict) and run[n].get("noisy")
+                                 for n in judged)
                              and attempt < a.noisy_retries)
                     if again:
                         run["discarded"] = "noisy; repeated"
@@ -247,14 +301,14 @@ def main(argv):
     med = {}
     for n in names:
         med[n] = {}
-        for m in METRICS:
+        for m in metrics:
             vals = [v for run in results["runs"]
                     if run["proxy"] == n and not run.get("discarded")
                     for v in [metric_of(run, m.key)] if v is not None]
             med[n][m.key] = statistics.median(vals) if vals else None
             med[n][m.key + "_n"] = len(vals)
     results["medians"] = med
-    table, verdicts = render(names, med, unavailable, results)
+    table, verdicts = render(names, med, unavailable, results, metrics)
     results["targets"] = verdicts
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
@@ -295,6 +349,19 @@ def summary(run):
         parts.append(f"idle: {i['error']}")
     elif i:
         parts.append(f"idle {i['idle_bytes_per_conn']:,.0f} B/conn ({i['idle_conns_ok']} conns)")
+    w = run.get("ws_echo", {})
+    if "error" in w:
+        parts.append(f"ws: {w['error']}")
+    elif w:
+        parts.append(f"ws {w['ws_mb_s']:,.1f} MB/s {w['ws_cpu_ms_per_mb']:.3f} ms/MB "
+                     f"(proxy {w['cpu_util'] * 100:.0f}%{' NOISY' if w.get('noisy') else ''})")
+    s = run.get("static_1mib", {})
+    if "error" in s:
+        parts.append(f"static: {s['error']}")
+    elif s:
+        parts.append(f"static {s['static_rps']:,.0f} req/s {s['static_mb_s']:,.0f} MB/s "
+                     f"{s['static_cpu_us_per_req']:.1f} us/req (proxy {s['cpu_util'] * 100:.0f}%"
+                     f"{' NOISY' if s.get('noisy') else ''})")
     for sc in SCENARIOS:
         w = run.get(sc.name, {}).get("warning") if isinstance(run.get(sc.name), dict) else None
         if w:
@@ -304,15 +371,18 @@ def summary(run):
     return "  ".join(parts)
 
 
-def render(names, med, unavailable, results):
+def render(names, med, unavailable, results, metrics):
     others = [n for n in names if n != "nginx"]
     head = ["metric (median)"] + names + [f"{n}/nginx" for n in others] + ["tierd target"]
     rows = []
     verdicts = {}
-    for m in METRICS:
+    for m in metrics:
         row = [m.label]
         for n in names:
-            if n in unavailable and med[n][m.key] is None:
+            sc = next(s for s in SCENARIOS if s.name == m.scenario)
+            if sc.proxies is not None and n not in sc.proxies:
+                row.append("n/a")
+            elif n in unavailable and med[n][m.key] is None:
                 row.append("unavailable")
             else:
                 row.append(fmt(med[n][m.key], m.fmt))
@@ -330,6 +400,9 @@ def render(names, med, unavailable, results):
             elif kind == "ratio":
                 verdict = "n/a (no nginx figure)" if not base else \
                     ("met" if tv / base <= limit else "NOT met")
+            elif kind == "min_ratio":
+                verdict = "n/a (no nginx figure)" if not base else \
+                    ("met" if tv / base >= limit else "NOT met")
             else:
                 verdict = "met" if tv <= limit else "NOT met"
             verdicts[m.key] = {"target": m.target_text, "verdict": verdict}
@@ -338,15 +411,31 @@ def render(names, med, unavailable, results):
     widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
     line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa
     out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
-    n = {x: max((med[x][m.key + "_n"] for m in METRICS), default=0) for x in names}
+    n = {x: max((med[x][m.key + "_n"] for m in metrics), default=0) for x in names}
     cfg = results["config"]
     out.append("")
-    out.append(f"medians of {', '.join(f'{x}: {n[x]}' for x in names)} runs; wrk -t1 "
-               f"-c{cfg['connections']} -d{cfg['duration_s']}s; {cfg['idle_conns']} idle "
-               f"conns; backend: {results.get('backend', '?')}; pinning: {cfg['pinning']}")
-    noisy = [f"{r['proxy']} round {r['round']} ({r['http_small']['other_cores']:.2f})"
-             for r in results["runs"] if r.get("http_small", {}).get("noisy")
-             and not r.get("discarded")]
+    sel = cfg["scenarios"]
+    desc = []
+    if "http_small" in sel:
+        desc.append(f"wrk -t1 -c{cfg['connections']} -d{cfg['duration_s']}s")
+    if "idle_conns" in sel:
+        desc.append(f"{cfg['idle_conns']} idle conns")
+    if "ws_echo" in sel:
+        desc.append(f"WS: {cfg['ws_conns']} conns x {cfg['ws_size']} B messages, "
+                    f"{cfg['ws_duration_s']}s (bench/wsbench)")
+    if "static_1mib" in sel:
+        desc.append(f"static: wrk -t1 -c{cfg['static_connections']} "
+                    f"-d{cfg['static_duration_s']}s")
+    out.append(f"medians of {', '.join(f'{x}: {n[x]}' for x in names)} runs; "
+               f"{'; '.join(desc)}; backend: {results.get('backend', '?')}; "
+               f"pinning: {cfg['pinning']}")
+    b = results.get("baselines", {}).get("ws_echo")
+    if b:
+        out.append("WS client ceiling (same load straight to the backend, no proxy): "
+                   + (f"{b['ws_mb_s']:,.1f} MB/s" if "ws_mb_s" in b else b.get("error", "?")))
+    noisy = [f"{r['proxy']} round {r['round']} {sc} ({r[sc]['other_cores']:.2f})"
+             for r in results["runs"] if not r.get("discarded")
+             for sc in sel if isinstance(r.get(sc), dict) and r[sc].get("noisy")]
     rep = sum(1 for r in results["runs"] if r.get("discarded"))
     if rep:
         out.append(f"{rep} noisy run(s) repeated and left out of the medians (in the JSON)")

@@ -5,11 +5,16 @@ A scenario is a function `fn(ctx, target) -> dict` run against one started proxy
 It returns a dict of metric key -> value (plus any raw extras worth keeping in the JSON).
 Scenarios run in SCENARIOS order on the same proxy process within a round.
 
-To add a scenario (e.g. WebSocket echo MB/s, static 1 MiB throughput): write the
-function, append a Scenario to SCENARIOS, and describe its metrics in METRICS (run.py
-prints every metric listed there, with a ratio to nginx and an optional target).
+To add a scenario: write the function, append a Scenario to SCENARIOS, and describe its
+metrics in METRICS (run.py prints every metric listed there whose scenario was selected,
+with a ratio to nginx and an optional target). A Scenario may also have `prepare(ctx)`,
+run once before anything starts (build a client, write files the proxy configs refer to),
+`baseline(ctx, backend_port) -> dict`, run once against the backend directly (no proxy),
+and `proxies`, the proxies it applies to (None = all).
 """
 
+import json
+import os
 import re
 import resource
 import subprocess
@@ -26,6 +31,9 @@ class Scenario:
     name: str
     fn: Callable
     quick_ok: bool = True      # run in --quick mode too
+    prepare: Optional[Callable] = None      # prepare(ctx), once, before the backend starts
+    baseline: Optional[Callable] = None     # baseline(ctx, backend_port) -> dict, once
+    proxies: Optional[tuple] = None         # names it applies to; None = all
 
 
 @dataclass
@@ -33,7 +41,9 @@ class Metric:
     key: str
     label: str
     fmt: str                   # format spec for the value
-    # target for tierd: ("ratio", max_ratio_vs_nginx) or ("abs", max_value); None = info only
+    scenario: str              # the scenario that produces it (the table lists selected ones)
+    # target for tierd: ("ratio", max_ratio_vs_nginx), ("min_ratio", min_ratio_vs_nginx)
+    # or ("abs", max_value); None = info only
     target: Optional[tuple] = None
     target_text: str = ""
     higher_is_better: bool = False
@@ -70,8 +80,8 @@ def parse_wrk(out):
     return r
 
 
-def wrk(ctx, port, duration, path="/", record=True):
-    args = ["wrk", "-t1", f"-c{ctx.connections}", f"-d{duration}s", "--latency",
+def wrk(ctx, port, duration, path="/", record=True, connections=None):
+    args = ["wrk", "-t1", f"-c{connections or ctx.connections}", f"-d{duration}s", "--latency",
             f"http://127.0.0.1:{port}{path}"]
     if ctx.load_cpus is not None:
         args = ["taskset", "-c", ctx.load_cpus] + args
@@ -98,39 +108,48 @@ def _cpu_times():
     return total - idle, steal, total
 
 
-def http_small(ctx, t):
-    """GET / through the proxy with wrk: requests/s, CPU us/request, p99."""
-    if ctx.warmup > 0:
-        wrk(ctx, t.port, ctx.warmup, record=False)
-    pids = t.pids
+def measure(ctx, t, load):
+    """Run load() (blocking: starts the load generator and reaps it) and return
+    (load's result, the proxy's CPU and the machine's noise figures meanwhile)."""
     m0 = _cpu_times()
-    c0, b0, k0 = cpu_seconds(pids), cpu_seconds(ctx.backend_pids), _children_cpu()
+    c0, b0, k0 = cpu_seconds(t.pids), cpu_seconds(ctx.backend_pids), _children_cpu()
     w0 = time.monotonic()
-    out = wrk(ctx, t.port, ctx.duration)
+    res = load()
     wall = time.monotonic() - w0
-    c1, b1, k1 = cpu_seconds(pids), cpu_seconds(ctx.backend_pids), _children_cpu()
+    c1, b1, k1 = cpu_seconds(t.pids), cpu_seconds(ctx.backend_pids), _children_cpu()
     m1 = _cpu_times()
-    r = parse_wrk(out)
-    if r["requests"] == 0:
-        raise RuntimeError("wrk completed no requests")
     cpu = c1 - c0
-    r.update({
+    r = {
         "cpu_s": round(cpu, 3),
-        "cpu_us_per_req": cpu * 1e6 / r["requests"],
         "cpu_util": cpu / wall,          # fraction of one core the proxy used
-        "wrk_wall_s": round(wall, 3),
+        "wall_s": round(wall, 3),
         # whole machine during the run: busy and stolen share of all CPUs
         "machine_busy_pct": round(100 * (m1[0] - m0[0]) / max(1, m1[2] - m0[2]), 1),
         "machine_steal_pct": round(100 * (m1[1] - m0[1]) / max(1, m1[2] - m0[2]), 1),
         "backend_cpu_s": round(b1 - b0, 3),
-        "wrk_cpu_s": round(k1 - k0, 3),
+        "client_cpu_s": round(k1 - k0, 3),
         # CPU the rest of the machine (other tenants, builds, tests) used meanwhile, in
-        # cores: machine busy time minus proxy, backend and wrk
+        # cores: machine busy time minus proxy, backend and load generator
         "other_cores": round(max(0.0, (m1[0] - m0[0]) / CLK_TCK - cpu - (b1 - b0)
                                  - (k1 - k0)) / wall, 2),
-    })
+    }
     if r["other_cores"] > ctx.noisy_cores:
         r["noisy"] = True
+    return res, r
+
+
+def http_small(ctx, t):
+    """GET / through the proxy with wrk: requests/s, CPU us/request, p99."""
+    if ctx.warmup > 0:
+        wrk(ctx, t.port, ctx.warmup, record=False)
+    out, m = measure(ctx, t, lambda: wrk(ctx, t.port, ctx.duration))
+    r = parse_wrk(out)
+    if r["requests"] == 0:
+        raise RuntimeError("wrk completed no requests")
+    m["wrk_wall_s"] = m.pop("wall_s")
+    m["wrk_cpu_s"] = m.pop("client_cpu_s")
+    r.update(m)
+    r["cpu_us_per_req"] = m["cpu_s"] * 1e6 / r["requests"]
     if r["non2xx"] or r["socket_errors"]:
         r["warning"] = f"{r['non2xx']} non-2xx, {r['socket_errors']} socket errors"
     return r
@@ -174,20 +193,134 @@ def idle_conns(ctx, t):
     return r
 
 
+# ---- WebSocket echo: MB/s through the proxy ---------------------------------------------
+
+WSBENCH_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wsbench.c")
+
+
+def ws_prepare(ctx):
+    """Build bench/wsbench.c (libc only) into <out>/wsbench when missing or older."""
+    exe = os.path.join(ctx.out, "wsbench")
+    ctx.wsbench = exe
+    if os.path.exists(exe) and os.path.getmtime(exe) >= os.path.getmtime(WSBENCH_SRC):
+        return
+    args = [os.environ.get("CC", "cc"), "-O2", "-std=c17", "-Wall", "-Wextra", "-o", exe,
+            WSBENCH_SRC]
+    ctx.log_cmd(args)
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError(f"building wsbench failed:\n{p.stderr.strip()}")
+
+
+def wsbench(ctx, port, duration, record=True):
+    args = [ctx.wsbench, "-p", str(port), "-c", str(ctx.ws_conns), "-s", str(ctx.ws_size),
+            "-d", str(duration), "-u", "/ws"]
+    if ctx.load_cpus is not None:
+        args = ["taskset", "-c", ctx.load_cpus] + args
+    if record:
+        ctx.log_cmd(args)
+    p = subprocess.run(args, capture_output=True, text=True, timeout=duration + 30)
+    try:
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise RuntimeError(f"wsbench failed ({p.returncode}): {p.stderr.strip()} "
+                           f"{p.stdout.strip()}")
+    if r["msgs"] == 0:
+        raise RuntimeError(f"wsbench echoed nothing: {r.get('error') or p.stderr.strip()}")
+    return r
+
+
+def _ws_result(r):
+    out = {"ws_mb_s": r["mb_s"], "ws_msgs": r["msgs"], "ws_bytes": r["bytes"],
+           "ws_secs": r["secs"], "ws_conns_open": r["open"], "ws_errors": r["errors"]}
+    if r["errors"]:
+        out["warning"] = f"{r['errors']} WebSocket connection(s) failed: {r['error']}"
+    return out
+
+
+def ws_baseline(ctx, backend_port):
+    """The client's ceiling: the same load straight to the backend, no proxy."""
+    if ctx.warmup > 0:
+        wsbench(ctx, backend_port, ctx.warmup, record=False)
+    k0 = _children_cpu()
+    r = _ws_result(wsbench(ctx, backend_port, ctx.ws_duration))
+    r["client_cpu_s"] = round(_children_cpu() - k0, 3)
+    return r
+
+
+def ws_echo(ctx, t):
+    """N WebSocket clients through the proxy to the backend's /ws echo, each sending one
+    binary message and waiting for its echo, for ws_duration: echoed MB/s, proxy CPU/MB."""
+    if ctx.warmup > 0:
+        wsbench(ctx, t.port, ctx.warmup, record=False)
+    res, m = measure(ctx, t, lambda: wsbench(ctx, t.port, ctx.ws_duration))
+    r = _ws_result(res)
+    r.update(m)
+    mb = res["bytes"] / 1e6
+    r["ws_cpu_ms_per_mb"] = m["cpu_s"] * 1e3 / mb
+    return r
+
+
+# ---- static file: 1 MiB through the proxy's file serving ---------------------------------
+
+STATIC_PATH = "/static/1mib.bin"
+STATIC_SIZE = 1 << 20
+
+
+def static_prepare(ctx):
+    """A temp root holding static/1mib.bin (both nginx's `root` and tierd's static root
+    append the request path to the root)."""
+    root = os.path.join(ctx.out, "static-root")
+    os.makedirs(os.path.join(root, "static"), exist_ok=True)
+    f = os.path.join(root, STATIC_PATH.lstrip("/"))
+    if not (os.path.exists(f) and os.path.getsize(f) == STATIC_SIZE):
+        with open(f, "wb") as fh:
+            fh.write(bytes((i * 7 + 3) & 0xff for i in range(256)) * (STATIC_SIZE // 256))
+    ctx.static_root = root
+
+
+def static_1mib(ctx, t):
+    """wrk -c static_connections GET of a 1 MiB file the proxy serves itself (sendfile):
+    requests/s, MB/s, proxy CPU us/request."""
+    if ctx.warmup > 0:
+        wrk(ctx, t.port, ctx.warmup, path=STATIC_PATH, record=False,
+            connections=ctx.static_connections)
+    out, m = measure(ctx, t, lambda: wrk(ctx, t.port, ctx.static_duration, path=STATIC_PATH,
+                                         connections=ctx.static_connections))
+    w = parse_wrk(out)
+    if w["requests"] == 0:
+        raise RuntimeError("wrk completed no requests")
+    r = {"static_" + k: v for k, v in w.items()}
+    r.update(m)
+    r["static_mb_s"] = w["rps"] * STATIC_SIZE / 1e6
+    r["static_cpu_us_per_req"] = m["cpu_s"] * 1e6 / w["requests"]
+    if w["non2xx"] or w["socket_errors"]:
+        r["warning"] = f"{w['non2xx']} non-2xx, {w['socket_errors']} socket errors"
+    return r
+
+
 SCENARIOS = [
     Scenario("http_small", http_small),
     Scenario("idle_conns", idle_conns),
-    # hooks for later issues, e.g.:
-    # Scenario("ws_echo", ws_echo),            -> metric "ws_mb_s"
-    # Scenario("static_1mib", static_1mib),    -> metric "static_mb_s"
+    Scenario("ws_echo", ws_echo, prepare=ws_prepare, baseline=ws_baseline),
+    # HAProxy cannot serve files
+    Scenario("static_1mib", static_1mib, prepare=static_prepare, proxies=("nginx", "tierd")),
 ]
 
 METRICS = [
-    Metric("rps", "requests/s", ",.0f", higher_is_better=True),
-    Metric("cpu_us_per_req", "proxy CPU us/request", ".2f",
+    Metric("rps", "requests/s", ",.0f", "http_small", higher_is_better=True),
+    Metric("cpu_us_per_req", "proxy CPU us/request", ".2f", "http_small",
            target=("ratio", 0.85), target_text="<= 0.85x nginx"),
-    Metric("p99_ms", "p99 latency ms", ".3f",
+    Metric("p99_ms", "p99 latency ms", ".3f", "http_small",
            target=("ratio", 1.0), target_text="<= 1.0x nginx"),
-    Metric("idle_bytes_per_conn", "idle memory B/conn", ",.0f",
+    Metric("idle_bytes_per_conn", "idle memory B/conn", ",.0f", "idle_conns",
            target=("abs", 1024), target_text="<= 1 KiB"),
+    Metric("ws_mb_s", "WS echo MB/s", ",.1f", "ws_echo", higher_is_better=True,
+           target=("min_ratio", 1.0), target_text=">= 1.0x nginx"),
+    Metric("ws_cpu_ms_per_mb", "WS proxy CPU ms/MB", ".3f", "ws_echo"),
+    Metric("static_rps", "static 1 MiB requests/s", ",.0f", "static_1mib",
+           higher_is_better=True),
+    Metric("static_mb_s", "static 1 MiB MB/s", ",.1f", "static_1mib", higher_is_better=True,
+           target=("min_ratio", 1.0), target_text=">= 1.0x nginx"),
+    Metric("static_cpu_us_per_req", "static proxy CPU us/request", ".1f", "static_1mib"),
 ]
