@@ -56,8 +56,16 @@ prom_num(struct buf *out, double v)
         buf_append_str(out, v > 0 ? "+Inf" : "-Inf");
     else if (v == rint(v) && fabs(v) < 9007199254740992.0)
         buf_printf(out, "%.0f", v);
-    else
-        buf_printf(out, "%.17g", v);
+    else {
+        /* The shortest text that reads back as v ("0.0025", not "0.0025000000000000001"). */
+        char t[32];
+        for (int p = 1; p <= 17; p++) {
+            snprintf(t, sizeof(t), "%.*g", p, v);
+            if (strtod(t, NULL) == v)
+                break;
+        }
+        buf_append_str(out, t);
+    }
 }
 
 struct prom_ctx {
