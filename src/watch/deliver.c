@@ -505,7 +505,11 @@ deliver_on_scan(struct loop *l, struct loop_timer *t)
     }
     if (dv->njobs && !loop_timer_is_armed(&dv->poll))
         loop_timer_start(l, &dv->poll, 0, deliver_on_poll);
-    loop_timer_start(l, &dv->scan, DELIVER_SCAN_MS, deliver_on_scan);
+    /* Wake for the earliest retry, and at least once a second for new rows. */
+    uint64_t next, now = clock_wall_ms(), in = DELIVER_SCAN_MS;
+    if (store_next_due(dv->db, &next) && next > now && next - now < in)
+        in = next - now;
+    loop_timer_start(l, &dv->scan, in, deliver_on_scan);
 }
 
 void
