@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "cli/client.h"
+#include "cli/fleetverbs.h"
+#include "cli/shieldverbs.h"
 #include "cli/verbs.h"
 
 #ifndef TIERD_VERSION
@@ -35,14 +37,27 @@ cli_usage(FILE *out)
           "                 every target (or GROUP's) with its health and counters\n"
           "  events [--limit N]\n"
           "                 the daemon's recent log lines (info and above)\n"
+          "  bans [list]    the shield's bans: address, reason, remaining time, evidence\n"
+          "  bans add ADDR [--duration 1h] [--reason TEXT]\n"
+          "                 ban an address or CIDR (durations: 30s, 10m, 1h, 1d; default 1h)\n"
+          "  bans remove ADDR\n"
+          "                 end a ban\n"
+          "  shield         the shield's counters (refusals, detectors, bans)\n"
+          "  groups         the auto scaling groups: version, sizes, instances by state\n"
+          "  instances [GROUP]\n"
+          "                 every instance (or GROUP's): state, health, version, port, CPU\n"
+          "  refresh start|status|cancel GROUP\n"
+          "                 replace GROUP's instances with its launch template's version\n"
+          "                 (instance refresh), follow it, or stop it where it is\n"
           "  analyze LOG... [--format auto|combined|combined_host|json] [--json]\n"
           "                 run the shield's detectors over access logs (gzip too): offenders,\n"
           "                 evidence, requests per minute, deny entries (docs/analyze.md)\n"
           "  version        print the version\n"
           "  help           this text\n"
           "\n"
-          "status, targets and events take --json (print the API's JSON) and --socket PATH\n"
-          "(else $TIERD_SOCKET, else control.socket of ./tierd.yaml, else run/tierd.sock);\n"
+          "The verbs that ask the daemon (status to refresh) take --json (print the API's\n"
+          "JSON) and --socket PATH (else $TIERD_SOCKET, else control.socket of ./tierd.yaml,\n"
+          "else run/tierd.sock);\n"
           "they exit 3 when the daemon cannot be reached.\n"
           "The stack file is documented in docs/stack-file.md, the control API in docs/api.md.\n",
           out);
@@ -111,6 +126,16 @@ cli_main(int argc, char **argv)
         { "targets", verbs_targets },
         { "events", verbs_events },
     };
+    static const struct {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+    } own_args[] = {    /* verbs with sub-verbs or options of their own parse their argv */
+        { "bans", shieldverbs_bans },
+        { "shield", shieldverbs_shield },
+        { "groups", fleetverbs_groups },
+        { "instances", fleetverbs_instances },
+        { "refresh", fleetverbs_refresh },
+    };
     const char *verb = argc > 0 ? argv[0] : "help";
     char socket[PATH_MAX];
 
@@ -132,5 +157,8 @@ cli_main(int argc, char **argv)
         o.socket = socket;
         return verbs[i].fn(&o);
     }
+    for (size_t i = 0; i < sizeof(own_args) / sizeof(own_args[0]); i++)
+        if (strcmp(verb, own_args[i].name) == 0)
+            return own_args[i].fn(argc, argv);
     return usage_error("unknown verb", verb);
 }
