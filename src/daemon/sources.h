@@ -1,0 +1,15 @@
+/*
+ * daemon/sources.h: the metric sources the daemon registers with watch.
+ */
+#ifndef DAEMON_SOURCES_H
+#define DAEMON_SOURCES_H
+
+struct watch;
+struct edge;
+struct shield;
+struct fleet;
+
+/* Registers edge, shield and fleet collectors (all borrowed for watch's lifetime). */
+void sources_add(struct watch *w, struct edge *e, struct shield *s, struct fleet *f);
+
+#endif
