@@ -9,3 +9,4 @@
 #include "policy/list.h"
 #include "analyze/list.h"
 #include "shield/list.h"
+#include "daemon/list.h"
