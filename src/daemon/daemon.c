@@ -17,9 +17,12 @@
 #include <unistd.h>
 
 #include "cli/checkopt.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "ctl/ctl.h"
+#include "daemon/applylog.h"
+#include "daemon/plan.h"
 #include "daemon/routes.h"
 #include "daemon/stack.h"
 #include "edge/edge.h"
@@ -37,6 +40,8 @@ struct daemon {
     struct ctl_conf ctl_conf;   /* the one in use; changes take effect on restart */
     struct shield *shield;
     struct fleet *fleet;
+    struct applylog *applies;   /* state_dir/daemon.db: every apply and reload */
+    struct routes_apply *apply_routes;
 };
 
 /* The fleet registers its instances into the edge's target groups through these. */
@@ -105,6 +110,65 @@ log_listeners(const struct edge_conf *c)
                  c->listeners[i].addr_text, c->listeners[i].nrules);
 }
 
+/* Loads the stack file `name` (from text, or dm->path when text is NULL), plans it against
+ * the running one, applies it and records the apply as `who` before returning: SIGHUP and
+ * POST /v1/apply share this path (a routes_apply_fn). Returns 0 and *planp (new, when
+ * planp is not NULL); -EINVAL with every problem in d; -EBUSY when the edge refused it (err
+ * says why); -EIO when it was applied but could not be recorded. */
+static int
+apply_text(void *ctx, const char *name, const char *text, size_t len, const char *who,
+           struct diag *d, struct plan **planp, char *err, size_t errlen)
+{
+    struct daemon *dm = ctx;
+    struct stack *s = text ? stack_load_mem(name, text, len, d) : stack_load(dm->path, d);
+    struct plan *p = NULL;
+    char summary[128] = "";
+    int rc = 0;
+
+    if (!s) {
+        snprintf(err, errlen, "%u error%s", d->n, d->n == 1 ? "" : "s");
+        rc = -EINVAL;
+    } else {
+        p = routes_apply_plan(dm->routes, dm->fleet, name, s->text, s->text_len);
+        plan_summary(p, summary, sizeof(summary));
+        if (s->edge.workers != dm->workers)
+            log_warn("daemon", "edge.workers changed (%u -> %u): takes effect on restart",
+                     dm->workers, s->edge.workers);
+        if (!ctl_conf_equal(&dm->ctl_conf, &s->ctl))
+            log_warn("daemon", "control changed: takes effect on restart");
+        struct routes_view *v = routes_view_new(s);
+        if (edge_apply(dm->edge, &s->edge, err, errlen) < 0) {
+            routes_view_free(v);
+            rc = -EBUSY;
+        } else {
+            shield_apply(dm->shield, s->shield);
+            s->shield = NULL;
+            char ferr[256];
+            if (fleet_apply(dm->fleet, s->fleet, ferr, sizeof(ferr)) < 0)
+                log_error("daemon", "fleet: %s", ferr);
+            s->fleet = NULL;
+            routes_view_set(dm->routes, v);
+        }
+        stack_free(s);
+    }
+    if (rc < 0)
+        log_error("daemon", "apply refused path=%s who=%s: %s; the running configuration stays",
+                  name, who, err);
+    else
+        log_info("daemon", "applied path=%s who=%s %s", name, who, summary);
+    if (applylog_record(dm->applies, clock_wall_ms(), who, name, summary,
+                        rc == 0 ? "applied" : err) < 0 && rc == 0) {
+        snprintf(err, errlen, "applied, but the apply could not be recorded in daemon.db");
+        rc = -EIO;
+    }
+    if (planp)
+        *planp = p;
+    else
+        plan_free(p);
+    return rc;
+}
+
+/* SIGHUP: `tierd apply --auto-approve` of the file tierd was started with, re-read. */
 static void
 on_reload(struct loop *l, int signo, void *ctx)
 {
@@ -116,34 +180,9 @@ on_reload(struct loop *l, int signo, void *ctx)
     (void)signo;
     diag_init(&d);
     log_info("daemon", "reloading path=%s", dm->path);
-    struct stack *s = stack_load(dm->path, &d);
-    if (!s) {
+    if (apply_text(dm, dm->path, NULL, 0, "SIGHUP", &d, NULL, err, sizeof(err)) == -EINVAL)
         log_diag(&d);
-        log_error("daemon", "reload refused: %u error(s); the running configuration stays",
-                  d.n);
-        diag_fini(&d);
-        return;
-    }
     diag_fini(&d);
-    if (s->edge.workers != dm->workers)
-        log_warn("daemon", "edge.workers changed (%u -> %u): takes effect on restart",
-                 dm->workers, s->edge.workers);
-    if (!ctl_conf_equal(&dm->ctl_conf, &s->ctl))
-        log_warn("daemon", "control changed: takes effect on restart");
-    struct routes_view *v = routes_view_new(s);
-    if (edge_apply(dm->edge, &s->edge, err, sizeof(err)) < 0) {
-        log_error("daemon", "reload refused: %s; the running configuration stays", err);
-        routes_view_free(v);
-    } else {
-        shield_apply(dm->shield, s->shield);
-        s->shield = NULL;
-        if (fleet_apply(dm->fleet, s->fleet, err, sizeof(err)) < 0)
-            log_error("daemon", "fleet: %s", err);
-        s->fleet = NULL;
-        routes_view_set(dm->routes, v);
-        log_info("daemon", "reloaded path=%s", dm->path);
-    }
-    stack_free(s);
 }
 
 static void
@@ -273,7 +312,12 @@ daemon_run(const char *path)
         fprintf(stderr, "tierd: %s\n", err);
         goto out;
     }
+    if (!(dm.applies = applylog_new(s->state_dir, err, sizeof(err)))) {
+        fprintf(stderr, "tierd: %s\n", err);
+        goto out;
+    }
     dm.routes = routes_new(dm.ctl, dm.edge, path);
+    dm.apply_routes = routes_apply_add(dm.ctl, dm.routes, dm.fleet, dm.applies, apply_text, &dm);
     routes_shield_add(dm.ctl, dm.shield);
     routes_fleet_add(dm.ctl, dm.fleet);
     if ((rc = ctl_start(dm.ctl, &s->ctl, err, sizeof(err))) < 0) {
@@ -318,7 +362,9 @@ daemon_run(const char *path)
 out:
     stack_free(s);
     ctl_free(dm.ctl);
+    routes_apply_free(dm.apply_routes);
     routes_free(dm.routes);
+    applylog_free(dm.applies);
     ctl_conf_fini(&dm.ctl_conf);
     if (dm.fleet)
         fleet_free(dm.fleet);

@@ -92,6 +92,13 @@ routes_view_set(struct routes *r, struct routes_view *v)
     r->view = v;
 }
 
+const char *
+routes_config_text(const struct routes *r, size_t *len)
+{
+    *len = r->view ? r->view->text_len : 0;
+    return r->view ? r->view->text : NULL;
+}
+
 /* ------------------------------------------------------------------ handlers */
 
 static void

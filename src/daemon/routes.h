@@ -31,4 +31,27 @@ struct fleet;
 /* routes_fleet.c: auto scaling groups, instances, instance refresh. */
 void routes_fleet_add(struct ctl *ctl, struct fleet *f);
 
+/* The running stack file's text (borrowed until the next routes_view_set()), or NULL. */
+const char *routes_config_text(const struct routes *r, size_t *len);
+
+struct applylog;
+struct plan;
+/* Validates `text` as the stack file `name` and applies it like a reload, recording the
+ * apply as `who`. Returns 0 with *plan (new) set; -EINVAL with every problem in d when the
+ * text is invalid; another negative errno with the reason in err when it was refused
+ * (-EIO: it could not be recorded). */
+typedef int (*routes_apply_fn)(void *ctx, const char *name, const char *text, size_t len,
+                               const char *who, struct diag *d, struct plan **plan,
+                               char *err, size_t errlen);
+struct routes_apply;
+/* routes_apply.c: POST /v1/plan, POST /v1/apply, GET /v1/applies. Borrows r, f and log;
+ * `apply` does the work of POST /v1/apply. Returns a new object for routes_apply_free(). */
+struct routes_apply *routes_apply_add(struct ctl *ctl, struct routes *r, struct fleet *f,
+                                      struct applylog *log, routes_apply_fn apply, void *ctx);
+void routes_apply_free(struct routes_apply *ra);
+/* The plan from the running text to `text` (a valid stack file named `name`); f gives
+ * the template versions (may be NULL). Returns a new plan. */
+struct plan *routes_apply_plan(struct routes *r, struct fleet *f, const char *name,
+                               const char *text, size_t len);
+
 #endif

@@ -64,11 +64,11 @@ read_text(const char *path, size_t *len)
     return text;
 }
 
-struct stack *
-stack_load(const char *path, struct diag *d)
+/* Builds a stack from text (taken: kept as s->text, or freed); NULL text means the file
+ * could not be read, and conf_doc_load_file() then says why. */
+static struct stack *
+load_text(const char *path, char *text, size_t len, struct diag *d)
 {
-    size_t len;
-    char *text = read_text(path, &len);
     struct conf_doc *doc = text ? conf_doc_load_mem(path, text, len, d)
                                 : conf_doc_load_file(path, d);
     struct stack *s;
@@ -118,6 +118,25 @@ stack_load(const char *path, struct diag *d)
         return NULL;
     }
     return s;
+}
+
+struct stack *
+stack_load(const char *path, struct diag *d)
+{
+    size_t len;
+    char *text = read_text(path, &len);
+
+    return load_text(path, text, len, d);
+}
+
+struct stack *
+stack_load_mem(const char *name, const char *text, size_t len, struct diag *d)
+{
+    char *copy = mem_alloc_or_exit(len + 1);
+
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    return load_text(name, copy, len, d);
 }
 
 void

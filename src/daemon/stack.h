@@ -26,6 +26,10 @@ struct stack {
 
 /* Returns a new stack, or NULL with every problem in d. */
 struct stack *stack_load(const char *path, struct diag *d);
+/* The same from text in memory (copied); `name` stands for the file in messages and is
+ * kept as s->path. Relative paths inside (static roots, logs) are the daemon's. */
+struct stack *stack_load_mem(const char *name, const char *text, size_t len,
+                             struct diag *d);
 void stack_free(struct stack *s);
 
 #endif
