@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/client.h"
+#include "cli/planapply.h"
 #include "cli/fleetverbs.h"
 #include "cli/shieldverbs.h"
 #include "cli/verbs.h"
@@ -32,6 +33,11 @@ cli_usage(FILE *out)
           "                 validate FILE (every error as file:line:col: message; exit 2),\n"
           "                 then run the policy rules of docs/checks.md (exit 1 on a\n"
           "                 failed check unless --soft-fail)\n"
+          "  plan [FILE] [--json]\n"
+          "                 what applying FILE would change in the running daemon, as\n"
+          "                 terraform plan shows it (exit 0 no changes, 2 changes, 1 error)\n"
+          "  apply [FILE] [--auto-approve]\n"
+          "                 show the plan, ask, and apply it live (docs/api.md)\n"
           "  status         what the running daemon is doing\n"
           "  targets [GROUP]\n"
           "                 every target (or GROUP's) with its health and counters\n"
@@ -145,6 +151,8 @@ cli_main(int argc, char **argv)
         cli_usage(stdout);
         return 0;
     }
+    if (strcmp(verb, "plan") == 0 || strcmp(verb, "apply") == 0)
+        return planapply_main(argc, argv);
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
         struct verbs_opts o = { 0 };
         const char *flag = NULL;
