@@ -4,6 +4,7 @@
 #include "watch/deliver.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -106,7 +107,7 @@ on_check(struct loop *l, struct loop_timer *t)
 {
     struct run *r = (struct run *)t;
 
-    if (count(r->check, "SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'") == 2 ||
+    if (count(r->check, "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") == 0 ||
         clock_mono_ms() > r->deadline) {
         loop_stop(l);
         return;
@@ -213,6 +214,132 @@ TEST(watch_deliver_retries_a_webhook_and_runs_a_command)
     close(rcv.fd);
     for (int i = 0; i < 2; i++)
         free(bodies[i]);
+    free(msg);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    EXPECT_EQ(system(cmd), 0);
+}
+
+/* A minimal SMTP sink: answers one session and keeps the DATA. */
+struct smtp_sink {
+    int fd;
+    char data[16384];
+    char rcpt[128];
+};
+
+static void *
+smtp_main(void *arg)
+{
+    struct smtp_sink *s = arg;
+    int c = accept(s->fd, NULL, NULL);
+    char line[4096];
+    size_t got = 0;
+    bool in_data = false;
+
+    if (c < 0)
+        return NULL;
+    if (write(c, "220 sink\r\n", 10) < 0)
+        goto out;
+    for (;;) {
+        ssize_t k = read(c, line + got, sizeof(line) - 1 - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+        line[got] = '\0';
+        char *nl;
+        while ((nl = strstr(line, "\r\n"))) {
+            *nl = '\0';
+            const char *reply = NULL;
+            if (in_data) {
+                if (strcmp(line, ".") == 0) {
+                    in_data = false;
+                    reply = "250 queued\r\n";
+                } else {
+                    strncat(s->data, line, sizeof(s->data) - strlen(s->data) - 3);
+                    strcat(s->data, "\n");
+                }
+            } else if (strncasecmp(line, "EHLO", 4) == 0 || strncasecmp(line, "HELO", 4) == 0) {
+                reply = "250 sink\r\n";
+            } else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
+                snprintf(s->rcpt, sizeof(s->rcpt), "%.100s", line + 8);
+                reply = "250 ok\r\n";
+            } else if (strncasecmp(line, "DATA", 4) == 0) {
+                in_data = true;
+                reply = "354 go\r\n";
+            } else if (strncasecmp(line, "QUIT", 4) == 0) {
+                reply = "221 bye\r\n";
+            } else {
+                reply = "250 ok\r\n";
+            }
+            size_t used = (size_t)(nl + 2 - line);
+            memmove(line, nl + 2, got - used + 1);
+            got -= used;
+            if (reply && write(c, reply, strlen(reply)) < 0)
+                goto out;
+            if (reply && reply[0] == '2' && reply[1] == '2' && reply[2] == '1')
+                goto out;
+        }
+    }
+out:
+    close(c);
+    return NULL;
+}
+
+TEST(watch_deliver_sends_email_through_smtp)
+{
+    char dir[] = "/tmp/watch-smtp-XXXXXX", path[256], url[128], err[256];
+    struct smtp_sink sink = { 0 };
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+    socklen_t slen = sizeof(sa);
+    pthread_t th;
+
+    EXPECT_TRUE(mkdtemp(dir) != NULL);
+    sink.fd = socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_EQ(bind(sink.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    EXPECT_EQ(listen(sink.fd, 8), 0);
+    getsockname(sink.fd, (struct sockaddr *)&sa, &slen);
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%u", ntohs(sa.sin_port));
+    pthread_create(&th, NULL, smtp_main, &sink);
+
+    struct watch_sub sub = { WATCH_SUB_EMAIL, "ops@example.com", NULL, NULL };
+    struct watch_topic topic = { "ops", &sub, 1 };
+    struct watch_conf conf = { .topics = &topic, .ntopics = 1, .smtp_url = url,
+                               .smtp_from = "tierd@example.com" };
+    struct watch_alarm_conf ac = { .name = "high-cpu", .metric = "cpu_utilization",
+                                   .period_s = 60, .hash = "h" };
+    snprintf(path, sizeof(path), "%s/watch.db", dir);
+    struct store *db = store_open(path, err, sizeof(err));
+    struct store_alarm sa0 = { .hash = "h", .state = ALARM_STATE_OK, .reason = "r" };
+    store_alarm_put(db, "high-cpu", &sa0);
+    uint64_t now = clock_wall_ms();
+    struct alarm_transition t = { .old_state = ALARM_STATE_OK, .new_state = ALARM_STATE_ALARM,
+                                  .reason = "Threshold Crossed", .at_ms = now };
+    char *msg = sns_alarm_message(&ac, &t, now);
+    struct store_delivery d = { .alarm = "high-cpu", .topic = "ops", .endpoint = "ops@example.com",
+                                .subject = "ALARM: \"high-cpu\" in tierd", .message = msg,
+                                .body = "{}", .kind = WATCH_SUB_EMAIL, .queued_ms = now };
+    sns_uuid4(d.message_id);
+    EXPECT_EQ(store_transition(db, &ac, &t, "[]", &d, 1), 0);
+
+    struct loop *l = loop_new();
+    struct deliver *dv = deliver_new(l, db);
+    struct run run = { .deadline = clock_mono_ms() + 3000 };
+    deliver_set_conf(dv, &conf);
+    sqlite3_open(path, &run.check);
+    loop_timer_start(l, &run.t, 20, on_check);
+    loop_run(l);
+    EXPECT_EQ(count(run.check, "SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'"), 1);
+    deliver_free(dv);           /* closes the cached SMTP connection: QUIT */
+    pthread_join(th, NULL);
+    EXPECT_STREQ(sink.rcpt, "<ops@example.com>");
+    EXPECT_TRUE(strstr(sink.data, "Subject: ALARM: \"high-cpu\" in tierd\n") != NULL);
+    EXPECT_TRUE(strstr(sink.data, "Content-Type: text/plain; charset=UTF-8\n") != NULL);
+    EXPECT_TRUE(strstr(sink.data, "  \"AlarmName\": \"high-cpu\",\n") != NULL);
+
+    sqlite3_close(run.check);
+    loop_free(l);
+    store_close(db);
+    close(sink.fd);
     free(msg);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
