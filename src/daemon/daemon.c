@@ -27,6 +27,8 @@
 #include "daemon/stack.h"
 #include "edge/edge.h"
 #include "fleet/fleet.h"
+#include "daemon/sources.h"
+#include "watch/watch.h"
 #include "policy/policy.h"
 #include "shield/shield.h"
 
@@ -40,6 +42,7 @@ struct daemon {
     struct ctl_conf ctl_conf;   /* the one in use; changes take effect on restart */
     struct shield *shield;
     struct fleet *fleet;
+    struct watch *watch;
     struct applylog *applies;   /* state_dir/daemon.db: every apply and reload */
     struct routes_apply *apply_routes;
 };
@@ -147,6 +150,8 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
             if (fleet_apply(dm->fleet, s->fleet, ferr, sizeof(ferr)) < 0)
                 log_error("daemon", "fleet: %s", ferr);
             s->fleet = NULL;
+            watch_apply(dm->watch, s->watch);
+            s->watch = NULL;
             routes_view_set(dm->routes, v);
         }
         stack_free(s);
@@ -312,6 +317,11 @@ daemon_run(const char *path)
         fprintf(stderr, "tierd: %s\n", err);
         goto out;
     }
+    if (!(dm.watch = watch_new(s->state_dir, err, sizeof(err)))) {
+        fprintf(stderr, "tierd: %s\n", err);
+        goto out;
+    }
+    sources_add(dm.watch, dm.edge, dm.shield, dm.fleet);
     if (!(dm.applies = applylog_new(s->state_dir, err, sizeof(err)))) {
         fprintf(stderr, "tierd: %s\n", err);
         goto out;
@@ -320,6 +330,7 @@ daemon_run(const char *path)
     dm.apply_routes = routes_apply_add(dm.ctl, dm.routes, dm.fleet, dm.applies, apply_text, &dm);
     routes_shield_add(dm.ctl, dm.shield);
     routes_fleet_add(dm.ctl, dm.fleet);
+    routes_watch_add(dm.ctl, dm.watch);
     if ((rc = ctl_start(dm.ctl, &s->ctl, err, sizeof(err))) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         rc = rc == -EINVAL ? 2 : 1;
@@ -343,11 +354,14 @@ daemon_run(const char *path)
         goto out;
     }
     s->fleet = NULL;
+    watch_apply(dm.watch, s->watch);
+    s->watch = NULL;
     loop_signal(dm.loop, SIGHUP, on_reload, &dm);
     loop_signal(dm.loop, SIGUSR1, on_reopen, &dm);
     loop_signal(dm.loop, SIGTERM, on_stop, &dm);
     loop_signal(dm.loop, SIGINT, on_stop, &dm);
-    if ((rc = edge_start(dm.edge)) < 0 || (rc = fleet_start(dm.fleet)) < 0) {
+    if ((rc = edge_start(dm.edge)) < 0 || (rc = fleet_start(dm.fleet)) < 0 ||
+        (rc = watch_start(dm.watch)) < 0) {
         fprintf(stderr, "tierd: cannot start: %s\n", strerror(-rc));
         rc = 1;
         goto out;
@@ -355,6 +369,7 @@ daemon_run(const char *path)
     log_info("daemon", "started path=%s workers=%u", path, dm.workers);
     loop_run(dm.loop);
     ctl_stop(dm.ctl);           /* clients learn at once that the daemon is going */
+    watch_stop(dm.watch);       /* before the sources it reads go away */
     fleet_stop(dm.fleet);       /* instances get stop_signal while the edge still drains */
     edge_shutdown(dm.edge);
     log_info("daemon", "stopped");
@@ -366,6 +381,8 @@ out:
     routes_free(dm.routes);
     applylog_free(dm.applies);
     ctl_conf_fini(&dm.ctl_conf);
+    if (dm.watch)
+        watch_free(dm.watch);
     if (dm.fleet)
         fleet_free(dm.fleet);
     edge_free(dm.edge);

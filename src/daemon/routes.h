@@ -31,6 +31,10 @@ struct fleet;
 /* routes_fleet.c: auto scaling groups, instances, instance refresh. */
 void routes_fleet_add(struct ctl *ctl, struct fleet *f);
 
+struct watch;
+/* routes_watch.c: GET /metrics (Prometheus), GET /v1/alarms, GET /v1/metrics. */
+void routes_watch_add(struct ctl *ctl, struct watch *w);
+
 /* The running stack file's text (borrowed until the next routes_view_set()), or NULL. */
 const char *routes_config_text(const struct routes *r, size_t *len);
 

@@ -27,6 +27,8 @@ check_top_level(const struct conf_node *root, struct diag *d)
         keys[n++] = *k;
     for (const char *const *k = fleet_conf_keys; *k && n < 31; k++)
         keys[n++] = *k;
+    for (const char *const *k = watch_conf_keys; *k && n < 31; k++)
+        keys[n++] = *k;
     keys[n++] = "state_dir";
     keys[n] = NULL;
     conf_check_keys(root, keys, "the stack file", d);
@@ -100,11 +102,20 @@ load_text(const char *path, char *text, size_t len, struct diag *d)
     if (!(s->shield = shield_conf_build(doc->root, d)))
         rc = -EINVAL;
     /* The fleet's groups register into the edge's target groups: pass their names. */
-    const char *tgs[256];
+    const char *tgs[257];
     unsigned ntg = 0;
     for (unsigned i = 0; i < s->edge.ntgs && ntg < 256; i++)
         tgs[ntg++] = s->edge.tgs[i].name;
     if (!(s->fleet = fleet_conf_build(doc->root, tgs, ntg, d)))
+        rc = -EINVAL;
+    /* Alarms name groups and target groups in their dimensions. */
+    const char *groups[257];
+    unsigned ng = 0;
+    for (unsigned i = 0; s->fleet && i < s->fleet->ngroups && ng < 256; i++)
+        groups[ng++] = s->fleet->groups[i].name;
+    groups[ng] = NULL;
+    tgs[ntg < 256 ? ntg : 255] = NULL;
+    if (!(s->watch = watch_conf_build(doc->root, groups, tgs, d)))
         rc = -EINVAL;
     const struct conf_node *sd = conf_map_get(doc->root, "state_dir");
     const char *sdir = "state";
@@ -150,6 +161,8 @@ stack_free(struct stack *s)
         shield_conf_free(s->shield);
     if (s->fleet)
         fleet_conf_free(s->fleet);
+    if (s->watch)
+        watch_conf_free(s->watch);
     free(s->state_dir);
     free(s->path);
     free(s->text);

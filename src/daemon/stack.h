@@ -12,6 +12,7 @@
 #include "edge/edge_conf.h"
 #include "fleet/fleet_conf.h"
 #include "shield/shield.h"
+#include "watch/watch.h"
 
 struct stack {
     char *path;
@@ -22,6 +23,7 @@ struct stack {
     struct ctl_conf ctl;
     struct shield_conf *shield; /* never NULL once loaded (off when absent) */
     struct fleet_conf *fleet;   /* never NULL once loaded (empty when absent) */
+    struct watch_conf *watch;   /* never NULL once loaded (no alarms when absent) */
 };
 
 /* Returns a new stack, or NULL with every problem in d. */
