@@ -57,6 +57,8 @@ cat <<TXT
          http://127.0.0.1:8080/echo            # a smuggling attempt (CL.TE): 400, closed
     kill -HUP $tierd_pid                          # reload examples/demo.yaml (edit it first)
     tail -f logs/access.log                     # nginx "combined" format
+    $B/tierd alarms; cat logs/alarms.jsonl      # the CPU alarm and its SNS-shaped messages
+    curl -s --unix-socket run/tierd.sock http://x/metrics | head   # Prometheus exposition
 
   WebSocket echo: ws://127.0.0.1:8080/ws      Press Ctrl-C to stop.
 
