@@ -6,48 +6,22 @@
 #include "cli/verbs.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/ask.h"
 #include "cli/client.h"
 #include "cli/table.h"
 
-/* Does the request; on success returns 0 with *r filled, else the exit code to return. */
+/* GET path; the shared call in ask.c prints errors and --json output. */
 static int
 fetch(const struct verbs_opts *o, const char *path, struct client_reply *r)
 {
-    char err[256];
-    int rc = client_request(o->socket, "GET", path, NULL, r, err, sizeof(err));
+    static struct ask_opts ao;
 
-    if (rc < 0) {
-        bool unreachable = rc == -ECONNREFUSED || rc == -ENOENT || rc == -EACCES ||
-                           rc == -ENOTDIR || rc == -EAGAIN || rc == -ENAMETOOLONG;
-        if (unreachable) {
-            err[0] = (char)tolower((unsigned char)err[0]);
-            fprintf(stderr, "tierd: cannot reach the daemon at %s: %s (is \"tierd run\" "
-                            "running?)\n", o->socket, err);
-            return VERBS_EXIT_UNREACHABLE;
-        }
-        fprintf(stderr, "tierd: talking to the daemon at %s: %s\n", o->socket, err);
-        return VERBS_EXIT_UNREACHABLE;
-    }
-    if (o->json) {
-        fwrite(r->body, 1, r->body_len, stdout);
-        if (r->body_len && r->body[r->body_len - 1] != '\n')
-            putchar('\n');
-    }
-    if (r->status >= 300 || !r->json) {
-        json_t *msg = json_object_get(json_object_get(r->json, "error"), "message");
-        if (json_is_string(msg))
-            fprintf(stderr, "tierd: %s\n", json_string_value(msg));
-        else
-            fprintf(stderr, "tierd: the daemon answered %d with %s\n", r->status,
-                    r->json ? "an unexpected body" : "a body that is not JSON");
-        client_reply_fini(r);
-        return 1;
-    }
-    return 0;
+    snprintf(ao.socket, sizeof(ao.socket), "%s", o->socket);
+    ao.json = o->json;
+    return ask_call(&ao, "GET", path, NULL, r);
 }
 
 static const char *

@@ -129,12 +129,17 @@ sum_slots(struct edge *e, bool listeners, const char *name, struct sum *out)
     }
 }
 
+/* Reports one counter or gauge with one or two labels (l2 NULL: one). */
 static void
-emit_counter(edge_metric_fn fn, void *ctx, const char *name, const char *l1, const char *v1,
-             const char *l2, const char *v2, uint64_t value)
+emit(edge_metric_fn fn, void *ctx, enum edge_metric_kind kind, const char *name,
+     const char *l1, const char *v1, const char *l2, const char *v2, double value)
 {
-    struct edge_metric m = { .name = name, .kind = EDGE_METRIC_COUNTER, .counter = value };
+    struct edge_metric m = { .name = name, .kind = kind };
 
+    if (kind == EDGE_METRIC_COUNTER)
+        m.counter = (uint64_t)value;
+    else
+        m.gauge = value;
     m.label_names[m.nlabels] = l1;
     m.label_values[m.nlabels++] = v1;
     if (l2) {
@@ -144,20 +149,8 @@ emit_counter(edge_metric_fn fn, void *ctx, const char *name, const char *l1, con
     fn(ctx, &m);
 }
 
-static void
-emit_gauge(edge_metric_fn fn, void *ctx, const char *name, const char *l1, const char *v1,
-           const char *l2, const char *v2, double value)
-{
-    struct edge_metric m = { .name = name, .kind = EDGE_METRIC_GAUGE, .gauge = value };
-
-    m.label_names[m.nlabels] = l1;
-    m.label_values[m.nlabels++] = v1;
-    if (l2) {
-        m.label_names[m.nlabels] = l2;
-        m.label_values[m.nlabels++] = v2;
-    }
-    fn(ctx, &m);
-}
+#define emit_counter(fn, ctx, ...) emit(fn, ctx, EDGE_METRIC_COUNTER, __VA_ARGS__)
+#define emit_gauge(fn, ctx, ...) emit(fn, ctx, EDGE_METRIC_GAUGE, __VA_ARGS__)
 
 /* One listener's or group's series; the label (listener or target_group) tells them
  * apart under one metric name, as Prometheus prefers. */
@@ -169,8 +162,9 @@ emit_slot(edge_metric_fn fn, void *ctx, const char *label, const char *name, str
 
     for (int c = 0; c < 6; c++)
         emit_counter(fn, ctx, "tierd_http_requests_total", label, name, "code", classes[c],
-                     s->requests[c]);
-    emit_counter(fn, ctx, "tierd_http_response_bytes_total", label, name, NULL, NULL, s->bytes);
+                     (double)s->requests[c]);
+    emit_counter(fn, ctx, "tierd_http_response_bytes_total", label, name, NULL, NULL,
+                 (double)s->bytes);
     /* Recorded in microseconds; a "_seconds" histogram is scaled when exposed. */
     h.name = "tierd_http_response_seconds";
     h.label_names[0] = label;
@@ -178,7 +172,7 @@ emit_slot(edge_metric_fn fn, void *ctx, const char *label, const char *name, str
     fn(ctx, &h);
     if (listener) {
         emit_counter(fn, ctx, "tierd_connections_accepted_total", label, name, NULL, NULL,
-                     s->accepted);
+                     (double)s->accepted);
         emit_gauge(fn, ctx, "tierd_edge_active_connections", label, name, NULL, NULL,
                    (double)(s->active > 0 ? s->active : 0));
     }
@@ -207,9 +201,9 @@ edge_visit_metrics(struct edge *e, edge_metric_fn fn, void *ctx)
             healthy += st == TARGET_HEALTHY;
             unhealthy += st == TARGET_UNHEALTHY;
             emit_counter(fn, ctx, "tierd_target_requests_total", "target_group", tg, "target",
-                         t->addr_text, atomic_load(&t->requests));
+                         t->addr_text, (double)atomic_load(&t->requests));
             emit_counter(fn, ctx, "tierd_target_errors_total", "target_group", tg, "target",
-                         t->addr_text, atomic_load(&t->errors));
+                         t->addr_text, (double)atomic_load(&t->errors));
             emit_gauge(fn, ctx, "tierd_target_in_flight", "target_group", tg, "target",
                        t->addr_text, (double)atomic_load(&t->outstanding));
             emit_gauge(fn, ctx, "tierd_target_healthy", "target_group", tg, "target",
