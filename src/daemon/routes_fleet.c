@@ -83,8 +83,12 @@ static void
 refresh_error(struct ctl_req *req, const char *group, int rc)
 {
     if (rc == -ENOENT)
-        ctl_req_error(req, 404, "not_found", "name", "no auto scaling group named \"%s\" (or "
-                                                     "no refresh has run)", group);
+        ctl_req_error(req, 404, "not_found", "name", "no auto scaling group named \"%s\"",
+                      group);
+    else if (rc == -ENODATA)
+        ctl_req_error(req, 404, "not_found", NULL, "group \"%s\" has no instance refresh "
+                                                   "running; start one with tierd refresh start "
+                                                   "%s", group, group);
     else if (rc == -EBUSY || rc == -EALREADY)
         ctl_req_error(req, 409, "conflict", NULL, "group \"%s\": a refresh is already running; "
                                                   "cancel it first", group);

@@ -703,7 +703,7 @@ int
 asg_refresh_cancel(struct asg *g, uint64_t now_ms)
 {
     if (!asg_refresh_is_running(g))
-        return -ENOENT;
+        return -ENODATA;        /* the group exists; no refresh is running */
     asg_refresh_set(g, ASG_REFRESH_CANCELLED, "cancelled by the operator", now_ms);
     g->launch_version = g->conf_version;
     return 0;

@@ -887,7 +887,9 @@ fleet_refresh_status(struct fleet *f, const char *group, struct fleet_refresh_in
 
     pthread_mutex_lock(&f->mu);
     struct asg *g = fleet_group_find(f, group);
-    if (g && asg_refresh_get(g)->status != ASG_REFRESH_NONE) {
+    if (g && asg_refresh_get(g)->status == ASG_REFRESH_NONE)
+        rc = -ENODATA;          /* the group exists; no refresh ever ran */
+    else if (g) {
         fleet_refresh_info(g, out);
         rc = 0;
     }

@@ -100,6 +100,7 @@ struct fleet_refresh_info {
  * in progress. */
 int fleet_refresh_start(struct fleet *f, const char *group, struct fleet_refresh_info *out);
 /* Stops a refresh where it is. -ENOENT unknown group or no refresh in progress. */
+/* -ENOENT: no such group; -ENODATA: no refresh running (cancel) or ever run (status). */
 int fleet_refresh_cancel(struct fleet *f, const char *group);
 /* The last refresh of a group. -ENOENT unknown group or none ever ran. */
 int fleet_refresh_status(struct fleet *f, const char *group, struct fleet_refresh_info *out);

@@ -326,7 +326,7 @@ detect_host_name(struct slice host)
         const char *end = memchr(host.p, ']', n);
         return end ? slice_make(host.p, (size_t)(end - host.p) + 1) : host;
     }
-    const char *colon = memchr(host.p, ':', n);
+    const char *colon = n ? memchr(host.p, ':', n) : NULL;    /* host.p may be NULL */
     if (colon)
         n = (size_t)(colon - host.p);
     while (n && host.p[n - 1] == '.')

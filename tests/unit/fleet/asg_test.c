@@ -376,7 +376,7 @@ TEST(asg_refresh_cancel_stops_where_it_is)
     uint64_t t = 0;
 
     run(g, &t, 3, NULL);
-    EXPECT_EQ(asg_refresh_cancel(g, t), -ENOENT);
+    EXPECT_EQ(asg_refresh_cancel(g, t), -ENODATA);
     asg_refresh_start(g, 2, false, t);
     run(g, &t, 2, NULL);
     unsigned v2 = count(g, ASG_IN_SERVICE, 2);
