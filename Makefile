@@ -118,6 +118,7 @@ san:
 bench: deps $(B)/tierd $(B)/app
 	@scripts/deps.sh bench
 	$(PYTHON) bench/run.py --tierd $(B)/tierd --app $(B)/app
+	$(PYTHON) bench/tierd_bench.py --tierd $(B)/tierd --app $(B)/app
 
 demo: all
 	@scripts/demo.sh $(B)
