@@ -16,6 +16,7 @@
 #include "cli/fleetverbs.h"
 #include "cli/shieldverbs.h"
 #include "cli/verbs.h"
+#include "cli/watchverbs.h"
 
 #ifndef TIERD_VERSION
 #define TIERD_VERSION "0.1.0"
@@ -55,13 +56,14 @@ cli_usage(FILE *out)
           "  refresh start|status|cancel GROUP\n"
           "                 replace GROUP's instances with its launch template's version\n"
           "                 (instance refresh), follow it, or stop it where it is\n"
+          "  alarms         the alarms: state, when it last changed, and why\n"
           "  analyze LOG... [--format auto|combined|combined_host|json] [--json]\n"
           "                 run the shield's detectors over access logs (gzip too): offenders,\n"
           "                 evidence, requests per minute, deny entries (docs/analyze.md)\n"
           "  version        print the version\n"
           "  help           this text\n"
           "\n"
-          "The verbs that ask the daemon (status to refresh) take --json (print the API's\n"
+          "The verbs that ask the daemon (status to alarms) take --json (print the API's\n"
           "JSON) and --socket PATH (else $TIERD_SOCKET, else control.socket of ./tierd.yaml,\n"
           "else run/tierd.sock);\n"
           "they exit 3 when the daemon cannot be reached.\n"
@@ -141,6 +143,7 @@ cli_main(int argc, char **argv)
         { "groups", fleetverbs_groups },
         { "instances", fleetverbs_instances },
         { "refresh", fleetverbs_refresh },
+        { "alarms", watchverbs_alarms },
     };
     const char *verb = argc > 0 ? argv[0] : "help";
     char socket[PATH_MAX];
