@@ -115,6 +115,14 @@ guard_response(struct txn *t)
 
     if (!t->shield_seen || !w->edge->shield)
         return;
+    /* Detectors learn only from refusals and failures (404 bursts, login failures): the
+     * other answers, nearly all of them, skip the shield's lock and lookups. */
+    switch (t->status) {
+    case 400: case 401: case 403: case 404: case 410: case 422:
+        break;
+    default:
+        return;
+    }
     memset(&info, 0, sizeof(info));
     info_from_log(t, &info);
     info.client = t->client;

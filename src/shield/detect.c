@@ -35,11 +35,23 @@ struct detect_rec {
     uint32_t sens_seen[DETECT_PAYLOADS_SEEN];
     uint32_t inj_seen[DETECT_PAYLOADS_SEEN];
     uint8_t path_pos, host_pos, sens_pos, inj_pos;
+    uint32_t ua_clean;          /* hash of the last user agent that was no scanner's, or 0 */
+};
+
+/* Classifying a request scans pattern lists with strstr; real traffic repeats its paths,
+ * so results are cached per table by a 64-bit key of path and query (a collision could
+ * only misjudge one path's class, never crash or leak). */
+#define DETECT_CLASS_CACHE 1024
+struct detect_class {
+    uint64_t key;               /* 0: empty */
+    uint8_t sens;               /* enum detect_sens */
+    bool injection;
 };
 
 struct detect {
     struct detect_params p;
     struct addrmap map;
+    struct detect_class cache[DETECT_CLASS_CACHE];
 };
 
 void
@@ -367,6 +379,21 @@ detect_hit_fill(struct detect_hit *hit, const char *detector, const struct detec
     return true;
 }
 
+/* The cached sensitive class and injection verdict of a path and query. */
+static const struct detect_class *
+detect_classify(struct detect *d, struct slice path, struct slice query)
+{
+    uint64_t key = (uint64_t)detect_hash(path, false) << 32 | detect_hash(query, false);
+    struct detect_class *c = &d->cache[(key ^ (key >> 29)) % DETECT_CLASS_CACHE];
+
+    if (c->key != key) {
+        c->key = key;
+        c->sens = (uint8_t)detect_sensitive_class(path);
+        c->injection = detect_is_injection(path, query);
+    }
+    return c;
+}
+
 static bool
 detect_request(struct detect *d, struct detect_rec *r, const struct detect_event *ev,
                struct detect_hit *hit)
@@ -374,7 +401,12 @@ detect_request(struct detect *d, struct detect_rec *r, const struct detect_event
     const struct detect_params *p = &d->p;
     uint64_t now = ev->now_ms;
 
-    if (p->scanner_user_agents && detect_is_scanner_ua(ev->user_agent)) {
+    uint32_t ua = ev->user_agent.len ? detect_hash(ev->user_agent, false) : 0;
+    if (p->scanner_user_agents && ua != r->ua_clean) {
+        if (!detect_is_scanner_ua(ev->user_agent)) {
+            r->ua_clean = ua;
+            goto ua_done;
+        }
         hit->detector = "scanner_ua";
         char s[96];
         detect_sample(s, sizeof(s), ev->user_agent);
@@ -382,14 +414,16 @@ detect_request(struct detect *d, struct detect_rec *r, const struct detect_event
                  s);
         return true;
     }
-    if (detect_sensitive_class(ev->path) == DETECT_SENS_ALWAYS &&
+ua_done:;
+    const struct detect_class *cls = detect_classify(d, ev->path, ev->query);
+    if (cls->sens == DETECT_SENS_ALWAYS &&
         detect_seen_add(r->sens_seen, DETECT_PAYLOADS_SEEN, &r->sens_pos,
                         detect_hash(ev->path, true)) &&
         detect_pour(&r->sensitive, p->sensitive_capacity, p->sensitive_leak_ms, now))
         return detect_hit_fill(hit, "sensitive_files", r, ev, "sensitive paths",
                                detect_level(&r->sensitive), p->sensitive_capacity,
                                p->sensitive_leak_ms, ev->path);
-    if (p->injection_probes && detect_is_injection(ev->path, ev->query)) {
+    if (p->injection_probes && cls->injection) {
         uint32_t h = detect_hash(ev->path, false) ^ detect_hash(ev->query, false);
         if (detect_seen_add(r->inj_seen, DETECT_PAYLOADS_SEEN, &r->inj_pos, h | 1) &&
             detect_pour(&r->injection, p->injection_capacity, p->injection_leak_ms, now))
@@ -430,7 +464,7 @@ detect_response(struct detect *d, struct detect_rec *r, const struct detect_even
     }
     if (st != 400 && st != 403 && st != 404 && st != 410)
         return false;
-    if (detect_sensitive_class(ev->path) == DETECT_SENS_IF_ABSENT &&
+    if (detect_classify(d, ev->path, ev->query)->sens == DETECT_SENS_IF_ABSENT &&
         detect_seen_add(r->sens_seen, DETECT_PAYLOADS_SEEN, &r->sens_pos,
                         detect_hash(ev->path, true)) &&
         detect_pour(&r->sensitive, p->sensitive_capacity, p->sensitive_leak_ms, now))
