@@ -6,7 +6,9 @@ import time
 from harness import App, Tierd, Upstream, get, instance_counts, tg_stack, wait_for
 
 INTERVAL = 5                # the smallest interval allowed
-HC = "{ path: /health, interval: 5s, timeout: 2s, healthy_threshold: 2, unhealthy_threshold: 2 }"
+# A generous probe timeout: under a sanitizer build on a busy 2-core machine a healthy
+# target must not miss its probes, or the group fails open and the test sees the wrong thing.
+HC = "{ path: /health, interval: 5s, timeout: 4s, healthy_threshold: 2, unhealthy_threshold: 2 }"
 # Two intervals for the thresholds, one for the first probe's jitter and a noisy machine.
 SETTLE = 2 * INTERVAL + 5
 
