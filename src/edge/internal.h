@@ -301,6 +301,20 @@ bool route_glob_match(const char *pat, const char *s, size_t len);
 
 /* stats.c */
 #define STATS_NONE 255
+/* Adds to a counter only its worker writes: a relaxed load and store, no locked
+ * read-modify-write; readers on other threads still see whole values. */
+static inline void
+stats_add(_Atomic uint64_t *x, uint64_t v)
+{
+    atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + v,
+                          memory_order_relaxed);
+}
+static inline void
+stats_add_signed(_Atomic int64_t *x, int64_t v)
+{
+    atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + v,
+                          memory_order_relaxed);
+}
 /* Maps the listeners and groups of w->gen to slots (after a generation switch). */
 void stats_take_gen(struct worker *w);
 void stats_txn_done(struct worker *w, const struct txn *t, uint64_t now_us);

@@ -89,7 +89,7 @@ conn_close(struct conn *c)
     c->closed = true;
     guard_release(c->w, c);
     if (c->lstat != STATS_NONE)
-        atomic_fetch_sub_explicit(&c->w->stats.l[c->lstat]->active, 1, memory_order_relaxed);
+        stats_add_signed(&c->w->stats.l[c->lstat]->active, -1);
     if (c->txn) {
         struct txn *t = c->txn;
         uint64_t now = clock_mono_us();
@@ -246,8 +246,8 @@ conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
     c->w = w;
     c->lstat = lstat;
     if (lstat != STATS_NONE) {
-        atomic_fetch_add_explicit(&w->stats.l[lstat]->accepted, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&w->stats.l[lstat]->active, 1, memory_order_relaxed);
+        stats_add(&w->stats.l[lstat]->accepted, 1);
+        stats_add_signed(&w->stats.l[lstat]->active, 1);
     }
     c->listener_id = listener_id;
     c->local_port = local_port;

@@ -55,8 +55,8 @@ count(struct stats_slot *s, int status, uint64_t bytes, uint64_t us)
 {
     unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 : 0;
 
-    atomic_fetch_add_explicit(&s->requests[cls], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
+    stats_add(&s->requests[cls], 1);
+    stats_add(&s->bytes, bytes);
     metric_hist_record(&s->latency, us);
 }
 
