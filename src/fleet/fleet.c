@@ -25,6 +25,7 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "fleet/asg.h"
+#include "fleet/cgroup.h"
 #include "fleet/cpustat.h"
 #include "fleet/fleet_db.h"
 #include "fleet/instance.h"
@@ -58,6 +59,7 @@ struct fleet_tmpl {
 struct fleet {
     pthread_mutex_t mu;
     char *state_dir;
+    struct cgroup_tree cg;      /* instance_type enforcement, when cgroup v2 is delegated */
     struct fleet_hooks hooks;
     struct asg_ops ops;
     struct fleet_db *db;
@@ -207,8 +209,10 @@ fleet_proc_reap(struct fleet_proc *fp)
 {
     int status;
 
-    if (fp->p && instance_reap(fp->p, &status))
+    if (fp->p && instance_reap(fp->p, &status)) {
+        cgroup_instance_remove(&fp->f->cg, fp->inst->id);
         fleet_proc_exited(fp, status);
+    }
 }
 
 static void
@@ -260,7 +264,11 @@ fleet_launch(void *ctx, struct asg *g, struct asg_inst *inst, const struct templ
 
     if ((rc = fleet_port_pick(f, &port)) < 0)
         return rc;
-    struct instance_spec spec = { .t = t, .id = inst->id, .port = port, .cgroup_procs_fd = -1 };
+    struct instance_spec spec = {
+        .t = t, .id = inst->id, .port = port,
+        .cgroup_procs_fd = cgroup_instance_create(&f->cg, inst->id, t->cpu_milli,
+                                                  t->memory_bytes),
+    };
     fp = mem_alloc_or_exit(sizeof(*fp));
     fp->f = f;
     fp->g = g;
@@ -275,7 +283,11 @@ fleet_launch(void *ctx, struct asg *g, struct asg_inst *inst, const struct templ
         if (!fp->log)
             log_warn("fleet", "instance log %s: %s; output is dropped", path, err_str(errno));
     }
-    if ((rc = instance_spawn(&spec, &fp->p)) < 0) {
+    rc = instance_spawn(&spec, &fp->p);
+    if (spec.cgroup_procs_fd >= 0)
+        close(spec.cgroup_procs_fd);    /* the child joined (or failed and said so) */
+    if (rc < 0) {
+        cgroup_instance_remove(&f->cg, inst->id);
         instlog_close(fp->log);
         free(fp);
         return rc;
@@ -679,6 +691,7 @@ fleet_start(struct fleet *f)
     if ((rc = instance_become_subreaper()) < 0)
         log_warn("fleet", "cannot become a subreaper (%s): orphans of instances go to init",
                  err_str(rc));
+    cgroup_probe(&f->cg, "/sys/fs/cgroup", NULL, true);
     f->loop = loop_new();
     if (!f->loop)
         return -errno;
