@@ -757,3 +757,31 @@ class RstUpstream:
             pass
         finally:
             c.close()
+
+
+# ---------------------------------------------------------------- the control socket
+
+def control_request(sock_path, method, path):
+    """One bodiless request over tierd's control socket: (status, headers with lower-case
+    names, body bytes). The kits of tests/e2e/* build their helpers on it."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(IO_TIMEOUT)
+    try:
+        s.connect(sock_path)
+        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: tierd\r\nConnection: close\r\n"
+                  f"Content-Length: 0\r\n\r\n".encode())
+        buf = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        s.close()
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    hdrs = {}
+    for line in lines[1:]:
+        n, _, v = line.partition(":")
+        hdrs[n.strip().lower()] = v.strip()
+    return int(lines[0].split(" ")[1]), hdrs, body

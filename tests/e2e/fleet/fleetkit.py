@@ -8,13 +8,12 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
 from collections import Counter
 
-from harness import APP, IO_TIMEOUT, TIERD, get, wait_for
+from harness import APP, TIERD, control_request, get, wait_for
 
 APP_CMD = f'[{APP}, --listen, "127.0.0.1:$${{PORT}}", --name, "$${{INSTANCE_ID}}"]'  # $$: harness escapes
 
@@ -49,20 +48,8 @@ def sock_path(t):
 
 def api(t, method, path):
     """(status, JSON) of one request over the control socket."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(IO_TIMEOUT)
-    s.connect(sock_path(t))
-    s.sendall(f"{method} {path} HTTP/1.1\r\nHost: tierd\r\nConnection: close\r\n"
-              f"Content-Length: 0\r\n\r\n".encode())
-    buf = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    head, _, body = buf.partition(b"\r\n\r\n")
-    return int(head.split(b" ")[1]), json.loads(body)
+    status, _, body = control_request(sock_path(t), method, path)
+    return status, json.loads(body)
 
 
 def group(t, name="web"):

@@ -6,11 +6,10 @@ section, a state_dir and the control socket in the test's directory; requests fr
 import http.client
 import json
 import os
-import socket
 import subprocess
 import time
 
-from harness import IO_TIMEOUT, TIERD, START_TIMEOUT, can_connect, wait_for
+from harness import TIERD, START_TIMEOUT, can_connect, control_request, wait_for
 
 NIKTO_UA = "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000003)"
 
@@ -37,20 +36,8 @@ def cli(t, *args, timeout=30):
 
 
 def api_get(t, path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(IO_TIMEOUT)
-    s.connect(sock_path(t))
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: tierd\r\nConnection: close\r\n\r\n".encode())
-    buf = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    head, _, body = buf.partition(b"\r\n\r\n")
-    status = int(head.split(b" ")[1])
-    assert status == 200, (path, buf[:300])
+    status, _, body = control_request(sock_path(t), "GET", path)
+    assert status == 200, (path, body[:300])
     return json.loads(body)
 
 

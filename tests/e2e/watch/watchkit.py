@@ -11,13 +11,12 @@ import json
 import math
 import os
 import re
-import socket
 import socketserver
 import subprocess
 import threading
 import time
 
-from harness import IO_TIMEOUT, TIERD, free_port, wait_for
+from harness import TIERD, control_request, free_port, wait_for
 
 SECRET = "e2e-hook-secret"
 CONTROL = "state_dir: ${dir}/state\ncontrol: { socket: ${dir}/tierd.sock }\n"
@@ -65,25 +64,7 @@ def sock_path(t):
 
 def api_raw(t, method, path):
     """(status, headers dict (lower-case names), body bytes) over the control socket."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(IO_TIMEOUT)
-    s.connect(sock_path(t))
-    s.sendall(f"{method} {path} HTTP/1.1\r\nHost: tierd\r\nConnection: close\r\n"
-              f"Content-Length: 0\r\n\r\n".encode())
-    buf = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    head, _, body = buf.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    hdrs = {}
-    for line in lines[1:]:
-        n, _, v = line.partition(":")
-        hdrs[n.strip().lower()] = v.strip()
-    return int(lines[0].split(" ")[1]), hdrs, body
+    return control_request(sock_path(t), method, path)
 
 
 def api(t, path):
