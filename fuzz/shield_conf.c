@@ -23,7 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     struct conf_doc *doc = conf_doc_load_mem("fuzz.yaml", (const char *)data, len, &d);
     if (doc) {
         BUG_ON(diag_count(&d) != 0);
-        struct shield_conf *c = shield_conf_build(doc->root, &d);
+        struct shield_conf *c = NULL;
+        shield_conf_build(doc->root, &(struct conf_ctx){ .d = &d }, &c);
         if (!c) {
             BUG_ON(diag_count(&d) == 0);
         } else {

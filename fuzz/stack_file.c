@@ -24,7 +24,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     struct diag d;
-    struct edge_conf c;
+    struct edge_conf *built = NULL, c;
 
     diag_init(&d);
     struct conf_doc *doc = conf_doc_load_mem("fuzz.yaml", (const char *)data, len, &d);
@@ -35,10 +35,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         return 0;
     }
     BUG_ON(diag_count(&d) != 0);
-    if (edge_conf_build(doc->root, &c, &d) < 0) {
+    if (edge_conf_build(doc->root, &(struct conf_ctx){ .d = &d }, &built) < 0) {
         BUG_ON(diag_count(&d) == 0);
-        BUG_ON(c.nlisteners || c.listeners || c.ntgs || c.tgs || c.access_log.path);
+        BUG_ON(built != NULL);
     } else {
+        c = *built;
         BUG_ON(diag_count(&d) != 0);
         BUG_ON(c.nlisteners == 0 || c.workers < 1 || c.workers > 256);
         for (unsigned i = 0; i < c.nlisteners; i++) {
@@ -51,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         }
         for (unsigned i = 0; i < c.ntgs; i++)
             BUG_ON(c.tgs[i].ntargets == 0);
-        edge_conf_fini(&c);
+        edge_conf_free(built);
     }
     check_diags(&d);
     conf_doc_free(doc);

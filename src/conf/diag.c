@@ -6,6 +6,7 @@
 #include "conf/diag.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@ diag_fini(struct diag *d)
     for (unsigned i = 0; i < d->n; i++)
         free(d->msgs[i]);
     free(d->msgs);
+    for (unsigned i = 0; i < d->nwarn; i++)
+        free(d->warns[i]);
+    free(d->warns);
     memset(d, 0, sizeof(*d));
 }
 
@@ -54,9 +58,9 @@ escape_dup(const char *s)
     return out;
 }
 
-static void __attribute__((format(printf, 5, 0)))
-diag_push(struct diag *d, const char *file, unsigned line, unsigned col, const char *fmt,
-          va_list ap)
+static void __attribute__((format(printf, 6, 0)))
+diag_push(struct diag *d, bool warn, const char *file, unsigned line, unsigned col,
+          const char *fmt, va_list ap)
 {
     char body[DIAG_MSG_MAX_BYTES], whole[DIAG_MSG_MAX_BYTES + 64];
 
@@ -67,6 +71,14 @@ diag_push(struct diag *d, const char *file, unsigned line, unsigned col, const c
         snprintf(whole, sizeof(whole), "%s: %s", file, body);
     else
         snprintf(whole, sizeof(whole), "%s:%u:%u: %s", file, line, col, body);
+    if (warn) {
+        if (d->nwarn == d->capwarn) {
+            d->capwarn = d->capwarn ? d->capwarn * 2 : 8;
+            d->warns = mem_realloc_or_exit(d->warns, d->capwarn * sizeof(*d->warns));
+        }
+        d->warns[d->nwarn++] = escape_dup(whole);
+        return;
+    }
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 8;
         d->msgs = mem_realloc_or_exit(d->msgs, d->cap * sizeof(*d->msgs));
@@ -82,9 +94,9 @@ diag_at(struct diag *d, const struct conf_node *at, const char *fmt, ...)
 
     va_start(ap, fmt);
     if (at)
-        diag_push(d, at->file, at->line, at->col, fmt, ap);
+        diag_push(d, false, at->file, at->line, at->col, fmt, ap);
     else
-        diag_push(d, NULL, 0, 0, fmt, ap);
+        diag_push(d, false, NULL, 0, 0, fmt, ap);
     va_end(ap);
 }
 
@@ -95,8 +107,33 @@ diag_add(struct diag *d, const char *file, unsigned line, unsigned col, const ch
     va_list ap;
 
     va_start(ap, fmt);
-    diag_push(d, file, line, col, fmt, ap);
+    diag_push(d, false, file, line, col, fmt, ap);
     va_end(ap);
+}
+
+void
+diag_warn_at(struct diag *d, const struct conf_node *at, const char *fmt, ...)
+{
+    char f[DIAG_MSG_MAX_BYTES];
+    va_list ap;
+
+    snprintf(f, sizeof(f), "warning: %s", fmt);
+    va_start(ap, fmt);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    if (at)
+        diag_push(d, true, at->file, at->line, at->col, f, ap);
+    else
+        diag_push(d, true, NULL, 0, 0, f, ap);
+#pragma GCC diagnostic pop
+    va_end(ap);
+}
+
+void
+diag_print_warnings(const struct diag *d, FILE *out)
+{
+    for (unsigned i = 0; i < d->nwarn; i++)
+        fprintf(out, "%s\n", d->warns[i]);
 }
 
 void

@@ -11,6 +11,8 @@ struct conf_node;
 struct diag {
     char **msgs;        /* owned, each "file:line:col: message" */
     unsigned n, cap;
+    char **warns;       /* owned; warnings never fail a load */
+    unsigned nwarn, capwarn;
 };
 
 void diag_init(struct diag *d);
@@ -20,7 +22,11 @@ void diag_at(struct diag *d, const struct conf_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_add(struct diag *d, const char *file, unsigned line, unsigned col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* A warning at the node's position ("file:line:col: warning: <fmt>"). */
+void diag_warn_at(struct diag *d, const struct conf_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void diag_print(const struct diag *d, FILE *out);
+void diag_print_warnings(const struct diag *d, FILE *out);
 static inline unsigned
 diag_count(const struct diag *d)
 {

@@ -72,8 +72,8 @@ read_socket(const struct conf_node *n, struct ctl_conf *out, struct diag *d)
     out->socket_path = mem_strdup_or_exit(s);
 }
 
-int
-ctl_conf_build(const struct conf_node *root, struct ctl_conf *out, struct diag *d)
+static int
+ctl_conf_read(const struct conf_node *root, struct ctl_conf *out, struct diag *d)
 {
     const struct conf_node *sec = conf_map_get(root, "control");
     const struct conf_node *addr = NULL, *tok = NULL;
@@ -118,6 +118,29 @@ ctl_conf_build(const struct conf_node *root, struct ctl_conf *out, struct diag *
     return 0;
 }
 
+int
+ctl_conf_build(const struct conf_node *root, const struct conf_ctx *cx, struct ctl_conf **out)
+{
+    struct ctl_conf *c = mem_alloc_or_exit(sizeof(*c));
+
+    *out = NULL;
+    if (ctl_conf_read(root, c, cx->d) < 0) {
+        free(c);
+        return -EINVAL;
+    }
+    *out = c;
+    return 0;
+}
+
+void
+ctl_conf_free(struct ctl_conf *c)
+{
+    if (!c)
+        return;
+    ctl_conf_fini(c);
+    free(c);
+}
+
 void
 ctl_conf_fini(struct ctl_conf *c)
 {
@@ -151,7 +174,7 @@ ctl_conf_socket_of(const char *path, char *out, size_t n)
     diag_init(&d);
     doc = conf_doc_load_file(path, &d);
     if (doc && doc->root && doc->root->kind == CONF_MAP &&
-        ctl_conf_build(doc->root, &c, &d) == 0) {
+        ctl_conf_read(doc->root, &c, &d) == 0) {
         rc = c.socket_path ? 0 : -ENOTSUP;
         if (c.socket_path)
             snprintf(out, n, "%s", c.socket_path);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "conf/ctx.h"
 #include "conf/node.h"
 #include "core/sock.h"
 
@@ -26,8 +27,10 @@ extern const char *const ctl_conf_keys[];
 
 /* Reads `control:` of `root` (a map) into *out, with defaults when absent. Returns 0, or
  * -EINVAL after one diagnostic per problem; on failure *out is left empty. */
-int ctl_conf_build(const struct conf_node *root, struct ctl_conf *out, struct diag *d);
+int ctl_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
+                   struct ctl_conf **out);
 void ctl_conf_fini(struct ctl_conf *c);
+void ctl_conf_free(struct ctl_conf *c);
 /* True when the two configurations listen in the same places with the same token. */
 bool ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b);
 /* The unix socket named by `control.socket` in the stack file at `path`, for the CLI:

@@ -123,7 +123,7 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
            struct diag *d, struct plan **planp, char *err, size_t errlen)
 {
     struct daemon *dm = ctx;
-    struct stack *s = text ? stack_load_mem(name, text, len, d) : stack_load(dm->path, d);
+    struct stack *s = text ? stack_load_mem(name, text, len, d) : stack_load(dm->path, false, d);
     struct plan *p = NULL;
     char summary[128] = "";
     int rc = 0;
@@ -134,13 +134,13 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
     } else {
         p = routes_apply_plan(dm->routes, dm->fleet, name, s->text, s->text_len);
         plan_summary(p, summary, sizeof(summary));
-        if (s->edge.workers != dm->workers)
+        if (s->edge->workers != dm->workers)
             log_warn("daemon", "edge.workers changed (%u -> %u): takes effect on restart",
-                     dm->workers, s->edge.workers);
-        if (!ctl_conf_equal(&dm->ctl_conf, &s->ctl))
+                     dm->workers, s->edge->workers);
+        if (!ctl_conf_equal(&dm->ctl_conf, s->ctl))
             log_warn("daemon", "control changed: takes effect on restart");
         struct routes_view *v = routes_view_new(s);
-        if (edge_apply(dm->edge, &s->edge, err, errlen) < 0) {
+        if (edge_apply(dm->edge, s->edge, err, errlen) < 0) {
             routes_view_free(v);
             rc = -EBUSY;
         } else {
@@ -232,7 +232,7 @@ daemon_check(int argc, char **argv)
         return 2;
     }
     diag_init(&d);
-    s = stack_load(o.file, &d);
+    s = stack_load(o.file, true, &d);
     if (!s) {
         diag_print(&d, stderr);
         fprintf(stderr, "%s: %u error%s\n", o.file, d.n, d.n == 1 ? "" : "s");
@@ -240,8 +240,8 @@ daemon_check(int argc, char **argv)
         return 2;
     }
     if (fmt == POLICY_OUT_CLI)
-        printf("%s: ok (%u listener%s, %u target group%s)\n", o.file, s->edge.nlisteners,
-               s->edge.nlisteners == 1 ? "" : "s", s->edge.ntgs, s->edge.ntgs == 1 ? "" : "s");
+        printf("%s: ok (%u listener%s, %u target group%s)\n", o.file, s->edge->nlisteners,
+               s->edge->nlisteners == 1 ? "" : "s", s->edge->ntgs, s->edge->ntgs == 1 ? "" : "s");
     stack_free(s);
     if (localtime_r(&now, &tm))
         strftime(today, sizeof(today), "%Y-%m-%d", &tm);
@@ -269,7 +269,7 @@ daemon_run(const char *path)
     int rc = 1;
 
     diag_init(&d);
-    struct stack *s = stack_load(path, &d);
+    struct stack *s = stack_load(path, false, &d);
     if (!s) {
         diag_print(&d, stderr);
         fprintf(stderr, "tierd: %s has %u error%s; not starting\n", path, d.n,
@@ -288,7 +288,7 @@ daemon_run(const char *path)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    dm.workers = s->edge.workers;
+    dm.workers = s->edge->workers;
     dm.loop = loop_new();
     dm.edge = edge_new(dm.workers);
     if (!dm.loop || !dm.edge) {
@@ -331,17 +331,17 @@ daemon_run(const char *path)
     routes_shield_add(dm.ctl, dm.shield);
     routes_fleet_add(dm.ctl, dm.fleet);
     routes_watch_add(dm.ctl, dm.watch);
-    if ((rc = ctl_start(dm.ctl, &s->ctl, err, sizeof(err))) < 0) {
+    if ((rc = ctl_start(dm.ctl, s->ctl, err, sizeof(err))) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         rc = rc == -EINVAL ? 2 : 1;
         goto out;
     }
     rc = 1;
-    dm.ctl_conf = s->ctl;
-    memset(&s->ctl, 0, sizeof(s->ctl));
-    log_listeners(&s->edge);
+    dm.ctl_conf = *s->ctl;
+    memset(s->ctl, 0, sizeof(*s->ctl));
+    log_listeners(s->edge);
     struct routes_view *v = routes_view_new(s);
-    if (edge_apply(dm.edge, &s->edge, err, sizeof(err)) < 0) {
+    if (edge_apply(dm.edge, s->edge, err, sizeof(err)) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         routes_view_free(v);
         goto out;

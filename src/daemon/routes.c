@@ -62,11 +62,11 @@ routes_view_new(const struct stack *s)
         memcpy(v->text, s->text, s->text_len);
         v->text_len = s->text_len;
     }
-    v->ngroups = s->edge.ntgs;
+    v->ngroups = s->edge->ntgs;
     v->groups = mem_alloc_or_exit(sizeof(*v->groups) * (v->ngroups ? v->ngroups : 1));
     for (unsigned i = 0; i < v->ngroups; i++) {
-        unsigned a = (unsigned)s->edge.tgs[i].algorithm;
-        v->groups[i].name = mem_strdup_or_exit(s->edge.tgs[i].name);
+        unsigned a = (unsigned)s->edge->tgs[i].algorithm;
+        v->groups[i].name = mem_strdup_or_exit(s->edge->tgs[i].name);
         v->groups[i].algorithm =
             a < sizeof(algorithm_names) / sizeof(algorithm_names[0]) ? algorithm_names[a] : "?";
     }

@@ -69,7 +69,7 @@ read_text(const char *path, size_t *len)
 /* Builds a stack from text (taken: kept as s->text, or freed); NULL text means the file
  * could not be read, and conf_doc_load_file() then says why. */
 static struct stack *
-load_text(const char *path, char *text, size_t len, struct diag *d)
+load_text(const char *path, char *text, size_t len, bool check_only, struct diag *d)
 {
     struct conf_doc *doc = text ? conf_doc_load_mem(path, text, len, d)
                                 : conf_doc_load_file(path, d);
@@ -95,18 +95,20 @@ load_text(const char *path, char *text, size_t len, struct diag *d)
     s->text = text;
     s->text_len = len;
     check_top_level(doc->root, d);
-    unsigned before = diag_count(d);
-    int rc = edge_conf_build(doc->root, &s->edge, d);
-    if (ctl_conf_build(doc->root, &s->ctl, d) < 0)
+    struct conf_ctx cx = { .d = d, .check_only = check_only };
+    int rc = edge_conf_build(doc->root, &cx, &s->edge);
+    if (ctl_conf_build(doc->root, &cx, &s->ctl) < 0)
         rc = -EINVAL;
-    if (!(s->shield = shield_conf_build(doc->root, d)))
+    if (shield_conf_build(doc->root, &cx, &s->shield) < 0)
         rc = -EINVAL;
     /* The fleet's groups register into the edge's target groups: pass their names. */
     const char *tgs[257];
     unsigned ntg = 0;
-    for (unsigned i = 0; i < s->edge.ntgs && ntg < 256; i++)
-        tgs[ntg++] = s->edge.tgs[i].name;
-    if (!(s->fleet = fleet_conf_build(doc->root, tgs, ntg, d)))
+    for (unsigned i = 0; s->edge && i < s->edge->ntgs && ntg < 256; i++)
+        tgs[ntg++] = s->edge->tgs[i].name;
+    tgs[ntg] = NULL;
+    cx.target_groups = tgs;
+    if (fleet_conf_build(doc->root, &cx, &s->fleet) < 0)
         rc = -EINVAL;
     /* Alarms name groups and target groups in their dimensions. */
     const char *groups[257];
@@ -114,8 +116,8 @@ load_text(const char *path, char *text, size_t len, struct diag *d)
     for (unsigned i = 0; s->fleet && i < s->fleet->ngroups && ng < 256; i++)
         groups[ng++] = s->fleet->groups[i].name;
     groups[ng] = NULL;
-    tgs[ntg < 256 ? ntg : 255] = NULL;
-    if (!(s->watch = watch_conf_build(doc->root, groups, tgs, d)))
+    cx.groups = groups;
+    if (watch_conf_build(doc->root, &cx, &s->watch) < 0)
         rc = -EINVAL;
     const struct conf_node *sd = conf_map_get(doc->root, "state_dir");
     const char *sdir = "state";
@@ -124,7 +126,6 @@ load_text(const char *path, char *text, size_t len, struct diag *d)
     s->state_dir = mem_strdup_or_exit(sdir);
     conf_doc_free(doc);
     if (rc < 0 || diag_count(d) > 0) {
-        (void)before;
         stack_free(s);
         return NULL;
     }
@@ -132,12 +133,12 @@ load_text(const char *path, char *text, size_t len, struct diag *d)
 }
 
 struct stack *
-stack_load(const char *path, struct diag *d)
+stack_load(const char *path, bool check_only, struct diag *d)
 {
     size_t len;
     char *text = read_text(path, &len);
 
-    return load_text(path, text, len, d);
+    return load_text(path, text, len, check_only, d);
 }
 
 struct stack *
@@ -147,7 +148,7 @@ stack_load_mem(const char *name, const char *text, size_t len, struct diag *d)
 
     memcpy(copy, text, len);
     copy[len] = '\0';
-    return load_text(name, copy, len, d);
+    return load_text(name, copy, len, false, d);
 }
 
 void
@@ -155,8 +156,8 @@ stack_free(struct stack *s)
 {
     if (!s)
         return;
-    edge_conf_fini(&s->edge);
-    ctl_conf_fini(&s->ctl);
+    edge_conf_free(s->edge);
+    ctl_conf_free(s->ctl);
     if (s->shield)
         shield_conf_free(s->shield);
     if (s->fleet)

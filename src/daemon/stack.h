@@ -5,6 +5,7 @@
  */
 #ifndef DAEMON_STACK_H
 #define DAEMON_STACK_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf/diag.h"
@@ -19,15 +20,16 @@ struct stack {
     char *text;                 /* the file as loaded (served by GET /v1/config) */
     size_t text_len;
     char *state_dir;            /* `state_dir:` (default "state"): bans, alarms, fleet */
-    struct edge_conf edge;
-    struct ctl_conf ctl;
+    struct edge_conf *edge;
+    struct ctl_conf *ctl;
     struct shield_conf *shield; /* never NULL once loaded (off when absent) */
     struct fleet_conf *fleet;   /* never NULL once loaded (empty when absent) */
     struct watch_conf *watch;   /* never NULL once loaded (no alarms when absent) */
 };
 
-/* Returns a new stack, or NULL with every problem in d. */
-struct stack *stack_load(const char *path, struct diag *d);
+/* Returns a new stack, or NULL with every problem in d. `check_only` is for `tierd check`:
+ * a secret referring to an unset environment variable is then a warning (in d->warns). */
+struct stack *stack_load(const char *path, bool check_only, struct diag *d);
 /* The same from text in memory (copied); `name` stands for the file in messages and is
  * kept as s->path. Relative paths inside (static roots, logs) are the daemon's. */
 struct stack *stack_load_mem(const char *name, const char *text, size_t len,

@@ -560,8 +560,10 @@ edge_conf_auto_workers(void)
 }
 
 int
-edge_conf_build(const struct conf_node *root, struct edge_conf *out, struct diag *d)
+edge_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
+                struct edge_conf **out)
 {
+    struct diag *d = cx->d;
     unsigned before = diag_count(d);
     struct edge_conf c = {
         .timeouts = {
@@ -573,7 +575,7 @@ edge_conf_build(const struct conf_node *root, struct edge_conf *out, struct diag
         .access_log = { .format = EDGE_LOG_COMBINED },
     };
 
-    memset(out, 0, sizeof(*out));
+    *out = NULL;
     if (!root) {
         diag_at(d, NULL, "the stack file is empty; it needs at least one listener, like: "
                 "listeners: [{ name: public, address: 127.0.0.1:8080, rules: [{ forward: web }] "
@@ -595,8 +597,18 @@ edge_conf_build(const struct conf_node *root, struct edge_conf *out, struct diag
         edge_conf_fini(&c);
         return -EINVAL;
     }
-    *out = c;
+    *out = mem_alloc_or_exit(sizeof(**out));
+    **out = c;
     return 0;
+}
+
+void
+edge_conf_free(struct edge_conf *c)
+{
+    if (!c)
+        return;
+    edge_conf_fini(c);
+    free(c);
 }
 
 void

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conf/ctx.h"
 #include "conf/node.h"
 #include "core/sock.h"
 
@@ -124,8 +125,11 @@ extern const char *const edge_conf_keys[];
 /* Reads the edge sections of `root` (a map) into *out with defaults for what is absent.
  * Returns 0, or -EINVAL after adding one diagnostic per problem (all are reported).
  * On failure *out is left empty (nothing to free). */
-int edge_conf_build(const struct conf_node *root, struct edge_conf *out, struct diag *d);
+int edge_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
+                    struct edge_conf **out);
+/* Releases what a conf owns (edge/gen.c keeps a moved copy in storage of its own). */
 void edge_conf_fini(struct edge_conf *c);
+void edge_conf_free(struct edge_conf *c);
 /* Returns the index of the target group named `name`, or -1. */
 int edge_conf_tg_find(const struct edge_conf *c, const char *name);
 

@@ -547,14 +547,19 @@ fleet_conf_section(const struct conf_node *root, const char *key, struct diag *d
     return n;
 }
 
-struct fleet_conf *
-fleet_conf_build(const struct conf_node *root, const char *const *tg_names, unsigned ntg,
-                 struct diag *d)
+int
+fleet_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
+                 struct fleet_conf **out)
 {
+    const char *const *tg_names = cx->target_groups;
+    unsigned ntg = 0;
+    struct diag *d = cx->d;
     struct fleet_conf *c = mem_alloc_or_exit(sizeof(*c));
     const struct conf_node *lt, *asg;
     unsigned before = diag_count(d);
 
+    while (tg_names && tg_names[ntg])
+        ntg++;
     c->port_min = FLEET_CONF_PORT_MIN;
     c->port_max = FLEET_CONF_PORT_MAX;
     lt = fleet_conf_section(root, "launch_templates", d);
@@ -571,9 +576,11 @@ fleet_conf_build(const struct conf_node *root, const char *const *tg_names, unsi
     }
     if (diag_count(d) != before) {
         fleet_conf_free(c);
-        return NULL;
+        *out = NULL;
+        return -EINVAL;
     }
-    return c;
+    *out = c;
+    return 0;
 }
 
 void

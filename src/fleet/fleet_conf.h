@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conf/ctx.h"
 #include "conf/node.h"
 #include "fleet/template.h"
 
@@ -62,8 +63,8 @@ extern const char *const fleet_conf_keys[];
 /* Reads both sections from the document root (NULL: an empty document). `tg_names` are
  * the edge's target group names, which target_group must name. Returns a new conf (empty
  * when both sections are absent), or NULL after adding every problem to d. */
-struct fleet_conf *fleet_conf_build(const struct conf_node *root, const char *const *tg_names,
-                                    unsigned ntg, struct diag *d);
+int fleet_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
+                     struct fleet_conf **out);
 void fleet_conf_free(struct fleet_conf *c);
 /* Borrowed lookups; NULL when absent. */
 const struct template *fleet_conf_template(const struct fleet_conf *c, const char *name);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "conf/ctx.h"
 #include "conf/node.h"
 #include "core/slice.h"
 
@@ -61,7 +62,8 @@ struct shield_request_info {
 /* The stack-file section `shield:`. Top-level keys it owns, for the unknown-key check. */
 extern const char *const shield_conf_keys[];
 /* Reads `shield:` (absent: the shield is off) into a new conf; NULL after diagnostics. */
-struct shield_conf *shield_conf_build(const struct conf_node *root, struct diag *d);
+int shield_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
+                      struct shield_conf **out);
 void shield_conf_free(struct shield_conf *c);
 
 /* Returns a new shield with `state_dir` for its database (bans survive restarts), or

@@ -356,9 +356,11 @@ shield_conf_read_nft(struct shield_conf *c, const struct conf_node *sh, struct d
     }
 }
 
-struct shield_conf *
-shield_conf_build(const struct conf_node *root, struct diag *d)
+int
+shield_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
+                  struct shield_conf **out)
 {
+    struct diag *d = cx->d;
     unsigned before = diag_count(d);
     struct shield_conf *c = shield_conf_new_off();
     const struct conf_node *sh, *n;
@@ -393,7 +395,9 @@ done:
     shield_conf_cidrs_fini(&tr);
     if (diag_count(d) != before) {
         shield_conf_free(c);
-        return NULL;
+        *out = NULL;
+        return -EINVAL;
     }
-    return c;
+    *out = c;
+    return 0;
 }

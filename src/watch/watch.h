@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conf/ctx.h"
 #include "conf/node.h"
 #include "core/buf.h"
 #include "core/metric.h"
@@ -46,8 +47,8 @@ typedef void (*watch_collect_fn)(void *ctx, struct watch_sink *sink);
 extern const char *const watch_conf_keys[];
 /* Reads them (absent: no alarms); NULL after diagnostics. `groups`: the auto scaling
  * group names and `tgs` the target group names that dimensions may name. */
-struct watch_conf *watch_conf_build(const struct conf_node *root, const char *const *groups,
-                                    const char *const *tgs, struct diag *d);
+int watch_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
+                     struct watch_conf **out);
 void watch_conf_free(struct watch_conf *c);
 
 /* A new watch keeping its database in state_dir; NULL with a message in errbuf. */

@@ -514,17 +514,20 @@ watch_conf_section(const struct conf_node *root, const char *key, struct diag *d
     return n;
 }
 
-struct watch_conf *
-watch_conf_build(const struct conf_node *root, const char *const *groups,
-                 const char *const *tgs, struct diag *d)
+int
+watch_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
+                 struct watch_conf **out)
 {
     struct watch_conf *c = mem_alloc_or_exit(sizeof(*c));
+    const char *const *groups = cx->groups, *const *tgs = cx->target_groups;
+    struct diag *d = cx->d;
     unsigned before = diag_count(d);
     bool needs_smtp = false;
     const struct conf_node *n, *email_at = NULL;
 
+    *out = c;
     if (!root || root->kind != CONF_MAP)
-        return c;
+        return 0;
     if ((n = watch_conf_section(root, "topics", d))) {
         c->topics = mem_alloc_or_exit((n->n + 1) * sizeof(*c->topics));
         for (unsigned i = 0; i < n->n; i++)
@@ -544,9 +547,10 @@ watch_conf_build(const struct conf_node *root, const char *const *groups,
     }
     if (diag_count(d) != before) {
         watch_conf_free(c);
-        return NULL;
+        *out = NULL;
+        return -EINVAL;
     }
-    return c;
+    return 0;
 }
 
 void

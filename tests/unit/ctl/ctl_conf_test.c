@@ -2,6 +2,7 @@
 #include "ctl/ctl_conf.h"
 #include "check.h"
 
+#include <stdlib.h>
 #include <errno.h>
 #include <string.h>
 
@@ -9,7 +10,14 @@ static int
 build(const char *text, struct ctl_conf *c, struct diag *d)
 {
     struct conf_doc *doc = conf_doc_load_mem("t.yaml", text, strlen(text), d);
-    int rc = doc ? ctl_conf_build(doc->root, c, d) : -1;
+    struct ctl_conf *built = NULL;
+    int rc = doc ? ctl_conf_build(doc->root, &(struct conf_ctx){ .d = d }, &built) : -1;
+
+    memset(c, 0, sizeof(*c));
+    if (built) {
+        *c = *built;
+        free(built);
+    }
 
     conf_doc_free(doc);
     return rc;

@@ -27,8 +27,14 @@ build(const char *yaml, struct edge_conf *c, struct diag *d)
         diag_print(d, stderr);
         fail_msg("YAML did not load");
     }
-    int rc = edge_conf_build(doc->root, c, d);
+    struct edge_conf *built = NULL;
+    int rc = edge_conf_build(doc->root, &(struct conf_ctx){ .d = d }, &built);
     conf_doc_free(doc);
+    memset(c, 0, sizeof(*c));
+    if (built) {
+        *c = *built;
+        free(built);
+    }
     if (rc < 0) {
         struct edge_conf empty;
         memset(&empty, 0, sizeof(empty));

@@ -1,5 +1,6 @@
 /* tests/unit/edge/registry_test.c: targets registered at run time, draining, and target
  * objects (health, counters) carried across reloads. No worker threads are started. */
+#include <stdlib.h>
 #include <errno.h>
 #include <string.h>
 
@@ -31,7 +32,12 @@ edge_with(const char *text)
     diag_init(&d);
     struct conf_doc *doc = conf_doc_load_mem("t.yaml", text, strlen(text), &d);
     assert_non_null(doc);
-    assert_int_equal(edge_conf_build(doc->root, &conf, &d), 0);
+    {
+        struct edge_conf *built;
+        assert_int_equal(edge_conf_build(doc->root, &(struct conf_ctx){ .d = &d }, &built), 0);
+        conf = *built;
+        free(built);
+    }
     conf_doc_free(doc);
     diag_fini(&d);
     struct edge *e = edge_new(1);
@@ -110,7 +116,12 @@ TEST(registry_reload_keeps_targets_and_drains_removed_ones)
     EXPECT_EQ(edge_target_register(e, "web", &a3, 1), 0);
     diag_init(&d);
     struct conf_doc *doc = conf_doc_load_mem("t.yaml", next, strlen(next), &d);
-    assert_int_equal(edge_conf_build(doc->root, &conf, &d), 0);
+    {
+        struct edge_conf *built;
+        assert_int_equal(edge_conf_build(doc->root, &(struct conf_ctx){ .d = &d }, &built), 0);
+        conf = *built;
+        free(built);
+    }
     conf_doc_free(doc);
     diag_fini(&d);
     assert_int_equal(edge_apply(e, &conf, err, sizeof(err)), 0);
@@ -127,7 +138,12 @@ TEST(registry_reload_keeps_targets_and_drains_removed_ones)
            "target_groups:\n  web:\n    targets: [127.0.0.1:9004]\n";
     diag_init(&d);
     doc = conf_doc_load_mem("t.yaml", next, strlen(next), &d);
-    assert_int_equal(edge_conf_build(doc->root, &conf, &d), 0);
+    {
+        struct edge_conf *built;
+        assert_int_equal(edge_conf_build(doc->root, &(struct conf_ctx){ .d = &d }, &built), 0);
+        conf = *built;
+        free(built);
+    }
     conf_doc_free(doc);
     diag_fini(&d);
     assert_int_equal(edge_apply(e, &conf, err, sizeof(err)), 0);

@@ -11,7 +11,7 @@
 #include "fleet/fleet_conf.h"
 #include "fleet/fleet_db.h"
 
-static const char *const tgs[] = { "web", "api" };
+static const char *const tgs[] = { "web", "api", NULL };
 
 static struct fleet_conf *
 build(const char *yaml, struct diag *d)
@@ -21,7 +21,7 @@ build(const char *yaml, struct diag *d)
 
     if (!doc)
         return NULL;
-    c = fleet_conf_build(doc->root, tgs, 2, d);
+    fleet_conf_build(doc->root, &(struct conf_ctx){ .d = d, .target_groups = tgs }, &c);
     conf_doc_free(doc);
     return c;
 }

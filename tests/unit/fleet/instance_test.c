@@ -73,7 +73,7 @@ sleep_ms(long ms)
 TEST(instance_fleet_stops_with_stop_signal_then_kills_after_stop_timeout)
 {
     char dir[] = "/tmp/tierd-fleet-XXXXXX", err[256], path[512], buf[256];
-    static const char *const tgs[] = { "web", "stubborn" };
+    static const char *const tgs[] = { "web", "stubborn", NULL };
     static const char yaml[] =
         "launch_templates:\n"
         "  polite:\n"
@@ -95,7 +95,8 @@ TEST(instance_fleet_stops_with_stop_signal_then_kills_after_stop_timeout)
     EXPECT_TRUE(mkdtemp(dir) != NULL);
     diag_init(&d);
     struct conf_doc *doc = conf_doc_load_mem("t.yaml", yaml, strlen(yaml), &d);
-    struct fleet_conf *c = fleet_conf_build(doc->root, tgs, 2, &d);
+    struct fleet_conf *c = NULL;
+    fleet_conf_build(doc->root, &(struct conf_ctx){ .d = &d, .target_groups = tgs }, &c);
     diag_print(&d, stderr);
     EXPECT_TRUE(c != NULL);
     struct fleet *f = fleet_new(dir, &hooks, err, sizeof(err));

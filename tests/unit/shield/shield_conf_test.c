@@ -16,7 +16,8 @@ build(const char *yaml, struct diag *d)
         diag_print(d, stderr);
         fail_msg("YAML did not load");
     }
-    struct shield_conf *c = shield_conf_build(doc->root, d);
+    struct shield_conf *c = NULL;
+    shield_conf_build(doc->root, &(struct conf_ctx){ .d = d }, &c);
     conf_doc_free(doc);         /* the conf owns its strings */
     EXPECT_TRUE((c == NULL) == (diag_count(d) > 0));
     return c;

@@ -46,7 +46,9 @@ conf(const char *yaml)
     struct diag d;
     diag_init(&d);
     struct conf_doc *doc = conf_doc_load_mem("t.yaml", yaml, strlen(yaml), &d);
-    struct shield_conf *c = doc ? shield_conf_build(doc->root, &d) : NULL;
+    struct shield_conf *c = NULL;
+    if (doc)
+        shield_conf_build(doc->root, &(struct conf_ctx){ .d = &d }, &c);
     if (!c) {
         diag_print(&d, stderr);
         fail_msg("conf did not build");

@@ -20,7 +20,8 @@ build(const char *yaml, struct diag *d)
         diag_print(d, stderr);
         fail_msg("YAML did not load");
     }
-    struct watch_conf *c = watch_conf_build(doc->root, groups, tgs, d);
+    struct watch_conf *c = NULL;
+    watch_conf_build(doc->root, &(struct conf_ctx){ .d = d, .groups = groups, .target_groups = tgs }, &c);
     conf_doc_free(doc);
     return c;
 }

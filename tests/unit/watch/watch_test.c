@@ -47,7 +47,8 @@ conf(void)
 
     diag_init(&d);
     struct conf_doc *doc = conf_doc_load_mem("t.yaml", yaml, strlen(yaml), &d);
-    struct watch_conf *c = watch_conf_build(doc->root, groups, NULL, &d);
+    struct watch_conf *c = NULL;
+    watch_conf_build(doc->root, &(struct conf_ctx){ .d = &d, .groups = groups }, &c);
     diag_print(&d, stderr);
     conf_doc_free(doc);
     diag_fini(&d);
