@@ -47,8 +47,9 @@ conf_key_node(const struct conf_node *map, const struct conf_key *k)
     return NULL;
 }
 
-/* True when `child` is `parent` followed by "." and one more component. A child of a named
- * map is written "parent.*.leaf", of a list of maps "parent[].leaf". */
+/* True when `child` is `parent` followed by "." and one more component; a key of the maps
+ * in a list is written "parent[].leaf". The entries of a named map ("parent.*") are
+ * children of it, with the leaf "*". */
 static bool
 keys_is_child(const char *parent, const char *child)
 {
@@ -57,9 +58,7 @@ keys_is_child(const char *parent, const char *child)
     if (strncmp(child, parent, pl) != 0)
         return false;
     child += pl;
-    if (strncmp(child, ".*.", 3) == 0)
-        child += 3;
-    else if (strncmp(child, "[].", 3) == 0)
+    if (strncmp(child, "[].", 3) == 0)
         child += 3;
     else if (*child == '.' && pl)
         child += 1;
@@ -79,7 +78,8 @@ conf_key_check_map(const struct conf_node *map, const struct conf_key *tab, unsi
     if (!map || map->kind != CONF_MAP)
         return;
     for (unsigned i = 0; i < n && m < KEYS_CHILDREN_MAX; i++) {
-        if (!tab[i].path || !keys_is_child(ppath, tab[i].path))
+        if (!tab[i].path || !keys_is_child(ppath, tab[i].path) ||
+            strcmp(conf_key_leaf(&tab[i]), "*") == 0)
             continue;
         allowed[m++] = conf_key_leaf(&tab[i]);
         if ((tab[i].flags & CONF_KEY_REQUIRED) && !conf_key_get(map, &tab[i]))
