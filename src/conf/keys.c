@@ -82,8 +82,14 @@ conf_key_check_map(const struct conf_node *map, const struct conf_key *tab, unsi
             strcmp(conf_key_leaf(&tab[i]), "*") == 0)
             continue;
         allowed[m++] = conf_key_leaf(&tab[i]);
-        if ((tab[i].flags & CONF_KEY_REQUIRED) && !conf_key_get(map, &tab[i]))
-            diag_at(d, map, "%s: %s is required", what, conf_key_leaf(&tab[i]));
+        if (!(tab[i].flags & CONF_KEY_REQUIRED) || conf_key_get(map, &tab[i]))
+            continue;
+        const struct conf_node *v = conf_map_get(map, conf_key_leaf(&tab[i]));
+        if (v)
+            diag_at(d, v, "%s: \"%s\" has no value; write one after the ':'", what,
+                    conf_key_leaf(&tab[i]));
+        else
+            diag_at(d, map, "%s: missing required key \"%s\"", what, conf_key_leaf(&tab[i]));
     }
     allowed[m] = NULL;
     conf_check_keys(map, allowed, what, d);
@@ -143,20 +149,19 @@ conf_key_lookup(const struct conf_keytab *const *tabs, const char *node_path)
 }
 
 /* The node to read: the value, or NULL with *rc set for an absent key (0 when it has a
- * default, which the caller parses from k->def; -ENOENT otherwise). */
+ * default, which the caller parses from k->def; -ENOENT otherwise: conf_key_check_map()
+ * reports a missing required key, once). */
 static const struct conf_node *
 keys_value(const struct conf_node *map, const struct conf_key *k, int *rc, struct diag *d)
 {
     const struct conf_node *n = conf_key_get(map, k);
 
+    (void)d;
     *rc = 0;
     if (n)
         return n;
-    if (!k->def) {
+    if (!k->def)
         *rc = -ENOENT;
-        if ((k->flags & CONF_KEY_REQUIRED) && map)
-            diag_at(d, map, "%s is required", k->path);
-    }
     return NULL;
 }
 
@@ -215,6 +220,24 @@ keys_ms_text(uint64_t ms, char *buf, size_t len)
     return buf;
 }
 
+/* Writes bytes in its largest exact unit ("16k", "1m", "512") for messages, as a size is
+ * written in the file. */
+static const char *
+keys_size_text(uint64_t bytes, char *buf, size_t len)
+{
+    static const char units[] = "tgmk";
+
+    for (unsigned i = 0; bytes && units[i]; i++) {
+        uint64_t unit = 1ULL << (10 * (4 - i));
+        if (bytes % unit == 0) {
+            snprintf(buf, len, "%" PRIu64 "%c", bytes / unit, units[i]);
+            return buf;
+        }
+    }
+    snprintf(buf, len, "%" PRIu64, bytes);
+    return buf;
+}
+
 /* Bounds check shared by the number-like readers; `fmt` writes a value for messages. */
 static int
 keys_bounded(const struct conf_node *n, const struct conf_key *k, uint64_t v, struct diag *d)
@@ -226,6 +249,9 @@ keys_bounded(const struct conf_node *n, const struct conf_key *k, uint64_t v, st
     if (k->type == KT_DURATION) {
         keys_ms_text(k->min, lo, sizeof(lo));
         keys_ms_text(k->max, hi, sizeof(hi));
+    } else if (k->type == KT_SIZE) {
+        keys_size_text(k->min, lo, sizeof(lo));
+        keys_size_text(k->max, hi, sizeof(hi));
     } else {
         snprintf(lo, sizeof(lo), "%" PRIu64, k->min);
         snprintf(hi, sizeof(hi), "%" PRIu64, k->max);
@@ -248,7 +274,9 @@ conf_key_uint(const struct conf_node *map, const struct conf_key *k, uint64_t *o
             *out = strtoull(k->def, NULL, 10);
         return rc;
     }
-    if (conf_uint(n, 0, UINT64_MAX, &v, d) < 0 || keys_bounded(n, k, v, d) < 0)
+    /* The entry's bounds go to conf_uint(), so that "abc" and 1000 are both told the range
+     * the key accepts (not 0..UINT64_MAX). */
+    if (conf_uint(n, k->min, k->min || k->max ? k->max : UINT64_MAX, &v, d) < 0)
         return -EINVAL;
     *out = v;
     return 0;

@@ -77,7 +77,8 @@ const struct conf_key *conf_key_lookup(const struct conf_keytab *const *tabs,
 /*
  * Typed readers by key: each reads k's leaf in `map`. They return 0 and set *out from the
  * value, or from k->def when the key is absent; -ENOENT when it is absent without a default
- * (and, for a required key, after a diagnostic); -EINVAL after one diagnostic naming the
+ * (silently: conf_key_check_map() reports missing required keys); -EINVAL after one
+ * diagnostic naming the
  * path, the value and the accepted range. *out is untouched unless 0 is returned.
  */
 int conf_key_string(const struct conf_node *map, const struct conf_key *k, const char **out,

@@ -260,12 +260,13 @@ fleet_launch(void *ctx, struct asg *g, struct asg_inst *inst, const struct templ
     struct fleet_proc *fp;
     unsigned port;
     const char *why;
+    char err[512] = "";
     int rc;
 
     if ((rc = fleet_port_pick(f, &port)) < 0)
         return rc;
     struct instance_spec spec = {
-        .t = t, .id = inst->id, .port = port,
+        .t = t, .id = inst->id, .port = port, .err = err, .err_len = sizeof(err),
         .cgroup_procs_fd = cgroup_instance_create(&f->cg, inst->id, t->cpu_milli,
                                                   t->memory_bytes),
     };
@@ -287,6 +288,9 @@ fleet_launch(void *ctx, struct asg *g, struct asg_inst *inst, const struct templ
     if (spec.cgroup_procs_fd >= 0)
         close(spec.cgroup_procs_fd);    /* the child joined (or failed and said so) */
     if (rc < 0) {
+        if (rc == -ENOKEY)
+            log_warn("fleet", "launch failed group=%s inst=%s template=%s: %s", asg_name(g),
+                     inst->id, t->name, err);
         cgroup_instance_remove(&f->cg, inst->id);
         instlog_close(fp->log);
         free(fp);

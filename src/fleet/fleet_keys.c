@@ -20,6 +20,7 @@ const struct conf_key fleet_keys[FK_COUNT] = {
     [FK_LT_ENV_VAR] = { "launch_templates.*.env.*", KT_STRING, CONF_KEY_ENV_REF, NULL, 0, 0,
                         NULL },
     [FK_LT_ENV_FILE] = { "launch_templates.*.env_file", KT_STRING, 0, NULL, 0, 4096, NULL },
+    [FK_LT_INHERIT_ENV] = { "launch_templates.*.inherit_env", KT_LIST, 0, NULL, 0, 256, NULL },
     [FK_LT_WORKING_DIR] = { "launch_templates.*.working_dir", KT_STRING, 0, NULL, 0, 4096,
                             NULL },
     [FK_LT_USER] = { "launch_templates.*.user", KT_STRING, 0, NULL, 0, 32, NULL },

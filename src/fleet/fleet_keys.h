@@ -14,6 +14,7 @@ enum fleet_key {
     FK_LT_ENV,
     FK_LT_ENV_VAR,
     FK_LT_ENV_FILE,
+    FK_LT_INHERIT_ENV,
     FK_LT_WORKING_DIR,
     FK_LT_USER,
     FK_LT_STOP_SIGNAL,

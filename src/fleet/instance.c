@@ -22,9 +22,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "conf/ref.h"
 #include "core/mem.h"
+#include "fleet/envfile.h"
 
-extern char **environ;
 
 struct instance {
     int pid;                    /* also the process group id (setsid) */
@@ -44,34 +45,114 @@ instance_pidfd_open(int pid)
 #endif
 }
 
-/* Builds envp: tierd's environment minus what the template sets, then the template's
- * variables and PORT, INSTANCE_ID. Runs before fork (allocation is not safe after). */
-static char **
-instance_envp(const struct instance_spec *s)
-{
-    unsigned n = 0, k = 0;
+/* What an instance gets from tierd's own environment without asking: enough to find
+ * programs and format text, nothing that could hold a secret (the control token, a
+ * database password referred to by another template). More only through inherit_env. */
+static const char *const instance_base_env[] = { "PATH", "LANG", "LC_ALL", "TZ", "HOME", NULL };
+#define INSTANCE_DEFAULT_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
 
-    for (char **e = environ; *e; e++)
-        n++;
-    char **envp = mem_alloc_or_exit((n + s->t->nenv + 3) * sizeof(char *));
-    for (char **e = environ; *e; e++) {
-        size_t klen = strcspn(*e, "=");
-        bool overridden = (klen == 4 && strncmp(*e, "PORT", 4) == 0) ||
-                          (klen == 11 && strncmp(*e, "INSTANCE_ID", 11) == 0);
-        for (unsigned i = 0; i < s->t->nenv && !overridden; i++)
-            overridden = strncmp(s->t->env[i], *e, klen + 1) == 0;
-        if (!overridden)
-            envp[k++] = mem_strdup_or_exit(*e);
+struct instance_env {
+    char **v;
+    unsigned n, cap;
+};
+
+/* Sets "KEY=value" (taken), replacing an earlier value of KEY. */
+static void
+instance_env_put(struct instance_env *e, char *kv)
+{
+    size_t klen = strcspn(kv, "=");
+
+    for (unsigned i = 0; i < e->n; i++)
+        if (strncmp(e->v[i], kv, klen + 1) == 0) {
+            memset(e->v[i], 0, strlen(e->v[i]));
+            free(e->v[i]);
+            e->v[i] = kv;
+            return;
+        }
+    if (e->n + 2 > e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 32;
+        e->v = mem_realloc_or_exit(e->v, e->cap * sizeof(char *));
     }
-    for (unsigned i = 0; i < s->t->nenv; i++)
-        envp[k++] = template_expand(s->t->env[i], s->port, s->id);
+    e->v[e->n++] = kv;
+    e->v[e->n] = NULL;
+}
+
+static void
+instance_env_inherit(struct instance_env *e, const char *name)
+{
+    const char *v = getenv(name);
+
+    if (!v)
+        return;
+    size_t len = strlen(name) + strlen(v) + 2;
+    char *kv = mem_alloc_or_exit(len);
+    snprintf(kv, len, "%s=%s", name, v);
+    instance_env_put(e, kv);
+}
+
+/* Builds envp: a minimal base (PATH, LANG, LC_ALL, TZ, HOME: the user's home when the
+ * instance runs as another user), inherit_env, env_file (read now, so a rotated secret
+ * reaches the next instance), the template's env with ${env:NAME} expanded, then PORT and
+ * INSTANCE_ID. As with systemd, env_file overrides env. Runs before fork (allocation is
+ * not safe after). Returns NULL with a reason naming the variable or file (never a
+ * value) in err. */
+static char **
+instance_envp(const struct instance_spec *s, const struct passwd *pw, char *err, size_t errlen)
+{
+    struct instance_env e = { 0 };
+    char missing[160];
+
+    for (const char *const *k = instance_base_env; *k; k++)
+        instance_env_inherit(&e, *k);
+    if (!getenv("PATH"))
+        instance_env_put(&e, mem_strdup_or_exit(INSTANCE_DEFAULT_PATH));
+    if (pw && pw->pw_dir) {
+        size_t len = strlen(pw->pw_dir) + 6;
+        char *kv = mem_alloc_or_exit(len);
+        snprintf(kv, len, "HOME=%s", pw->pw_dir);
+        instance_env_put(&e, kv);
+    }
+    for (unsigned i = 0; i < s->t->ninherit; i++)
+        instance_env_inherit(&e, s->t->inherit[i]);
+    for (unsigned i = 0; i < s->t->nenv; i++) {
+        char *kv = template_expand(s->t->env[i], s->port, s->id);
+        char *full = conf_ref_expand(kv, missing, sizeof(missing));
+        memset(kv, 0, strlen(kv));
+        free(kv);
+        if (!full) {
+            snprintf(err, errlen, "env.%.*s: environment variable %s is not set in tierd's "
+                     "environment", (int)strcspn(s->t->env[i], "="), s->t->env[i],
+                     errno == ENOENT ? missing : "(malformed reference)");
+            goto fail;
+        }
+        instance_env_put(&e, full);
+    }
+    if (s->t->env_file) {
+        struct envfile ef;
+        if (envfile_load(s->t->env_file, &ef, err, errlen) < 0)
+            goto fail;
+        for (unsigned i = 0; i < ef.n; i++) {
+            instance_env_put(&e, ef.vars[i]);
+            ef.vars[i] = NULL;
+        }
+        ef.n = 0;
+        envfile_fini(&ef);
+    }
     size_t len = strlen(s->id) + 16;
-    envp[k] = mem_alloc_or_exit(16);
-    snprintf(envp[k++], 16, "PORT=%u", s->port);
-    envp[k] = mem_alloc_or_exit(len);
-    snprintf(envp[k++], len, "INSTANCE_ID=%s", s->id);
-    envp[k] = NULL;
-    return envp;
+    char *kv = mem_alloc_or_exit(16);
+    snprintf(kv, 16, "PORT=%u", s->port);
+    instance_env_put(&e, kv);
+    kv = mem_alloc_or_exit(len);
+    snprintf(kv, len, "INSTANCE_ID=%s", s->id);
+    instance_env_put(&e, kv);
+    return e.v;
+fail:
+    for (unsigned i = 0; i < e.n; i++) {
+        memset(e.v[i], 0, strlen(e.v[i]));
+        free(e.v[i]);
+    }
+    free(e.v);
+    return NULL;
 }
 
 static void
@@ -141,10 +222,15 @@ instance_spawn(const struct instance_spec *s, struct instance **out)
     }
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return -errno;
+    char **envp = instance_envp(s, pw, s->err, s->err_len);
+    if (!envp) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -ENOKEY;
+    }
     char **argv = mem_alloc_or_exit((s->t->argc + 1) * sizeof(char *));
     for (unsigned i = 0; i < s->t->argc; i++)
         argv[i] = template_expand(s->t->argv[i], s->port, s->id);
-    char **envp = instance_envp(s);
     int parent = getpid();
     pid_t pid = fork();
     if (pid == 0)

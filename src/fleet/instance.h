@@ -9,6 +9,7 @@
 #ifndef FLEET_INSTANCE_H
 #define FLEET_INSTANCE_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fleet/template.h"
@@ -20,10 +21,14 @@ struct instance_spec {
     const char *id;             /* INSTANCE_ID */
     unsigned port;              /* PORT */
     int cgroup_procs_fd;        /* the instance cgroup's cgroup.procs, or -1 */
+    char *err;                  /* out: why the environment could not be built */
+    size_t err_len;
 };
 
 /* Starts the process. Returns 0 and a new instance in *out, or a negative errno (fork,
- * pipe, unknown user; a failed exec shows as exit status 127 with the reason in the log). */
+ * pipe, unknown user; -ENOKEY when a ${env:} reference or the env_file cannot be resolved,
+ * with the reason in spec->err; a failed exec shows as exit status 127 with the reason in
+ * the log). */
 int instance_spawn(const struct instance_spec *spec, struct instance **out);
 int instance_pid(const struct instance *p);
 /* A pidfd that becomes readable when the process exits, or -1 (kernels before 5.3). */

@@ -65,8 +65,12 @@ template_fini(struct template *t)
         free(t->argv[i]);
     for (unsigned i = 0; i < t->nenv; i++)
         free(t->env[i]);
+    for (unsigned i = 0; i < t->ninherit; i++)
+        free(t->inherit[i]);
     free(t->argv);
     free(t->env);
+    free(t->inherit);
+    free(t->env_file);
     free(t->name);
     free(t->working_dir);
     free(t->user);
@@ -80,6 +84,8 @@ template_copy(struct template *out, const struct template *t)
     out->name = template_strdup_opt(t->name);
     out->argv = template_strv_copy(t->argv, t->argc);
     out->env = template_strv_copy(t->env, t->nenv);
+    out->inherit = template_strv_copy(t->inherit, t->ninherit);
+    out->env_file = template_strdup_opt(t->env_file);
     out->working_dir = template_strdup_opt(t->working_dir);
     out->user = template_strdup_opt(t->user);
 }
@@ -106,6 +112,16 @@ template_to_json(const struct template *t)
     json_object_set_new(o, "stop_timeout_ms", json_integer((json_int_t)t->stop_timeout_ms));
     json_object_set_new(o, "cpu_milli", json_integer(t->cpu_milli));
     json_object_set_new(o, "memory_bytes", json_integer((json_int_t)t->memory_bytes));
+    /* Newer fields only when set, so that templates without them keep their hash (and
+     * their version) across an upgrade of tierd. */
+    if (t->env_file)
+        json_object_set_new(o, "env_file", json_string(t->env_file));
+    if (t->ninherit) {
+        json_t *inh = json_array();
+        for (unsigned i = 0; i < t->ninherit; i++)
+            json_array_append_new(inh, json_string(t->inherit[i]));
+        json_object_set_new(o, "inherit_env", inh);
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     if (!s) {
@@ -163,6 +179,17 @@ template_from_json(const char *name, const char *json, struct template *out)
     out->stop_timeout_ms = (uint64_t)json_integer_value(json_object_get(o, "stop_timeout_ms"));
     out->cpu_milli = (unsigned)json_integer_value(json_object_get(o, "cpu_milli"));
     out->memory_bytes = (uint64_t)json_integer_value(json_object_get(o, "memory_bytes"));
+    if ((v = json_object_get(o, "env_file")) && json_is_string(v))
+        out->env_file = mem_strdup_or_exit(json_string_value(v));
+    json_t *inh = json_object_get(o, "inherit_env");
+    if (json_is_array(inh) && json_array_size(inh)) {
+        out->inherit = mem_alloc_or_exit((json_array_size(inh) + 1) * sizeof(char *));
+        json_array_foreach(inh, i, v) {
+            if (!json_is_string(v))
+                goto bad;
+            out->inherit[out->ninherit++] = mem_strdup_or_exit(json_string_value(v));
+        }
+    }
     json_decref(o);
     template_hash_update(out);
     return 0;
@@ -221,10 +248,11 @@ template_expand(const char *s, unsigned port, const char *instance_id)
 }
 
 const char *
-template_bad_placeholder(const char *s, char *buf, unsigned len)
+template_bad_placeholder(const char *s, bool allow_env, char *buf, unsigned len)
 {
     for (const char *p = strstr(s, "${"); p; p = strstr(p + 2, "${")) {
-        if (strncmp(p, "${PORT}", 7) == 0 || strncmp(p, "${INSTANCE_ID}", 14) == 0)
+        if (strncmp(p, "${PORT}", 7) == 0 || strncmp(p, "${INSTANCE_ID}", 14) == 0 ||
+            (allow_env && strncmp(p, "${env:", 6) == 0))    /* conf/ref.c judges these */
             continue;
         const char *end = strchr(p, '}');
         int n = end ? (int)(end - p + 1) : (int)strlen(p);

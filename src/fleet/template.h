@@ -16,7 +16,11 @@ struct template {
     unsigned argc;
     char **argv;                /* placeholders ${PORT}, ${INSTANCE_ID} not yet expanded */
     unsigned nenv;
-    char **env;                 /* "KEY=value", sorted by key, placeholders as in argv */
+    char **env;                 /* "KEY=value", sorted by key, placeholders as in argv;
+                                   values may hold "${env:NAME}", expanded at spawn */
+    char *env_file;             /* read at every spawn (systemd syntax), or NULL */
+    unsigned ninherit;
+    char **inherit;             /* inherit_env: names passed through from tierd's environment */
     char *working_dir;          /* NULL: tierd's current directory */
     char *user;                 /* NULL: no privilege drop */
     int stop_signal;            /* SIGTERM unless given */
@@ -39,9 +43,10 @@ void template_hash_update(struct template *t);
 
 /* Returns a new string with ${PORT} and ${INSTANCE_ID} replaced. */
 char *template_expand(const char *s, unsigned port, const char *instance_id);
-/* Returns the first placeholder in s that is neither ${PORT} nor ${INSTANCE_ID}, copied
- * into buf (as "${NAME}"), or NULL when every placeholder is known. */
-const char *template_bad_placeholder(const char *s, char *buf, unsigned len);
+/* Returns the first placeholder in s that is neither ${PORT} nor ${INSTANCE_ID} (nor, with
+ * allow_env, a "${env:" reference), copied into buf (as "${NAME}"), or NULL when every
+ * placeholder is known. */
+const char *template_bad_placeholder(const char *s, bool allow_env, char *buf, unsigned len);
 
 /* "SIGTERM" or "TERM" (case-insensitive) -> signal number, or -EINVAL. */
 int template_signal_parse(const char *s);

@@ -5,11 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "conf/node.h"
 #include "fleet/fleet_conf.h"
+#include "conf/value.h"
 #include "fleet/fleet_db.h"
+#include "fleet/fleet_keys.h"
+#include "fleet/scaler.h"
+#include "fleet/template.h"
 
 static const char *const tgs[] = { "web", "api", NULL };
 
@@ -233,4 +239,139 @@ TEST(fleet_conf_template_expands_placeholders)
     EXPECT_EQ(template_signal_parse("term"), SIGTERM);
     EXPECT_EQ(template_signal_parse("SIGUSR2"), SIGUSR2);
     EXPECT_EQ(template_signal_parse("SIGFOO"), -EINVAL);
+}
+
+TEST(fleet_keys_table_is_consistent_and_matches_the_reader)
+{
+    const char *why = conf_keytab_verify(fleet_keys, FK_COUNT);
+    struct diag d;
+    uint64_t ms;
+
+    if (why)
+        fail_msg("fleet_keys: %s", why);
+    EXPECT_EQ(fleet_keys[FK_ASG_POLICIES].max, SCALER_POLICIES_MAX);
+    /* Every key at once loads, and absent keys get the table's defaults. */
+    diag_init(&d);
+    struct fleet_conf *c = build(
+        "launch_templates:\n"
+        "  app:\n"
+        "    command: [/bin/true]\n"
+        "    env: { A: b }\n"
+        "    inherit_env: [LANG]\n"
+        "    working_dir: /tmp\n"
+        "    user: root\n"
+        "    stop_signal: SIGINT\n"
+        "    stop_timeout: 3s\n"
+        "    instance_type: { cpu: 0.5, memory: 64m }\n"
+        "  bare:\n"
+        "    command: [/bin/true]\n"
+        "auto_scaling_groups:\n"
+        "  web:\n"
+        "    launch_template: { name: app, version: 1 }\n"
+        "    target_group: web\n"
+        "    min_size: 1\n"
+        "    max_size: 2\n"
+        "    desired_capacity: 1\n"
+        "    health_check_type: elb\n"
+        "    health_check_grace_period: 5s\n"
+        "    default_instance_warmup: 1s\n"
+        "    scaling_policies:\n"
+        "      - name: cpu\n"
+        "        target_tracking: { metric: cpu_utilization, target_value: 50,\n"
+        "                           disable_scale_in: true }\n"
+        "    instance_refresh: { min_healthy_percentage: 50, instance_warmup: 2s,\n"
+        "                        auto_rollback: true }\n"
+        "  api:\n"
+        "    launch_template: bare\n"
+        "    target_group: api\n"
+        "    min_size: 0\n"
+        "    max_size: 1\n", &d);
+    diag_print(&d, stderr);
+    EXPECT_TRUE(c != NULL);
+    EXPECT_EQ(d.n, 0);
+    const struct template *bare = fleet_conf_template(c, "bare");
+    EXPECT_EQ(bare->stop_signal, template_signal_parse(fleet_keys[FK_LT_STOP_SIGNAL].def));
+    EXPECT_EQ(conf_parse_duration_ms(fleet_keys[FK_LT_STOP_TIMEOUT].def, &ms), 0);
+    EXPECT_EQ(bare->stop_timeout_ms, ms);
+    const struct fleet_group_conf *api = fleet_conf_group(c, "api");
+    EXPECT_EQ(api->refresh.min_healthy_pct,
+              (unsigned)strtoul(fleet_keys[FK_ASG_REFRESH_MIN_HEALTHY].def, NULL, 10));
+    EXPECT_EQ(api->health_type, FLEET_HEALTH_EC2);
+    EXPECT_STREQ(fleet_keys[FK_ASG_HEALTH_TYPE].def, "ec2");
+    EXPECT_FALSE(api->refresh.auto_rollback);
+    EXPECT_EQ(api->grace_ms, 0);
+    EXPECT_EQ(fleet_conf_template(c, "app")->ninherit, 1);
+    fleet_conf_free(c);
+    diag_fini(&d);
+}
+
+TEST(fleet_conf_env_references_are_checked_not_resolved)
+{
+    static const char yaml[] =
+        "launch_templates:\n"
+        "  app:\n"
+        "    command: [/bin/true]\n"
+        "    env: { DB_PASS: \"${env:TIERD_TEST_DB_PW}\", DSN: \"u:${env:TIERD_TEST_DB_PW}@h\" }\n";
+    struct diag d;
+
+    setenv("TIERD_TEST_DB_PW", "hunter2", 1);
+    diag_init(&d);
+    struct fleet_conf *c = build(yaml, &d);
+    EXPECT_TRUE(c != NULL);
+    const struct template *t = fleet_conf_template(c, "app");
+    /* The template keeps the reference (state db, hash); the value is read at spawn. */
+    for (unsigned i = 0; i < t->nenv; i++)
+        EXPECT_TRUE(strstr(t->env[i], "hunter2") == NULL);
+    char *json = template_to_json(t);
+    EXPECT_TRUE(strstr(json, "hunter2") == NULL);
+    EXPECT_TRUE(strstr(json, "${env:TIERD_TEST_DB_PW}") != NULL);
+    free(json);
+    fleet_conf_free(c);
+    diag_fini(&d);
+
+    unsetenv("TIERD_TEST_DB_PW");
+    diag_init(&d);
+    EXPECT_TRUE(build(yaml, &d) == NULL);                   /* run/apply: an error */
+    expect_msg(&d, "tierd.yaml:4:21: launch template \"app\": env.DB_PASS: environment "
+                   "variable TIERD_TEST_DB_PW is not set");
+    diag_fini(&d);
+
+    /* A secret in the command line would be visible in ps: refused. */
+    diag_init(&d);
+    EXPECT_TRUE(build("launch_templates:\n  app:\n    command: [app, \"--pw=${env:X}\"]\n",
+                      &d) == NULL);
+    expect_msg(&d, "command[1]: ${env:X} in a command would show the secret in the process "
+                   "list");
+    diag_fini(&d);
+}
+
+TEST(fleet_conf_env_file_must_be_private)
+{
+    char path[] = "/tmp/tierd-envfile-conf-XXXXXX", yaml[512];
+    struct diag d;
+    int fd = mkstemp(path);
+
+    EXPECT_TRUE(fd >= 0);
+    EXPECT_TRUE(write(fd, "DB_PASSWORD=x\n", 14) == 14);
+    close(fd);
+    snprintf(yaml, sizeof(yaml), "launch_templates:\n  app:\n    command: [/bin/true]\n"
+             "    env_file: %s\n", path);
+    chmod(path, 0640);
+    diag_init(&d);
+    EXPECT_TRUE(build(yaml, &d) == NULL);
+    expect_msg(&d, path);
+    expect_msg(&d, "is open to group or others (mode 0640)");
+    diag_fini(&d);
+    chmod(path, 0600);
+    diag_init(&d);
+    struct fleet_conf *c = build(yaml, &d);
+    EXPECT_TRUE(c != NULL);
+    EXPECT_STREQ(fleet_conf_template(c, "app")->env_file, path);
+    fleet_conf_free(c);
+    diag_fini(&d);
+    unlink(path);
+    diag_init(&d);
+    EXPECT_TRUE(build(yaml, &d) == NULL);                   /* missing: an error for run */
+    expect_msg(&d, "No such file or directory");
+    diag_fini(&d);
 }
