@@ -34,6 +34,8 @@ cli_usage(FILE *out)
           "                 validate FILE (every error as file:line:col: message; exit 2),\n"
           "                 then run the policy rules of docs/checks.md (exit 1 on a\n"
           "                 failed check unless --soft-fail)\n"
+          "  keys [--json]  every stack-file key: path, type, default, and whether it is\n"
+          "                 required, sensitive, or forces a replacement or a restart\n"
           "  plan [FILE] [--json]\n"
           "                 what applying FILE would change in the running daemon, as\n"
           "                 terraform plan shows it (exit 0 no changes, 2 changes, 1 error)\n"

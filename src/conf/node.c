@@ -239,6 +239,8 @@ node_on_scalar(struct node_loader *l, const yaml_event_t *ev)
 
     node_check_props(l, ev->data.scalar.anchor, ev->data.scalar.tag, ev->start_mark);
     n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+    n->start = ev->start_mark.index;
+    n->end = ev->end_mark.index;
     n->len = len;
     n->str = node_strndup(l->doc, v, len);
     n->path = node_child_path(l, n->str);

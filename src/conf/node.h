@@ -26,6 +26,8 @@ struct conf_node {
     const char *str;            /* scalar text, NUL-terminated; NULL for maps and sequences */
     size_t len;
     bool quoted;                /* scalar was quoted: never null/bool/number by accident */
+    size_t start, end;          /* scalar: byte offsets of its text in the file, quotes
+                                   included (to redact a value in place) */
     unsigned n;                 /* number of pairs (map) or items (sequence) */
     struct conf_pair *pairs;    /* map */
     struct conf_node **items;   /* sequence */

@@ -24,6 +24,7 @@
 #include "daemon/applylog.h"
 #include "daemon/plan.h"
 #include "daemon/routes.h"
+#include "daemon/keytabs.h"
 #include "daemon/stack.h"
 #include "edge/edge.h"
 #include "fleet/fleet.h"
@@ -233,6 +234,7 @@ daemon_check(int argc, char **argv)
     }
     diag_init(&d);
     s = stack_load(o.file, true, &d);
+    diag_print_warnings(&d, stderr);
     if (!s) {
         diag_print(&d, stderr);
         fprintf(stderr, "%s: %u error%s\n", o.file, d.n, d.n == 1 ? "" : "s");
@@ -257,6 +259,19 @@ daemon_check(int argc, char **argv)
     policy_report_fini(&r);
     diag_fini(&d);
     return rc;
+}
+
+int
+daemon_keys(int argc, char **argv)
+{
+    bool json = argc == 1 && strcmp(argv[0], "--json") == 0;
+
+    if (argc > 1 || (argc == 1 && !json)) {
+        fprintf(stderr, "usage: tierd keys [--json]\n");
+        return 2;
+    }
+    keytabs_print(json);
+    return 0;
 }
 
 int

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/keys.h"
+#include "conf/ref.h"
 #include "core/mem.h"
+#include "daemon/keytabs.h"
 
 /* A growing string; exits on allocation failure like the rest of the plan. */
 struct sb {
@@ -80,6 +83,10 @@ render(struct sb *b, const struct conf_node *n)
     }
     switch (n->kind) {
     case CONF_SCALAR:
+        if (keytabs_hide(n)) {          /* as Terraform shows sensitive values */
+            sb_printf(b, "%s", CONF_SENSITIVE);
+            break;
+        }
         if (scalar_is_bare(n)) {
             sb_printf(b, "%s", n->str);
             break;
@@ -164,15 +171,41 @@ seq_is_scalars(const struct conf_node *n)
 
 /* ------------------------------------------------------------------ building resources */
 
+/* The key-table flags of a node: its own entry's, or the nearest ancestor's that has one
+ * (an item of a list has none of its own). */
+static unsigned
+plan_key_flags(const struct conf_node *n)
+{
+    char path[512];
+    const struct conf_key *k;
+
+    snprintf(path, sizeof(path), "%s", n->path ? n->path : "");
+    while (path[0]) {
+        if ((k = conf_key_lookup(keytabs_all, path)))
+            return k->flags;
+        char *cut = strrchr(path, '.'), *br = strrchr(path, '[');
+        if (br && (!cut || br > cut))
+            cut = br;
+        if (!cut)
+            break;
+        *cut = '\0';
+    }
+    return 0;
+}
+
 static void
 attr_add(struct plan_resource *r, const char *path, const struct conf_node *o,
          const struct conf_node *n)
 {
+    unsigned flags = plan_key_flags(n ? n : o);
+
     r->attrs = mem_realloc_or_exit(r->attrs, (r->nattrs + 1) * sizeof(*r->attrs));
     r->attrs[r->nattrs++] = (struct plan_attr){
         .path = mem_strdup_or_exit(*path ? path : r->name),
         .old_value = render_new(o),
         .new_value = render_new(n),
+        .forces_replacement = flags & CONF_KEY_REPLACE,
+        .requires_restart = flags & CONF_KEY_RESTART,
     };
 }
 
@@ -468,14 +501,6 @@ group_needs_replace(const struct conf_node *o, const struct conf_node *n)
     return !node_equal(conf_map_get(o, "target_group"), conf_map_get(n, "target_group"));
 }
 
-static bool
-attr_under(const struct plan_attr *a, const char *key)
-{
-    size_t k = strlen(key);
-
-    return strncmp(a->path, key, k) == 0 && (a->path[k] == '\0' || a->path[k] == '.' ||
-                                             a->path[k] == '[');
-}
 
 /* ------------------------------------------------------------------ classification */
 
@@ -489,22 +514,25 @@ classify(struct plan_resource *r, const struct conf_node *o, const struct conf_n
         r->action = PLAN_DELETE;
     else
         r->action = r->nattrs ? PLAN_UPDATE : PLAN_NOOP;
-    /* control: read once at start; edge.workers sizes the threads; state_dir holds the
-     * open databases. Everything else is applied live. */
+    /* The key tables say what restarts (control, edge.workers, state_dir) and what
+     * replaces (a group's target group or template name); everything else is live. */
+    bool replace = false;
     for (unsigned i = 0; i < r->nattrs; i++) {
-        struct plan_attr *a = &r->attrs[i];
-        if (strcmp(r->kind, "control") == 0 || strcmp(r->kind, "state_dir") == 0 ||
-            (strcmp(r->kind, "edge") == 0 && attr_under(a, "workers")))
-            a->requires_restart = r->requires_restart = true;
+        r->requires_restart |= r->attrs[i].requires_restart;
+        replace |= r->attrs[i].forces_replacement;
     }
-    if (strcmp(r->kind, "auto_scaling_group") == 0 && r->action == PLAN_UPDATE &&
-        group_needs_replace(o, n)) {
-        r->action = PLAN_REPLACE;
+    /* A group names its template as "app" or { name: app, version: N }: only another
+     * name replaces it, whichever way it is written. */
+    if (replace && strcmp(r->kind, "auto_scaling_group") == 0 && !group_needs_replace(o, n)) {
+        replace = false;
         for (unsigned i = 0; i < r->nattrs; i++)
-            if (attr_under(&r->attrs[i], "launch_template") ||
-                attr_under(&r->attrs[i], "target_group"))
-                r->attrs[i].forces_replacement = true;
+            r->attrs[i].forces_replacement = false;
     }
+    if (replace && r->action == PLAN_UPDATE)
+        r->action = PLAN_REPLACE;
+    else
+        for (unsigned i = 0; i < r->nattrs; i++)
+            r->attrs[i].forces_replacement = false;
     if (r->action == PLAN_NOOP)
         return;
     if (strcmp(r->kind, "listener") == 0)

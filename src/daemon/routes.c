@@ -17,7 +17,9 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "conf/node.h"
 #include "core/mem.h"
+#include "daemon/keytabs.h"
 #include "edge/edge.h"
 
 #ifndef TIERD_VERSION
@@ -384,6 +386,28 @@ events_get(struct ctl_req *req, void *ctx)
     ctl_req_reply(req, 200, json_pack("{s:o}", "events", list));
 }
 
+/* The file as loaded, with literal secrets shown as "(sensitive)" (a reference such as
+ * ${env:NAME} stays: it names a variable). The text parsed when it was loaded, so it
+ * parses again; should it not, nothing of it is served. */
+static json_t *
+config_text_redacted(const struct routes_view *v)
+{
+    struct diag d;
+    size_t len;
+    json_t *out = NULL;
+
+    diag_init(&d);
+    struct conf_doc *doc = conf_doc_load_mem("config", v->text, v->text_len, &d);
+    if (doc) {
+        char *red = keytabs_redact(v->text, v->text_len, doc->root, &len);
+        out = json_stringn(red, len);
+        free(red);
+        conf_doc_free(doc);
+    }
+    diag_fini(&d);
+    return out;
+}
+
 static void
 config_get(struct ctl_req *req, void *ctx)
 {
@@ -392,9 +416,10 @@ config_get(struct ctl_req *req, void *ctx)
     json_t *text;
 
     edge_get_stats(r->edge, &st);
-    text = r->view && r->view->text ? json_stringn(r->view->text, r->view->text_len) : NULL;
+    text = r->view && r->view->text ? config_text_redacted(r->view) : NULL;
     if (r->view && r->view->text && !text) {
-        ctl_req_error(req, 500, "internal", NULL, "the stack file is not valid UTF-8");
+        ctl_req_error(req, 500, "internal", NULL, "the stack file cannot be shown: it is not "
+                      "valid UTF-8 YAML any more");
         return;
     }
     ctl_req_reply(req, 200, json_pack("{s:s, s:I, s:o}", "path", r->path, "generation",

@@ -17,8 +17,9 @@ const struct conf_key fleet_keys[FK_COUNT] = {
     [FK_LT_COMMAND] = { "launch_templates.*.command", KT_LIST, CONF_KEY_REQUIRED, NULL, 1, 256,
                         NULL },
     [FK_LT_ENV] = { "launch_templates.*.env", KT_NAMED, 0, NULL, 0, 256, NULL },
-    [FK_LT_ENV_VAR] = { "launch_templates.*.env.*", KT_STRING, CONF_KEY_ENV_REF, NULL, 0, 0,
-                        NULL },
+    /* Every value is treated as a secret in output: the names say what is set. */
+    [FK_LT_ENV_VAR] = { "launch_templates.*.env.*", KT_STRING,
+                        CONF_KEY_SENSITIVE | CONF_KEY_ENV_REF, NULL, 0, 0, NULL },
     [FK_LT_ENV_FILE] = { "launch_templates.*.env_file", KT_STRING, 0, NULL, 0, 4096, NULL },
     [FK_LT_INHERIT_ENV] = { "launch_templates.*.inherit_env", KT_LIST, 0, NULL, 0, 256, NULL },
     [FK_LT_WORKING_DIR] = { "launch_templates.*.working_dir", KT_STRING, 0, NULL, 0, 4096,
@@ -37,9 +38,9 @@ const struct conf_key fleet_keys[FK_COUNT] = {
     [FK_GROUP] = { "auto_scaling_groups.*", KT_MAP, 0, NULL, 0, 0, NULL },
     /* A name, or { name, version }: the reader takes both shapes. */
     [FK_ASG_LAUNCH_TEMPLATE] = { "auto_scaling_groups.*.launch_template", KT_MAP,
-                                 CONF_KEY_REQUIRED, NULL, 0, 0, NULL },
+                                 CONF_KEY_REQUIRED | CONF_KEY_REPLACE, NULL, 0, 0, NULL },
     [FK_ASG_LT_NAME] = { "auto_scaling_groups.*.launch_template.name", KT_STRING,
-                         CONF_KEY_REQUIRED, NULL, 0, 0, NULL },
+                         CONF_KEY_REQUIRED | CONF_KEY_REPLACE, NULL, 0, 0, NULL },
     [FK_ASG_LT_VERSION] = { "auto_scaling_groups.*.launch_template.version", KT_ANY, 0,
                             "$Latest", 0, 0, NULL },
     [FK_ASG_TARGET_GROUP] = { "auto_scaling_groups.*.target_group", KT_STRING,

@@ -1,0 +1,19 @@
+/*
+ * daemon/stack_keys.c: the keys the daemon itself reads (state_dir), and the list of every
+ * subsystem's table (daemon/keytabs.h).
+ */
+#include "daemon/keytabs.h"
+
+#include "fleet/fleet_keys.h"
+
+enum stack_key { SK_STATE_DIR = 0, SK_COUNT };
+
+static const struct conf_key stack_keys[SK_COUNT] = {
+    [SK_STATE_DIR] = { "state_dir", KT_STRING, CONF_KEY_RESTART, "state", 0, 4096, NULL },
+};
+
+static const struct conf_keytab stack_keytab = { "daemon", stack_keys, SK_COUNT };
+
+const struct conf_keytab *const keytabs_all[] = {
+    &fleet_keytab, &stack_keytab, NULL,
+};
