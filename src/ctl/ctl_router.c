@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
+
 void
 ctl_router_init(struct ctl_router *rt)
 {
@@ -86,18 +88,6 @@ nomem:
     return -ENOMEM;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 ssize_t
 ctl_router_decode(const char *s, size_t len, bool plus_is_space, char *out, size_t n)
 {
@@ -110,7 +100,7 @@ ctl_router_decode(const char *s, size_t len, bool plus_is_space, char *out, size
         if (c == '%') {
             if (i + 2 >= len)
                 return -EINVAL;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return -EINVAL;
             c = (char)(hi * 16 + lo);

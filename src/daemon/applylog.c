@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/sqldb.h"
 
 struct applylog {
     sqlite3 *db;
@@ -32,18 +33,12 @@ applylog_new(const char *state_dir, char *errbuf, size_t errlen)
 {
     struct applylog *l = mem_alloc_or_exit(sizeof(*l));
     char path[4096];
-    char *err = NULL;
 
     snprintf(path, sizeof(path), "%s/daemon.db", state_dir);
-    if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-        sqlite3_exec(l->db, applylog_schema, NULL, NULL, &err) != SQLITE_OK) {
-        snprintf(errbuf, errlen, "%s: %s", path, err ? err : sqlite3_errmsg(l->db));
-        sqlite3_free(err);
-        applylog_free(l);
+    if (!(l->db = sqldb_open(path, applylog_schema, errbuf, errlen))) {
+        free(l);
         return NULL;
     }
-    sqlite3_busy_timeout(l->db, 2000);
     return l;
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 #define ACCESSLOG_FLUSH_BYTES (32 * 1024)
 #define ACCESSLOG_FLUSH_MS 1000
@@ -46,7 +47,7 @@ static void
 on_flush_timer(struct loop *l, struct loop_timer *t)
 {
     (void)l;
-    flush((struct worker *)((char *)t - offsetof(struct worker, log.flush_timer)));
+    flush(container_of(t, struct worker, log.flush_timer));
 }
 
 static void

@@ -27,6 +27,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "edge/internal.h"
 #include "http/h1.h"
 
@@ -281,7 +282,7 @@ groups_prune(struct health *h)
 static void
 on_probe_free(struct loop *l, struct loop_defer *d)
 {
-    struct probe *p = (struct probe *)((char *)d - offsetof(struct probe, defer));
+    struct probe *p = container_of(d, struct probe, defer);
 
     (void)l;
     target_release(p->t);
@@ -418,7 +419,7 @@ static void
 on_probe_timeout(struct loop *l, struct loop_timer *tm)
 {
     (void)l;
-    probe_finish((struct probe *)((char *)tm - offsetof(struct probe, timer)), false,
+    probe_finish(container_of(tm, struct probe, timer), false,
                  TARGET_REASON_TIMEOUT, 0);
 }
 
@@ -565,7 +566,7 @@ health_run(struct health *h, uint64_t now_ms)
 static void
 on_tick(struct loop *l, struct loop_timer *tm)
 {
-    struct health *h = (struct health *)((char *)tm - offsetof(struct health, tick));
+    struct health *h = container_of(tm, struct health, tick);
 
     health_run(h, loop_now_ms(l));
     loop_timer_start(l, &h->tick, HEALTH_TICK_MS, on_tick);

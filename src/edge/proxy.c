@@ -29,6 +29,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "edge/balance.h"
 #include "edge/static.h"
 
@@ -44,7 +45,7 @@ static void txn_finish(struct txn *t);
 static void
 on_conn_free(struct loop *l, struct loop_defer *d)
 {
-    struct conn *c = (struct conn *)((char *)d - offsetof(struct conn, defer));
+    struct conn *c = container_of(d, struct conn, defer);
 
     (void)l;
     buf_fini(&c->in);
@@ -160,7 +161,7 @@ conn_flush(struct conn *c)
 static void
 on_conn_timeout(struct loop *l, struct loop_timer *tm)
 {
-    struct conn *c = (struct conn *)((char *)tm - offsetof(struct conn, timer));
+    struct conn *c = container_of(tm, struct conn, timer);
 
     (void)l;
     switch (c->state) {
@@ -397,7 +398,7 @@ txn_local(struct txn *t, int status, bool close)
 static void
 on_up_timeout(struct loop *l, struct loop_timer *tm)
 {
-    struct upconn *u = (struct upconn *)((char *)tm - offsetof(struct upconn, timer));
+    struct upconn *u = container_of(tm, struct upconn, timer);
 
     (void)l;
     u->err = -ETIMEDOUT;
@@ -895,7 +896,7 @@ txn_upstream_event(struct txn *t)
 static void
 on_kick(struct loop *l, struct loop_defer *d)
 {
-    struct conn *c = (struct conn *)((char *)d - offsetof(struct conn, kick));
+    struct conn *c = container_of(d, struct conn, kick);
 
     (void)l;
     if (!c->closed && c->txn)
@@ -1182,7 +1183,7 @@ conn_run(struct conn *c)
 static void
 on_sweep(struct loop *l, struct loop_timer *tm)
 {
-    struct worker *w = (struct worker *)((char *)tm - offsetof(struct worker, sweep_timer));
+    struct worker *w = container_of(tm, struct worker, sweep_timer);
 
     for (struct conn *c = w->conns; c; c = c->next) {
         struct txn *t = c->txn;

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/hex.h"
 #include "edge/internal.h"
 
 #define STATIC_DATE_LEN 29          /* "Sun, 06 Nov 1994 08:49:37 GMT" */
@@ -26,18 +27,6 @@
 #define STATIC_HEAD_MAX_BYTES 1024  /* a success head is at most ~600 bytes */
 
 /* ---- path --------------------------------------------------------------------------- */
-
-static int
-hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decoding cannot create a '/' (an encoded one is refused), so segment boundaries are the
  * same before and after decoding: "%2e%2e" is a ".." segment, as in nginx. */
@@ -54,8 +43,8 @@ static_path_normalise(const char *path, size_t len, char *out, size_t outlen)
         for (; i < len && path[i] != '/'; i++) {
             unsigned char c = (unsigned char)path[i];
             if (c == '%') {
-                int hi = i + 2 < len ? hex_val(path[i + 1]) : -1;
-                int lo = hi >= 0 ? hex_val(path[i + 2]) : -1;
+                int hi = i + 2 < len ? hex_digit(path[i + 1]) : -1;
+                int lo = hi >= 0 ? hex_digit(path[i + 2]) : -1;
                 if (lo < 0)
                     return -EINVAL;
                 c = (unsigned char)(hi << 4 | lo);

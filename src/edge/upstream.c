@@ -13,13 +13,14 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 
 static void on_up_io(struct loop *l, struct loop_io *io, unsigned events);
 
 static void
 on_up_free(struct loop *l, struct loop_defer *d)
 {
-    struct upconn *u = (struct upconn *)((char *)d - offsetof(struct upconn, defer));
+    struct upconn *u = container_of(d, struct upconn, defer);
 
     (void)l;
     buf_fini(&u->in);
@@ -77,7 +78,7 @@ static void
 on_idle_timeout(struct loop *l, struct loop_timer *t)
 {
     (void)l;
-    upstream_close((struct upconn *)((char *)t - offsetof(struct upconn, timer)));
+    upstream_close(container_of(t, struct upconn, timer));
 }
 
 struct upconn *

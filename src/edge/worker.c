@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100
@@ -79,7 +80,7 @@ watch_listeners(struct worker *w, bool on)
 static void
 on_accept_resume(struct loop *l, struct loop_timer *t)
 {
-    struct worker *w = (struct worker *)((char *)t - offsetof(struct worker, accept_timer));
+    struct worker *w = container_of(t, struct worker, accept_timer);
 
     (void)l;
     if (!w->stopping)
@@ -176,7 +177,7 @@ worker_take_gen(struct worker *w)
 static void
 on_stop_deadline(struct loop *l, struct loop_timer *t)
 {
-    struct worker *w = (struct worker *)((char *)t - offsetof(struct worker, stop_timer));
+    struct worker *w = container_of(t, struct worker, stop_timer);
 
     if (w->nconns)
         log_warn("edge", "shutdown deadline reached, closing connections=%u", w->nconns);

@@ -218,8 +218,7 @@ fleet_proc_reap(struct fleet_proc *fp)
 static void
 fleet_on_pidfd(struct loop *l, struct loop_io *io, unsigned events)
 {
-    struct fleet_proc *fp = (struct fleet_proc *)((char *)io - offsetof(struct fleet_proc,
-                                                                        pid_io));
+    struct fleet_proc *fp = container_of(io, struct fleet_proc, pid_io);
 
     pthread_mutex_lock(&fp->f->mu);
     fleet_proc_reap(fp);
@@ -229,8 +228,7 @@ fleet_on_pidfd(struct loop *l, struct loop_io *io, unsigned events)
 static void
 fleet_on_output(struct loop *l, struct loop_io *io, unsigned events)
 {
-    struct fleet_proc *fp = (struct fleet_proc *)((char *)io - offsetof(struct fleet_proc,
-                                                                        out_io));
+    struct fleet_proc *fp = container_of(io, struct fleet_proc, out_io);
 
     pthread_mutex_lock(&fp->f->mu);
     fleet_drain_output(fp);
@@ -240,8 +238,7 @@ fleet_on_output(struct loop *l, struct loop_io *io, unsigned events)
 static void
 fleet_on_kill_timer(struct loop *l, struct loop_timer *t)
 {
-    struct fleet_proc *fp = (struct fleet_proc *)((char *)t - offsetof(struct fleet_proc,
-                                                                       kill_timer));
+    struct fleet_proc *fp = container_of(t, struct fleet_proc, kill_timer);
 
     pthread_mutex_lock(&fp->f->mu);
     if (fp->p && instance_is_running(fp->p)) {
@@ -442,7 +439,7 @@ fleet_reap_all(struct asg **groups, unsigned n)
 static void
 fleet_on_tick(struct loop *l, struct loop_timer *t)
 {
-    struct fleet *f = (struct fleet *)((char *)t - offsetof(struct fleet, tick));
+    struct fleet *f = container_of(t, struct fleet, tick);
     uint64_t now = loop_now_ms(l);
 
     pthread_mutex_lock(&f->mu);

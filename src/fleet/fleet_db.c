@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/sqldb.h"
 
 struct fleet_db {
     sqlite3 *db;
@@ -38,17 +39,11 @@ struct fleet_db *
 fleet_db_open(const char *path, char *errbuf, unsigned errlen)
 {
     struct fleet_db *db = mem_alloc_or_exit(sizeof(*db));
-    char *err = NULL;
 
-    if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-        sqlite3_exec(db->db, fleet_db_schema, NULL, NULL, &err) != SQLITE_OK) {
-        snprintf(errbuf, errlen, "%s: %s", path, err ? err : sqlite3_errmsg(db->db));
-        sqlite3_free(err);
-        fleet_db_close(db);
+    if (!(db->db = sqldb_open(path, fleet_db_schema, errbuf, errlen))) {
+        free(db);
         return NULL;
     }
-    sqlite3_busy_timeout(db->db, 2000);
     return db;
 }
 
@@ -64,26 +59,13 @@ fleet_db_close(struct fleet_db *db)
 static sqlite3_stmt *
 fleet_db_prepare(struct fleet_db *db, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-
-    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_error("fleet", "state db: %s", sqlite3_errmsg(db->db));
-        return NULL;
-    }
-    return st;
+    return sqldb_prepare(db->db, "fleet", "state db", sql);
 }
 
 static int
 fleet_db_done(struct fleet_db *db, sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
-
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        log_error("fleet", "state db write failed: %s", sqlite3_errmsg(db->db));
-        return -EIO;
-    }
-    return 0;
+    return sqldb_done(db->db, "fleet", "state db", st);
 }
 
 unsigned

@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 
+#include "core/hex.h"
+
 #define BAD(reason)                                                                       \
     do {                                                                                  \
         *why = (reason);                                                                  \
@@ -251,18 +253,6 @@ cached_time(struct analyze_parser *p, struct slice t, bool iso, uint64_t *ms)
     return true;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Returns the closing quote of a field starting at s (after its opening quote), skipping
  * quotes preceded by an odd number of backslashes; NULL when there is none. */
 static const char *
@@ -294,8 +284,8 @@ unescape_clf(struct analyze_parser *p, const char *s, size_t n)
     for (size_t i = 0; i < n;) {
         if (s[i] == '\\' && i + 1 < n) {
             int hi, lo;
-            if (s[i + 1] == 'x' && i + 3 < n && (hi = hexval(s[i + 2])) >= 0 &&
-                (lo = hexval(s[i + 3])) >= 0) {
+            if (s[i + 1] == 'x' && i + 3 < n && (hi = hex_digit(s[i + 2])) >= 0 &&
+                (lo = hex_digit(s[i + 3])) >= 0) {
                 *o++ = (char)(hi << 4 | lo);
                 i += 4;
                 continue;
@@ -339,7 +329,7 @@ hex4(const char *s, unsigned *out)
 {
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(s[i]);
+        int h = hex_digit(s[i]);
         if (h < 0)
             return false;
         v = v << 4 | (unsigned)h;

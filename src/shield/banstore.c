@@ -12,12 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sqldb.h"
+
 struct banstore {
     sqlite3 *db;
     sqlite3_stmt *ins, *count, *active, *end, *purge;
 };
 
 static const char banstore_schema[] =
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
     "CREATE TABLE IF NOT EXISTS bans ("
     " id INTEGER PRIMARY KEY,"
     " addr TEXT NOT NULL,"
@@ -46,7 +49,6 @@ banstore_open(const char *dir, struct banstore **out, char *err, size_t errlen)
 {
     struct banstore *b = calloc(1, sizeof(*b));
     char path[4096];
-    char *msg = NULL;
 
     if (!b) {
         snprintf(err, errlen, "shield.db: out of memory");
@@ -56,18 +58,7 @@ banstore_open(const char *dir, struct banstore **out, char *err, size_t errlen)
         snprintf(path, sizeof(path), "%s/shield.db", dir);
     else
         snprintf(path, sizeof(path), ":memory:");
-    if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, b->db ? sqlite3_errmsg(b->db) : "cannot open");
-        banstore_close(b);
-        return -EIO;
-    }
-    sqlite3_busy_timeout(b->db, 5000);
-    if (sqlite3_exec(b->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                     &msg) != SQLITE_OK ||
-        sqlite3_exec(b->db, banstore_schema, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot create the bans table");
-        sqlite3_free(msg);
+    if (!(b->db = sqldb_open(path, banstore_schema, err, errlen))) {
         banstore_close(b);
         return -EIO;
     }

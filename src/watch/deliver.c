@@ -286,6 +286,12 @@ deliver_start_email(struct deliver_job *j, const struct store_delivery *d)
     j->rcpt = curl_slist_append(NULL, addr);
     snprintf(addr, sizeof(addr), "<%s>", c->smtp_from);
     curl_easy_setopt(j->easy, CURLOPT_URL, c->smtp_url);
+    /* SMTP AUTH (smtp.username, smtp.password); libcurl copies both. Credentials inside
+     * the url, when given there instead, are libcurl's to use as well. */
+    if (c->smtp_username)
+        curl_easy_setopt(j->easy, CURLOPT_USERNAME, c->smtp_username);
+    if (c->smtp_password)
+        curl_easy_setopt(j->easy, CURLOPT_PASSWORD, c->smtp_password);
     curl_easy_setopt(j->easy, CURLOPT_MAIL_FROM, addr);
     curl_easy_setopt(j->easy, CURLOPT_MAIL_RCPT, j->rcpt);
     curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, deliver_on_read);
@@ -475,7 +481,7 @@ deliver_check_transfers(struct deliver *dv)
 static void
 deliver_on_poll(struct loop *l, struct loop_timer *t)
 {
-    struct deliver *dv = (struct deliver *)((char *)t - offsetof(struct deliver, poll));
+    struct deliver *dv = container_of(t, struct deliver, poll);
 
     deliver_check_transfers(dv);
     deliver_check_commands(dv, clock_wall_ms());
@@ -492,7 +498,7 @@ deliver_on_poll(struct loop *l, struct loop_timer *t)
 static void
 deliver_on_scan(struct loop *l, struct loop_timer *t)
 {
-    struct deliver *dv = (struct deliver *)((char *)t - offsetof(struct deliver, scan));
+    struct deliver *dv = container_of(t, struct deliver, scan);
     int64_t skip[DELIVER_INFLIGHT_MAX];
     unsigned nskip = 0;
 

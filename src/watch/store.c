@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/sqldb.h"
 #include "watch/sns.h"
 
 struct store {
@@ -54,17 +55,11 @@ struct store *
 store_open(const char *path, char *errbuf, size_t errlen)
 {
     struct store *db = mem_alloc_or_exit(sizeof(*db));
-    char *err = NULL;
 
-    if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-        sqlite3_exec(db->db, store_schema, NULL, NULL, &err) != SQLITE_OK) {
-        snprintf(errbuf, errlen, "%s: %s", path, err ? err : sqlite3_errmsg(db->db));
-        sqlite3_free(err);
-        store_close(db);
+    if (!(db->db = sqldb_open(path, store_schema, errbuf, errlen))) {
+        free(db);
         return NULL;
     }
-    sqlite3_busy_timeout(db->db, 2000);
     return db;
 }
 
@@ -80,27 +75,14 @@ store_close(struct store *db)
 static sqlite3_stmt *
 store_prepare(struct store *db, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-
-    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_error("watch", "watch.db: %s", sqlite3_errmsg(db->db));
-        return NULL;
-    }
-    return st;
+    return sqldb_prepare(db->db, "watch", "watch.db", sql);
 }
 
 /* Steps a write statement to the end and finalizes it. 0 or -EIO (logged). */
 static int
 store_done(struct store *db, sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
-
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        log_error("watch", "watch.db write failed: %s", sqlite3_errmsg(db->db));
-        return -EIO;
-    }
-    return 0;
+    return sqldb_done(db->db, "watch", "watch.db", st);
 }
 
 static int

@@ -621,7 +621,7 @@ watch_sample(struct watch *w, int64_t now_s)
 static void
 watch_on_tick(struct loop *l, struct loop_timer *t)
 {
-    struct watch *w = (struct watch *)((char *)t - offsetof(struct watch, tick));
+    struct watch *w = container_of(t, struct watch, tick);
     uint64_t now_ms = clock_wall_ms();
     int64_t now_s = (int64_t)(now_ms / 1000);
 
