@@ -5,15 +5,16 @@
 #include "daemon/keytabs.h"
 
 #include "fleet/fleet_keys.h"
+#include "shield/shield_keys.h"
 
-enum stack_key { SK_STATE_DIR = 0, SK_COUNT };
+enum stack_key { DK_STATE_DIR = 0, DK_COUNT };
 
-static const struct conf_key stack_keys[SK_COUNT] = {
-    [SK_STATE_DIR] = { "state_dir", KT_STRING, CONF_KEY_RESTART, "state", 0, 4096, NULL },
+static const struct conf_key stack_keys[DK_COUNT] = {
+    [DK_STATE_DIR] = { "state_dir", KT_STRING, CONF_KEY_RESTART, "state", 0, 4096, NULL },
 };
 
-static const struct conf_keytab stack_keytab = { "daemon", stack_keys, SK_COUNT };
+static const struct conf_keytab stack_keytab = { "daemon", stack_keys, DK_COUNT };
 
 const struct conf_keytab *const keytabs_all[] = {
-    &fleet_keytab, &stack_keytab, NULL,
+    &fleet_keytab, &shield_keytab, &stack_keytab, NULL,
 };

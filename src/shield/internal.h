@@ -18,11 +18,8 @@ enum shield_rate_key { SHIELD_KEY_IP = 0, SHIELD_KEY_IP_24, SHIELD_KEY_FORWARDED
 /* Values in shield_conf.firewall: the longest matching prefix decides. */
 enum shield_fw { SHIELD_FW_ALLOW = 0, SHIELD_FW_DENY = 1 };
 
-#define SHIELD_DEFAULT_BAN_MS (3600ULL * 1000)
-#define SHIELD_DEFAULT_MAX_BAN_MS (7ULL * 86400 * 1000)
-#define SHIELD_DEFAULT_REPEAT_FACTOR 2
-
-/* One generation of the `shield:` section; immutable once built. */
+/* One generation of the `shield:` section; immutable once built. Defaults and bounds are
+ * the entries of shield_keys.c. */
 struct shield_conf {
     bool enabled;                       /* false: no `shield:` section */
     enum shield_mode mode;

@@ -105,7 +105,7 @@ TEST(shield_conf_defaults_and_absence)
     EXPECT_EQ(c->rate_status, 403);
     EXPECT_EQ(c->rate_window_ms, 300000);
     EXPECT_TRUE(c->scanners_enabled);
-    EXPECT_EQ(c->ban_ms, SHIELD_DEFAULT_BAN_MS);
+    EXPECT_EQ(c->ban_ms, 3600000);
     EXPECT_EQ(c->repeat_ban_factor, 2);
     EXPECT_EQ(c->max_connections_per_ip, 0);
     EXPECT_STREQ(c->nft_table, "tierd");
@@ -146,8 +146,7 @@ TEST(shield_conf_unknown_keys_get_did_you_mean)
     expect_error("shield:\n  scanners: { enabled: true, bann: 1h }\n", 1,
                  "tierd.yaml:2:30: unknown key \"bann\" in shield.scanners; did you mean \"ban\"?");
     expect_error("shield:\n  mode: blok\n", 1,
-                 "tierd.yaml:2:9: shield.mode: \"blok\" is not a mode; did you mean \"block\"? "
-                 "(one of block, count)");
+                 "tierd.yaml:2:9: shield.mode: unknown value \"blok\"; did you mean \"block\"?");
 }
 
 TEST(shield_conf_values_are_checked)
@@ -164,8 +163,8 @@ TEST(shield_conf_values_are_checked)
                  "tierd.yaml:2:36: shield.rate_limit.status: 503 is not allowed; write 403 (as "
                  "AWS WAF blocks) or 429");
     expect_error("shield:\n  rate_limit: { limit: 50, key: header }\n", 1,
-                 "tierd.yaml:2:33: shield.rate_limit.key: \"header\" is not a rate-limit key; "
-                 "write one of ip, ip_24, forwarded_ip");
+                 "tierd.yaml:2:33: shield.rate_limit.key: unknown value \"header\"; use one of "
+                 "ip, ip_24, forwarded_ip");
     expect_error("shield:\n  login_paths: [login]\n", 1,
                  "tierd.yaml:2:17: shield.login_paths[0]: \"login\" is not a path prefix; write "
                  "one starting with '/', without spaces or a query, like /login");
@@ -175,4 +174,29 @@ TEST(shield_conf_values_are_checked)
     expect_error("shield:\n  scanners: { ban: 4h, max_ban: 1h }\n", 1,
                  "tierd.yaml:2:33: shield.scanners: max_ban is shorter than ban; raise max_ban "
                  "or lower ban");
+    /* Outside WAF's range too, the message names the windows WAF has. */
+    expect_error("shield:\n  rate_limit: { window: 15m, limit: 100 }\n", 1,
+                 "tierd.yaml:2:25: shield.rate_limit.window: 15m is not an evaluation window; "
+                 "write 60s, 120s, 300s or 600s (as AWS WAF)");
+    expect_error("shield:\n  rate_limit: { window: 60, limit: 100 }\n", 1,
+                 "tierd.yaml:2:25: shield.rate_limit.window: \"60\" has no unit; write it as a "
+                 "duration like \"60s\"");
+    expect_error("shield:\n  rate_limit: { limit: 50, status: 404 }\n", 1,
+                 "tierd.yaml:2:36: shield.rate_limit.status: 404 is not allowed; write 403 (as "
+                 "AWS WAF blocks) or 429");
+    expect_error("shield:\n  rate_limit: { limit: 50, status: 000000000000404 }\n", 1,
+                 "tierd.yaml:2:36: shield.rate_limit.status: 000000000000404 is not allowed; "
+                 "write 403 (as AWS WAF blocks) or 429");
+    expect_error("shield:\n  scanners: { ban: 0 }\n", 1,
+                 "tierd.yaml:2:20: shield.scanners.ban: 0 is out of range; write a value from 1s "
+                 "to 365d");
+    expect_error("shield:\n  nftables: { set: 1st }\n", 1,
+                 "tierd.yaml:2:20: shield.nftables.set: \"1st\" is not an nftables name; use up "
+                 "to 32 letters, digits, '_' or '-', starting with a letter");
+    expect_error("shield:\n  nftables: { set: a.b }\n", 1,
+                 "tierd.yaml:2:20: shield.nftables.set: \"a.b\" is not an nftables name; use up "
+                 "to 32 letters, digits, '_' or '-', starting with a letter");
+    expect_error("shield:\n  rate_limit: { limit: }\n", 1,
+                 "tierd.yaml:2:24: shield.rate_limit: \"limit\" has no value; write one after "
+                 "the ':'");
 }

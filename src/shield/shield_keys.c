@@ -1,0 +1,53 @@
+/*
+ * shield/shield_keys.c: the shield's key table (see shield_keys.h). The rate-based rule
+ * follows AWS WAF (its windows, limits and block status); bounds are the reader's bounds.
+ * Every key applies on reload; only the nftables names replace something (the kernel
+ * table is dropped and created anew under the new names).
+ */
+#include "shield/shield_keys.h"
+
+/* Indexed by enum shield_mode and enum shield_rate_key (internal.h). */
+static const char *const modes[] = { "block", "count", NULL };
+static const char *const rate_keys[] = { "ip", "ip_24", "forwarded_ip", NULL };
+
+#define SEC 1000ULL
+#define DAY (86400 * SEC)
+
+const struct conf_key shield_keys[SK_COUNT] = {
+    [SK_SHIELD] = { "shield", KT_MAP, 0, NULL, 0, 0, NULL },
+    [SK_MODE] = { "shield.mode", KT_ENUM, 0, "block", 0, 0, modes },
+    /* Lists of CIDRs; max: entries per list. */
+    [SK_ALLOW] = { "shield.allow", KT_LIST, 0, NULL, 0, 1000000, NULL },
+    [SK_DENY] = { "shield.deny", KT_LIST, 0, NULL, 0, 1000000, NULL },
+    [SK_TRUSTED_PROXIES] = { "shield.trusted_proxies", KT_LIST, 0, NULL, 0, 1000000, NULL },
+    [SK_MAX_CONNS] = { "shield.max_connections_per_ip", KT_UINT, 0, "0", 0, 1000000, NULL },
+    /* Absent: no rate-based rule. */
+    [SK_RATE] = { "shield.rate_limit", KT_MAP, 0, NULL, 0, 0, NULL },
+    /* WAF's EvaluationWindowSec: only 60s, 120s, 300s or 600s (the reader checks which). */
+    [SK_RATE_WINDOW] = { "shield.rate_limit.window", KT_DURATION, 0, "300s", 60 * SEC,
+                         600 * SEC, NULL },
+    [SK_RATE_LIMIT] = { "shield.rate_limit.limit", KT_UINT, CONF_KEY_REQUIRED, NULL, 10,
+                        2000000000, NULL },
+    [SK_RATE_KEY] = { "shield.rate_limit.key", KT_ENUM, 0, "ip", 0, 0, rate_keys },
+    /* 403 (WAF's block) or 429: the reader refuses what lies between. */
+    [SK_RATE_STATUS] = { "shield.rate_limit.status", KT_UINT, 0, "403", 403, 429, NULL },
+    [SK_SCANNERS] = { "shield.scanners", KT_MAP, 0, NULL, 0, 0, NULL },
+    [SK_SC_ENABLED] = { "shield.scanners.enabled", KT_BOOL, 0, "true", 0, 0, NULL },
+    [SK_SC_BAN] = { "shield.scanners.ban", KT_DURATION, 0, "1h", SEC, 365 * DAY, NULL },
+    [SK_SC_REPEAT_FACTOR] = { "shield.scanners.repeat_ban_factor", KT_UINT, 0, "2", 1, 100,
+                              NULL },
+    /* Not below ban (the reader checks). */
+    [SK_SC_MAX_BAN] = { "shield.scanners.max_ban", KT_DURATION, 0, "7d", SEC, 365 * DAY,
+                        NULL },
+    /* Path prefixes, each starting with '/'; max: entries. */
+    [SK_LOGIN_PATHS] = { "shield.login_paths", KT_LIST, 0, NULL, 0, 64, NULL },
+    [SK_NFT] = { "shield.nftables", KT_MAP, 0, NULL, 0, 0, NULL },
+    [SK_NFT_ENABLED] = { "shield.nftables.enabled", KT_BOOL, 0, "false", 0, 0, NULL },
+    /* nftables names: a letter, then letters, digits, '_' or '-' (the reader checks). */
+    [SK_NFT_TABLE] = { "shield.nftables.table", KT_STRING, CONF_KEY_REPLACE, "tierd", 0, 32,
+                       NULL },
+    [SK_NFT_SET] = { "shield.nftables.set", KT_STRING, CONF_KEY_REPLACE, "banned", 0, 32,
+                     NULL },
+};
+
+const struct conf_keytab shield_keytab = { "shield", shield_keys, SK_COUNT };
