@@ -1,9 +1,10 @@
 /*
  * policy/check_asg.c: rules on launch templates and auto scaling groups: health-check
- * type (TD-ASG-002), size (003, 010), literal secrets and wildcard binds in a template
+ * type (TD-ASG-002), size (003), literal secrets and wildcard binds in a template
  * (006, 007), instance refresh (011, 013), grace period (012), user and limits (014, 015).
  * Binds and secrets are heuristics over command arguments and environment values: the
- * app's own configuration is out of sight.
+ * app's own configuration is out of sight. Sizes out of order (the retired TD-ASG-010)
+ * are validation's: such a file never reaches the rules.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -218,37 +219,6 @@ check_asg_wildcard_bind(struct policy_ctx *cx, const struct conf_node *root)
                             v);
                 failed = true;
             }
-        }
-        if (!failed)
-            policy_pass(cx, key, res);
-    }
-}
-
-void
-check_asg_size_order(struct policy_ctx *cx, const struct conf_node *root)
-{
-    const struct conf_node *gs = groups(root), *key;
-    char res[RES_MAX];
-
-    for (unsigned i = 0; i < inspect_nmap(gs); i++) {
-        const struct conf_node *g = inspect_entry(gs, i, "auto_scaling_groups", &key, res,
-                                                  sizeof(res));
-        uint64_t min, max, want;
-        bool has_min = inspect_uint(conf_map_get(g, "min_size"), &min) == 0;
-        bool has_max = inspect_uint(conf_map_get(g, "max_size"), &max) == 0;
-        bool has_want = inspect_uint(conf_map_get(g, "desired_capacity"), &want) == 0;
-        bool failed = false;
-        if (has_min && has_max && max < min) {
-            policy_fail(cx, inspect_key(g, "max_size"), POLICY_HIGH, res,
-                        "%s: max_size %llu is below min_size %llu", res,
-                        (unsigned long long)max, (unsigned long long)min);
-            failed = true;
-        }
-        if (has_want && ((has_min && want < min) || (has_max && want > max))) {
-            policy_fail(cx, inspect_key(g, "desired_capacity"), POLICY_HIGH, res,
-                        "%s: desired_capacity %llu is outside min_size..max_size", res,
-                        (unsigned long long)want);
-            failed = true;
         }
         if (!failed)
             policy_pass(cx, key, res);

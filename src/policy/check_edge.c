@@ -1,10 +1,12 @@
 /*
- * policy/check_edge.c: rules on what the edge exposes: listeners and TLS (TD-EDGE-001,
- * 002), the access log (005), the shield on public listeners (007, 008, 009, 011, 012,
- * 013), edge timeouts and limits (015) and the control API's TCP address (TD-NET-010).
+ * policy/check_edge.c: rules on what the edge exposes: plain-HTTP listeners (TD-EDGE-001),
+ * the access log (005), the shield on public listeners (007, 008, 009, 011, 012, 013),
+ * edge timeouts and limits (015), the control API's TCP address and token (TD-NET-010,
+ * 011), and the deferred TLS rule (002, waiting for listeners[].tls).
  * A "public" address is anything but loopback: wildcards and private addresses count,
  * because the checker cannot see the network (a listener that is really internal carries
- * a skip comment saying so).
+ * a skip comment saying so). Each rule judges only what validation lets through: what it
+ * refuses (a shield mode "off", ban: 0s, a "*" CIDR) is not judged a second time here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,32 +45,8 @@ any_public_listener(const struct conf_node *root)
     return false;
 }
 
-static bool
-is_https(const char *s)
-{
-    return s && (strncasecmp(s, "https://", 8) == 0 || strcasecmp(s, "https") == 0);
-}
-
-/* Every rule redirects to HTTPS (the future listeners[].rules[].redirect action). */
-static bool
-redirects_all(const struct conf_node *l)
-{
-    const struct conf_node *rules = conf_map_get(l, "rules");
-
-    if (inspect_nseq(rules) == 0)
-        return false;
-    for (unsigned i = 0; i < rules->n; i++) {
-        const struct conf_node *rd = inspect_get(rules->items[i], "redirect");
-        if (!rd)
-            return false;
-        if (rd->kind == CONF_SCALAR ? !is_https(rd->str)
-                                    : !is_https(inspect_str(conf_map_get(rd, "protocol"))) &&
-                                          !is_https(inspect_str(conf_map_get(rd, "url"))))
-            return false;
-    }
-    return true;
-}
-
+/* No listener speaks TLS and no rule redirects yet: every public listener is plain HTTP.
+ * The TLS-termination issue brings listeners[].tls (and an HTTPS redirect) back here. */
 void
 check_edge_plain_http(struct policy_ctx *cx, const struct conf_node *root)
 {
@@ -82,7 +60,7 @@ check_edge_plain_http(struct policy_ctx *cx, const struct conf_node *root)
         if (!addr)
             continue;
         listener_res(l, i, res, sizeof(res));
-        if (!inspect_addr_is_public(addr) || inspect_get(l, "tls") || redirects_all(l))
+        if (!inspect_addr_is_public(addr))
             policy_pass(cx, at, res);
         else
             policy_fail(cx, at, POLICY_HIGH, res,
@@ -198,13 +176,6 @@ check_edge_access_log(struct policy_ctx *cx, const struct conf_node *root)
     }
 }
 
-static bool
-shield_is_off(const struct conf_node *shield)
-{
-    return !shield || inspect_str_eq(conf_map_get(shield, "mode"), "off") ||
-           inspect_is_false(conf_map_get(shield, "enabled")) || inspect_is_false(shield);
-}
-
 void
 check_edge_no_shield(struct policy_ctx *cx, const struct conf_node *root)
 {
@@ -217,12 +188,12 @@ check_edge_no_shield(struct policy_ctx *cx, const struct conf_node *root)
         if (!listener_is_public(l))
             continue;
         listener_res(l, i, res, sizeof(res));
-        if (!shield_is_off(shield))
+        /* A present shield is on: validation knows no mode or key that turns it off. */
+        if (shield)
             policy_pass(cx, inspect_key(l, "address"), res);
         else
             policy_fail(cx, inspect_key(l, "address"), POLICY_HIGH, res,
-                        "%s is public and %s", res,
-                        shield ? "the shield is off" : "the file has no shield section");
+                        "%s is public and the file has no shield section", res);
     }
 }
 
@@ -248,17 +219,14 @@ check_edge_scanners_off(struct policy_ctx *cx, const struct conf_node *root)
 {
     const struct conf_node *shield = inspect_get(root, "shield");
     const struct conf_node *sc = conf_map_get(shield, "scanners");
-    uint64_t ban;
 
+    /* Validation keeps scanners a map and ban at 1s or more: only enabled can turn the
+     * detectors off. */
     if (!shield || shield->kind != CONF_MAP)
         return;
-    if (inspect_is_false(sc) || inspect_is_false(conf_map_get(sc, "enabled")))
-        policy_fail(cx, sc && sc->kind == CONF_MAP ? inspect_key(sc, "enabled")
-                                                   : inspect_key(shield, "scanners"),
-                    POLICY_MEDIUM, "shield.scanners", "scanner detection is off");
-    else if (inspect_duration_ms(conf_map_get(sc, "ban"), &ban) == 0 && ban == 0)
-        policy_fail(cx, inspect_key(sc, "ban"), POLICY_MEDIUM, "shield.scanners",
-                    "scanners.ban is 0: a detection never bans");
+    if (inspect_is_false(conf_map_get(sc, "enabled")))
+        policy_fail(cx, inspect_key(sc, "enabled"), POLICY_MEDIUM, "shield.scanners",
+                    "scanner detection is off");
     else
         policy_pass(cx, sc ? inspect_key(shield, "scanners") : inspect_key(root, "shield"),
                     "shield.scanners");
@@ -324,12 +292,6 @@ check_edge_login_paths(struct policy_ctx *cx, const struct conf_node *root)
     }
 }
 
-static bool
-is_everyone(const char *s)
-{
-    return s && (strcmp(s, "*") == 0 || strcasecmp(s, "any") == 0 || strcasecmp(s, "all") == 0);
-}
-
 void
 check_edge_trusted_proxies(struct policy_ctx *cx, const struct conf_node *root)
 {
@@ -345,10 +307,9 @@ check_edge_trusted_proxies(struct policy_ctx *cx, const struct conf_node *root)
         struct inspect_cidr c;
         if (!s)
             continue;
-        bool open = is_everyone(s);
-        if (!open && inspect_cidr_parse(s, &c) == 0)
-            open = c.family == AF_INET ? c.prefix < 8 : c.prefix < 16;
-        if (open) {
+        /* Validation accepts only addresses and CIDRs ("*" and "any" are errors). */
+        if (inspect_cidr_parse(s, &c) == 0 &&
+            (c.family == AF_INET ? c.prefix < 8 : c.prefix < 16)) {
             policy_fail(cx, tp->items[i], POLICY_HIGH, "shield.trusted_proxies",
                         "trusted_proxies holds %s: any client can name its own address", s);
             failed = true;
@@ -378,7 +339,7 @@ check_edge_allow_all(struct policy_ctx *cx, const struct conf_node *root)
         struct inspect_cidr c;
         if (!s)
             continue;
-        if (is_everyone(s) || (inspect_cidr_parse(s, &c) == 0 && c.prefix == 0)) {
+        if (inspect_cidr_parse(s, &c) == 0 && c.prefix == 0) {
             policy_fail(cx, allow->items[i], POLICY_HIGH, "shield.allow",
                         "shield.allow holds %s: nobody is ever limited or banned", s);
             failed = true;
@@ -394,28 +355,25 @@ check_edge_allow_all(struct policy_ctx *cx, const struct conf_node *root)
                     "shield.allow");
 }
 
-/* One timeout or limit: fails above `max` (or at 0 when zero_fails). */
+/* One timeout or limit: fails above `max`. Validation already refuses 0 for a timeout and
+ * caps edge.limits.headers at 256, so neither is judged here. */
 static void
 judge_limit(struct policy_ctx *cx, const struct conf_node *map, const char *section,
-            const char *key, bool is_size, bool is_count, uint64_t max, bool zero_fails,
-            enum policy_severity sev, const char *max_text)
+            const char *key, bool is_size, uint64_t max, enum policy_severity sev,
+            const char *max_text)
 {
     const struct conf_node *v = conf_map_get(map, key);
     char res[RES_MAX];
     uint64_t x;
-    int rc;
 
     if (!inspect_str(v))
         return;
-    rc = is_size    ? inspect_size(v, &x)
-         : is_count ? inspect_uint(v, &x)
-                    : inspect_duration_ms(v, &x);
-    if (rc < 0)
+    if ((is_size ? inspect_size(v, &x) : inspect_duration_ms(v, &x)) < 0)
         return;
     snprintf(res, sizeof(res), "edge.%s.%s", section, key);
-    if ((zero_fails && x == 0) || x > max)
-        policy_fail(cx, inspect_key(map, key), sev, res, "%s is %s; keep it %s%s", res, v->str,
-                    zero_fails ? "above 0 and at most " : "at most ", max_text);
+    if (x > max)
+        policy_fail(cx, inspect_key(map, key), sev, res, "%s is %s; keep it at most %s", res,
+                    v->str, max_text);
     else
         policy_pass(cx, inspect_key(map, key), res);
 }
@@ -428,14 +386,11 @@ check_edge_timeouts(struct policy_ctx *cx, const struct conf_node *root)
     const struct conf_node *lim = conf_map_get(edge, "limits");
     unsigned before = cx->r->n;
 
-    judge_limit(cx, t, "timeouts", "client_header", false, false, 60000, true, POLICY_MEDIUM,
-                "60s");
-    judge_limit(cx, t, "timeouts", "client_body", false, false, 60000, true, POLICY_MEDIUM,
-                "60s");
-    judge_limit(cx, t, "timeouts", "keepalive", false, false, 300000, false, POLICY_LOW, "300s");
-    judge_limit(cx, t, "timeouts", "tunnel", false, false, 86400000, false, POLICY_LOW, "24h");
-    judge_limit(cx, lim, "limits", "header_bytes", true, false, 65536, false, POLICY_LOW, "64k");
-    judge_limit(cx, lim, "limits", "headers", false, true, 1000, false, POLICY_LOW, "1000");
+    judge_limit(cx, t, "timeouts", "client_header", false, 60000, POLICY_MEDIUM, "60s");
+    judge_limit(cx, t, "timeouts", "client_body", false, 60000, POLICY_MEDIUM, "60s");
+    judge_limit(cx, t, "timeouts", "keepalive", false, 300000, POLICY_LOW, "300s");
+    judge_limit(cx, t, "timeouts", "tunnel", false, 86400000, POLICY_LOW, "24h");
+    judge_limit(cx, lim, "limits", "header_bytes", true, 65536, POLICY_LOW, "64k");
     if (cx->r->n == before)             /* every value at its default, which passes */
         policy_pass(cx, edge ? inspect_key(root, "edge") : root, "edge");
 }
@@ -453,4 +408,21 @@ check_edge_control_address(struct policy_ctx *cx, const struct conf_node *root)
                     "the control API listens on the non-loopback address %s", addr);
     else
         policy_pass(cx, inspect_key(control, "address"), "control");
+}
+
+/* control.token (a literal or "${env:NAME}"): a literal is the key to the whole stack,
+ * written where every reader of the file can copy it. */
+void
+check_edge_control_token(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *control = inspect_get(root, "control");
+    const char *tok = inspect_str(conf_map_get(control, "token"));
+
+    if (!tok)
+        return;
+    if (*tok && !inspect_is_env_ref(tok))
+        policy_fail(cx, inspect_key(control, "token"), POLICY_HIGH, "control",
+                    "control.token is written literally");
+    else
+        policy_pass(cx, inspect_key(control, "token"), "control");
 }

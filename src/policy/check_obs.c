@@ -2,7 +2,7 @@
  * policy/check_obs.c: rules on alarms, topics and mail: alarms that tell no one
  * (TD-OBS-001), notifications in clear text (002), unsigned webhooks (003), groups
  * without a CPU alarm (004), topics without subscribers (006) and literal secrets in
- * notification settings (007).
+ * notification settings (007: webhook secrets and URLs, smtp.url and smtp.password).
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +23,8 @@ check_obs_alarm_actions(struct policy_ctx *cx, const struct conf_node *root)
     for (unsigned i = 0; i < inspect_nmap(as); i++) {
         const struct conf_node *a = inspect_entry(as, i, "alarms", &key, res, sizeof(res));
         const struct conf_node *acts = conf_map_get(a, "alarm_actions");
-        if (inspect_is_false(conf_map_get(a, "actions_enabled")))
-            policy_fail(cx, inspect_key(a, "actions_enabled"), POLICY_MEDIUM, res,
-                        "%s has its actions disabled", res);
-        else if (inspect_nseq(acts) == 0 && !inspect_str(acts))
+        /* Validation keeps alarm_actions a list; there is no actions_enabled switch. */
+        if (inspect_nseq(acts) == 0)
             policy_fail(cx, acts ? inspect_key(a, "alarm_actions") : key, POLICY_MEDIUM, res,
                         "%s has no alarm_actions: it changes state and tells no one", res);
         else

@@ -1,7 +1,9 @@
 /*
  * policy/internal.h: what the rule files share inside policy/: the context a check
  * reports into, every check function the rule table names, and the node helpers.
- * Checks see trees no validator has seen: every helper tolerates NULL and wrong kinds.
+ * `tierd check` runs the rules only on a file that validation accepted, but the unit tests
+ * (and the deferred rules) also feed them raw trees: every helper tolerates NULL and wrong
+ * kinds.
  */
 #ifndef POLICY_INTERNAL_H
 #define POLICY_INTERNAL_H
@@ -37,11 +39,29 @@ void policy_fail(struct policy_ctx *cx, const struct conf_node *at, enum policy_
 const struct policy_rule *ruletab_all(unsigned *n);
 const struct policy_rule *ruletab_find(const char *id);
 
-/* policy/check_edge.c: listeners, the edge's timeouts and limits, the shield, control. */
+/* A rule that waits for keys the stack file does not accept yet: it does not run, its id
+ * stays reserved, and its check is kept for the issue that brings the keys. */
+struct ruletab_deferred {
+    struct policy_rule rule;
+    const char *keys;           /* what it reads that validation refuses: "listeners[].tls" */
+    const char *issue;          /* the issue that brings them: "Edge: TLS termination" */
+};
+/* An id that is never used again, and why it went. */
+struct ruletab_retired {
+    const char *id;
+    const char *why;
+};
+const struct ruletab_deferred *ruletab_deferred_all(unsigned *n);
+const struct ruletab_deferred *ruletab_deferred_find(const char *id);
+const struct ruletab_retired *ruletab_retired_all(unsigned *n);
+const struct ruletab_retired *ruletab_retired_find(const char *id);
+
+/* policy/check_edge.c: listeners, the edge's timeouts and limits, the shield, control.
+ * check_edge_weak_tls is deferred (it reads listeners[].tls). */
 policy_check_fn check_edge_plain_http, check_edge_weak_tls, check_edge_access_log,
     check_edge_no_shield, check_edge_shield_count, check_edge_scanners_off,
     check_edge_login_paths, check_edge_trusted_proxies, check_edge_allow_all,
-    check_edge_timeouts, check_edge_control_address;
+    check_edge_timeouts, check_edge_control_address, check_edge_control_token;
 /* policy/check_store.c: what a static root exposes. */
 policy_check_fn check_store_static_root;
 /* policy/check_tg.c: target groups and health checks. */
@@ -49,7 +69,7 @@ policy_check_fn check_tg_health_check, check_tg_health_params, check_tg_plain_ta
     check_tg_no_draining;
 /* policy/check_asg.c: launch templates and auto scaling groups. */
 policy_check_fn check_asg_ec2_health, check_asg_min_size, check_asg_literal_secret,
-    check_asg_wildcard_bind, check_asg_size_order, check_asg_refresh_zero,
+    check_asg_wildcard_bind, check_asg_refresh_zero,
     check_asg_grace_period, check_asg_no_rollback, check_asg_root_user, check_asg_no_limits;
 /* policy/check_obs.c: alarms, topics, smtp. */
 policy_check_fn check_obs_alarm_actions, check_obs_plain_webhook, check_obs_unsigned_webhook,

@@ -143,7 +143,27 @@ message_append(struct policy_result *res, const char *fmt, ...)
     free(tail);
 }
 
-/* Reports skip comments that name no rule, so a typo does not silently skip nothing. */
+/* A skip comment on `line` names `id`, which is no active rule: a deferred or retired id is
+ * told apart from a typo, with its reason. */
+static void
+note_inactive_id(struct policy_report *r, unsigned line, const char *id)
+{
+    const struct ruletab_deferred *df = ruletab_deferred_find(id);
+    const struct ruletab_retired *rt = ruletab_retired_find(id);
+
+    if (df)
+        note_add(r, "%s:%u: skip comment names deferred rule \"%s\", which does not run "
+                    "until the stack file accepts %s (%s)", r->file, line, id, df->keys,
+                 df->issue);
+    else if (rt)
+        note_add(r, "%s:%u: skip comment names retired rule \"%s\" (%s); remove it", r->file,
+                 line, id, rt->why);
+    else
+        note_add(r, "%s:%u: skip comment names unknown rule \"%s\"", r->file, line, id);
+}
+
+/* Reports skip comments that name no active rule, so a typo does not silently skip
+ * nothing. */
 static void
 check_skip_ids(struct policy_report *r, const struct skip_list *l)
 {
@@ -159,8 +179,7 @@ check_skip_ids(struct policy_report *r, const struct skip_list *l)
                 memcpy(id, p, w);
                 id[w] = '\0';
                 if (!ruletab_find(id))
-                    note_add(r, "%s:%u: skip comment names unknown rule \"%s\"", r->file,
-                             s->line, id);
+                    note_inactive_id(r, s->line, id);
             }
             p += w;
             if (*p == ',')

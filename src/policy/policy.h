@@ -3,8 +3,9 @@
  * validates a file first; a valid file then goes through every rule of the table, each of
  * which reports the resources it looked at as passed or failed, with file:line:col.
  * Skip comments ("# tierd:skip=TD-EDGE-001 reason") turn failures into skips.
- * The rules read the node tree only (conf/), never a subsystem's built configuration, so
- * they also run on trees that no validator has seen yet (unit tests, future sections).
+ * The rules read the node tree only (conf/), never a subsystem's built configuration; each
+ * active rule can fire on a file that validation accepts (docs/checks.md lists the rules
+ * deferred until their keys exist, and the retired ids).
  */
 #ifndef POLICY_POLICY_H
 #define POLICY_POLICY_H

@@ -1,0 +1,201 @@
+/* tests/unit/policy/valid_test.c: every active rule fails on a snippet that passes the same
+ * validation as `tierd check` (daemon/stack.h), and passes on another: a rule that can only
+ * fail on a file validation refuses would never fire. tests/e2e/policy/test_rules_both_ways.py
+ * does the same through the binary. */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "helpers.h"
+
+struct vcase {
+    const char *id;
+    bool fails;
+    const char *yaml;           /* @DIR@: an existing temporary directory; @USER@: a user */
+};
+
+#define LISTENER(addr)                                                                     \
+    "listeners:\n  - name: pub\n    address: \"" addr "\"\n    rules: [{ forward: web }]\n"
+#define TGS "target_groups:\n  web:\n    targets: [127.0.0.1:19001]\n"
+#define HC "    health_check: { path: /health }\n"
+#define BASE LISTENER("127.0.0.1:18080") TGS HC
+#define PUBLIC LISTENER("0.0.0.0:18080") TGS HC
+#define LT(more) "launch_templates:\n  app:\n    command: [/bin/sleep, \"1000\"]\n" more
+#define ASG_MIN(min, more)                                                                 \
+    "auto_scaling_groups:\n  web:\n    launch_template: app\n    target_group: web\n"     \
+    "    min_size: " min "\n    max_size: 4\n" more
+#define ASG(more) ASG_MIN("2", more)
+#define TOPIC "topics:\n  ops:\n    subscriptions: [{ command: [/bin/true] }]\n"
+#define ALARM(metric, dims, more)                                                          \
+    "alarms:\n  hot:\n    metric: " metric "\n    dimensions: { " dims " }\n"             \
+    "    comparison: greater_than_threshold\n    threshold: 80\n" more
+#define HOOK(url, more) "topics:\n  ops:\n    subscriptions:\n      - webhook: \"" url "\"\n" more
+#define SECRET_REF "        secret: \"${env:TIERD_TEST_HOOK}\"\n"
+#define SMTP(more)                                                                         \
+    "topics:\n  ops:\n    subscriptions: [{ email: ops@example.com }]\n"                  \
+    "smtp:\n  url: \"smtps://mail.example.com\"\n  from: tierd@example.com\n" more
+#define STATIC(root)                                                                       \
+    "listeners:\n  - name: pub\n    address: \"127.0.0.1:18080\"\n"                         \
+    "    rules: [{ static: { root: \"" root "\" } }]\n" TGS HC
+
+static const struct vcase cases[] = {
+    { "TD-ASG-002", true, BASE LT("") ASG("") },
+    { "TD-ASG-002", false, BASE LT("") ASG("    health_check_type: elb\n") },
+    { "TD-ASG-003", true, BASE LT("") ASG_MIN("1", "") },
+    { "TD-ASG-003", false, BASE LT("") ASG("") },
+    { "TD-ASG-006", true, BASE LT("    env: { DB_PASSWORD: hunter2 }\n") ASG("") },
+    { "TD-ASG-006", false,
+      BASE LT("    env: { DB_PASSWORD: \"${env:TIERD_TEST_DB_PASSWORD}\" }\n") ASG("") },
+    { "TD-ASG-007", true, BASE LT("    env: { HOST: 0.0.0.0 }\n") ASG("") },
+    { "TD-ASG-007", false, BASE LT("    env: { HOST: 127.0.0.1 }\n") ASG("") },
+    { "TD-ASG-011", true,
+      BASE LT("") ASG("    instance_refresh: { min_healthy_percentage: 0 }\n") },
+    { "TD-ASG-011", false,
+      BASE LT("") ASG("    instance_refresh: { min_healthy_percentage: 50 }\n") },
+    { "TD-ASG-012", true,
+      BASE LT("") ASG("    health_check_type: elb\n    health_check_grace_period: 5s\n") },
+    { "TD-ASG-012", false,
+      BASE LT("") ASG("    health_check_type: elb\n    health_check_grace_period: 60s\n") },
+    { "TD-ASG-013", true, BASE LT("") ASG("") },
+    { "TD-ASG-013", false, BASE LT("") ASG("    instance_refresh: { auto_rollback: true }\n") },
+    { "TD-ASG-014", true, BASE LT("    user: root\n") ASG("") },
+    { "TD-ASG-014", false, BASE LT("    user: @USER@\n") ASG("") },
+    { "TD-ASG-015", true, BASE LT("    instance_type: { cpu: 1 }\n") ASG("") },
+    { "TD-ASG-015", false, BASE LT("    instance_type: { cpu: 1, memory: 256m }\n") ASG("") },
+    { "TD-EDGE-001", true, PUBLIC },
+    { "TD-EDGE-001", false, BASE },
+    { "TD-EDGE-005", true, BASE },
+    { "TD-EDGE-005", false, BASE "access_log: { path: \"@DIR@/access.log\", format: json }\n" },
+    { "TD-EDGE-007", true, PUBLIC },
+    { "TD-EDGE-007", false, PUBLIC "shield: { mode: block }\n" },
+    { "TD-EDGE-008", true, PUBLIC "shield: { mode: count }\n" },
+    { "TD-EDGE-008", false, PUBLIC "shield: { mode: block }\n" },
+    { "TD-EDGE-009", true, BASE "shield:\n  scanners: { enabled: false }\n" },
+    { "TD-EDGE-009", false, BASE "shield:\n  scanners: { enabled: true, ban: 1h }\n" },
+    { "TD-EDGE-011", true, PUBLIC "shield: { mode: block }\n" },
+    { "TD-EDGE-011", false, PUBLIC "shield: { login_paths: [/login] }\n" },
+    { "TD-EDGE-012", true, BASE "shield: { trusted_proxies: [0.0.0.0/0] }\n" },
+    { "TD-EDGE-012", false, BASE "shield: { trusted_proxies: [10.0.0.0/8] }\n" },
+    { "TD-EDGE-013", true, BASE "shield: { allow: [\"::/0\"] }\n" },
+    { "TD-EDGE-013", false, BASE "shield: { allow: [10.0.0.0/8] }\n" },
+    { "TD-EDGE-015", true, BASE "edge: { timeouts: { client_header: 5m } }\n" },
+    { "TD-EDGE-015", false, BASE "edge: { timeouts: { client_header: 10s } }\n" },
+    { "TD-NET-010", true,
+      BASE "control: { address: \"0.0.0.0:19999\", token_env: TIERD_TEST_TOKEN }\n" },
+    { "TD-NET-010", false, BASE "control: { address: \"127.0.0.1:19999\" }\n" },
+    { "TD-NET-011", true, BASE "control: { address: \"127.0.0.1:19999\", token: s3cr3t }\n" },
+    { "TD-NET-011", false,
+      BASE "control: { address: \"127.0.0.1:19999\", token: \"${env:TIERD_TEST_TOKEN}\" }\n" },
+    { "TD-OBS-001", true, BASE ALARM("request_count", "target_group: web", "") },
+    { "TD-OBS-001", false,
+      BASE ALARM("request_count", "target_group: web", "    alarm_actions: [ops]\n") TOPIC },
+    { "TD-OBS-002", true, BASE HOOK("http://hooks.example.com/tierd", SECRET_REF) },
+    { "TD-OBS-002", false, BASE HOOK("https://hooks.example.com/tierd", SECRET_REF) },
+    { "TD-OBS-003", true, BASE HOOK("https://hooks.example.com/tierd", "") },
+    { "TD-OBS-003", false, BASE HOOK("https://hooks.example.com/tierd", SECRET_REF) },
+    { "TD-OBS-004", true, BASE LT("") ASG("") },
+    { "TD-OBS-004", false,
+      BASE LT("") ASG("") ALARM("cpu_utilization", "auto_scaling_group: web",
+                                "    alarm_actions: [ops]\n") TOPIC },
+    { "TD-OBS-006", true, BASE "topics:\n  ops: {}\n" },
+    { "TD-OBS-006", false, BASE TOPIC },
+    { "TD-OBS-007", true,
+      BASE HOOK("https://hooks.example.com/tierd", "        secret: s3cret\n") },
+    { "TD-OBS-007", false, BASE HOOK("https://hooks.example.com/tierd", SECRET_REF) },
+    { "TD-OBS-007", true, BASE SMTP("  username: bot\n  password: hunter2\n") },
+    { "TD-OBS-007", false,
+      BASE SMTP("  username: bot\n  password: \"${env:TIERD_TEST_SMTP_PASSWORD}\"\n") },
+    { "TD-STORE-001", true, STATIC("/etc") },
+    { "TD-STORE-001", false, STATIC("@DIR@/public") },
+    { "TD-TG-001", true, LISTENER("127.0.0.1:18080") TGS },
+    { "TD-TG-001", false, BASE },
+    { "TD-TG-002", true, LISTENER("127.0.0.1:18080") TGS
+      "    health_check: { path: /health, interval: 2m }\n" },
+    { "TD-TG-002", false, BASE },
+    { "TD-TG-003", true,
+      LISTENER("127.0.0.1:18080") "target_groups:\n  web:\n    targets: [10.0.0.5:8080]\n" HC },
+    { "TD-TG-003", false, BASE },
+    { "TD-TG-004", true, BASE "    deregistration_delay: 0s\n" },
+    { "TD-TG-004", false, BASE "    deregistration_delay: 30s\n" },
+};
+
+/* yaml with every @DIR@ and @USER@ replaced (free it). */
+static char *
+expand(const char *yaml, const char *dir, const char *user)
+{
+    size_t cap = strlen(yaml) * 2 + 4096, n = 0;
+    char *out = malloc(cap);
+
+    assert_non_null(out);
+    for (const char *p = yaml; *p;) {
+        const char *with = strncmp(p, "@DIR@", 5) == 0 ? dir
+                           : strncmp(p, "@USER@", 6) == 0 ? user
+                                                          : NULL;
+        size_t len = with ? strlen(with) : 1;
+        assert_true(n + len + 1 < cap);
+        memcpy(out + n, with ? with : p, len);
+        n += len;
+        p += with ? (with == dir ? 5 : 6) : 1;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* An unprivileged account that exists (validation requires the user to exist). */
+static const char *
+some_user(void)
+{
+    static const char *const names[] = { "nobody", "daemon", NULL };
+
+    for (const char *const *n = names; *n; n++)
+        if (getpwnam(*n))
+            return *n;
+    struct passwd *pw = getpwuid(getuid());
+    return pw ? pw->pw_name : "root";
+}
+
+TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
+{
+    char dir[] = "/tmp/tierd-policy-XXXXXX", pub[64];
+    unsigned n;
+    const struct policy_rule *rules = policy_rules(&n);
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(pub, sizeof(pub), "%s/public", dir);
+    EXPECT_EQ(mkdir(pub, 0755), 0);
+    setenv("TIERD_TEST_HOOK", "x", 1);
+    setenv("TIERD_TEST_TOKEN", "x", 1);
+    setenv("TIERD_TEST_DB_PASSWORD", "x", 1);
+    setenv("TIERD_TEST_SMTP_PASSWORD", "x", 1);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct vcase *c = &cases[i];
+        char *yaml = expand(c->yaml, dir, some_user());
+        struct policy_report r;
+        ptest_run_valid(yaml, &r);
+        const struct policy_result *f = ptest_find(&r, c->id, POLICY_FAILED);
+        if (c->fails && !f)
+            fail_msg("%s should fail on this valid file:\n%s", c->id, yaml);
+        if (!c->fails && f)
+            fail_msg("%s should pass on:\n%s\nbut: %u:%u: %s", c->id, yaml, f->line, f->col,
+                     f->message);
+        if (!c->fails && !ptest_find(&r, c->id, POLICY_PASSED))
+            fail_msg("%s should report a passed resource on:\n%s", c->id, yaml);
+        policy_report_fini(&r);
+        free(yaml);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        bool seen[2] = { false, false };
+        for (size_t j = 0; j < sizeof(cases) / sizeof(cases[0]); j++)
+            if (strcmp(cases[j].id, rules[i].id) == 0)
+                seen[cases[j].fails] = true;
+        if (!seen[0] || !seen[1])
+            fail_msg("%s has no %s case on a valid file", rules[i].id,
+                     seen[1] ? "passing" : "failing");
+    }
+    rmdir(pub);
+    rmdir(dir);
+}
