@@ -4,6 +4,7 @@
  */
 #include "daemon/keytabs.h"
 
+#include "edge/edge_keys.h"
 #include "fleet/fleet_keys.h"
 #include "shield/shield_keys.h"
 
@@ -16,5 +17,5 @@ static const struct conf_key stack_keys[DK_COUNT] = {
 static const struct conf_keytab stack_keytab = { "daemon", stack_keys, DK_COUNT };
 
 const struct conf_keytab *const keytabs_all[] = {
-    &fleet_keytab, &shield_keytab, &stack_keytab, NULL,
+    &edge_keytab, &fleet_keytab, &shield_keytab, &stack_keytab, NULL,
 };

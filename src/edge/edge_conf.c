@@ -1,9 +1,10 @@
 /*
  * edge/edge_conf.c: reads the edge's sections of the stack file (listeners with their rules,
- * target_groups, access_log, edge) into a struct edge_conf, filling defaults and reporting
- * every problem against its node. It validates and copies; it opens no sockets (its one
- * file-system access is a stat of each static root) and does not check top-level keys it
- * does not own (the daemon does, with edge_conf_keys).
+ * target_groups, access_log, edge) into a struct edge_conf through the key table of
+ * edge_keys.c (every key, its default and simple bounds), reporting every problem against
+ * its node. It validates and copies; it opens no sockets (its one file-system access is a
+ * stat of each static root) and does not check top-level keys it does not own (the daemon
+ * does, with edge_conf_keys).
  */
 #include "edge/edge_conf.h"
 
@@ -16,42 +17,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/keys.h"
 #include "conf/value.h"
 #include "core/mem.h"
 #include "edge/edge_conf_internal.h"
+#include "edge/edge_keys.h"
 
-#define EDGE_CONF_WORKERS_MAX 256
+#define K EDGE_K
 
 const char *const edge_conf_keys[] = { "listeners", "target_groups", "access_log", "edge", NULL };
 
-static const char *const listener_keys[] = { "name", "address", "rules", NULL };
-static const char *const rule_keys[] = { "match", "forward", "static", NULL };
-static const char *const match_keys[] = { "path_prefix", "host", "method", "header", NULL };
-static const char *const header_keys[] = { "name", "value", NULL };
-static const char *const static_keys[] = { "root", "index", "cache_max_age", NULL };
-static const char *const access_log_keys[] = { "path", "format", NULL };
-static const char *const edge_keys[] = { "workers", "timeouts", "limits", NULL };
-static const char *const timeout_keys[] = {
-    "client_header", "client_body", "keepalive", "send", "upstream_connect", "upstream_read",
-    "tunnel", "shutdown", NULL,
-};
-static const char *const limit_keys[] = { "header_bytes", "headers", "body_bytes", NULL };
-/* Indexed by enum edge_algorithm. */
-static const char *const log_formats[] = { "combined", "json", NULL };
-
-/* Names appear in metrics, logs and the control API, so they stay simple. */
-bool
-edge_conf_name_ok(const char *s)
+void
+edge_conf_check_map(const struct conf_node *map, enum edge_key parent, const char *what,
+                    struct diag *d)
 {
-    size_t n = strlen(s);
+    conf_key_check_map(map, edge_keys, EK_COUNT, K(parent), what, d);
+}
 
-    if (n == 0 || n > EDGE_CONF_NAME_MAX)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '-' || *s == '_' || *s == '.'))
-            return false;
-    return true;
+const struct conf_node *
+edge_conf_raw(const struct conf_node *map, enum edge_key id)
+{
+    return conf_map_get(map, conf_key_leaf(K(id)));
 }
 
 /* An HTTP token (RFC 9110 tchar): methods and header names. */
@@ -80,16 +66,13 @@ edge_conf_host_ok(const char *s)
     return true;
 }
 
-/* A section that may be absent (or written as an empty "key:"); reports anything but a map. */
 const struct conf_node *
-edge_conf_section(const struct conf_node *map, const char *key, const char *what,
+edge_conf_section(const struct conf_node *map, enum edge_key id, const char *what,
                   struct diag *d)
 {
-    const struct conf_node *n = conf_map_get(map, key);
+    const struct conf_node *n = conf_key_get(map, K(id));
 
-    if (!n || conf_is_null(n))
-        return NULL;
-    if (conf_expect(n, CONF_MAP, what, d) < 0)
+    if (!n || conf_expect(n, CONF_MAP, what, d) < 0)
         return NULL;
     return n;
 }
@@ -111,24 +94,6 @@ edge_conf_ms_text(uint64_t ms, char *buf, size_t len)
     }
     snprintf(buf, len, ms ? "%" PRIu64 "ms" : "%" PRIu64, ms);
     return buf;
-}
-
-/* Reads a duration within [min_ms, max_ms]; `range` says the bounds in words for the
- * message ("from 5s to 300s"). Returns 0, or -EINVAL after one diagnostic. */
-int
-edge_conf_duration_in(const struct conf_node *n, uint64_t min_ms, uint64_t max_ms,
-                      const char *range, uint64_t *out, struct diag *d)
-{
-    uint64_t ms;
-
-    if (conf_duration_ms(n, &ms, d) < 0)
-        return -EINVAL;
-    if (ms < min_ms || ms > max_ms) {
-        diag_at(d, n, "%s: %.60s is out of range; write a duration %s", n->path, n->str, range);
-        return -EINVAL;
-    }
-    *out = ms;
-    return 0;
 }
 
 /* Reads "host:port" from a scalar. Returns 0 and sets *addr and *text (a new string, the
@@ -156,12 +121,13 @@ edge_conf_addr(const struct conf_node *n, const char *what, struct sock_addr *ad
     return 0;
 }
 
-
-/* Reads an optional string condition into a new string; NULL when absent or invalid. */
+/* Reads an optional string condition into a new string; NULL when absent or invalid. A
+ * condition written without a value is an error, not "any": it would make the rule match
+ * every request while it looks like it does not. */
 static char *
-edge_conf_match_str(const struct conf_node *match, const char *key, struct diag *d)
+edge_conf_match_str(const struct conf_node *match, enum edge_key id, struct diag *d)
 {
-    const struct conf_node *n = conf_map_get(match, key);
+    const struct conf_node *n = edge_conf_raw(match, id);
     const char *s;
 
     if (!n || conf_string(n, &s, d) < 0)
@@ -180,25 +146,25 @@ edge_conf_read_match(struct edge_match *m, const struct conf_node *match, const 
     }
     if (conf_expect(match, CONF_MAP, what, d) < 0)
         return;
-    conf_check_keys(match, match_keys, what, d);
+    edge_conf_check_map(match, EK_R_MATCH, what, d);
 
-    m->path_prefix = edge_conf_match_str(match, "path_prefix", d);
+    m->path_prefix = edge_conf_match_str(match, EK_M_PATH_PREFIX, d);
     if (m->path_prefix && m->path_prefix[0] != '/')
-        diag_at(d, conf_map_get(match, "path_prefix"),
+        diag_at(d, edge_conf_raw(match, EK_M_PATH_PREFIX),
                 "%s: path_prefix \"%.60s\" must start with '/'; write \"/%.60s\"", what,
                 m->path_prefix, m->path_prefix);
-    m->host = edge_conf_match_str(match, "host", d);
+    m->host = edge_conf_match_str(match, EK_M_HOST, d);
     if (m->host && !edge_conf_host_ok(m->host))
-        diag_at(d, conf_map_get(match, "host"),
+        diag_at(d, edge_conf_raw(match, EK_M_HOST),
                 "%s: host \"%.60s\" is not a host name pattern; use letters, digits, '-', '.' and "
                 "the wildcards '*' and '?'", what, m->host);
-    m->method = edge_conf_match_str(match, "method", d);
+    m->method = edge_conf_match_str(match, EK_M_METHOD, d);
     if (m->method && !edge_conf_is_token(m->method))
-        diag_at(d, conf_map_get(match, "method"),
+        diag_at(d, edge_conf_raw(match, EK_M_METHOD),
                 "%s: method \"%.60s\" is not an HTTP method; write one like GET or POST", what,
                 m->method);
 
-    const struct conf_node *h = conf_map_get(match, "header");
+    const struct conf_node *h = edge_conf_raw(match, EK_M_HEADER);
     if (!h)
         return;
     char hwhat[192];
@@ -209,18 +175,16 @@ edge_conf_read_match(struct edge_match *m, const struct conf_node *match, const 
     }
     if (conf_expect(h, CONF_MAP, hwhat, d) < 0)
         return;
-    conf_check_keys(h, header_keys, hwhat, d);
-    const struct conf_node *hn = conf_require(h, "name", hwhat, d);
-    const struct conf_node *hv = conf_require(h, "value", hwhat, d);
+    edge_conf_check_map(h, EK_M_HEADER, hwhat, d);      /* both are required */
     const char *s;
-    if (hn && conf_string(hn, &s, d) == 0) {
+    if (conf_key_string(h, K(EK_M_HEADER_NAME), &s, d) == 0) {
         if (edge_conf_is_token(s))
             m->header_name = mem_strdup_or_exit(s);
         else
-            diag_at(d, hn, "%s: \"%.60s\" is not a header name; use letters, digits and '-'",
-                    hwhat, s);
+            diag_at(d, conf_key_get(h, K(EK_M_HEADER_NAME)),
+                    "%s: \"%.60s\" is not a header name; use letters, digits and '-'", hwhat, s);
     }
-    if (hv && conf_string(hv, &s, d) == 0)
+    if (conf_key_string(h, K(EK_M_HEADER_VALUE), &s, d) == 0)
         m->header_value = mem_strdup_or_exit(s);
 }
 
@@ -263,7 +227,6 @@ static struct edge_static_conf *
 edge_conf_read_static(const struct conf_node *n, const char *rwhat, struct diag *d)
 {
     char what[192];
-    const struct conf_node *v;
     const char *s;
 
     snprintf(what, sizeof(what), "%s: static", rwhat);
@@ -273,26 +236,21 @@ edge_conf_read_static(const struct conf_node *n, const char *rwhat, struct diag 
     }
     if (conf_expect(n, CONF_MAP, what, d) < 0)
         return NULL;
-    conf_check_keys(n, static_keys, what, d);
+    edge_conf_check_map(n, EK_R_STATIC, what, d);
 
     struct edge_static_conf *sc = mem_alloc_or_exit(sizeof(*sc));
-    sc->index = mem_strdup_or_exit("index.html");
-    if ((v = conf_require(n, "root", what, d)) && conf_string(v, &s, d) == 0) {
+    if (conf_key_string(n, K(EK_S_ROOT), &s, d) == 0) {
         sc->root = mem_strdup_or_exit(s);
-        edge_conf_check_root(v, s, what, d);
+        edge_conf_check_root(conf_key_get(n, K(EK_S_ROOT)), s, what, d);
     }
-    if ((v = conf_map_get(n, "index")) && conf_string(v, &s, d) == 0) {
-        if (!s[0] || strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
-            diag_at(d, v, "%s: index \"%.60s\" must be a plain file name like index.html, "
-                    "without '/'", what, s);
-        } else {
-            free(sc->index);
+    if (conf_key_string(n, K(EK_S_INDEX), &s, d) == 0) {
+        if (!s[0] || strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+            diag_at(d, conf_key_get(n, K(EK_S_INDEX)), "%s: index \"%.60s\" must be a plain file "
+                    "name like index.html, without '/'", what, s);
+        else
             sc->index = mem_strdup_or_exit(s);
-        }
     }
-    if ((v = conf_map_get(n, "cache_max_age")))
-        edge_conf_duration_in(v, 0, 365 * 86400 * EDGE_CONF_SEC, "from 0 to 365d",
-                              &sc->cache_max_age_ms, d);
+    conf_key_duration(n, K(EK_S_CACHE_MAX_AGE), &sc->cache_max_age_ms, d);
     return sc;
 }
 
@@ -314,15 +272,16 @@ edge_conf_read_rule(struct edge_conf *c, struct edge_rule *r, const struct conf_
 {
     if (conf_expect(n, CONF_MAP, what, d) < 0)
         return;
-    conf_check_keys(n, rule_keys, what, d);
+    edge_conf_check_map(n, EK_L_RULES, what, d);
 
-    const struct conf_node *match = conf_map_get(n, "match");
+    /* Present, even as an empty "match:", means the rule has conditions (or an error). */
+    const struct conf_node *match = edge_conf_raw(n, EK_R_MATCH);
     if (match) {
         r->has_match = true;
         edge_conf_read_match(&r->match, match, what, d);
     }
-    const struct conf_node *fwd = conf_map_get(n, "forward");
-    const struct conf_node *st = conf_map_get(n, "static");
+    const struct conf_node *fwd = edge_conf_raw(n, EK_R_FORWARD);
+    const struct conf_node *st = edge_conf_raw(n, EK_R_STATIC);
     if (fwd && st)
         diag_at(d, n, "%s: a rule has one action: forward or static; keep one of them", what);
     else if (!fwd && !st)
@@ -332,9 +291,13 @@ edge_conf_read_rule(struct edge_conf *c, struct edge_rule *r, const struct conf_
         r->static_files = edge_conf_read_static(st, what, d);
     if (!fwd)
         return;
-    fwd = conf_require(n, "forward", what, d);     /* reports "forward:" with no value */
+    if (conf_is_null(fwd)) {
+        diag_at(d, fwd, "%s: \"%s\" has no value; write one after the ':'", what,
+                conf_key_leaf(K(EK_R_FORWARD)));
+        return;
+    }
     const char *name;
-    if (!fwd || conf_string(fwd, &name, d) < 0)
+    if (conf_key_string(n, K(EK_R_FORWARD), &name, d) < 0)
         return;
     r->forward = mem_strdup_or_exit(name);
     int i = edge_conf_tg_find(c, name);
@@ -357,6 +320,7 @@ static void
 edge_conf_read_listener(struct edge_conf *c, struct edge_listener_conf *l,
                         const struct conf_node *n, unsigned idx, struct diag *d)
 {
+    const struct conf_key *kname = K(EK_L_NAME), *krules = K(EK_L_RULES);
     char what[128], rwhat[160];
     const char *s;
 
@@ -364,13 +328,11 @@ edge_conf_read_listener(struct edge_conf *c, struct edge_listener_conf *l,
     if (conf_expect(n, CONF_MAP, what, d) < 0)
         return;
 
-    const struct conf_node *name = conf_require(n, "name", what, d);
-    if (name && conf_string(name, &s, d) == 0) {
+    /* Read first, so that every later message names the listener. */
+    if (conf_key_string(n, kname, &s, d) == 0) {
+        const struct conf_node *name = conf_key_get(n, kname);
         snprintf(what, sizeof(what), "listener \"%.60s\"", s);
-        if (!edge_conf_name_ok(s)) {
-            diag_at(d, name, "%s: a name may use only letters, digits, '-', '_' and '.' (at most "
-                    "%d)", what, EDGE_CONF_NAME_MAX);
-        } else {
+        if (conf_name_check(name, "listener", (unsigned)kname->max, d) == 0) {
             for (unsigned i = 0; i < c->nlisteners; i++)
                 if (c->listeners[i].name && strcmp(c->listeners[i].name, s) == 0)
                     diag_at(d, name, "%s: the name is already used by listener %u; names must "
@@ -378,9 +340,9 @@ edge_conf_read_listener(struct edge_conf *c, struct edge_listener_conf *l,
             l->name = mem_strdup_or_exit(s);
         }
     }
-    conf_check_keys(n, listener_keys, what, d);
+    edge_conf_check_map(n, EK_LISTENERS, what, d);
 
-    const struct conf_node *addr = conf_require(n, "address", what, d);
+    const struct conf_node *addr = conf_key_get(n, K(EK_L_ADDRESS));
     if (addr && edge_conf_addr(addr, what, &l->addr, &l->addr_text, d) == 0) {
         /* Port 0 asks the kernel for a free port, so two of them never clash. */
         for (unsigned i = 0; i < c->nlisteners && sock_addr_port(&l->addr) != 0; i++) {
@@ -392,13 +354,13 @@ edge_conf_read_listener(struct edge_conf *c, struct edge_listener_conf *l,
         }
     }
 
-    const struct conf_node *rules = conf_require(n, "rules", what, d);
+    const struct conf_node *rules = conf_key_get(n, krules);
     if (!rules)
         return;
     snprintf(rwhat, sizeof(rwhat), "%s: rules", what);
     if (conf_expect(rules, CONF_SEQ, rwhat, d) < 0)
         return;
-    if (rules->n == 0) {
+    if (rules->n < krules->min) {
         diag_at(d, rules, "%s: no rules; add at least one, like - forward: <target group>", what);
         return;
     }
@@ -419,14 +381,14 @@ edge_conf_read_listener(struct edge_conf *c, struct edge_listener_conf *l,
 static void
 edge_conf_read_listeners(struct edge_conf *c, const struct conf_node *root, struct diag *d)
 {
-    const struct conf_node *ls = conf_map_get(root, "listeners");
+    const struct conf_node *ls = edge_conf_raw(root, EK_LISTENERS);
 
     if (!ls) {
         diag_at(d, root, "missing required key \"listeners\"; add at least one listener with a "
                 "name, an address and rules");
         return;
     }
-    if (conf_is_null(ls) || (ls->kind == CONF_SEQ && ls->n == 0)) {
+    if (conf_is_null(ls) || (ls->kind == CONF_SEQ && ls->n < K(EK_LISTENERS)->min)) {
         diag_at(d, ls, "listeners: none given; add at least one listener with a name, an "
                 "address and rules");
         return;
@@ -442,109 +404,93 @@ edge_conf_read_listeners(struct edge_conf *c, const struct conf_node *root, stru
     }
 }
 
+/* Absent: no access log (the format still gets its default). */
 static void
 edge_conf_read_access_log(struct edge_conf *c, const struct conf_node *root, struct diag *d)
 {
-    const struct conf_node *al = edge_conf_section(root, "access_log", "access_log", d);
+    const struct conf_node *al = edge_conf_section(root, EK_ACCESS_LOG, "access_log", d);
     const char *s;
 
-    if (!al)
-        return;
-    conf_check_keys(al, access_log_keys, "access_log", d);
-    const struct conf_node *path = conf_require(al, "path", "access_log", d);
-    if (path && conf_string(path, &s, d) == 0 && strcmp(s, "off") != 0) {
+    edge_conf_check_map(al, EK_ACCESS_LOG, "access_log", d);
+    if (conf_key_string(al, K(EK_AL_PATH), &s, d) == 0 && strcmp(s, "off") != 0) {
         c->access_log.enabled = true;
         c->access_log.path = mem_strdup_or_exit(s);
     }
-    const struct conf_node *fmt = conf_map_get(al, "format");
-    if (!fmt || conf_string(fmt, &s, d) < 0)
-        return;
-    if (strcmp(s, "combined") == 0) {
-        c->access_log.format = EDGE_LOG_COMBINED;
-    } else if (strcmp(s, "json") == 0) {
-        c->access_log.format = EDGE_LOG_JSON;
-    } else {
-        const char *near = conf_suggest(s, log_formats);
-        if (near)
-            diag_at(d, fmt, "access_log.format: unknown format \"%.60s\"; did you mean \"%s\"?",
-                    s, near);
-        else
-            diag_at(d, fmt, "access_log.format: unknown format \"%.60s\"; use combined or json",
-                    s);
-    }
+    int f = conf_key_enum(al, K(EK_AL_FORMAT), d);
+    if (f >= 0)
+        c->access_log.format = (enum edge_log_format)f;
 }
 
+/* Each timeout must be more than 0: a zero would close every connection at once. */
 static void
 edge_conf_read_timeouts(struct edge_timeouts *t, const struct conf_node *edge, struct diag *d)
 {
-    const struct conf_node *tn = edge_conf_section(edge, "timeouts", "edge.timeouts", d);
+    const struct conf_node *tn = edge_conf_section(edge, EK_TIMEOUTS, "edge.timeouts", d);
     uint64_t *fields[] = {
         &t->client_header_ms, &t->client_body_ms, &t->keepalive_ms, &t->send_ms,
         &t->upstream_connect_ms, &t->upstream_read_ms, &t->tunnel_ms, &t->shutdown_ms,
     };
+    _Static_assert(sizeof(fields) / sizeof(fields[0]) == EK_T_SHUTDOWN - EK_T_CLIENT_HEADER + 1,
+                   "one field per timeout key");
     uint64_t ms;
 
-    if (!tn)
-        return;
-    conf_check_keys(tn, timeout_keys, "edge.timeouts", d);
-    for (unsigned i = 0; timeout_keys[i]; i++) {
-        const struct conf_node *n = conf_map_get(tn, timeout_keys[i]);
-        if (!n || conf_duration_ms(n, &ms, d) < 0)
+    edge_conf_check_map(tn, EK_TIMEOUTS, "edge.timeouts", d);
+    for (unsigned id = EK_T_CLIENT_HEADER; id <= EK_T_SHUTDOWN; id++) {
+        const struct conf_key *k = K(id);
+        const struct conf_node *n = conf_key_get(tn, k);
+        /* A clearer message than the range "1ms to <the largest duration>". */
+        if (n && n->kind == CONF_SCALAR && conf_parse_duration_ms(n->str, &ms) == 0 &&
+            ms < k->min) {
+            diag_at(d, n, "%s: must be more than 0; write a duration like \"30s\"", n->path);
             continue;
-        if (ms == 0)
-            diag_at(d, n, "edge.timeouts.%s: must be more than 0; write a duration like \"30s\"",
-                    timeout_keys[i]);
-        else
-            *fields[i] = ms;
+        }
+        if (conf_key_duration(tn, k, &ms, d) == 0)
+            *fields[id - EK_T_CLIENT_HEADER] = ms;
     }
 }
 
 static void
 edge_conf_read_limits(struct edge_limits *lim, const struct conf_node *edge, struct diag *d)
 {
-    const struct conf_node *ln = edge_conf_section(edge, "limits", "edge.limits", d);
-    const struct conf_node *n;
-    uint64_t v;
+    const struct conf_node *ln = edge_conf_section(edge, EK_LIMITS, "edge.limits", d);
 
-    if (!ln)
-        return;
-    conf_check_keys(ln, limit_keys, "edge.limits", d);
-    if ((n = conf_map_get(ln, "header_bytes")) && conf_size_bytes(n, &v, d) == 0) {
-        if (v < 1024 || v > 1024 * 1024)
-            diag_at(d, n, "edge.limits.header_bytes: %" PRIu64 " bytes is out of range; write "
-                    "a size from 1k to 1m", v);
-        else
-            lim->header_bytes = v;
-    }
-    if ((n = conf_map_get(ln, "headers")) && conf_uint(n, 1, 256, &v, d) == 0)
-        lim->headers = v;
-    if ((n = conf_map_get(ln, "body_bytes")) && conf_size_bytes(n, &v, d) == 0)
-        lim->body_bytes = v;
+    edge_conf_check_map(ln, EK_LIMITS, "edge.limits", d);
+    conf_key_size(ln, K(EK_LIM_HEADER_BYTES), &lim->header_bytes, d);
+    conf_key_uint(ln, K(EK_LIM_HEADERS), &lim->headers, d);
+    conf_key_size(ln, K(EK_LIM_BODY_BYTES), &lim->body_bytes, d);
 }
 
+/* workers: "auto" (the default; resolved by the caller) or a count. */
+static void
+edge_conf_read_workers(struct edge_conf *c, const struct conf_node *edge, struct diag *d)
+{
+    const struct conf_key *k = K(EK_WORKERS);
+    const struct conf_node *w = conf_key_get(edge, k);
+    uint64_t v;
+
+    c->workers = 0;
+    if (!w || (w->kind == CONF_SCALAR && strcmp(w->str, "auto") == 0))
+        return;
+    if (w->kind == CONF_SCALAR && w->str[0] >= '0' && w->str[0] <= '9') {
+        if (conf_key_uint(edge, k, &v, d) == 0)
+            c->workers = (unsigned)v;
+    } else if (w->kind == CONF_SCALAR) {
+        diag_at(d, w, "%s: \"%.60s\" is not a worker count; write auto or a number from %" PRIu64
+                " to %" PRIu64, w->path, w->str, k->min, k->max);
+    } else {
+        diag_at(d, w, "%s: expected auto or a number from %" PRIu64 " to %" PRIu64 ", got %s",
+                w->path, k->min, k->max, conf_kind_name(w->kind));
+    }
+}
+
+/* Absent: every default, read from the key table like written values. */
 static void
 edge_conf_read_edge(struct edge_conf *c, const struct conf_node *root, struct diag *d)
 {
-    const struct conf_node *edge = edge_conf_section(root, "edge", "edge", d);
-    const struct conf_node *w;
-    uint64_t v;
+    const struct conf_node *edge = edge_conf_section(root, EK_EDGE, "edge", d);
 
-    if (!edge)
-        return;
-    conf_check_keys(edge, edge_keys, "edge", d);
-    w = conf_map_get(edge, "workers");
-    if (w && !(w->kind == CONF_SCALAR && strcmp(w->str, "auto") == 0)) {
-        if (w->kind == CONF_SCALAR && w->str[0] >= '0' && w->str[0] <= '9') {
-            if (conf_uint(w, 1, EDGE_CONF_WORKERS_MAX, &v, d) == 0)
-                c->workers = (unsigned)v;
-        } else if (w->kind == CONF_SCALAR && !conf_is_null(w)) {
-            diag_at(d, w, "edge.workers: \"%.60s\" is not a worker count; write auto or a "
-                    "number from 1 to %d", w->str, EDGE_CONF_WORKERS_MAX);
-        } else {
-            diag_at(d, w, "edge.workers: expected auto or a number from 1 to %d, got %s",
-                    EDGE_CONF_WORKERS_MAX, conf_is_null(w) ? "nothing" : conf_kind_name(w->kind));
-        }
-    }
+    edge_conf_check_map(edge, EK_EDGE, "edge", d);
+    edge_conf_read_workers(c, edge, d);
     edge_conf_read_timeouts(&c->timeouts, edge, d);
     edge_conf_read_limits(&c->limits, edge, d);
 }
@@ -553,10 +499,11 @@ static unsigned
 edge_conf_auto_workers(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t max = K(EK_WORKERS)->max;
 
     if (n < 1)
         return 1;
-    return n > EDGE_CONF_WORKERS_MAX ? EDGE_CONF_WORKERS_MAX : (unsigned)n;
+    return (uint64_t)n > max ? (unsigned)max : (unsigned)n;
 }
 
 int
@@ -565,15 +512,7 @@ edge_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
 {
     struct diag *d = cx->d;
     unsigned before = diag_count(d);
-    struct edge_conf c = {
-        .timeouts = {
-            .client_header_ms = 10000, .client_body_ms = 30000, .keepalive_ms = 75000,
-            .send_ms = 60000, .upstream_connect_ms = 5000, .upstream_read_ms = 60000,
-            .tunnel_ms = 3600000, .shutdown_ms = 30000,
-        },
-        .limits = { .header_bytes = 16 * 1024, .headers = 100, .body_bytes = 10 * 1024 * 1024 },
-        .access_log = { .format = EDGE_LOG_COMBINED },
-    };
+    struct edge_conf c = { .nlisteners = 0 };     /* defaults come from the key table */
 
     *out = NULL;
     if (!root) {

@@ -1,6 +1,7 @@
 /*
  * edge/edge_conf_internal.h: helpers shared by the files that read the edge's sections
- * (edge_conf.c: listeners, rules, access_log, edge; tg_conf.c: target_groups).
+ * (edge_conf.c: listeners, rules, access_log, edge; tg_conf.c: target_groups). Both read
+ * through the key table of edge_keys.c.
  */
 #ifndef EDGE_EDGE_CONF_INTERNAL_H
 #define EDGE_EDGE_CONF_INTERNAL_H
@@ -8,22 +9,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf/keys.h"
 #include "conf/node.h"
 #include "core/sock.h"
 #include "edge/edge_conf.h"
+#include "edge/edge_keys.h"
 
-#define EDGE_CONF_NAME_MAX 64
-#define EDGE_CONF_SEC 1000ULL
+#define EDGE_K(id) (&edge_keys[id])
 
-bool edge_conf_name_ok(const char *s);
+/* Reports the unknown keys of `map` and its missing required keys, the children of the
+ * entry `parent`; nothing when map is NULL or not a map. */
+void edge_conf_check_map(const struct conf_node *map, enum edge_key parent, const char *what,
+                         struct diag *d);
+/* The value of key `id` in map as written, YAML null included (conf_key_get() hides null):
+ * for keys whose mere presence means something. NULL when absent. */
+const struct conf_node *edge_conf_raw(const struct conf_node *map, enum edge_key id);
 /* A section that may be absent (or written as an empty "key:"); reports anything but a map. */
-const struct conf_node *edge_conf_section(const struct conf_node *map, const char *key,
+const struct conf_node *edge_conf_section(const struct conf_node *map, enum edge_key id,
                                           const char *what, struct diag *d);
 /* Writes ms as a duration in its largest exact unit ("5s", "1500ms", "2m") for messages. */
 const char *edge_conf_ms_text(uint64_t ms, char *buf, size_t len);
-/* Reads a duration within [min_ms, max_ms]; 0, or -EINVAL after one diagnostic. */
-int edge_conf_duration_in(const struct conf_node *n, uint64_t min_ms, uint64_t max_ms,
-                          const char *range, uint64_t *out, struct diag *d);
 /* Reads "host:port": 0 with *addr and *text (new string), or -EINVAL after a diagnostic. */
 int edge_conf_addr(const struct conf_node *n, const char *what, struct sock_addr *addr,
                    char **text, struct diag *d);

@@ -1,7 +1,8 @@
 /*
  * edge/tg_conf.c: reads the stack file's target_groups (targets and weights, algorithm,
- * health_check, deregistration_delay, slow_start, stickiness) into edge_conf.tgs, with
- * ALB's ranges and defaults, reporting every problem against its node.
+ * health_check, deregistration_delay, slow_start, stickiness) into edge_conf.tgs through
+ * the key table (edge_keys.c holds ALB's ranges and defaults), reporting every problem
+ * against its node. The rules that span keys, and the matcher syntax, are here.
  */
 #include "edge/edge_conf_internal.h"
 
@@ -11,41 +12,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/keys.h"
 #include "conf/value.h"
 #include "core/mem.h"
 
-#define EDGE_CONF_WEIGHT_MAX 999
-#define EDGE_CONF_HC_PATH_MAX 1024        /* ALB HealthCheckPath */
-#define EDGE_CONF_MATCHERS_MAX 8          /* parts of a matcher: edge_health_conf arrays */
-
-static const char *const tg_keys[] = {
-    "targets", "algorithm", "health_check", "deregistration_delay", "slow_start", "stickiness",
-    NULL,
-};
-static const char *const health_keys[] = {
-    "enabled", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold",
-    "matcher", NULL,
-};
-static const char *const stickiness_keys[] = { "enabled", "duration", NULL };
-static const char *const target_keys[] = { "address", "weight", NULL };
-static const char *const algorithms[] = {
-    "round_robin", "least_outstanding_requests", "weighted_random", NULL,
-};
+#define K EDGE_K
+#define TG_CONF_MATCHERS_MAX 8          /* parts of a matcher: edge_health_conf arrays */
+#define TG_CONF_SLOW_START_MIN_MS 30000 /* ALB: 0 (off) or 30..900 seconds */
 
 static void
 tg_conf_read_target(struct edge_tg_conf *tg, const struct conf_node *item, const char *what,
-                      struct diag *d)
+                    struct diag *d)
 {
     const struct conf_node *addr_node = item;
-    struct edge_target_conf t = { .weight = 1 };
+    struct edge_target_conf t = { .weight = 0 };
     uint64_t weight;
 
+    /* A bare address gets the default weight as well. */
+    if (conf_key_uint(item, K(EK_TG_T_WEIGHT), &weight, d) == 0)
+        t.weight = (unsigned)weight;
     if (item->kind == CONF_MAP) {
-        conf_check_keys(item, target_keys, what, d);
-        addr_node = conf_require(item, "address", what, d);
-        const struct conf_node *w = conf_map_get(item, "weight");
-        if (w && conf_uint(w, 1, EDGE_CONF_WEIGHT_MAX, &weight, d) == 0)
-            t.weight = (unsigned)weight;
+        edge_conf_check_map(item, EK_TG_TARGETS, what, d);
+        addr_node = conf_key_get(item, K(EK_TG_T_ADDRESS));
         if (!addr_node)
             return;
     } else if (item->kind == CONF_SEQ) {
@@ -72,27 +60,6 @@ tg_conf_read_target(struct edge_tg_conf *tg, const struct conf_node *item, const
     tg->targets[tg->ntargets++] = t;
 }
 
-/* Every group carries health settings, enabled or not: passive checks use the thresholds. */
-static void
-tg_conf_tg_defaults(struct edge_tg_conf *tg)
-{
-    struct edge_health_conf *h = &tg->health;
-
-    h->enabled = false;
-    h->path = mem_strdup_or_exit("/");
-    h->interval_ms = 30 * EDGE_CONF_SEC;
-    h->timeout_ms = 5 * EDGE_CONF_SEC;
-    h->healthy_threshold = 5;
-    h->unhealthy_threshold = 2;
-    h->matcher = mem_strdup_or_exit("200");
-    h->matcher_lo[0] = h->matcher_hi[0] = 200;
-    h->nmatchers = 1;
-    tg->deregistration_delay_ms = 300 * EDGE_CONF_SEC;
-    tg->slow_start_ms = 0;
-    tg->stickiness = false;
-    tg->stickiness_ms = 86400 * EDGE_CONF_SEC;
-}
-
 /* Reads one status code of a matcher; NULL when there are no digits. */
 static const char *
 tg_conf_matcher_code(const char *p, unsigned *out)
@@ -114,7 +81,7 @@ tg_conf_matcher_code(const char *p, unsigned *out)
 static int
 tg_conf_parse_matcher(const char *s, struct edge_health_conf *h, char *why, size_t whylen)
 {
-    uint16_t lo[EDGE_CONF_MATCHERS_MAX], hi[EDGE_CONF_MATCHERS_MAX];
+    uint16_t lo[TG_CONF_MATCHERS_MAX], hi[TG_CONF_MATCHERS_MAX];
     unsigned n = 0;
     const char *p = s;
 
@@ -155,9 +122,9 @@ tg_conf_parse_matcher(const char *s, struct edge_health_conf *h, char *why, size
             snprintf(why, whylen, "the range %u-%u runs backwards; write %u-%u", a, b, b, a);
             return -EINVAL;
         }
-        if (n == EDGE_CONF_MATCHERS_MAX) {
+        if (n == TG_CONF_MATCHERS_MAX) {
             snprintf(why, whylen, "more than %d codes and ranges; join neighbouring codes into "
-                     "ranges like 200-299", EDGE_CONF_MATCHERS_MAX);
+                     "ranges like 200-299", TG_CONF_MATCHERS_MAX);
             return -EINVAL;
         }
         lo[n] = (uint16_t)a;
@@ -177,20 +144,14 @@ syntax:
     return -EINVAL;
 }
 
-/* The probe's request target: sent as is, so it must be a valid one. */
+/* The probe's request target: sent as is, so it must be a valid one (its length is the
+ * table's bound). */
 static void
 tg_conf_check_hc_path(const struct conf_node *n, const char *s, const char *what,
-                        struct diag *d)
+                      struct diag *d)
 {
-    size_t len = strlen(s);
-
     if (s[0] != '/') {
         diag_at(d, n, "%s: path \"%.60s\" must start with '/'; write \"/%.60s\"", what, s, s);
-        return;
-    }
-    if (len > EDGE_CONF_HC_PATH_MAX) {
-        diag_at(d, n, "%s: path is %zu characters long; shorten it to at most %d", what, len,
-                EDGE_CONF_HC_PATH_MAX);
         return;
     }
     for (const char *c = s; *c; c++) {
@@ -203,142 +164,128 @@ tg_conf_check_hc_path(const struct conf_node *n, const char *s, const char *what
     }
 }
 
-/* health_check: absent (or empty "health_check:") leaves active checks off; a block turns
- * them on unless it says enabled: false. Values mirror ALB's HealthCheck* fields. */
+/* health_check: absent (or empty "health_check:") leaves active checks off, with every
+ * other setting at its default: passive checks use the thresholds. A block turns them on
+ * unless it says enabled: false. Values mirror ALB's HealthCheck* fields. */
 static void
 tg_conf_read_health(struct edge_health_conf *h, const struct conf_node *tg, const char *tgwhat,
-                      struct diag *d)
+                    struct diag *d)
 {
     char what[192], why[160], a[32], b[32];
-    const struct conf_node *n, *hn, *tn;
+    const struct conf_node *hn, *in, *tn;
     const char *s;
     uint64_t v;
-    bool times_ok = true;
+    bool on;
 
     snprintf(what, sizeof(what), "%s: health_check", tgwhat);
-    hn = edge_conf_section(tg, "health_check", what, d);
-    if (!hn)
-        return;
-    conf_check_keys(hn, health_keys, what, d);
-    h->enabled = true;
-    if ((n = conf_map_get(hn, "enabled")))
-        conf_bool(n, &h->enabled, d);
-    if ((n = conf_map_get(hn, "path")) && conf_string(n, &s, d) == 0) {
-        free(h->path);
+    hn = edge_conf_section(tg, EK_TG_HC, what, d);
+    edge_conf_check_map(hn, EK_TG_HC, what, d);
+    if (conf_key_bool(hn, K(EK_HC_ENABLED), &on, d) == 0)
+        h->enabled = hn && on;
+    if (conf_key_string(hn, K(EK_HC_PATH), &s, d) == 0) {
         h->path = mem_strdup_or_exit(s);
-        tg_conf_check_hc_path(n, s, what, d);
+        if (conf_key_get(hn, K(EK_HC_PATH)))
+            tg_conf_check_hc_path(conf_key_get(hn, K(EK_HC_PATH)), s, what, d);
     }
-    if ((n = conf_map_get(hn, "interval")) &&
-        edge_conf_duration_in(n, 5 * EDGE_CONF_SEC, 300 * EDGE_CONF_SEC, "from 5s to 300s",
-                              &h->interval_ms, d) < 0)
-        times_ok = false;
-    if ((tn = conf_map_get(hn, "timeout")) &&
-        edge_conf_duration_in(tn, 2 * EDGE_CONF_SEC, 120 * EDGE_CONF_SEC, "from 2s to 120s",
-                              &h->timeout_ms, d) < 0)
-        times_ok = false;
+    bool times_ok = conf_key_duration(hn, K(EK_HC_INTERVAL), &h->interval_ms, d) == 0;
+    times_ok &= conf_key_duration(hn, K(EK_HC_TIMEOUT), &h->timeout_ms, d) == 0;
+    in = conf_key_get(hn, K(EK_HC_INTERVAL));
+    tn = conf_key_get(hn, K(EK_HC_TIMEOUT));
     if (times_ok && h->timeout_ms >= h->interval_ms)
-        diag_at(d, tn ? tn : conf_map_get(hn, "interval"),
+        diag_at(d, tn ? tn : in ? in : hn,
                 "%s: timeout (%s) must be shorter than interval (%s), as on ALB; lower timeout "
                 "or raise interval", what, edge_conf_ms_text(h->timeout_ms, a, sizeof(a)),
                 edge_conf_ms_text(h->interval_ms, b, sizeof(b)));
-    if ((n = conf_map_get(hn, "healthy_threshold")) && conf_uint(n, 2, 10, &v, d) == 0)
+    if (conf_key_uint(hn, K(EK_HC_HEALTHY), &v, d) == 0)
         h->healthy_threshold = (unsigned)v;
-    if ((n = conf_map_get(hn, "unhealthy_threshold")) && conf_uint(n, 2, 10, &v, d) == 0)
+    if (conf_key_uint(hn, K(EK_HC_UNHEALTHY), &v, d) == 0)
         h->unhealthy_threshold = (unsigned)v;
-    if ((n = conf_map_get(hn, "matcher")) && conf_string(n, &s, d) == 0) {
-        if (tg_conf_parse_matcher(s, h, why, sizeof(why)) == 0) {
-            free(h->matcher);
+    if (conf_key_string(hn, K(EK_HC_MATCHER), &s, d) == 0) {
+        if (tg_conf_parse_matcher(s, h, why, sizeof(why)) == 0)
             h->matcher = mem_strdup_or_exit(s);
-        } else {
-            diag_at(d, n, "%s: matcher \"%.60s\": %s", what, s, why);
-        }
+        else
+            diag_at(d, conf_key_get(hn, K(EK_HC_MATCHER)), "%s: matcher \"%.60s\": %s", what, s,
+                    why);
     }
+}
+
+/* slow_start: 0 (off) or 30s..900s, only with round_robin. Read by hand for one message
+ * that names the gap, rather than the table's plain range. */
+static void
+tg_conf_read_slow_start(struct edge_tg_conf *tg, const struct conf_node *v, const char *what,
+                        struct diag *d)
+{
+    const struct conf_key *k = K(EK_TG_SLOW_START);
+    const struct conf_node *n = conf_key_get(v, k);
+    uint64_t ms;
+
+    if (!n) {
+        conf_key_duration(v, k, &tg->slow_start_ms, d);
+        return;
+    }
+    if (conf_duration_ms(n, &ms, d) < 0)
+        return;
+    if (ms > 0 && (ms < TG_CONF_SLOW_START_MIN_MS || ms > k->max)) {
+        diag_at(d, n, "%s: %.60s is out of range; write a duration of 0 (off) or from %" PRIu64
+                "s to %" PRIu64 "s", n->path, n->str, (uint64_t)TG_CONF_SLOW_START_MIN_MS / 1000,
+                k->max / 1000);
+        return;
+    }
+    tg->slow_start_ms = ms;
+    if (ms > 0 && tg->algorithm != EDGE_ALG_ROUND_ROBIN)
+        diag_at(d, n, "%s: slow_start cannot be used with algorithm %s (as on ALB, it needs "
+                "round_robin); set slow_start: 0 or algorithm: round_robin", what,
+                K(EK_TG_ALGORITHM)->words[tg->algorithm]);
 }
 
 /* The target group attributes: deregistration_delay, slow_start, stickiness. Reads after
  * the algorithm, which slow_start depends on. */
 static void
 tg_conf_read_tg_attrs(struct edge_tg_conf *tg, const struct conf_node *v, const char *what,
-                        struct diag *d)
+                      struct diag *d)
 {
     char swhat[192];
-    const struct conf_node *n, *st;
+    const struct conf_node *st;
 
-    if ((n = conf_map_get(v, "deregistration_delay")))
-        edge_conf_duration_in(n, 0, 3600 * EDGE_CONF_SEC, "from 0s to 3600s",
-                              &tg->deregistration_delay_ms, d);
-    if ((n = conf_map_get(v, "slow_start")) &&
-        edge_conf_duration_in(n, 0, 900 * EDGE_CONF_SEC, "of 0 (off) or from 30s to 900s",
-                              &tg->slow_start_ms, d) == 0) {
-        if (tg->slow_start_ms > 0 && tg->slow_start_ms < 30 * EDGE_CONF_SEC) {
-            diag_at(d, n, "%s: %.60s is out of range; write a duration of 0 (off) or from 30s "
-                    "to 900s", n->path, n->str);
-            tg->slow_start_ms = 0;
-        } else if (tg->slow_start_ms > 0 && tg->algorithm != EDGE_ALG_ROUND_ROBIN) {
-            diag_at(d, n, "%s: slow_start cannot be used with algorithm %s (as on ALB, it needs "
-                    "round_robin); set slow_start: 0 or algorithm: round_robin", what,
-                    algorithms[tg->algorithm]);
-        }
-    }
+    conf_key_duration(v, K(EK_TG_DEREG_DELAY), &tg->deregistration_delay_ms, d);
+    tg_conf_read_slow_start(tg, v, what, d);
 
     snprintf(swhat, sizeof(swhat), "%s: stickiness", what);
-    st = edge_conf_section(v, "stickiness", swhat, d);
-    if (!st)
-        return;
-    conf_check_keys(st, stickiness_keys, swhat, d);
-    if ((n = conf_map_get(st, "enabled")))
-        conf_bool(n, &tg->stickiness, d);
-    if ((n = conf_map_get(st, "duration")))
-        edge_conf_duration_in(n, EDGE_CONF_SEC, 7 * 86400 * EDGE_CONF_SEC, "from 1s to 7d",
-                              &tg->stickiness_ms, d);
+    st = edge_conf_section(v, EK_TG_STICKINESS, swhat, d);
+    edge_conf_check_map(st, EK_TG_STICKINESS, swhat, d);
+    conf_key_bool(st, K(EK_ST_ENABLED), &tg->stickiness, d);
+    conf_key_duration(st, K(EK_ST_DURATION), &tg->stickiness_ms, d);
 }
 
 /* The group keeps its name even when invalid, so rules that forward to it resolve and only
  * the real problem is reported. */
 static void
 tg_conf_read_tg(struct edge_tg_conf *tg, const struct conf_node *key,
-                  const struct conf_node *v, struct diag *d)
+                const struct conf_node *v, struct diag *d)
 {
     char what[128], item_what[160];
 
-    tg_conf_tg_defaults(tg);
     tg->name = mem_strdup_or_exit(key->str);
     snprintf(what, sizeof(what), "target group \"%.60s\"", key->str);
-    if (!edge_conf_name_ok(key->str))
-        diag_at(d, key, "%s: a name may use only letters, digits, '-', '_' and '.' (at most %d)",
-                what, EDGE_CONF_NAME_MAX);
+    conf_name_check(key, "target group", EDGE_KEYS_NAME_MAX, d);
     if (conf_is_null(v)) {
         diag_at(d, v, "%s: no settings; give it targets: [host:port, ...]", what);
         return;
     }
     if (conf_expect(v, CONF_MAP, what, d) < 0)
         return;
-    conf_check_keys(v, tg_keys, what, d);
+    edge_conf_check_map(v, EK_TG, what, d);
 
-    const struct conf_node *alg = conf_map_get(v, "algorithm");
-    const char *name;
-    if (alg && conf_string(alg, &name, d) == 0) {
-        int found = -1;
-        for (int i = 0; algorithms[i] && found < 0; i++)
-            if (strcmp(algorithms[i], name) == 0)
-                found = i;
-        const char *near = conf_suggest(name, algorithms);
-        if (found >= 0)
-            tg->algorithm = (enum edge_algorithm)found;
-        else if (near)
-            diag_at(d, alg, "%s: unknown algorithm \"%.60s\"; did you mean \"%s\"?", what,
-                    name, near);
-        else
-            diag_at(d, alg, "%s: unknown algorithm \"%.60s\"; use round_robin, "
-                    "least_outstanding_requests or weighted_random", what, name);
-    }
+    int alg = conf_key_enum(v, K(EK_TG_ALGORITHM), d);
+    if (alg >= 0)
+        tg->algorithm = (enum edge_algorithm)alg;
     tg_conf_read_health(&tg->health, v, what, d);
     tg_conf_read_tg_attrs(tg, v, what, d);
 
     /* No targets is valid: an auto scaling group or the control API registers them at
      * run time, and until then the group answers 503, as an empty ALB group does. */
-    const struct conf_node *targets = conf_map_get(v, "targets");
-    if (!targets || conf_is_null(targets))
+    const struct conf_node *targets = conf_key_get(v, K(EK_TG_TARGETS));
+    if (!targets)
         return;
     snprintf(item_what, sizeof(item_what), "%s: targets", what);
     if (conf_expect(targets, CONF_SEQ, item_what, d) < 0 || targets->n == 0)
@@ -353,7 +300,7 @@ tg_conf_read_tg(struct edge_tg_conf *tg, const struct conf_node *key,
 void
 tg_conf_read_all(struct edge_conf *c, const struct conf_node *root, struct diag *d)
 {
-    const struct conf_node *tgs = edge_conf_section(root, "target_groups", "target_groups", d);
+    const struct conf_node *tgs = edge_conf_section(root, EK_TGS, "target_groups", d);
 
     if (!tgs)
         return;

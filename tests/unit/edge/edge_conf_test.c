@@ -281,8 +281,8 @@ TEST(edge_conf_listener_name_required_and_unique)
     expect_error("listeners:\n"
                  "  - { name: \"a b\", address: 127.0.0.1:80, rules: [{ forward: web }] }\n"
                  BASE_TG,
-                 1, "tierd.yaml:2:13: listener \"a b\": a name may use only letters, digits, "
-                    "'-', '_' and '.' (at most 64)");
+                 1, "tierd.yaml:2:13: listener \"a b\": a name uses letters, digits, '-', '_' "
+                    "and '.' (at most 64)");
 }
 
 TEST(edge_conf_listener_address_valid_and_unique)
@@ -541,11 +541,11 @@ TEST(edge_conf_algorithms_all_supported)
     diag_fini(&d);
 
     expect_error(ONE_LISTENER BASE_TG "    algorithm: rund_robin\n",
-                 1, "tierd.yaml:5:16: target group \"web\": unknown algorithm \"rund_robin\"; "
+                 1, "tierd.yaml:5:16: target_groups.web.algorithm: unknown value \"rund_robin\"; "
                     "did you mean \"round_robin\"?");
     expect_error(ONE_LISTENER BASE_TG "    algorithm: least_outstanding\n",
-                 1, "tierd.yaml:5:16: target group \"web\": unknown algorithm "
-                    "\"least_outstanding\"; use round_robin, least_outstanding_requests or "
+                 1, "tierd.yaml:5:16: target_groups.web.algorithm: unknown value "
+                    "\"least_outstanding\"; use one of round_robin, least_outstanding_requests, "
                     "weighted_random");
 }
 
@@ -745,9 +745,9 @@ TEST(edge_conf_health_check_values_checked)
     expect_error(yaml, 7, "tierd.yaml:7:13: target group \"web\": health_check: path \"health\" "
                           "must start with '/'; write \"/health\"");
     expect_error(yaml, 7, "tierd.yaml:8:17: target_groups.web.health_check.interval: 4s is out "
-                          "of range; write a duration from 5s to 300s");
+                          "of range; write a value from 5s to 5m");
     expect_error(yaml, 7, "tierd.yaml:9:16: target_groups.web.health_check.timeout: 1s is out "
-                          "of range; write a duration from 2s to 120s");
+                          "of range; write a value from 2s to 2m");
     expect_error(yaml, 7, "tierd.yaml:10:26: target_groups.web.health_check.healthy_threshold: "
                           "1 is out of range; write a number from 2 to 10");
     expect_error(yaml, 7, "tierd.yaml:11:28: target_groups.web.health_check.unhealthy_threshold: "
@@ -757,10 +757,10 @@ TEST(edge_conf_health_check_values_checked)
 
     expect_error(TG_WITH("    health_check: { interval: 301s, timeout: 121s }\n"), 2,
                  "tierd.yaml:5:46: target_groups.web.health_check.timeout: 121s is out of "
-                 "range; write a duration from 2s to 120s");
+                 "range; write a value from 2s to 2m");
     expect_error(TG_WITH("    health_check: { interval: 301s, timeout: 121s }\n"), 2,
                  "tierd.yaml:5:31: target_groups.web.health_check.interval: 301s is out of "
-                 "range; write a duration from 5s to 300s");
+                 "range; write a value from 5s to 5m");
     expect_error(TG_WITH("    health_check: { interval: 30 }\n"), 1,
                  "tierd.yaml:5:31: target_groups.web.health_check.interval: \"30\" has no unit; "
                  "write it as a duration like \"30s\"");
@@ -781,8 +781,8 @@ TEST(edge_conf_health_check_values_checked)
     path[0] = '/';
     path[1025] = '\0';                 /* 1025 characters: one too many */
     snprintf(yaml2, sizeof(yaml2), TG_WITH("    health_check: { path: %s }\n"), path);
-    expect_error(yaml2, 1, "tierd.yaml:5:27: target group \"web\": health_check: path is 1025 "
-                           "characters long; shorten it to at most 1024");
+    expect_error(yaml2, 1, "tierd.yaml:5:27: target_groups.web.health_check.path: the value is "
+                           "1025 bytes long; at most 1024 are allowed");
     path[1024] = '\0';
     snprintf(yaml2, sizeof(yaml2), TG_WITH("    health_check: { path: %s }\n"), path);
     struct edge_conf c;
@@ -809,7 +809,7 @@ TEST(edge_conf_health_timeout_must_be_below_interval)
     /* Only checked when both are valid: one error, not two. */
     expect_error(TG_WITH("    health_check: { interval: 1s, timeout: 40s }\n"), 1,
                  "tierd.yaml:5:31: target_groups.web.health_check.interval: 1s is out of range; "
-                 "write a duration from 5s to 300s");
+                 "write a value from 5s to 5m");
 }
 
 TEST(edge_conf_target_group_attributes_checked)
@@ -818,13 +818,13 @@ TEST(edge_conf_target_group_attributes_checked)
                                "    slow_start: 10s\n"
                                "    stickiness: { enabled: 1, duration: 8d, type: lb_cookie }\n");
     expect_error(yaml, 5, "tierd.yaml:5:27: target_groups.web.deregistration_delay: 3601s is out "
-                          "of range; write a duration from 0s to 3600s");
+                          "of range; write a value from 0 to 1h");
     expect_error(yaml, 5, "tierd.yaml:6:17: target_groups.web.slow_start: 10s is out of range; "
                           "write a duration of 0 (off) or from 30s to 900s");
     expect_error(yaml, 5, "tierd.yaml:7:28: target_groups.web.stickiness.enabled: \"1\" is not a "
                           "boolean; write true or false");
     expect_error(yaml, 5, "tierd.yaml:7:41: target_groups.web.stickiness.duration: 8d is out of "
-                          "range; write a duration from 1s to 7d");
+                          "range; write a value from 1s to 7d");
     expect_error(yaml, 5, "tierd.yaml:7:45: unknown key \"type\" in target group \"web\": "
                           "stickiness; the keys here are: enabled, duration");
     expect_error(TG_WITH("    slow_start: 901s\n    stickiness: { duration: 0 }\n"), 2,
@@ -832,7 +832,7 @@ TEST(edge_conf_target_group_attributes_checked)
                  "duration of 0 (off) or from 30s to 900s");
     expect_error(TG_WITH("    slow_start: 901s\n    stickiness: { duration: 0 }\n"), 2,
                  "tierd.yaml:6:29: target_groups.web.stickiness.duration: 0 is out of range; "
-                 "write a duration from 1s to 7d");
+                 "write a value from 1s to 7d");
     expect_error(TG_WITH("    stickiness: true\n"), 1,
                  "tierd.yaml:5:17: target group \"web\": stickiness: expected a map, got a "
                  "scalar");
@@ -993,7 +993,7 @@ TEST(edge_conf_static_root_must_be_a_directory)
                  "be a plain file name like index.html, without '/'");
     expect_error(STATIC_RULE("{ root: public, index: docs/index.html, cache_max_age: 366d }"), 2,
                  "tierd.yaml:6:72: listeners[0].rules[0].static.cache_max_age: 366d is out of "
-                 "range; write a duration from 0 to 365d");
+                 "range; write a value from 0 to 365d");
     expect_error(STATIC_RULE("{ root: public, index: \"..\" }"), 1,
                  "tierd.yaml:6:40: listener \"a\" rule 1: static: index \"..\" must be a plain "
                  "file name like index.html, without '/'");
@@ -1004,7 +1004,7 @@ TEST(edge_conf_access_log_format_checked)
 {
     expect_error(ONE_LISTENER
                  BASE_TG "access_log: { path: a.log, format: jsn }\n",
-                 1, "tierd.yaml:5:36: access_log.format: unknown format \"jsn\"; did you mean "
+                 1, "tierd.yaml:5:36: access_log.format: unknown value \"jsn\"; did you mean "
                     "\"json\"?");
     expect_error(ONE_LISTENER
                  BASE_TG "access_log: { format: json }\n",
@@ -1031,8 +1031,8 @@ TEST(edge_conf_edge_values_checked)
                           "duration like \"30s\"");
     expect_error(yaml, 7, "tierd.yaml:10:13: edge.timeouts.tunnel: must be more than 0; write a "
                           "duration like \"30s\"");
-    expect_error(yaml, 7, "tierd.yaml:11:27: edge.limits.header_bytes: 512 bytes is out of range; "
-                          "write a size from 1k to 1m");
+    expect_error(yaml, 7, "tierd.yaml:11:27: edge.limits.header_bytes: 512 is out of range; write "
+                          "a value from 1k to 1m");
     expect_error(yaml, 7, "tierd.yaml:11:41: edge.limits.headers: 1000 is out of range; write a "
                           "number from 1 to 256");
     expect_error(yaml, 7, "tierd.yaml:11:59: edge.limits.body_bytes: \"10q\" is not a size; write "

@@ -1,0 +1,116 @@
+/*
+ * edge/edge_keys.c: the edge's key table (see edge_keys.h). Target group defaults and
+ * ranges follow ALB (HealthCheck* fields, target group attributes); timeouts and limits are
+ * nginx's where nginx has one. Bounds are the readers' bounds; a rule that spans two keys
+ * (timeout below interval, slow_start only with round_robin) stays in the reader.
+ */
+#include "edge/edge_keys.h"
+
+#include <stdint.h>
+
+/* Indexed by enum edge_algorithm and enum edge_log_format (edge_conf.h). */
+static const char *const algorithms[] = {
+    "round_robin", "least_outstanding_requests", "weighted_random", NULL,
+};
+static const char *const log_formats[] = { "combined", "json", NULL };
+
+#define SEC 1000ULL
+#define DAY (86400 * SEC)
+#define ANY UINT64_MAX          /* no upper bound (a lower bound alone needs one) */
+
+const struct conf_key edge_keys[EK_COUNT] = {
+    /* At least one listener, each with at least one rule. */
+    [EK_LISTENERS] = { "listeners", KT_LIST, CONF_KEY_REQUIRED, NULL, 1, ANY, NULL },
+    [EK_L_NAME] = { "listeners[].name", KT_STRING, CONF_KEY_REQUIRED, NULL, 0,
+                    EDGE_KEYS_NAME_MAX, NULL },
+    [EK_L_ADDRESS] = { "listeners[].address", KT_STRING, CONF_KEY_REQUIRED, NULL, 0, 0, NULL },
+    [EK_L_RULES] = { "listeners[].rules", KT_LIST, CONF_KEY_REQUIRED, NULL, 1, ANY, NULL },
+    /* Absent: the rule matches every request (the listener's default action). */
+    [EK_R_MATCH] = { "listeners[].rules[].match", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_M_PATH_PREFIX] = { "listeners[].rules[].match.path_prefix", KT_STRING, 0, NULL, 0, 0,
+                           NULL },
+    [EK_M_HOST] = { "listeners[].rules[].match.host", KT_STRING, 0, NULL, 0, 0, NULL },
+    [EK_M_METHOD] = { "listeners[].rules[].match.method", KT_STRING, 0, NULL, 0, 0, NULL },
+    [EK_M_HEADER] = { "listeners[].rules[].match.header", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_M_HEADER_NAME] = { "listeners[].rules[].match.header.name", KT_STRING,
+                           CONF_KEY_REQUIRED, NULL, 0, 0, NULL },
+    [EK_M_HEADER_VALUE] = { "listeners[].rules[].match.header.value", KT_STRING,
+                            CONF_KEY_REQUIRED, NULL, 0, 0, NULL },
+    /* A rule has exactly one of forward and static (the reader checks). */
+    [EK_R_FORWARD] = { "listeners[].rules[].forward", KT_STRING, 0, NULL, 0, 0, NULL },
+    [EK_R_STATIC] = { "listeners[].rules[].static", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_S_ROOT] = { "listeners[].rules[].static.root", KT_STRING, CONF_KEY_REQUIRED, NULL, 0,
+                    0, NULL },
+    [EK_S_INDEX] = { "listeners[].rules[].static.index", KT_STRING, 0, "index.html", 0, 0,
+                     NULL },
+    [EK_S_CACHE_MAX_AGE] = { "listeners[].rules[].static.cache_max_age", KT_DURATION, 0, "0",
+                             0, 365 * DAY, NULL },
+
+    [EK_TGS] = { "target_groups", KT_NAMED, 0, NULL, 0, 0, NULL },
+    [EK_TG] = { "target_groups.*", KT_MAP, 0, NULL, 0, 0, NULL },
+    /* Each item is an address, or a map { address, weight }. None is valid: instances
+     * register at run time. */
+    [EK_TG_TARGETS] = { "target_groups.*.targets", KT_LIST, 0, NULL, 0, 0, NULL },
+    [EK_TG_T_ADDRESS] = { "target_groups.*.targets[].address", KT_STRING, CONF_KEY_REQUIRED,
+                          NULL, 0, 0, NULL },
+    [EK_TG_T_WEIGHT] = { "target_groups.*.targets[].weight", KT_UINT, 0, "1", 1, 999, NULL },
+    [EK_TG_ALGORITHM] = { "target_groups.*.algorithm", KT_ENUM, 0, "round_robin", 0, 0,
+                          algorithms },
+    /* Absent: no active checks. Present: on, unless enabled: false. */
+    [EK_TG_HC] = { "target_groups.*.health_check", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_HC_ENABLED] = { "target_groups.*.health_check.enabled", KT_BOOL, 0, "true", 0, 0,
+                        NULL },
+    [EK_HC_PATH] = { "target_groups.*.health_check.path", KT_STRING, 0, "/", 0, 1024, NULL },
+    /* timeout must also be below interval (the reader checks). */
+    [EK_HC_INTERVAL] = { "target_groups.*.health_check.interval", KT_DURATION, 0, "30s",
+                         5 * SEC, 300 * SEC, NULL },
+    [EK_HC_TIMEOUT] = { "target_groups.*.health_check.timeout", KT_DURATION, 0, "5s", 2 * SEC,
+                        120 * SEC, NULL },
+    [EK_HC_HEALTHY] = { "target_groups.*.health_check.healthy_threshold", KT_UINT, 0, "5", 2,
+                        10, NULL },
+    [EK_HC_UNHEALTHY] = { "target_groups.*.health_check.unhealthy_threshold", KT_UINT, 0, "2",
+                          2, 10, NULL },
+    /* "200", "200,202", "200-299": codes 200..499, at most 8 parts (the reader parses). */
+    [EK_HC_MATCHER] = { "target_groups.*.health_check.matcher", KT_STRING, 0, "200", 0, 0,
+                        NULL },
+    [EK_TG_DEREG_DELAY] = { "target_groups.*.deregistration_delay", KT_DURATION, 0, "300s", 0,
+                            3600 * SEC, NULL },
+    /* 0 (off) or 30s..900s, and only with round_robin (the reader checks both). */
+    [EK_TG_SLOW_START] = { "target_groups.*.slow_start", KT_DURATION, 0, "0", 0, 900 * SEC,
+                           NULL },
+    [EK_TG_STICKINESS] = { "target_groups.*.stickiness", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_ST_ENABLED] = { "target_groups.*.stickiness.enabled", KT_BOOL, 0, "false", 0, 0,
+                        NULL },
+    [EK_ST_DURATION] = { "target_groups.*.stickiness.duration", KT_DURATION, 0, "1d", SEC,
+                         7 * DAY, NULL },
+
+    /* Absent: no access log. path: "off" turns it off too. */
+    [EK_ACCESS_LOG] = { "access_log", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_AL_PATH] = { "access_log.path", KT_STRING, CONF_KEY_REQUIRED, NULL, 0, 0, NULL },
+    [EK_AL_FORMAT] = { "access_log.format", KT_ENUM, 0, "combined", 0, 0, log_formats },
+
+    [EK_EDGE] = { "edge", KT_MAP, 0, NULL, 0, 0, NULL },
+    /* "auto" (the online CPUs, at most 256) or 1..256. The threads are made at start. */
+    [EK_WORKERS] = { "edge.workers", KT_ANY, CONF_KEY_RESTART, "auto", 1, 256, NULL },
+    /* Every timeout is more than 0. */
+    [EK_TIMEOUTS] = { "edge.timeouts", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_T_CLIENT_HEADER] = { "edge.timeouts.client_header", KT_DURATION, 0, "10s", 1, ANY,
+                             NULL },
+    [EK_T_CLIENT_BODY] = { "edge.timeouts.client_body", KT_DURATION, 0, "30s", 1, ANY, NULL },
+    [EK_T_KEEPALIVE] = { "edge.timeouts.keepalive", KT_DURATION, 0, "75s", 1, ANY, NULL },
+    [EK_T_SEND] = { "edge.timeouts.send", KT_DURATION, 0, "60s", 1, ANY, NULL },
+    [EK_T_UPSTREAM_CONNECT] = { "edge.timeouts.upstream_connect", KT_DURATION, 0, "5s", 1, ANY,
+                                NULL },
+    [EK_T_UPSTREAM_READ] = { "edge.timeouts.upstream_read", KT_DURATION, 0, "60s", 1, ANY,
+                             NULL },
+    [EK_T_TUNNEL] = { "edge.timeouts.tunnel", KT_DURATION, 0, "1h", 1, ANY, NULL },
+    [EK_T_SHUTDOWN] = { "edge.timeouts.shutdown", KT_DURATION, 0, "30s", 1, ANY, NULL },
+    [EK_LIMITS] = { "edge.limits", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_LIM_HEADER_BYTES] = { "edge.limits.header_bytes", KT_SIZE, 0, "16k", 1024, 1024 * 1024,
+                              NULL },
+    [EK_LIM_HEADERS] = { "edge.limits.headers", KT_UINT, 0, "100", 1, 256, NULL },
+    /* 0 means unlimited. */
+    [EK_LIM_BODY_BYTES] = { "edge.limits.body_bytes", KT_SIZE, 0, "10m", 0, 0, NULL },
+};
+
+const struct conf_keytab edge_keytab = { "edge", edge_keys, EK_COUNT };

@@ -1,0 +1,74 @@
+/*
+ * edge/edge_keys.h: every key of the edge's sections (listeners with their rules,
+ * target_groups, access_log, edge), once (conf/keys.h says what an entry holds).
+ * edge_conf.c and tg_conf.c read through these entries, the policy rules and `plan` consult
+ * them, and docs/stack-file.md is held to them by a test.
+ */
+#ifndef EDGE_EDGE_KEYS_H
+#define EDGE_EDGE_KEYS_H
+#include "conf/keys.h"
+
+/* Listener and target group names: they appear in logs, metrics and the control API. */
+#define EDGE_KEYS_NAME_MAX 64
+
+enum edge_key {
+    EK_LISTENERS = 0,
+    EK_L_NAME,
+    EK_L_ADDRESS,
+    EK_L_RULES,
+    EK_R_MATCH,
+    EK_M_PATH_PREFIX,
+    EK_M_HOST,
+    EK_M_METHOD,
+    EK_M_HEADER,
+    EK_M_HEADER_NAME,
+    EK_M_HEADER_VALUE,
+    EK_R_FORWARD,
+    EK_R_STATIC,
+    EK_S_ROOT,
+    EK_S_INDEX,
+    EK_S_CACHE_MAX_AGE,
+    EK_TGS,
+    EK_TG,
+    EK_TG_TARGETS,
+    EK_TG_T_ADDRESS,
+    EK_TG_T_WEIGHT,
+    EK_TG_ALGORITHM,
+    EK_TG_HC,
+    EK_HC_ENABLED,
+    EK_HC_PATH,
+    EK_HC_INTERVAL,
+    EK_HC_TIMEOUT,
+    EK_HC_HEALTHY,
+    EK_HC_UNHEALTHY,
+    EK_HC_MATCHER,
+    EK_TG_DEREG_DELAY,
+    EK_TG_SLOW_START,
+    EK_TG_STICKINESS,
+    EK_ST_ENABLED,
+    EK_ST_DURATION,
+    EK_ACCESS_LOG,
+    EK_AL_PATH,
+    EK_AL_FORMAT,
+    EK_EDGE,
+    EK_WORKERS,
+    EK_TIMEOUTS,
+    EK_T_CLIENT_HEADER,     /* the timeouts in the order of struct edge_timeouts */
+    EK_T_CLIENT_BODY,
+    EK_T_KEEPALIVE,
+    EK_T_SEND,
+    EK_T_UPSTREAM_CONNECT,
+    EK_T_UPSTREAM_READ,
+    EK_T_TUNNEL,
+    EK_T_SHUTDOWN,
+    EK_LIMITS,
+    EK_LIM_HEADER_BYTES,
+    EK_LIM_HEADERS,
+    EK_LIM_BODY_BYTES,
+    EK_COUNT
+};
+
+extern const struct conf_key edge_keys[EK_COUNT];
+extern const struct conf_keytab edge_keytab;
+
+#endif
