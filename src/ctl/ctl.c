@@ -19,9 +19,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "conf/ref.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/mem.h"
 #include "ctl/internal.h"
 
 #define CTL_CONNS_MAX 64
@@ -58,7 +60,7 @@ struct ctl {
     char *socket_path;
     dev_t socket_dev;
     ino_t socket_ino;
-    char *token;                /* copied from the environment; NULL: no token on TCP */
+    char *token;                /* control.token expanded at start; NULL: no token on TCP */
     struct ctl_conn *conns;
     unsigned nconns;
 };
@@ -87,7 +89,7 @@ ctl_route(struct ctl *c, const char *method, const char *pattern, ctl_handler_fn
 static void
 conn_free_deferred(struct loop *l, struct loop_defer *d)
 {
-    struct ctl_conn *cn = (struct ctl_conn *)((char *)d - offsetof(struct ctl_conn, free_defer));
+    struct ctl_conn *cn = container_of(d, struct ctl_conn, free_defer);
 
     (void)l;
     buf_fini(&cn->in);
@@ -115,7 +117,7 @@ conn_close(struct ctl_conn *cn)
 static void
 on_conn_timeout(struct loop *l, struct loop_timer *t)
 {
-    struct ctl_conn *cn = (struct ctl_conn *)((char *)t - offsetof(struct ctl_conn, timer));
+    struct ctl_conn *cn = container_of(t, struct ctl_conn, timer);
 
     (void)l;
     if (cn->state != CTL_LINGERING)
@@ -360,20 +362,23 @@ listen_tcp(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
 {
     int fd, rc;
 
-    if (conf->token_env) {
-        const char *tok = getenv(conf->token_env);
+    if (conf->token) {
+        /* Expanded here and only here; ctl_conf.c has checked the reference at load. */
+        char var[160] = "";
+        char *tok = conf_ref_expand(conf->token, var, sizeof(var));
         if (!tok || !*tok) {
-            snprintf(err, errlen, "control.address: the environment variable %s (control."
-                                  "token_env) is unset or empty; set it to the bearer token, "
-                                  "or remove control.address", conf->token_env);
+            if (tok)
+                conf_ref_is_whole(conf->token, var, sizeof(var));
+            free(tok);
+            snprintf(err, errlen, "control.address: the environment variable %s (%s) is "
+                                  "unset or empty; set it to the bearer token, or remove "
+                                  "control.address", var[0] ? var : "of the token",
+                     conf->token_key);
             return -EINVAL;
         }
-        if (!(c->token = strdup(tok))) {
-            snprintf(err, errlen, "control.address: out of memory");
-            return -ENOMEM;
-        }
+        c->token = tok;
     } else {
-        log_warn("ctl", "control API on %s has no token (control.token_env): every local "
+        log_warn("ctl", "control API on %s has no token (control.token): every local "
                         "user can use it", conf->addr_text);
     }
     fd = sock_listen(&conf->addr, false, 64);

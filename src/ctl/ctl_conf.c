@@ -1,8 +1,9 @@
 /*
- * ctl/ctl_conf.c: reads and validates the `control:` section. A TCP listener on a
- * non-loopback address must name a token variable (checked here, so `tierd check` refuses
- * it); whether the variable is set is a run-time question for ctl.c. Does not open
- * sockets.
+ * ctl/ctl_conf.c: reads and validates the `control:` section through its key table
+ * (ctl/ctl_keys.c). A TCP listener on a non-loopback address must have a token (checked
+ * here, so `tierd check` refuses it). The token is kept as written, "${env:NAME}" or a
+ * literal: this file checks that the variable is set (a warning under `tierd check`, an
+ * error otherwise), ctl.c expands it at start. Does not open sockets.
  */
 #include "ctl/ctl_conf.h"
 
@@ -11,14 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 
+#include "conf/keys.h"
+#include "conf/ref.h"
 #include "conf/value.h"
 #include "core/mem.h"
+#include "ctl/ctl_keys.h"
+
+#define K(id) (&ctl_keys[id])
 
 const char *const ctl_conf_keys[] = { "control", NULL };
-
-static const char *const control_keys[] = { "socket", "address", "token_env", NULL };
 
 static bool
 addr_is_loopback(const struct sock_addr *a)
@@ -34,25 +37,15 @@ addr_is_loopback(const struct sock_addr *a)
     return false;
 }
 
-static bool
-env_name_is_valid(const char *s)
-{
-    if (!*s || (*s >= '0' && *s <= '9'))
-        return false;
-    for (; *s; s++)
-        if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-              (*s >= '0' && *s <= '9')))
-            return false;
-    return true;
-}
-
 static void
-read_socket(const struct conf_node *n, struct ctl_conf *out, struct diag *d)
+read_socket(const struct conf_node *sec, struct ctl_conf *out, struct diag *d)
 {
+    const struct conf_key *k = K(CK_SOCKET);
+    const struct conf_node *n = conf_key_get(sec, k);
     const char *s;
 
-    if (!n || conf_is_null(n)) {
-        out->socket_path = mem_strdup_or_exit(CTL_CONF_SOCKET_DEFAULT);
+    if (!n) {
+        out->socket_path = mem_strdup_or_exit(k->def);
         return;
     }
     if (conf_string(n, &s, d) < 0)
@@ -63,51 +56,110 @@ read_socket(const struct conf_node *n, struct ctl_conf *out, struct diag *d)
         diag_at(d, n, "control.socket: empty path; write a path like run/tierd.sock, or off");
         return;
     }
-    if (strlen(s) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-        diag_at(d, n, "control.socket: \"%s\" is longer than %zu bytes, the limit of a unix "
-                      "socket path; use a shorter path", s,
-                sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+    if (strlen(s) > k->max) {
+        diag_at(d, n, "control.socket: \"%s\" is longer than %llu bytes, the limit of a unix "
+                      "socket path; use a shorter path", s, (unsigned long long)k->max);
         return;
     }
     out->socket_path = mem_strdup_or_exit(s);
 }
 
+/* The token's reference must resolve where tierd runs: unset or empty is an error, or a
+ * warning under cx->check_only. A whole "${env:NAME}" gets the message naming what to do
+ * about an empty value too; anything else (a literal, or text with references in it) is
+ * conf_ref_check()'s. */
 static int
-ctl_conf_read(const struct conf_node *root, struct ctl_conf *out, struct diag *d)
+check_token_ref(const struct conf_node *n, const char *written, const char *key,
+                const struct conf_ctx *cx)
 {
-    const struct conf_node *sec = conf_map_get(root, "control");
-    const struct conf_node *addr = NULL, *tok = NULL;
+    char name[160];
+    const char *v;
+
+    if (!conf_ref_is_whole(written, name, sizeof(name)))
+        return conf_ref_check(n, key, cx);
+    if ((v = getenv(name)) && *v)
+        return 0;
+    if (cx->check_only) {
+        diag_warn_at(cx->d, n, "%s: environment variable %s is unset or empty here; tierd "
+                     "run and apply will need the bearer token in it", key, name);
+        return 0;
+    }
+    diag_at(cx->d, n, "%s: environment variable %s is unset or empty; export the bearer token "
+            "in tierd's environment (or its systemd EnvironmentFile=), or remove "
+            "control.address", key, name);
+    return -EINVAL;
+}
+
+/* token: "${env:NAME}" (or a literal), or its older spelling token_env: NAME. */
+static void
+read_token(const struct conf_node *sec, struct ctl_conf *out, const struct conf_ctx *cx)
+{
+    const struct conf_node *tok = conf_key_get(sec, K(CK_TOKEN));
+    const struct conf_node *env = conf_key_get(sec, K(CK_TOKEN_ENV));
+    const char *s, *key = K(CK_TOKEN)->path;
+    char ref[192];
+
+    if (tok && env) {
+        diag_at(cx->d, env, "control: token and token_env are both set; keep token: "
+                "\"${env:NAME}\" (token_env: NAME is an older spelling of it)");
+        return;
+    }
+    if (env) {
+        if (conf_string(env, &s, cx->d) < 0)
+            return;
+        if (!conf_ref_name_ok(s, strlen(s))) {
+            diag_at(cx->d, env, "control.token_env: \"%.60s\" is not an environment variable "
+                    "name (letters, digits and _, not starting with a digit, at most %llu)", s,
+                    (unsigned long long)K(CK_TOKEN_ENV)->max);
+            return;
+        }
+        snprintf(ref, sizeof(ref), "${env:%s}", s);
+        s = ref;
+        tok = env;
+        key = K(CK_TOKEN_ENV)->path;
+    } else if (tok) {
+        if (conf_string(tok, &s, cx->d) < 0)
+            return;
+        if (!*s) {
+            diag_at(cx->d, tok, "control.token is empty; write token: \"${env:NAME}\" naming "
+                    "the environment variable that holds the bearer token");
+            return;
+        }
+    } else {
+        return;
+    }
+    if (check_token_ref(tok, s, key, cx) < 0)
+        return;
+    out->token = mem_strdup_or_exit(s);
+    out->token_key = key;
+}
+
+static int
+ctl_conf_read(const struct conf_node *root, struct ctl_conf *out, const struct conf_ctx *cx)
+{
+    struct diag *d = cx->d;
+    const struct conf_node *sec = conf_key_get(root, K(CK_CONTROL)), *addr = NULL;
     unsigned before = diag_count(d);
     const char *s, *why;
 
     memset(out, 0, sizeof(*out));
-    if (sec && conf_is_null(sec))
-        sec = NULL;
     if (sec && conf_expect(sec, CONF_MAP, "control", d) < 0)
         return -EINVAL;
-    if (sec) {
-        conf_check_keys(sec, control_keys, "control", d);
-        addr = conf_map_get(sec, "address");
-        tok = conf_map_get(sec, "token_env");
-    }
-    read_socket(sec ? conf_map_get(sec, "socket") : NULL, out, d);
-    if (tok && !conf_is_null(tok) && conf_string(tok, &s, d) == 0) {
-        if (!env_name_is_valid(s))
-            diag_at(d, tok, "control.token_env: \"%s\" is not an environment variable name "
-                            "(letters, digits and _, not starting with a digit)", s);
-        else
-            out->token_env = mem_strdup_or_exit(s);
-    }
-    if (addr && !conf_is_null(addr) && conf_string(addr, &s, d) == 0) {
+    conf_key_check_map(sec, ctl_keys, CK_COUNT, K(CK_CONTROL), "control", d);
+    read_socket(sec, out, d);
+    read_token(sec, out, cx);
+    if ((addr = conf_key_get(sec, K(CK_ADDRESS))) && conf_string(addr, &s, d) == 0) {
         if (sock_addr_parse(s, &out->addr, &why) < 0) {
             diag_at(d, addr, "control.address: \"%s\": %s; write it as 127.0.0.1:7070", s, why);
         } else {
             out->addr_text = mem_strdup_or_exit(s);
             out->addr_is_loopback = addr_is_loopback(&out->addr);
-            if (!out->addr_is_loopback && !out->token_env && !(tok && !conf_is_null(tok)))
-                diag_at(d, addr, "control.address: %s is not a loopback address and "
-                                 "control.token_env is not set; set token_env to the name of "
-                                 "an environment variable holding the bearer token, or listen "
+            /* A token written but refused has had its own message. */
+            if (!out->addr_is_loopback && !conf_key_get(sec, K(CK_TOKEN)) &&
+                !conf_key_get(sec, K(CK_TOKEN_ENV)))
+                diag_at(d, addr, "control.address: %s is not a loopback address and no token "
+                                 "is set; add token: \"${env:NAME}\" (or token_env: NAME) naming "
+                                 "an environment variable that holds the bearer token, or listen "
                                  "on 127.0.0.1", s);
         }
     }
@@ -124,7 +176,7 @@ ctl_conf_build(const struct conf_node *root, const struct conf_ctx *cx, struct c
     struct ctl_conf *c = mem_alloc_or_exit(sizeof(*c));
 
     *out = NULL;
-    if (ctl_conf_read(root, c, cx->d) < 0) {
+    if (ctl_conf_read(root, c, cx) < 0) {
         free(c);
         return -EINVAL;
     }
@@ -146,7 +198,10 @@ ctl_conf_fini(struct ctl_conf *c)
 {
     free(c->socket_path);
     free(c->addr_text);
-    free(c->token_env);
+    /* A literal token is the secret itself. */
+    if (c->token)
+        explicit_bzero(c->token, strlen(c->token));
+    free(c->token);
     memset(c, 0, sizeof(*c));
 }
 
@@ -159,8 +214,9 @@ str_eq(const char *a, const char *b)
 bool
 ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b)
 {
+    /* token_env: X and token: "${env:X}" are both stored as "${env:X}": equal. */
     return str_eq(a->socket_path, b->socket_path) && str_eq(a->addr_text, b->addr_text) &&
-           str_eq(a->token_env, b->token_env);
+           str_eq(a->token, b->token);
 }
 
 int
@@ -172,9 +228,10 @@ ctl_conf_socket_of(const char *path, char *out, size_t n)
     int rc = -ENOENT;
 
     diag_init(&d);
+    /* The CLI needs the socket, not the token: an unset token variable is no error here. */
+    struct conf_ctx cx = { .d = &d, .check_only = true };
     doc = conf_doc_load_file(path, &d);
-    if (doc && doc->root && doc->root->kind == CONF_MAP &&
-        ctl_conf_read(doc->root, &c, &d) == 0) {
+    if (doc && doc->root && doc->root->kind == CONF_MAP && ctl_conf_read(doc->root, &c, &cx) == 0) {
         rc = c.socket_path ? 0 : -ENOTSUP;
         if (c.socket_path)
             snprintf(out, n, "%s", c.socket_path);

@@ -19,7 +19,10 @@ struct ctl_conf {
     char *addr_text;            /* optional TCP listener, NULL when absent */
     struct sock_addr addr;
     bool addr_is_loopback;
-    char *token_env;            /* environment variable holding the bearer token, or NULL */
+    /* The TCP bearer token as written: "${env:NAME}" (token_env: NAME is stored so) or a
+     * literal; NULL: none. ctl_start() expands it; it is never printed. */
+    char *token;
+    const char *token_key;      /* "control.token" or "control.token_env", for messages */
 };
 
 /* The top-level keys this file reads (for the stack's unknown-key check). */
@@ -31,7 +34,8 @@ int ctl_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
                    struct ctl_conf **out);
 void ctl_conf_fini(struct ctl_conf *c);
 void ctl_conf_free(struct ctl_conf *c);
-/* True when the two configurations listen in the same places with the same token. */
+/* True when the two configurations listen in the same places with the same token (as
+ * written: a changed value of the variable is not seen). */
 bool ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b);
 /* The unix socket named by `control.socket` in the stack file at `path`, for the CLI:
  * copies it into out and returns 0; -ENOENT when the file is unreadable or invalid,

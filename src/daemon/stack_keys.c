@@ -4,9 +4,11 @@
  */
 #include "daemon/keytabs.h"
 
+#include "ctl/ctl_keys.h"
 #include "edge/edge_keys.h"
 #include "fleet/fleet_keys.h"
 #include "shield/shield_keys.h"
+#include "watch/watch_keys.h"
 
 enum stack_key { DK_STATE_DIR = 0, DK_COUNT };
 
@@ -17,5 +19,6 @@ static const struct conf_key stack_keys[DK_COUNT] = {
 static const struct conf_keytab stack_keytab = { "daemon", stack_keys, DK_COUNT };
 
 const struct conf_keytab *const keytabs_all[] = {
-    &edge_keytab, &fleet_keytab, &shield_keytab, &stack_keytab, NULL,
+    &edge_keytab, &ctl_keytab, &fleet_keytab, &shield_keytab, &watch_keytab,
+    &stack_keytab, NULL,
 };

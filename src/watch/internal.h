@@ -34,7 +34,7 @@ enum watch_sub_kind {
 struct watch_sub {
     enum watch_sub_kind kind;
     char *endpoint;             /* URL, address, or argv as a JSON array (the identity) */
-    char *secret;               /* webhook HMAC key, resolved from ${env:...}; or NULL */
+    char *secret;               /* webhook HMAC key, ${env:NAME} expanded; or NULL. Wiped */
     char **argv;                /* command: NULL-terminated */
 };
 
@@ -64,8 +64,11 @@ struct watch_conf {
     unsigned nalarms;
     struct watch_topic *topics;
     unsigned ntopics;
-    char *smtp_url;             /* or NULL */
+    char *smtp_url;             /* ${env:NAME} expanded, so it may hold a password: never
+                                   print it (watch_conf.c shows it without its userinfo) */
     char *smtp_from;
+    char *smtp_username;        /* SMTP AUTH through libcurl, expanded; or NULL. Wiped */
+    char *smtp_password;
 };
 
 const struct watch_topic *watch_conf_topic(const struct watch_conf *c, const char *name);

@@ -1,17 +1,25 @@
-/* tests/unit/ctl/ctl_conf_test.c: the control: section. */
+/* tests/unit/ctl/ctl_conf_test.c: the control: section and its token by reference, from
+ * the file to ctl_start(). */
 #include "ctl/ctl_conf.h"
 #include "check.h"
 
-#include <stdlib.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/loop.h"
+#include "ctl/ctl.h"
+
+/* check_only: as `tierd check` reads (an unset ${env:NAME} is a warning). */
 static int
-build(const char *text, struct ctl_conf *c, struct diag *d)
+build_as(const char *text, bool check_only, struct ctl_conf *c, struct diag *d)
 {
     struct conf_doc *doc = conf_doc_load_mem("t.yaml", text, strlen(text), d);
     struct ctl_conf *built = NULL;
-    int rc = doc ? ctl_conf_build(doc->root, &(struct conf_ctx){ .d = d }, &built) : -1;
+    struct conf_ctx cx = { .d = d, .check_only = check_only };
+    int rc = doc ? ctl_conf_build(doc->root, &cx, &built) : -1;
 
     memset(c, 0, sizeof(*c));
     if (built) {
@@ -21,6 +29,23 @@ build(const char *text, struct ctl_conf *c, struct diag *d)
 
     conf_doc_free(doc);
     return rc;
+}
+
+static int
+build(const char *text, struct ctl_conf *c, struct diag *d)
+{
+    return build_as(text, false, c, d);
+}
+
+static bool
+has_msg(const struct diag *d, const char *want)
+{
+    for (unsigned i = 0; i < d->n; i++)
+        if (strstr(d->msgs[i], want))
+            return true;
+    for (unsigned i = 0; i < d->n; i++)
+        fprintf(stderr, "got: %s\n", d->msgs[i]);
+    return false;
 }
 
 TEST(ctl_conf_defaults_and_off)
@@ -46,18 +71,116 @@ TEST(ctl_conf_refuses_public_address_without_token)
     struct ctl_conf c;
     struct diag d;
 
+    setenv("TIERD_TOK", "t0ken", 1);
     diag_init(&d);
     EXPECT_EQ(build("control:\n  address: 0.0.0.0:7070\n", &c, &d), -EINVAL);
     EXPECT_EQ(d.n, 1);
     EXPECT_TRUE(strstr(d.msgs[0], "t.yaml:2:12: control.address") != NULL);
-    EXPECT_TRUE(strstr(d.msgs[0], "token_env") != NULL);
+    EXPECT_TRUE(strstr(d.msgs[0], "token: \"${env:NAME}\" (or token_env: NAME)") != NULL);
     diag_fini(&d);
     diag_init(&d);
     EXPECT_EQ(build("control:\n  address: 0.0.0.0:7070\n  token_env: TIERD_TOK\n", &c, &d), 0);
-    EXPECT_STREQ(c.token_env, "TIERD_TOK");
+    EXPECT_STREQ(c.token, "${env:TIERD_TOK}");
+    EXPECT_STREQ(c.token_key, "control.token_env");
     EXPECT_FALSE(c.addr_is_loopback);
     ctl_conf_fini(&c);
     EXPECT_EQ(build("control:\n  adress: x\n  token_env: 1BAD\n", &c, &d), -EINVAL);
     EXPECT_EQ(d.n, 2);
     diag_fini(&d);
+}
+
+TEST(ctl_conf_token_literal_reference_and_alias)
+{
+    struct ctl_conf a, b;
+    struct diag d;
+
+    setenv("TIERD_TOK", "t0ken", 1);
+    diag_init(&d);
+    /* A literal is accepted: it is sensitive, and a policy check may flag it. */
+    EXPECT_EQ(build("control:\n  address: 0.0.0.0:7070\n  token: s3cret-literal\n", &a, &d), 0);
+    EXPECT_STREQ(a.token, "s3cret-literal");
+    EXPECT_STREQ(a.token_key, "control.token");
+    ctl_conf_fini(&a);
+    /* The reference is kept as written (ctl_start expands it), and token_env: NAME is
+     * the same configuration as token: "${env:NAME}". */
+    EXPECT_EQ(build("control:\n  address: 0.0.0.0:7070\n  token: ${env:TIERD_TOK}\n", &a, &d),
+              0);
+    EXPECT_STREQ(a.token, "${env:TIERD_TOK}");
+    EXPECT_EQ(build("control:\n  address: 0.0.0.0:7070\n  token_env: TIERD_TOK\n", &b, &d), 0);
+    EXPECT_TRUE(ctl_conf_equal(&a, &b));
+    ctl_conf_fini(&b);
+    EXPECT_EQ(build("control:\n  address: 0.0.0.0:7070\n  token: other\n", &b, &d), 0);
+    EXPECT_FALSE(ctl_conf_equal(&a, &b));
+    ctl_conf_fini(&a);
+    ctl_conf_fini(&b);
+    EXPECT_EQ(d.n, 0);
+    EXPECT_EQ(d.nwarn, 0);
+    diag_fini(&d);
+}
+
+TEST(ctl_conf_token_unset_both_and_empty)
+{
+    struct ctl_conf c;
+    struct diag d;
+
+    unsetenv("TIERD_TOK_UNSET");
+    setenv("TIERD_TOK_EMPTY", "", 1);
+    setenv("TIERD_TOK", "t0ken", 1);
+    diag_init(&d);
+    EXPECT_EQ(build("control:\n  address: 0.0.0.0:7070\n  token: ${env:TIERD_TOK_UNSET}\n", &c,
+                    &d), -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "t.yaml:3:10: control.token: environment variable TIERD_TOK_UNSET "
+                        "is unset or empty; export the bearer token"));
+    EXPECT_EQ(build("control:\n  token_env: TIERD_TOK_EMPTY\n", &c, &d), -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "t.yaml:2:14: control.token_env: environment variable "
+                        "TIERD_TOK_EMPTY is unset or empty"));
+    EXPECT_EQ(build("control:\n  token: \"\"\n", &c, &d), -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "t.yaml:2:10: control.token is empty"));
+    EXPECT_EQ(build("control:\n  token: \"${env:1x}\"\n", &c, &d), -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "t.yaml:2:10: control.token: write a reference as ${env:NAME}"));
+    /* Both spellings at once: an error naming both. */
+    EXPECT_EQ(build("control:\n  token: ${env:TIERD_TOK}\n  token_env: TIERD_TOK\n", &c, &d),
+              -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "t.yaml:3:14: control: token and token_env are both set"));
+    EXPECT_EQ(d.n, 5);
+    diag_fini(&d);
+
+    /* `tierd check` judges the file without its secrets: a warning, and the file is valid. */
+    diag_init(&d);
+    EXPECT_EQ(build_as("control:\n  address: 0.0.0.0:7070\n  token: ${env:TIERD_TOK_UNSET}\n",
+                       true, &c, &d), 0);
+    EXPECT_EQ(d.n, 0);
+    EXPECT_EQ(d.nwarn, 1);
+    EXPECT_TRUE(strstr(d.warns[0], "t.yaml:3:10: warning: control.token: environment variable "
+                       "TIERD_TOK_UNSET is unset or empty here") != NULL);
+    ctl_conf_fini(&c);
+    diag_fini(&d);
+}
+
+/* ctl_start() expands the token: a literal and a reference both protect the listener; an
+ * unset variable (the file was checked elsewhere) refuses to start, naming it. */
+TEST(ctl_conf_start_expands_the_token)
+{
+    struct ctl_conf conf = { 0 };
+    struct loop *l = loop_new();
+    char err[256] = "";
+    struct ctl *c;
+
+    EXPECT_EQ(sock_addr_parse("127.0.0.1:0", &conf.addr, &(const char *){ NULL }), 0);
+    conf.addr_text = "127.0.0.1:0";
+    conf.addr_is_loopback = true;
+    conf.token_key = "control.token";
+    conf.token = "${env:TIERD_TOK_UNSET}";
+    unsetenv("TIERD_TOK_UNSET");
+    c = ctl_new(l);
+    EXPECT_EQ(ctl_start(c, &conf, err, sizeof(err)), -EINVAL);
+    EXPECT_TRUE(strstr(err, "TIERD_TOK_UNSET (control.token) is unset or empty") != NULL);
+    setenv("TIERD_TOK", "t0ken", 1);
+    conf.token = "${env:TIERD_TOK}";
+    EXPECT_EQ(ctl_start(c, &conf, err, sizeof(err)), 0);
+    ctl_stop(c);
+    conf.token = "literal";
+    EXPECT_EQ(ctl_start(c, &conf, err, sizeof(err)), 0);
+    ctl_free(c);
+    loop_free(l);
 }

@@ -1,5 +1,6 @@
 /* tests/unit/watch/watch_conf_test.c: the alarms, topics and smtp sections: defaults,
  * ${env:NAME} secrets, and each mistake reported at its file:line:col. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,9 @@
 static const char *const groups[] = { "web", NULL };
 static const char *const tgs[] = { "web-tg", NULL };
 
+/* check_only: as `tierd check` reads (an unset ${env:NAME} is a warning). */
 static struct watch_conf *
-build(const char *yaml, struct diag *d)
+build_as(const char *yaml, bool check_only, struct diag *d)
 {
     struct conf_doc *doc = conf_doc_load_mem("tierd.yaml", yaml, strlen(yaml), d);
 
@@ -21,9 +23,17 @@ build(const char *yaml, struct diag *d)
         fail_msg("YAML did not load");
     }
     struct watch_conf *c = NULL;
-    watch_conf_build(doc->root, &(struct conf_ctx){ .d = d, .groups = groups, .target_groups = tgs }, &c);
+    struct conf_ctx cx = { .d = d, .check_only = check_only, .groups = groups,
+                           .target_groups = tgs };
+    watch_conf_build(doc->root, &cx, &c);
     conf_doc_free(doc);
     return c;
+}
+
+static struct watch_conf *
+build(const char *yaml, struct diag *d)
+{
+    return build_as(yaml, false, d);
 }
 
 static void
@@ -119,7 +129,8 @@ TEST(watch_conf_errors_name_file_line_col)
                  "mean \"cpu_utilization\"? (docs/watch.md lists them)");
     expect_error("alarms:\n  a:\n    metric: cpu_utilization\n    period: 45s\n    comparison: "
                  "greater_than_threshold\n    threshold: 1\n",
-                 "tierd.yaml:4:13: alarm \"a\": period 45s: use 10s, 20s, 30s or a multiple of 60s");
+                 "tierd.yaml:4:13: alarm \"a\": period 45s: use 10s, 20s, 30s or a multiple of "
+                 "60s");
     expect_error("alarms:\n  a:\n    metric: cpu_utilization\n    evaluation_periods: 2\n"
                  "    datapoints_to_alarm: 3\n    comparison: greater_than_threshold\n"
                  "    threshold: 1\n",
@@ -127,7 +138,8 @@ TEST(watch_conf_errors_name_file_line_col)
                  "evaluation_periods (2); it is M of N, 1 to N");
     expect_error("alarms:\n  a:\n    metric: cpu_utilization\n    comparison: greater_than\n"
                  "    threshold: x\n",
-                 "tierd.yaml:4:17: alarm \"a\": unknown value \"greater_than\"; use one of "
+                 "tierd.yaml:4:17: alarms.a.comparison: unknown value \"greater_than\"; use one "
+                 "of "
                  "greater_than_threshold, greater_than_or_equal_to_threshold, "
                  "less_than_threshold, less_than_or_equal_to_threshold");
     expect_error("alarms:\n  a:\n    metric: cpu_utilization\n    comparison: "
@@ -146,11 +158,118 @@ TEST(watch_conf_errors_name_file_line_col)
     expect_error("topics:\n  ops:\n    subscriptions:\n      - webhook: http://h/\n"
                  "        secret: ${env:WATCH_MISSING_SECRET}\n",
                  "tierd.yaml:5:17: topic \"ops\": subscription 1: secret: environment variable "
-                 "WATCH_MISSING_SECRET is not set; export it before starting tierd");
+                 "WATCH_MISSING_SECRET is not set; export it in tierd's environment (or its "
+                 "systemd EnvironmentFile=)");
     expect_error("topics:\n  ops:\n    subscriptions:\n      - email: ops@example.com\n",
                  "tierd.yaml:4:9: email subscriptions need an smtp section, like smtp: { url: "
                  "smtp://127.0.0.1:25, from: tierd@example.com }");
     expect_error("topics:\n  ops:\n    subscriptions:\n      - webhook: ftp://h/\n",
                  "tierd.yaml:4:18: topic \"ops\": subscription 1: webhook \"ftp://h/\" is not an "
                  "http:// or https:// URL");
+}
+
+#define HOOK "topics:\n  ops:\n    subscriptions:\n      - webhook: https://h.example.com/x\n"
+#define SMTP "smtp:\n  url: smtps://mail.example.com\n  from: tierd@example.com\n"
+
+/* Secrets by reference (conf/ref.h): a literal is accepted (policy rule TD-OBS-007 judges
+ * it), a reference is resolved, an unset variable is an error for run and apply and a
+ * warning for `tierd check`. */
+TEST(watch_conf_webhook_secret_literal_reference_and_unset)
+{
+    struct diag d;
+    struct watch_conf *c;
+
+    diag_init(&d);
+    c = build(HOOK "        secret: s3cret-literal\n", &d);
+    EXPECT_TRUE(c != NULL);
+    EXPECT_STREQ(c->topics[0].subs[0].secret, "s3cret-literal");
+    watch_conf_free(c);
+    setenv("WATCH_TEST_HOOK", "from-env", 1);
+    c = build(HOOK "        secret: \"key-${env:WATCH_TEST_HOOK}\"\n", &d);
+    EXPECT_TRUE(c != NULL);
+    EXPECT_STREQ(c->topics[0].subs[0].secret, "key-from-env");
+    watch_conf_free(c);
+    EXPECT_EQ(d.n, 0);
+    EXPECT_EQ(d.nwarn, 0);
+    diag_fini(&d);
+
+    unsetenv("WATCH_TEST_UNSET");
+    diag_init(&d);
+    c = build_as(HOOK "        secret: ${env:WATCH_TEST_UNSET}\n", true, &d);
+    EXPECT_TRUE(c != NULL);                     /* check: judged without its secrets */
+    EXPECT_EQ(d.n, 0);
+    EXPECT_EQ(d.nwarn, 1);
+    EXPECT_TRUE(strstr(d.warns[0], "tierd.yaml:5:17: warning: topic \"ops\": subscription 1: "
+                       "secret: environment variable WATCH_TEST_UNSET is not set here") != NULL);
+    watch_conf_free(c);
+    diag_fini(&d);
+
+    setenv("WATCH_TEST_EMPTY", "", 1);
+    expect_error(HOOK "        secret: ${env:WATCH_TEST_EMPTY}\n",
+                 "tierd.yaml:5:17: topic \"ops\": subscription 1: secret: "
+                 "${env:WATCH_TEST_EMPTY} is empty; set the variable in tierd's environment");
+    expect_error(HOOK "        secret: \"${env:bad-name}\"\n",
+                 "tierd.yaml:5:17: topic \"ops\": subscription 1: secret: write a reference as "
+                 "${env:NAME}, NAME made of letters, digits and '_'");
+    expect_error(HOOK "        secret: \"\"\n",
+                 "tierd.yaml:5:17: topic \"ops\": subscription 1: secret is empty; remove it or "
+                 "use ${env:NAME}");
+}
+
+TEST(watch_conf_smtp_credentials)
+{
+    struct diag d;
+    struct watch_conf *c;
+
+    diag_init(&d);
+    c = build(SMTP "  username: bot\n  password: hunter2\n", &d);
+    EXPECT_TRUE(c != NULL);                     /* literal: accepted, the policy flags it */
+    EXPECT_STREQ(c->smtp_username, "bot");
+    EXPECT_STREQ(c->smtp_password, "hunter2");
+    watch_conf_free(c);
+    setenv("WATCH_TEST_SMTP_USER", "bot@example.com", 1);
+    setenv("WATCH_TEST_SMTP_PW", "pw-from-env", 1);
+    c = build(SMTP "  username: ${env:WATCH_TEST_SMTP_USER}\n"
+                   "  password: ${env:WATCH_TEST_SMTP_PW}\n", &d);
+    EXPECT_TRUE(c != NULL);
+    EXPECT_STREQ(c->smtp_username, "bot@example.com");
+    EXPECT_STREQ(c->smtp_password, "pw-from-env");
+    watch_conf_free(c);
+    /* Credentials in the url stay accepted (TD-OBS-007 reads them), references too. */
+    c = build("smtp:\n  url: \"smtps://bot:${env:WATCH_TEST_SMTP_PW}@mail.example.com:465\"\n"
+              "  from: tierd@example.com\n", &d);
+    EXPECT_TRUE(c != NULL);
+    EXPECT_STREQ(c->smtp_url, "smtps://bot:pw-from-env@mail.example.com:465");
+    watch_conf_free(c);
+    c = build("smtp: { url: \"smtp://bot:hunter2@127.0.0.1:25\", from: t@example.com }\n", &d);
+    EXPECT_TRUE(c != NULL);
+    watch_conf_free(c);
+    EXPECT_EQ(d.n, 0);
+    diag_fini(&d);
+
+    unsetenv("WATCH_TEST_UNSET");
+    diag_init(&d);
+    c = build_as(SMTP "  username: bot\n  password: ${env:WATCH_TEST_UNSET}\n", true, &d);
+    EXPECT_TRUE(c != NULL);
+    EXPECT_EQ(d.n, 0);
+    EXPECT_EQ(d.nwarn, 1);
+    EXPECT_TRUE(strstr(d.warns[0], "tierd.yaml:5:13: warning: smtp.password: environment "
+                       "variable WATCH_TEST_UNSET is not set here") != NULL);
+    watch_conf_free(c);
+    diag_fini(&d);
+
+    expect_error(SMTP "  username: bot\n  password: ${env:WATCH_TEST_UNSET}\n",
+                 "tierd.yaml:5:13: smtp.password: environment variable WATCH_TEST_UNSET is not "
+                 "set; export it in tierd's environment (or its systemd EnvironmentFile=)");
+    expect_error(SMTP "  password: ${env:WATCH_TEST_SMTP_PW}\n",
+                 "tierd.yaml:4:13: smtp: password needs a username; add smtp.username");
+    expect_error("smtp:\n  url: smtps://bot:pw@mail.example.com\n  from: t@example.com\n"
+                 "  username: bot\n",
+                 "tierd.yaml:2:8: smtp: url has credentials before its '@' and smtp.username is "
+                 "set too; keep username and password: \"${env:NAME}\" and remove them from the "
+                 "url");
+    /* A url refused for its scheme is shown without its password. */
+    expect_error("smtp:\n  url: smtpz://bot:hunter2@mail.example.com/x\n  from: t@example.com\n",
+                 "tierd.yaml:2:8: smtp: url \"smtpz://(sensitive)@mail.example.com/x\" must start "
+                 "with smtp:// or smtps://");
 }

@@ -1,0 +1,27 @@
+/*
+ * ctl/ctl_keys.c: the control API's key table (see ctl_keys.h). The listeners are opened
+ * once at start, so every key takes effect on restart (a reload logs a warning).
+ */
+#include "ctl/ctl_keys.h"
+
+#include <sys/un.h>
+
+#include "ctl/ctl_conf.h"
+
+#define CTL_KEY_ENV_NAME_MAX 128    /* conf_ref_name_ok()'s limit */
+
+const struct conf_key ctl_keys[CK_COUNT] = {
+    [CK_CONTROL] = { "control", KT_MAP, CONF_KEY_RESTART, NULL, 0, 0, NULL },
+    /* A path, or "off"; at most what a sockaddr_un holds. */
+    [CK_SOCKET] = { "control.socket", KT_STRING, CONF_KEY_RESTART, CTL_CONF_SOCKET_DEFAULT, 0,
+                    sizeof(((struct sockaddr_un *)0)->sun_path) - 1, NULL },
+    [CK_ADDRESS] = { "control.address", KT_STRING, CONF_KEY_RESTART, NULL, 0, 0, NULL },
+    /* "${env:NAME}"; a literal is accepted (a check flags it). */
+    [CK_TOKEN] = { "control.token", KT_STRING,
+                   CONF_KEY_SENSITIVE | CONF_KEY_ENV_REF | CONF_KEY_RESTART, NULL, 0, 0, NULL },
+    /* The older spelling: `token_env: NAME` is `token: "${env:NAME}"`. */
+    [CK_TOKEN_ENV] = { "control.token_env", KT_STRING, CONF_KEY_RESTART, NULL, 0,
+                       CTL_KEY_ENV_NAME_MAX, NULL },
+};
+
+const struct conf_keytab ctl_keytab = { "ctl", ctl_keys, CK_COUNT };
