@@ -305,7 +305,7 @@ listen_unix(struct ctl *c, const char *path, char *err, size_t errlen)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct stat st;
-    int fd, rc;
+    int fd, rc = 0;     /* gcc -O1 cannot see that rc is set before it is read */
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
         snprintf(err, errlen, "control.socket: %s is too long for a unix socket", path);

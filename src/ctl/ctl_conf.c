@@ -21,8 +21,6 @@
 
 #define K(id) (&ctl_keys[id])
 
-const char *const ctl_conf_keys[] = { "control", NULL };
-
 static bool
 addr_is_loopback(const struct sock_addr *a)
 {

@@ -25,8 +25,6 @@ struct ctl_conf {
     const char *token_key;      /* "control.token" or "control.token_env", for messages */
 };
 
-/* The top-level keys this file reads (for the stack's unknown-key check). */
-extern const char *const ctl_conf_keys[];
 
 /* Reads `control:` of `root` (a map) into *out, with defaults when absent. Returns 0, or
  * -EINVAL after one diagnostic per problem; on failure *out is left empty. */

@@ -12,6 +12,10 @@
 #include "conf/keys.h"
 #include "conf/node.h"
 
+/* The daemon's own keys (daemon/stack_keys.c). */
+enum stack_key { DK_STATE_DIR = 0, DK_COUNT };
+extern const struct conf_key stack_keys[DK_COUNT];
+
 /* NULL-terminated, in the order of docs/stack-file.md. */
 extern const struct conf_keytab *const keytabs_all[];
 

@@ -12,24 +12,19 @@
 #include "conf/node.h"
 #include "conf/value.h"
 #include "core/mem.h"
+#include "daemon/keytabs.h"
 
+/* The sections are the tables' top-level entries: a key is named once, in its table. */
 static void
 check_top_level(const struct conf_node *root, struct diag *d)
 {
-    const char *keys[32];
+    const char *keys[64];
     unsigned n = 0;
 
-    for (const char *const *k = edge_conf_keys; *k && n < 31; k++)
-        keys[n++] = *k;
-    for (const char *const *k = ctl_conf_keys; *k && n < 31; k++)
-        keys[n++] = *k;
-    for (const char *const *k = shield_conf_keys; *k && n < 31; k++)
-        keys[n++] = *k;
-    for (const char *const *k = fleet_conf_keys; *k && n < 31; k++)
-        keys[n++] = *k;
-    for (const char *const *k = watch_conf_keys; *k && n < 31; k++)
-        keys[n++] = *k;
-    keys[n++] = "state_dir";
+    for (const struct conf_keytab *const *t = keytabs_all; *t; t++)
+        for (unsigned i = 0; i < (*t)->n && n < 63; i++)
+            if (!strpbrk((*t)->keys[i].path, ".["))
+                keys[n++] = (*t)->keys[i].path;
     keys[n] = NULL;
     conf_check_keys(root, keys, "the stack file", d);
 }
@@ -119,11 +114,10 @@ load_text(const char *path, char *text, size_t len, bool check_only, struct diag
     cx.groups = groups;
     if (watch_conf_build(doc->root, &cx, &s->watch) < 0)
         rc = -EINVAL;
-    const struct conf_node *sd = conf_map_get(doc->root, "state_dir");
-    const char *sdir = "state";
-    if (sd && conf_string(sd, &sdir, d) < 0)
+    const char *sdir = NULL;
+    if (conf_key_string(doc->root, &stack_keys[DK_STATE_DIR], &sdir, d) < 0)
         rc = -EINVAL;
-    s->state_dir = mem_strdup_or_exit(sdir);
+    s->state_dir = mem_strdup_or_exit(sdir ? sdir : "");
     conf_doc_free(doc);
     if (rc < 0 || diag_count(d) > 0) {
         stack_free(s);

@@ -10,9 +10,7 @@
 #include "shield/shield_keys.h"
 #include "watch/watch_keys.h"
 
-enum stack_key { DK_STATE_DIR = 0, DK_COUNT };
-
-static const struct conf_key stack_keys[DK_COUNT] = {
+const struct conf_key stack_keys[DK_COUNT] = {
     [DK_STATE_DIR] = { "state_dir", KT_STRING, CONF_KEY_RESTART, "state", 0, 4096, NULL },
 };
 

@@ -4,7 +4,7 @@
  * edge_keys.c (every key, its default and simple bounds), reporting every problem against
  * its node. It validates and copies; it opens no sockets (its one file-system access is a
  * stat of each static root) and does not check top-level keys it does not own (the daemon
- * does, with edge_conf_keys).
+ * does, from the key tables).
  */
 #include "edge/edge_conf.h"
 
@@ -24,8 +24,6 @@
 #include "edge/edge_keys.h"
 
 #define K EDGE_K
-
-const char *const edge_conf_keys[] = { "listeners", "target_groups", "access_log", "edge", NULL };
 
 void
 edge_conf_check_map(const struct conf_node *map, enum edge_key parent, const char *what,

@@ -119,8 +119,6 @@ struct edge_conf {
     struct edge_limits limits;
 };
 
-/* The top-level keys this file reads (for the stack's unknown-key check). */
-extern const char *const edge_conf_keys[];
 
 /* Reads the edge sections of `root` (a map) into *out with defaults for what is absent.
  * Returns 0, or -EINVAL after adding one diagnostic per problem (all are reported).

@@ -24,8 +24,6 @@
 
 #define FLEET_CONF_NAME_MAX 64
 
-const char *const fleet_conf_keys[] = { "launch_templates", "auto_scaling_groups", NULL };
-
 #define K(id) (&fleet_keys[id])
 
 static void

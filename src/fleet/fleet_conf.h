@@ -57,8 +57,6 @@ struct fleet_conf {
     unsigned port_min, port_max;            /* instance ports; 20000-29999 */
 };
 
-/* Top-level keys owned by the fleet (the daemon reports unknown ones). */
-extern const char *const fleet_conf_keys[];
 
 /* Reads both sections from the document root (NULL: an empty document). `tg_names` are
  * the edge's target group names, which target_group must name. Returns a new conf (empty

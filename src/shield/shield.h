@@ -59,8 +59,6 @@ struct shield_request_info {
                                    it differs from client; all zero: same as client */
 };
 
-/* The stack-file section `shield:`. Top-level keys it owns, for the unknown-key check. */
-extern const char *const shield_conf_keys[];
 /* Reads `shield:` (absent: the shield is off) into a new conf; NULL after diagnostics. */
 int shield_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
                       struct shield_conf **out);

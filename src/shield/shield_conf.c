@@ -22,8 +22,6 @@
 
 #define K(id) (&shield_keys[id])
 
-const char *const shield_conf_keys[] = { "shield", NULL };
-
 static void shield_conf_read_settings(struct shield_conf *c, const struct conf_node *sh,
                                       struct diag *d);
 

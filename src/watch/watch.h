@@ -43,8 +43,6 @@ void watch_sink_hist(struct watch_sink *s, const char *name, const struct watch_
 
 typedef void (*watch_collect_fn)(void *ctx, struct watch_sink *sink);
 
-/* The stack-file sections `alarms:`, `topics:`, `smtp:`. */
-extern const char *const watch_conf_keys[];
 /* Reads them (absent: no alarms); NULL after diagnostics. `groups`: the auto scaling
  * group names and `tgs` the target group names that dimensions may name. */
 int watch_conf_build(const struct conf_node *root, const struct conf_ctx *cx,

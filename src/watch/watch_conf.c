@@ -25,8 +25,6 @@
 
 #define K(id) (&watch_keys[id])
 
-const char *const watch_conf_keys[] = { "alarms", "topics", "smtp", NULL };
-
 /* Indexed by enum watch_stat: CloudWatch's spelling, for messages. */
 static const char *const stat_cw_names[] = {
     "AVERAGE", "SUM", "MINIMUM", "MAXIMUM", "SAMPLE_COUNT", "p50", "p90", "p99",

@@ -215,19 +215,6 @@ TEST(edge_conf_access_log_off_and_auto_workers)
     diag_fini(&d);
 }
 
-TEST(edge_conf_keys_lists_owned_sections)
-{
-    unsigned n = 0;
-
-    while (edge_conf_keys[n])
-        n++;
-    EXPECT_EQ(n, 4);
-    EXPECT_STREQ(edge_conf_keys[0], "listeners");
-    EXPECT_STREQ(edge_conf_keys[1], "target_groups");
-    EXPECT_STREQ(edge_conf_keys[2], "access_log");
-    EXPECT_STREQ(edge_conf_keys[3], "edge");
-}
-
 TEST(edge_conf_ignores_other_top_level_keys)
 {
     struct edge_conf c;

