@@ -218,7 +218,7 @@ deliver_start_webhook(struct deliver_job *j, const struct store_delivery *d,
         snprintf(h, sizeof(h), "X-Tierd-Signature: sha256=%s", sig);
         j->headers = curl_slist_append(j->headers, h);
     }
-    curl_easy_setopt(j->easy, CURLOPT_URL, d->endpoint);
+    curl_easy_setopt(j->easy, CURLOPT_URL, sub->url ? sub->url : d->endpoint);
     curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
     curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->payload);
     curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->len);

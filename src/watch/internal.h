@@ -35,6 +35,8 @@ struct watch_sub {
     enum watch_sub_kind kind;
     char *endpoint;             /* URL, address, or argv as a JSON array (the identity) */
     char *secret;               /* webhook HMAC key, ${env:NAME} expanded; or NULL. Wiped */
+    char *url;                  /* webhook URL with ${env:NAME} expanded, when it has one
+                                   (endpoint keeps the reference: it is stored and shown) */
     char **argv;                /* command: NULL-terminated */
 };
 

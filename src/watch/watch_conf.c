@@ -463,6 +463,10 @@ watch_conf_read_sub(struct watch_sub *sub, const struct conf_node *n, const char
             return;
         }
         sub->endpoint = mem_strdup_or_exit(s);
+        if (conf_ref_has(s)) {
+            snprintf(w, sizeof(w), "%s: webhook", what);
+            sub->url = watch_conf_ref_value(v, w, cx);
+        }
         if ((v = watch_conf_raw(n, WK_SUB_SECRET))) {
             snprintf(w, sizeof(w), "%s: secret", what);
             sub->secret = watch_conf_ref_value(v, w, cx);
@@ -634,6 +638,7 @@ watch_conf_free(struct watch_conf *c)
             struct watch_sub *s = &t->subs[k];
             free(s->endpoint);
             watch_conf_wipe(s->secret);
+            watch_conf_wipe(s->url);
             for (char **a = s->argv; a && *a; a++)
                 free(*a);
             free(s->argv);

@@ -53,7 +53,9 @@ const struct conf_key watch_keys[WK_COUNT] = {
     [WK_TOPICS] = { "topics", KT_NAMED, 0, NULL, 0, 0, NULL },
     [WK_TOPIC] = { "topics.*", KT_MAP, 0, NULL, 0, 0, NULL },
     [WK_TP_SUBSCRIPTIONS] = { "topics.*.subscriptions", KT_LIST, 0, NULL, 0, 0, NULL },
-    [WK_SUB_WEBHOOK] = { "topics.*.subscriptions[].webhook", KT_STRING, 0, NULL, 0, 0, NULL },
+    /* A URL that carries a token can say "https://hooks.example/${env:HOOK_TOKEN}". */
+    [WK_SUB_WEBHOOK] = { "topics.*.subscriptions[].webhook", KT_STRING, CONF_KEY_ENV_REF, NULL,
+                         0, 0, NULL },
     [WK_SUB_SECRET] = { "topics.*.subscriptions[].secret", KT_STRING, WATCH_SECRET, NULL, 0, 0,
                         NULL },
     [WK_SUB_EMAIL] = { "topics.*.subscriptions[].email", KT_STRING, 0, NULL, 0, 0, NULL },

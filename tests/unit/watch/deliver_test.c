@@ -135,8 +135,8 @@ TEST(watch_deliver_retries_a_webhook_and_runs_a_command)
     snprintf(out, sizeof(out), "cat > %s/stdin.json", dir);
     char *argv[] = { "/bin/sh", "-c", out, NULL };
     struct watch_sub subs[2] = {
-        { WATCH_SUB_WEBHOOK, url, "k", NULL },
-        { WATCH_SUB_COMMAND, "[\"/bin/sh\",\"-c\",\"...\"]", NULL, argv },
+        { .kind = WATCH_SUB_WEBHOOK, .endpoint = url, .secret = "k" },
+        { .kind = WATCH_SUB_COMMAND, .endpoint = "[\"/bin/sh\",\"-c\",\"...\"]", .argv = argv },
     };
     struct watch_topic topic = { "ops", subs, 2 };
     struct watch_conf conf = { .topics = &topic, .ntopics = 1 };
@@ -301,7 +301,7 @@ TEST(watch_deliver_sends_email_through_smtp)
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%u", ntohs(sa.sin_port));
     pthread_create(&th, NULL, smtp_main, &sink);
 
-    struct watch_sub sub = { WATCH_SUB_EMAIL, "ops@example.com", NULL, NULL };
+    struct watch_sub sub = { .kind = WATCH_SUB_EMAIL, .endpoint = "ops@example.com" };
     struct watch_topic topic = { "ops", &sub, 1 };
     struct watch_conf conf = { .topics = &topic, .ntopics = 1, .smtp_url = url,
                                .smtp_from = "tierd@example.com" };

@@ -273,3 +273,28 @@ TEST(watch_conf_smtp_credentials)
                  "tierd.yaml:2:8: smtp: url \"smtpz://(sensitive)@mail.example.com/x\" must start "
                  "with smtp:// or smtps://");
 }
+
+TEST(watch_conf_webhook_url_reference_is_expanded_for_sending_only)
+{
+    static const char yaml[] =
+        "topics:\n  ops:\n    subscriptions:\n"
+        "      - webhook: \"https://hooks.example/t/${env:TIERD_TEST_HOOK}\"\n";
+    struct diag d;
+
+    setenv("TIERD_TEST_HOOK", "tok123", 1);
+    diag_init(&d);
+    struct watch_conf *c = build(yaml, &d);
+    EXPECT_TRUE(c != NULL);
+    const struct watch_sub *s = &c->topics[0].subs[0];
+    EXPECT_STREQ(s->url, "https://hooks.example/t/tok123");
+    /* The identity (stored with deliveries, shown by the API) keeps the reference. */
+    EXPECT_STREQ(s->endpoint, "https://hooks.example/t/${env:TIERD_TEST_HOOK}");
+    watch_conf_free(c);
+    diag_fini(&d);
+
+    unsetenv("TIERD_TEST_HOOK");
+    diag_init(&d);
+    EXPECT_TRUE(build(yaml, &d) == NULL);
+    EXPECT_TRUE(d.n >= 1 && strstr(d.msgs[0], "TIERD_TEST_HOOK is not set") != NULL);
+    diag_fini(&d);
+}
