@@ -18,6 +18,13 @@
 #include "conf/ref.h"
 #include "core/mem.h"
 #include "daemon/keytabs.h"
+#include "edge/edge_keys.h"
+#include "fleet/fleet_keys.h"
+
+#define EK(id) (&edge_keys[id])
+#define FK(id) (&fleet_keys[id])
+/* A list item's identity ("listeners: - name: public"); every list section has one. */
+#define PLAN_ITEM_NAME conf_key_leaf(EK(EK_L_NAME))
 
 /* A growing string; exits on allocation failure like the rest of the plan. */
 struct sb {
@@ -321,9 +328,9 @@ struct ctx {
 };
 
 static const char *
-str_at(const struct conf_node *map, const char *key)
+str_at(const struct conf_node *map, const struct conf_key *k)
 {
-    const struct conf_node *v = map ? conf_map_get(map, key) : NULL;
+    const struct conf_node *v = conf_key_get(map, k);
 
     return v && v->kind == CONF_SCALAR ? v->str : NULL;
 }
@@ -338,21 +345,21 @@ or_default(const char *s, const char *def)
 static const char *
 group_template(const struct conf_node *g, bool *pinned)
 {
-    const struct conf_node *lt = g ? conf_map_get(g, "launch_template") : NULL;
+    const struct conf_node *lt = g ? conf_key_get(g, FK(FK_ASG_LAUNCH_TEMPLATE)) : NULL;
 
     *pinned = false;
     if (!lt)
         return NULL;
     if (lt->kind == CONF_SCALAR)
         return lt->str;
-    *pinned = conf_map_get(lt, "version") != NULL;
-    return str_at(lt, "name");
+    *pinned = conf_key_get(lt, FK(FK_ASG_LT_VERSION)) != NULL;
+    return str_at(lt, FK(FK_ASG_LT_NAME));
 }
 
 static const char *
 target_address(const struct conf_node *t)
 {
-    return t->kind == CONF_SCALAR ? t->str : str_at(t, "address");
+    return t->kind == CONF_SCALAR ? t->str : str_at(t, EK(EK_TG_T_ADDRESS));
 }
 
 static bool
@@ -369,7 +376,7 @@ targets_have(const struct conf_node *targets, const char *addr)
 static void
 listener_effects(struct plan_resource *r, const struct conf_node *o, const struct conf_node *n)
 {
-    const char *oa = str_at(o, "address"), *na = str_at(n, "address");
+    const char *oa = str_at(o, EK(EK_L_ADDRESS)), *na = str_at(n, EK(EK_L_ADDRESS));
 
     if (r->action == PLAN_CREATE) {
         note_add(r, "starts accepting on %s", or_default(na, "?"));
@@ -383,7 +390,7 @@ listener_effects(struct plan_resource *r, const struct conf_node *o, const struc
     if (oa && na && strcmp(oa, na) != 0)
         note_add(r, "rebinds in place: accepts on %s, stops accepting on %s; open "
                     "connections stay", na, oa);
-    if (!node_equal(conf_map_get(o, "rules"), conf_map_get(n, "rules")))
+    if (!node_equal(conf_key_get(o, EK(EK_L_RULES)), conf_key_get(n, EK(EK_L_RULES))))
         note_add(r, "new rules apply to new requests; connections and WebSockets in flight "
                     "are kept");
 }
@@ -391,9 +398,9 @@ listener_effects(struct plan_resource *r, const struct conf_node *o, const struc
 static void
 tg_effects(struct plan_resource *r, const struct conf_node *o, const struct conf_node *n)
 {
-    const char *delay = or_default(str_at(o, "deregistration_delay"), "300s");
-    const struct conf_node *ot = o ? conf_map_get(o, "targets") : NULL;
-    const struct conf_node *nt = n ? conf_map_get(n, "targets") : NULL;
+    const char *delay = or_default(str_at(o, EK(EK_TG_DEREG_DELAY)), EK(EK_TG_DEREG_DELAY)->def);
+    const struct conf_node *ot = conf_key_get(o, EK(EK_TG_TARGETS));
+    const struct conf_node *nt = conf_key_get(n, EK(EK_TG_TARGETS));
 
     if (r->action == PLAN_DELETE) {
         note_add(r, "its targets drain for deregistration_delay (%s)", delay);
@@ -415,8 +422,8 @@ tg_effects(struct plan_resource *r, const struct conf_node *o, const struct conf
 static void
 template_effects(struct plan_resource *r, const struct ctx *c)
 {
-    const struct conf_node *ngroups = conf_map_get(c->new_root, "auto_scaling_groups");
-    const struct conf_node *ogroups = conf_map_get(c->old_root, "auto_scaling_groups");
+    const struct conf_node *ngroups = conf_key_get(c->new_root, FK(FK_GROUPS));
+    const struct conf_node *ogroups = conf_key_get(c->old_root, FK(FK_GROUPS));
     unsigned version = 0;
     struct sb names = { 0 };
     unsigned nnames = 0;
@@ -435,8 +442,8 @@ template_effects(struct plan_resource *r, const struct ctx *c)
         const struct conf_node *og = ogroups ? conf_map_get(ogroups, g) : NULL;
         const char *ot = group_template(og, &opinned);
         if (!t || pinned || !ot || strcmp(t, r->name) != 0 || strcmp(ot, t) != 0 ||
-            !node_equal(conf_map_get(og, "target_group"),
-                        conf_map_get(ngroups->pairs[i].value, "target_group")))
+            !node_equal(conf_key_get(og, FK(FK_ASG_TARGET_GROUP)),
+                        conf_key_get(ngroups->pairs[i].value, FK(FK_ASG_TARGET_GROUP))))
             continue;
         sb_printf(&names, "%s%s", nnames ? ", " : "", g);
         nnames++;
@@ -458,7 +465,7 @@ static void
 group_effects(struct plan_resource *r, const struct conf_node *o, const struct conf_node *n)
 {
     bool pinned;
-    const char *d = str_at(n, "desired_capacity");
+    const char *d = str_at(n, FK(FK_ASG_DESIRED));
 
     switch (r->action) {
     case PLAN_CREATE:
@@ -476,15 +483,16 @@ group_effects(struct plan_resource *r, const struct conf_node *o, const struct c
     default:
         break;
     }
-    if (!node_equal(conf_map_get(o, "desired_capacity"), conf_map_get(n, "desired_capacity"))) {
+    if (!node_equal(conf_key_get(o, FK(FK_ASG_DESIRED)), conf_key_get(n, FK(FK_ASG_DESIRED)))) {
         if (d)
             note_add(r, "the fleet reconciles to desired %s", d);
         else
             note_add(r, "the fleet keeps its current desired capacity");
-    } else if (!node_equal(conf_map_get(o, "min_size"), conf_map_get(n, "min_size")) ||
-               !node_equal(conf_map_get(o, "max_size"), conf_map_get(n, "max_size"))) {
+    } else if (!node_equal(conf_key_get(o, FK(FK_ASG_MIN_SIZE)), conf_key_get(n, FK(FK_ASG_MIN_SIZE))) ||
+               !node_equal(conf_key_get(o, FK(FK_ASG_MAX_SIZE)), conf_key_get(n, FK(FK_ASG_MAX_SIZE)))) {
         note_add(r, "the fleet keeps its current desired capacity, clamped into [%s, %s]",
-                 or_default(str_at(n, "min_size"), "?"), or_default(str_at(n, "max_size"), "?"));
+                 or_default(str_at(n, FK(FK_ASG_MIN_SIZE)), "?"),
+                 or_default(str_at(n, FK(FK_ASG_MAX_SIZE)), "?"));
     }
 }
 
@@ -498,7 +506,8 @@ group_needs_replace(const struct conf_node *o, const struct conf_node *n)
 
     if ((ot == NULL) != (nt == NULL) || (ot && strcmp(ot, nt) != 0))
         return true;
-    return !node_equal(conf_map_get(o, "target_group"), conf_map_get(n, "target_group"));
+    return !node_equal(conf_key_get(o, FK(FK_ASG_TARGET_GROUP)),
+                       conf_key_get(n, FK(FK_ASG_TARGET_GROUP)));
 }
 
 
@@ -573,19 +582,20 @@ diff_resource(struct plan *p, const struct ctx *c, const char *kind, const char 
 
 /* ------------------------------------------------------------------ sections */
 
-static const struct {
-    const char *section, *kind;
-} collections[] = {
-    { "listeners", "listener" },
-    { "target_groups", "target_group" },
-    { "launch_templates", "launch_template" },
-    { "auto_scaling_groups", "auto_scaling_group" },
-    { "alarms", "alarm" },
-    { "topics", "topic" },
-};
+/* The sections are the key tables' top-level entries: a named map or a list is a
+ * collection whose items are resources of its kind ("listeners" -> "listener"), anything
+ * else one resource named for its key. */
+static bool
+section_is_collection(const struct conf_key *k)
+{
+    return k->type == KT_NAMED || k->type == KT_LIST;
+}
 
-static const char *const singletons[] = { "shield", "access_log", "edge", "smtp", "control",
-                                          "state_dir" };
+static bool
+section_is_top(const struct conf_key *k)
+{
+    return !strpbrk(k->path, ".[");
+}
 
 /* Item i of a collection: a map's pair (its key is the name), or a list item with a
  * `name:` (else its index). */
@@ -596,7 +606,8 @@ item_at(const struct conf_node *sec, unsigned i, char *name, size_t n)
         snprintf(name, n, "%s", sec->pairs[i].key->str);
         return sec->pairs[i].value;
     }
-    const char *s = str_at(sec->items[i], "name");
+    const struct conf_node *nn = conf_map_get(sec->items[i], PLAN_ITEM_NAME);
+    const char *s = nn && nn->kind == CONF_SCALAR ? nn->str : NULL;
     if (s)
         snprintf(name, n, "%s", s);
     else
@@ -624,34 +635,34 @@ item_find(const struct conf_node *sec, const char *name)
 }
 
 static void
-diff_collection(struct plan *p, const struct ctx *c, const char *section, const char *kind)
+diff_collection(struct plan *p, const struct ctx *c, const char *section)
 {
+    char kind[128];
+
+    snprintf(kind, sizeof(kind), "%.*s", (int)strlen(section) - 1, section);
     const struct conf_node *os = conf_map_get(c->old_root, section);
     const struct conf_node *ns = conf_map_get(c->new_root, section);
     char name[256];
 
     for (unsigned i = 0; i < items_count(ns); i++) {
         const struct conf_node *n = item_at(ns, i, name, sizeof(name));
-        const char *skip = ns->kind == CONF_SEQ ? "name" : NULL;
+        const char *skip = ns->kind == CONF_SEQ ? PLAN_ITEM_NAME : NULL;
         diff_resource(p, c, kind, name, false, item_find(os, name), n, skip);
     }
     for (unsigned i = 0; i < items_count(os); i++) {
         const struct conf_node *o = item_at(os, i, name, sizeof(name));
         if (!item_find(ns, name))
-            diff_resource(p, c, kind, name, false, o, NULL, os->kind == CONF_SEQ ? "name" : NULL);
+            diff_resource(p, c, kind, name, false, o, NULL,
+                          os->kind == CONF_SEQ ? PLAN_ITEM_NAME : NULL);
     }
 }
 
 static bool
 is_known_section(const char *k)
 {
-    for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++)
-        if (strcmp(k, collections[i].section) == 0)
-            return true;
-    for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++)
-        if (strcmp(k, singletons[i]) == 0)
-            return true;
-    return false;
+    const struct conf_key *e = conf_key_find(keytabs_all, k);
+
+    return e && section_is_top(e);
 }
 
 static void
@@ -672,10 +683,17 @@ plan_diff(const struct conf_node *old_root, const struct conf_node *new_root,
         c.old_root = NULL;
     if (c.new_root && c.new_root->kind != CONF_MAP)
         c.new_root = NULL;
-    for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++)
-        diff_collection(p, &c, collections[i].section, collections[i].kind);
-    for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++)
-        diff_singleton(p, &c, singletons[i]);
+    for (unsigned pass = 0; pass < 2; pass++)      /* collections first, then singletons */
+        for (const struct conf_keytab *const *t = keytabs_all; *t; t++)
+            for (unsigned i = 0; i < (*t)->n; i++) {
+                const struct conf_key *k = &(*t)->keys[i];
+                if (!section_is_top(k) || section_is_collection(k) != (pass == 0))
+                    continue;
+                if (pass == 0)
+                    diff_collection(p, &c, k->path);
+                else
+                    diff_singleton(p, &c, k->path);
+            }
     /* Sections this file does not know (a subsystem added later): one resource each. */
     for (unsigned i = 0; c.new_root && i < c.new_root->n; i++)
         if (!is_known_section(c.new_root->pairs[i].key->str))
