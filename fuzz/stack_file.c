@@ -1,6 +1,7 @@
 /*
  * fuzz/stack_file.c: the stack file is typed by people and may come from anywhere, so its
- * loader and the edge section reader get arbitrary bytes. Properties: no crash, no leak,
+ * loader, the edge section reader and then every section reader (daemon/stack.c, all of
+ * them driven by their key tables) get arbitrary bytes. Properties: no crash, no leak,
  * every failure comes with at least one diagnostic, every diagnostic is one line, and a
  * successful build holds what edge_conf promises (listeners with rules that resolve).
  */
@@ -9,6 +10,7 @@
 
 #include "conf/node.h"
 #include "core/err.h"
+#include "daemon/stack.h"
 #include "edge/edge_conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
@@ -50,12 +52,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
                 BUG_ON(strcmp(c.tgs[l->rules[j].tg_index].name, l->rules[j].forward) != 0);
             }
         }
+        /* A group may have no targets: an auto scaling group registers them later. */
         for (unsigned i = 0; i < c.ntgs; i++)
-            BUG_ON(c.tgs[i].ntargets == 0);
+            BUG_ON(c.tgs[i].ntargets && !c.tgs[i].targets);
         edge_conf_free(built);
     }
     check_diags(&d);
     conf_doc_free(doc);
+    diag_fini(&d);
+
+    diag_init(&d);
+    struct stack *st = stack_load_mem("fuzz.yaml", (const char *)data, len, &d);
+    BUG_ON((st == NULL) != (diag_count(&d) > 0));
+    BUG_ON(st && (!st->edge || !st->ctl || !st->shield || !st->fleet || !st->watch ||
+                  !st->state_dir));
+    check_diags(&d);
+    stack_free(st);
     diag_fini(&d);
     return 0;
 }

@@ -201,25 +201,6 @@ conf_key_bool(const struct conf_node *map, const struct conf_key *k, bool *out, 
     return conf_bool(n, out, d) < 0 ? -EINVAL : 0;
 }
 
-/* Writes ms in its largest exact unit ("5s", "1500ms", "2m") for messages. */
-static const char *
-keys_ms_text(uint64_t ms, char *buf, size_t len)
-{
-    static const struct {
-        const char *unit;
-        uint64_t ms;
-    } units[] = { { "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 } };
-
-    for (unsigned i = 0; ms && i < sizeof(units) / sizeof(units[0]); i++) {
-        if (ms % units[i].ms == 0) {
-            snprintf(buf, len, "%" PRIu64 "%s", ms / units[i].ms, units[i].unit);
-            return buf;
-        }
-    }
-    snprintf(buf, len, ms ? "%" PRIu64 "ms" : "%" PRIu64, ms);
-    return buf;
-}
-
 /* Writes bytes in its largest exact unit ("16k", "1m", "512") for messages, as a size is
  * written in the file. */
 static const char *
@@ -247,8 +228,8 @@ keys_bounded(const struct conf_node *n, const struct conf_key *k, uint64_t v, st
     if ((!k->min && !k->max) || (v >= k->min && v <= k->max))
         return 0;
     if (k->type == KT_DURATION) {
-        keys_ms_text(k->min, lo, sizeof(lo));
-        keys_ms_text(k->max, hi, sizeof(hi));
+        conf_duration_text(k->min, lo, sizeof(lo));
+        conf_duration_text(k->max, hi, sizeof(hi));
     } else if (k->type == KT_SIZE) {
         keys_size_text(k->min, lo, sizeof(lo));
         keys_size_text(k->max, hi, sizeof(hi));

@@ -302,6 +302,24 @@ value_parse_size(const char *s, uint64_t *out)
     return VALUE_OK;
 }
 
+const char *
+conf_duration_text(uint64_t ms, char *buf, size_t len)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ms;
+    } units[] = { { "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 } };
+
+    for (unsigned i = 0; ms && i < sizeof(units) / sizeof(units[0]); i++) {
+        if (ms % units[i].ms == 0) {
+            snprintf(buf, len, "%" PRIu64 "%s", ms / units[i].ms, units[i].unit);
+            return buf;
+        }
+    }
+    snprintf(buf, len, ms ? "%" PRIu64 "ms" : "%" PRIu64, ms);
+    return buf;
+}
+
 int
 conf_parse_size_bytes(const char *s, uint64_t *out)
 {

@@ -5,6 +5,7 @@
 #ifndef CONF_VALUE_H
 #define CONF_VALUE_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "conf/node.h"
@@ -34,6 +35,8 @@ int conf_size_bytes(const struct conf_node *n, uint64_t *out, struct diag *d);
 /* Pure text forms, for tests and other parsers: 0 or -EINVAL. */
 int conf_parse_duration_ms(const char *s, uint64_t *out);
 int conf_parse_size_bytes(const char *s, uint64_t *out);
+/* Writes ms in its largest exact unit ("5s", "1500ms", "2m", "0") for messages; returns buf. */
+const char *conf_duration_text(uint64_t ms, char *buf, size_t len);
 
 /* Levenshtein distance, capped at cap+1 (for "did you mean"). */
 unsigned conf_edit_distance(const char *a, const char *b, unsigned cap);

@@ -75,25 +75,6 @@ edge_conf_section(const struct conf_node *map, enum edge_key id, const char *wha
     return n;
 }
 
-/* Writes ms as a duration in its largest exact unit ("5s", "1500ms", "2m") for messages. */
-const char *
-edge_conf_ms_text(uint64_t ms, char *buf, size_t len)
-{
-    static const struct {
-        const char *unit;
-        uint64_t ms;
-    } units[] = { { "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 } };
-
-    for (unsigned i = 0; ms && i < sizeof(units) / sizeof(units[0]); i++) {
-        if (ms % units[i].ms == 0) {
-            snprintf(buf, len, "%" PRIu64 "%s", ms / units[i].ms, units[i].unit);
-            return buf;
-        }
-    }
-    snprintf(buf, len, ms ? "%" PRIu64 "ms" : "%" PRIu64, ms);
-    return buf;
-}
-
 /* Reads "host:port" from a scalar. Returns 0 and sets *addr and *text (a new string, the
  * normalised form), or -EINVAL after one diagnostic. */
 int

@@ -27,8 +27,6 @@ const struct conf_node *edge_conf_raw(const struct conf_node *map, enum edge_key
 /* A section that may be absent (or written as an empty "key:"); reports anything but a map. */
 const struct conf_node *edge_conf_section(const struct conf_node *map, enum edge_key id,
                                           const char *what, struct diag *d);
-/* Writes ms as a duration in its largest exact unit ("5s", "1500ms", "2m") for messages. */
-const char *edge_conf_ms_text(uint64_t ms, char *buf, size_t len);
 /* Reads "host:port": 0 with *addr and *text (new string), or -EINVAL after a diagnostic. */
 int edge_conf_addr(const struct conf_node *n, const char *what, struct sock_addr *addr,
                    char **text, struct diag *d);

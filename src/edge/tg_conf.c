@@ -194,8 +194,8 @@ tg_conf_read_health(struct edge_health_conf *h, const struct conf_node *tg, cons
     if (times_ok && h->timeout_ms >= h->interval_ms)
         diag_at(d, tn ? tn : in ? in : hn,
                 "%s: timeout (%s) must be shorter than interval (%s), as on ALB; lower timeout "
-                "or raise interval", what, edge_conf_ms_text(h->timeout_ms, a, sizeof(a)),
-                edge_conf_ms_text(h->interval_ms, b, sizeof(b)));
+                "or raise interval", what, conf_duration_text(h->timeout_ms, a, sizeof(a)),
+                conf_duration_text(h->interval_ms, b, sizeof(b)));
     if (conf_key_uint(hn, K(EK_HC_HEALTHY), &v, d) == 0)
         h->healthy_threshold = (unsigned)v;
     if (conf_key_uint(hn, K(EK_HC_UNHEALTHY), &v, d) == 0)

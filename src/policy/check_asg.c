@@ -12,29 +12,26 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "fleet/fleet_conf.h"
 #include "policy/internal.h"
 
 #define RES_MAX 192
 
+/* Judgement (TD-ASG-003): below two instances, one failure leaves nothing serving. */
+#define ASG_MIN_SIZE_SAFE 2
+/* TD-ASG-011 on a raw tree without min_size (a required key): judged as a group of one. */
+#define ASG_MIN_SIZE_ABSENT 1
+
 static const struct conf_node *
 groups(const struct conf_node *root)
 {
-    return conf_map_get(root, "auto_scaling_groups");
+    return conf_key_get(root, FK(FK_GROUPS));
 }
 
 static const struct conf_node *
 templates(const struct conf_node *root)
 {
-    return conf_map_get(root, "launch_templates");
-}
-
-/* The key itself when present, else the group's own key. */
-static const struct conf_node *
-key_or(const struct conf_node *map, const char *key, const struct conf_node *fallback)
-{
-    const struct conf_node *k = inspect_key(map, key);
-
-    return k ? k : fallback;
+    return conf_key_get(root, FK(FK_TEMPLATES));
 }
 
 void
@@ -44,17 +41,21 @@ check_asg_ec2_health(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(gs); i++) {
-        const struct conf_node *g = inspect_entry(gs, i, "auto_scaling_groups", &key, res,
-                                                  sizeof(res));
-        const struct conf_node *hct = conf_map_get(g, "health_check_type");
-        if (!inspect_str(conf_map_get(g, "target_group")))
+        const struct conf_node *g = inspect_entry(gs, i, FK(FK_GROUPS), &key, res, sizeof(res));
+        const struct conf_key *hk = FK(FK_ASG_HEALTH_TYPE);
+        const struct conf_node *at = inspect_key_or(g, hk, key);
+        if (!inspect_str(conf_key_get(g, FK(FK_ASG_TARGET_GROUP))))
             continue;
-        if (!inspect_str(hct) || inspect_str_eq(hct, "ec2"))
-            policy_fail(cx, key_or(g, "health_check_type", key), POLICY_MEDIUM, res,
+        if (!inspect_key_is(g, hk, FLEET_HEALTH_EC2))
+            policy_pass(cx, at, res);
+        else if (inspect_str(conf_key_get(g, hk)))
+            policy_fail(cx, at, POLICY_MEDIUM, res,
                         "%s has a target_group but uses %s health checks", res,
-                        inspect_str(hct) ? "ec2" : "the default (ec2)");
+                        hk->words[FLEET_HEALTH_EC2]);
         else
-            policy_pass(cx, key_or(g, "health_check_type", key), res);
+            policy_fail(cx, at, POLICY_MEDIUM, res,
+                        "%s has a target_group but uses the default (%s) health checks", res,
+                        hk->def);
     }
 }
 
@@ -65,17 +66,17 @@ check_asg_min_size(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(gs); i++) {
-        const struct conf_node *g = inspect_entry(gs, i, "auto_scaling_groups", &key, res,
-                                                  sizeof(res));
+        const struct conf_node *g = inspect_entry(gs, i, FK(FK_GROUPS), &key, res, sizeof(res));
+        const struct conf_key *mk = FK(FK_ASG_MIN_SIZE);
         uint64_t min;
-        if (inspect_uint(conf_map_get(g, "min_size"), &min) < 0)
+        if (inspect_uint(conf_key_get(g, mk), &min) < 0)
             policy_fail(cx, key, POLICY_MEDIUM, res, "%s sets no min_size", res);
-        else if (min < 2)
-            policy_fail(cx, inspect_key(g, "min_size"), POLICY_MEDIUM, res,
+        else if (min < ASG_MIN_SIZE_SAFE)
+            policy_fail(cx, conf_key_node(g, mk), POLICY_MEDIUM, res,
                         "%s has min_size %llu: one failure leaves nothing serving", res,
                         (unsigned long long)min);
         else
-            policy_pass(cx, inspect_key(g, "min_size"), res);
+            policy_pass(cx, conf_key_node(g, mk), res);
     }
 }
 
@@ -106,9 +107,10 @@ check_asg_literal_secret(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(ts); i++) {
-        const struct conf_node *t = inspect_entry(ts, i, "launch_templates", &key, res,
+        const struct conf_node *t = inspect_entry(ts, i, FK(FK_TEMPLATES), &key, res,
                                                   sizeof(res));
-        const struct conf_node *env = conf_map_get(t, "env"), *cmd = conf_map_get(t, "command");
+        const struct conf_node *env = conf_key_get(t, FK(FK_LT_ENV));
+        const struct conf_node *cmd = conf_key_get(t, FK(FK_LT_COMMAND));
         bool failed = false;
         for (unsigned j = 0; j < inspect_nmap(env); j++) {
             const char *name = env->pairs[j].key->str, *v = inspect_str(env->pairs[j].value);
@@ -137,7 +139,7 @@ check_asg_literal_secret(struct policy_ctx *cx, const struct conf_node *root)
         }
         const char *line = inspect_str(cmd);  /* a command written as one string */
         if (line && inspect_has_key_material(line)) {
-            policy_fail(cx, inspect_key(t, "command"), POLICY_CRITICAL, res,
+            policy_fail(cx, conf_key_node(t, FK(FK_LT_COMMAND)), POLICY_CRITICAL, res,
                         "%s: command carries a literal access key", res);
             failed = true;
         }
@@ -191,9 +193,10 @@ check_asg_wildcard_bind(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(ts); i++) {
-        const struct conf_node *t = inspect_entry(ts, i, "launch_templates", &key, res,
+        const struct conf_node *t = inspect_entry(ts, i, FK(FK_TEMPLATES), &key, res,
                                                   sizeof(res));
-        const struct conf_node *env = conf_map_get(t, "env"), *cmd = conf_map_get(t, "command");
+        const struct conf_node *env = conf_key_get(t, FK(FK_LT_ENV));
+        const struct conf_node *cmd = conf_key_get(t, FK(FK_LT_COMMAND));
         bool failed = false;
         for (unsigned j = 0; j < inspect_nseq(cmd); j++) {
             const char *a = inspect_str(cmd->items[j]), *v;
@@ -232,18 +235,17 @@ check_asg_refresh_zero(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(gs); i++) {
-        const struct conf_node *g = inspect_entry(gs, i, "auto_scaling_groups", &key, res,
-                                                  sizeof(res));
-        const struct conf_node *ir = inspect_get(g, "instance_refresh");
-        uint64_t pct = 90, min = 1;     /* AWS's default percentage */
+        const struct conf_node *g = inspect_entry(gs, i, FK(FK_GROUPS), &key, res, sizeof(res));
+        const struct conf_node *ir = conf_key_get(g, FK(FK_ASG_REFRESH));
+        const struct conf_key *pk = FK(FK_ASG_REFRESH_MIN_HEALTHY);
+        uint64_t pct = 0, min = ASG_MIN_SIZE_ABSENT;
         if (!ir)
             continue;
-        (void)inspect_uint(conf_map_get(ir, "min_healthy_percentage"), &pct);
-        (void)inspect_uint(conf_map_get(g, "min_size"), &min);
+        (void)inspect_key_uint(ir, pk, &pct);   /* absent: the entry's default (AWS's) */
+        (void)inspect_uint(conf_key_get(g, FK(FK_ASG_MIN_SIZE)), &min);
         /* Instances that must stay healthy: the percentage of min_size, rounded down. */
         uint64_t keep = pct * min / 100;
-        const struct conf_node *at = key_or(ir, "min_healthy_percentage",
-                                            inspect_key(g, "instance_refresh"));
+        const struct conf_node *at = inspect_key_or(ir, pk, conf_key_node(g, FK(FK_ASG_REFRESH)));
         if (pct == 0 || keep == 0)
             policy_fail(cx, at, POLICY_HIGH, res,
                         "%s: min_healthy_percentage %llu%% of min_size %llu keeps no instance "
@@ -254,14 +256,15 @@ check_asg_refresh_zero(struct policy_ctx *cx, const struct conf_node *root)
     }
 }
 
+/* The health-check interval of target group `tg` (NULL: none named), or the entry's default
+ * (ALB's) when the group, its health check or its interval is absent. */
 static uint64_t
 tg_interval_ms(const struct conf_node *root, const char *tg)
 {
-    const struct conf_node *hc = inspect_get(conf_map_get(conf_map_get(root, "target_groups"),
-                                                          tg), "health_check");
-    uint64_t ms = 30000;                /* ALB's default interval */
+    const struct conf_node *g = tg ? conf_map_get(conf_key_get(root, EK(EK_TGS)), tg) : NULL;
+    uint64_t ms = 0;
 
-    (void)inspect_duration_ms(conf_map_get(hc, "interval"), &ms);
+    (void)inspect_key_ms(conf_key_get(g, EK(EK_TG_HC)), EK(EK_HC_INTERVAL), &ms);
     return ms;
 }
 
@@ -272,24 +275,24 @@ check_asg_grace_period(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(gs); i++) {
-        const struct conf_node *g = inspect_entry(gs, i, "auto_scaling_groups", &key, res,
-                                                  sizeof(res));
-        const char *tg = inspect_str(conf_map_get(g, "target_group"));
-        uint64_t grace;
-        if (!inspect_str_eq(conf_map_get(g, "health_check_type"), "elb"))
+        const struct conf_node *g = inspect_entry(gs, i, FK(FK_GROUPS), &key, res, sizeof(res));
+        const char *tg = inspect_str(conf_key_get(g, FK(FK_ASG_TARGET_GROUP)));
+        const struct conf_key *hk = FK(FK_ASG_HEALTH_TYPE), *gk = FK(FK_ASG_GRACE);
+        uint64_t grace = 0;
+        if (!inspect_str_eq(conf_key_get(g, hk), hk->words[FLEET_HEALTH_ELB]))
             continue;
-        /* Absent: the group's default grace period (300s, as AWS's console) applies. */
-        if (inspect_duration_ms(conf_map_get(g, "health_check_grace_period"), &grace) < 0) {
-            policy_pass(cx, key, res);
-            continue;
-        }
-        uint64_t interval = tg ? tg_interval_ms(root, tg) : 30000;
-        if (grace == 0 || grace < interval)
-            policy_fail(cx, inspect_key(g, "health_check_grace_period"), POLICY_LOW, res,
-                        "%s: health_check_grace_period is shorter than one health-check "
-                        "interval (%llus)", res, (unsigned long long)(interval / 1000));
+        /* Absent: the loader's default (0s, the entry's), not AWS's console default. */
+        inspect_key_ms(g, gk, &grace);
+        uint64_t interval = tg_interval_ms(root, tg);
+        const struct conf_node *at = inspect_key_or(g, gk, key);
+        if (grace < interval)
+            policy_fail(cx, at, POLICY_LOW, res,
+                        "%s: health_check_grace_period (%s) is shorter than one health-check "
+                        "interval (%llus)", res, conf_key_get(g, gk) ? conf_key_get(g, gk)->str
+                                                                      : gk->def,
+                        (unsigned long long)(interval / 1000));
         else
-            policy_pass(cx, inspect_key(g, "health_check_grace_period"), res);
+            policy_pass(cx, at, res);
     }
 }
 
@@ -300,17 +303,17 @@ check_asg_no_rollback(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(gs); i++) {
-        const struct conf_node *g = inspect_entry(gs, i, "auto_scaling_groups", &key, res,
-                                                  sizeof(res));
-        const struct conf_node *ir = inspect_get(g, "instance_refresh");
+        const struct conf_node *g = inspect_entry(gs, i, FK(FK_GROUPS), &key, res, sizeof(res));
+        const struct conf_node *ir = conf_key_get(g, FK(FK_ASG_REFRESH));
+        const struct conf_key *rk = FK(FK_ASG_REFRESH_ROLLBACK);
         if (!ir)
             policy_fail(cx, key, POLICY_LOW, res, "%s has no instance_refresh with "
                                                   "auto_rollback", res);
-        else if (!inspect_is_true(conf_map_get(ir, "auto_rollback")))
-            policy_fail(cx, key_or(ir, "auto_rollback", inspect_key(g, "instance_refresh")),
+        else if (!inspect_is_true(conf_key_get(ir, rk)))
+            policy_fail(cx, inspect_key_or(ir, rk, conf_key_node(g, FK(FK_ASG_REFRESH))),
                         POLICY_LOW, res, "%s: instance_refresh.auto_rollback is not true", res);
         else
-            policy_pass(cx, inspect_key(ir, "auto_rollback"), res);
+            policy_pass(cx, conf_key_node(ir, rk), res);
     }
 }
 
@@ -321,18 +324,18 @@ check_asg_root_user(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(ts); i++) {
-        const struct conf_node *t = inspect_entry(ts, i, "launch_templates", &key, res,
+        const struct conf_node *t = inspect_entry(ts, i, FK(FK_TEMPLATES), &key, res,
                                                   sizeof(res));
-        const struct conf_node *user = conf_map_get(t, "user");
+        const struct conf_node *user = conf_key_get(t, FK(FK_LT_USER));
         if (!inspect_str(user))
             policy_fail(cx, key, POLICY_MEDIUM, res,
                         "%s sets no user: instances run as tierd's user, root when tierd is",
                         res);
         else if (inspect_str_eq(user, "root") || inspect_str_eq(user, "0"))
-            policy_fail(cx, inspect_key(t, "user"), POLICY_MEDIUM, res,
+            policy_fail(cx, conf_key_node(t, FK(FK_LT_USER)), POLICY_MEDIUM, res,
                         "%s runs its instances as root", res);
         else
-            policy_pass(cx, inspect_key(t, "user"), res);
+            policy_pass(cx, conf_key_node(t, FK(FK_LT_USER)), res);
     }
 }
 
@@ -343,15 +346,15 @@ check_asg_no_limits(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(ts); i++) {
-        const struct conf_node *t = inspect_entry(ts, i, "launch_templates", &key, res,
+        const struct conf_node *t = inspect_entry(ts, i, FK(FK_TEMPLATES), &key, res,
                                                   sizeof(res));
-        const struct conf_node *it = inspect_get(t, "instance_type");
+        const struct conf_node *it = conf_key_get(t, FK(FK_LT_ITYPE));
         if (!it)
             policy_fail(cx, key, POLICY_LOW, res, "%s sets no instance_type limits", res);
-        else if (!inspect_str(conf_map_get(it, "memory")))
-            policy_fail(cx, inspect_key(t, "instance_type"), POLICY_LOW, res,
+        else if (!inspect_str(conf_key_get(it, FK(FK_LT_ITYPE_MEMORY))))
+            policy_fail(cx, conf_key_node(t, FK(FK_LT_ITYPE)), POLICY_LOW, res,
                         "%s: instance_type sets no memory limit", res);
         else
-            policy_pass(cx, inspect_key(t, "instance_type"), res);
+            policy_pass(cx, conf_key_node(t, FK(FK_LT_ITYPE)), res);
     }
 }

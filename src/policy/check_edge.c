@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "edge/edge_conf.h"
 #include "policy/internal.h"
 
 #define RES_MAX 192
@@ -20,24 +21,24 @@
 static void
 listener_res(const struct conf_node *l, unsigned i, char *buf, size_t cap)
 {
-    const char *name = inspect_str(conf_map_get(l, "name"));
+    const char *name = inspect_str(conf_key_get(l, EK(EK_L_NAME)));
 
     if (name)
-        snprintf(buf, cap, "listeners.%s", name);
+        snprintf(buf, cap, "%s.%s", EK(EK_LISTENERS)->path, name);
     else
-        snprintf(buf, cap, "listeners[%u]", i);
+        snprintf(buf, cap, "%s[%u]", EK(EK_LISTENERS)->path, i);
 }
 
 static bool
 listener_is_public(const struct conf_node *l)
 {
-    return inspect_addr_is_public(inspect_str(conf_map_get(l, "address")));
+    return inspect_addr_is_public(inspect_str(conf_key_get(l, EK(EK_L_ADDRESS))));
 }
 
 static bool
 any_public_listener(const struct conf_node *root)
 {
-    const struct conf_node *ls = conf_map_get(root, "listeners");
+    const struct conf_node *ls = conf_key_get(root, EK(EK_LISTENERS));
 
     for (unsigned i = 0; i < inspect_nseq(ls); i++)
         if (listener_is_public(ls->items[i]))
@@ -50,13 +51,13 @@ any_public_listener(const struct conf_node *root)
 void
 check_edge_plain_http(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *ls = conf_map_get(root, "listeners");
+    const struct conf_node *ls = conf_key_get(root, EK(EK_LISTENERS));
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nseq(ls); i++) {
         const struct conf_node *l = ls->items[i];
-        const char *addr = inspect_str(conf_map_get(l, "address"));
-        const struct conf_node *at = inspect_key(l, "address");
+        const char *addr = inspect_str(conf_key_get(l, EK(EK_L_ADDRESS)));
+        const struct conf_node *at = conf_key_node(l, EK(EK_L_ADDRESS));
         if (!addr)
             continue;
         listener_res(l, i, res, sizeof(res));
@@ -126,10 +127,12 @@ weak_cipher(const struct conf_node *ciphers, char *buf, size_t cap)
     return NULL;
 }
 
+/* Deferred: listeners[].tls and its keys have no table entry yet, so they are read by name
+ * (the TLS-termination issue adds the entries). */
 void
 check_edge_weak_tls(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *ls = conf_map_get(root, "listeners");
+    const struct conf_node *ls = conf_key_get(root, EK(EK_LISTENERS));
     char res[RES_MAX], buf[128];
 
     for (unsigned i = 0; i < inspect_nseq(ls); i++) {
@@ -159,28 +162,28 @@ check_edge_weak_tls(struct policy_ctx *cx, const struct conf_node *root)
 void
 check_edge_access_log(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *al = inspect_get(root, "access_log");
-    const struct conf_node *fmt = conf_map_get(al, "format");
-    const char *path = inspect_str(conf_map_get(al, "path"));
+    const struct conf_key *ak = EK(EK_ACCESS_LOG), *fk = EK(EK_AL_FORMAT);
+    const struct conf_node *al = conf_key_get(root, ak);
+    const char *path = inspect_str(conf_key_get(al, EK(EK_AL_PATH)));
 
+    /* "off" is the path's special value (edge_conf.c); no entry names it. */
     if (!al || (path && strcmp(path, "off") == 0)) {
-        policy_fail(cx, al ? inspect_key(al, "path") : root, POLICY_MEDIUM, "access_log",
-                    "no access log: requests leave no trace to investigate");
-    } else if (!inspect_str(fmt) || inspect_str_eq(fmt, "combined")) {
-        policy_fail(cx, fmt ? inspect_key(al, "format") : inspect_key(root, "access_log"),
-                    POLICY_INFO, "access_log",
+        policy_fail(cx, al ? conf_key_node(al, EK(EK_AL_PATH)) : root, POLICY_MEDIUM,
+                    ak->path, "no access log: requests leave no trace to investigate");
+    } else if (inspect_key_is(al, fk, EDGE_LOG_COMBINED)) {
+        policy_fail(cx, inspect_key_or(al, fk, conf_key_node(root, ak)), POLICY_INFO, ak->path,
                     "the combined access-log format does not record the Host header; "
                     "format: json does");
     } else {
-        policy_pass(cx, inspect_key(root, "access_log"), "access_log");
+        policy_pass(cx, conf_key_node(root, ak), ak->path);
     }
 }
 
 void
 check_edge_no_shield(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *ls = conf_map_get(root, "listeners");
-    const struct conf_node *shield = inspect_get(root, "shield");
+    const struct conf_node *ls = conf_key_get(root, EK(EK_LISTENERS));
+    const struct conf_node *shield = conf_key_get(root, SK(SK_SHIELD));
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nseq(ls); i++) {
@@ -190,9 +193,9 @@ check_edge_no_shield(struct policy_ctx *cx, const struct conf_node *root)
         listener_res(l, i, res, sizeof(res));
         /* A present shield is on: validation knows no mode or key that turns it off. */
         if (shield)
-            policy_pass(cx, inspect_key(l, "address"), res);
+            policy_pass(cx, conf_key_node(l, EK(EK_L_ADDRESS)), res);
         else
-            policy_fail(cx, inspect_key(l, "address"), POLICY_HIGH, res,
+            policy_fail(cx, conf_key_node(l, EK(EK_L_ADDRESS)), POLICY_HIGH, res,
                         "%s is public and the file has no shield section", res);
     }
 }
@@ -200,36 +203,38 @@ check_edge_no_shield(struct policy_ctx *cx, const struct conf_node *root)
 void
 check_edge_shield_count(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *shield = inspect_get(root, "shield");
-    const struct conf_node *mode = conf_map_get(shield, "mode");
+    const struct conf_key *sk = SK(SK_SHIELD);
+    const struct conf_node *shield = conf_key_get(root, sk);
 
     if (!shield || shield->kind != CONF_MAP)
         return;
-    if (inspect_str_eq(mode, "count") && any_public_listener(root))
-        policy_fail(cx, inspect_key(shield, "mode"), POLICY_MEDIUM, "shield",
+    /* The word is spelled here: enum shield_mode is in shield/internal.h, not for policy/. */
+    if (inspect_str_eq(conf_key_get(shield, SK(SK_MODE)), "count") && any_public_listener(root))
+        policy_fail(cx, conf_key_node(shield, SK(SK_MODE)), POLICY_MEDIUM, sk->path,
                     "the shield is in count mode (records, never blocks) while a public "
                     "listener exists");
     else
-        policy_pass(cx, mode ? inspect_key(shield, "mode") : inspect_key(root, "shield"),
-                    "shield");
+        policy_pass(cx, inspect_key_or(shield, SK(SK_MODE), conf_key_node(root, sk)),
+                    sk->path);
 }
 
 void
 check_edge_scanners_off(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *shield = inspect_get(root, "shield");
-    const struct conf_node *sc = conf_map_get(shield, "scanners");
+    const struct conf_key *sck = SK(SK_SCANNERS);
+    const struct conf_node *shield = conf_key_get(root, SK(SK_SHIELD));
+    const struct conf_node *sc = conf_key_get(shield, sck);
 
     /* Validation keeps scanners a map and ban at 1s or more: only enabled can turn the
      * detectors off. */
     if (!shield || shield->kind != CONF_MAP)
         return;
-    if (inspect_is_false(conf_map_get(sc, "enabled")))
-        policy_fail(cx, inspect_key(sc, "enabled"), POLICY_MEDIUM, "shield.scanners",
+    if (inspect_is_false(conf_key_get(sc, SK(SK_SC_ENABLED))))
+        policy_fail(cx, conf_key_node(sc, SK(SK_SC_ENABLED)), POLICY_MEDIUM, sck->path,
                     "scanner detection is off");
     else
-        policy_pass(cx, sc ? inspect_key(shield, "scanners") : inspect_key(root, "shield"),
-                    "shield.scanners");
+        policy_pass(cx, inspect_key_or(shield, sck, conf_key_node(root, SK(SK_SHIELD))),
+                    sck->path);
 }
 
 static bool
@@ -259,33 +264,34 @@ login_paths_cover(const struct conf_node *lp, const char *prefix)
 void
 check_edge_login_paths(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *shield = inspect_get(root, "shield");
-    const struct conf_node *lp = conf_map_get(shield, "login_paths");
-    const struct conf_node *ls = conf_map_get(root, "listeners");
+    const struct conf_key *lpk = SK(SK_LOGIN_PATHS), *pk = EK(EK_M_PATH_PREFIX);
+    const struct conf_node *shield = conf_key_get(root, SK(SK_SHIELD));
+    const struct conf_node *lp = conf_key_get(shield, lpk);
+    const struct conf_node *ls = conf_key_get(root, EK(EK_LISTENERS));
     char res[RES_MAX];
 
     if (!shield || shield->kind != CONF_MAP || !any_public_listener(root))
         return;
     if (inspect_nseq(lp) == 0)
-        policy_fail(cx, lp ? inspect_key(shield, "login_paths") : inspect_key(root, "shield"),
-                    POLICY_MEDIUM, "shield.login_paths",
+        policy_fail(cx, inspect_key_or(shield, lpk, conf_key_node(root, SK(SK_SHIELD))),
+                    POLICY_MEDIUM, lpk->path,
                     "shield.login_paths is empty while a public listener exists");
     else
-        policy_pass(cx, inspect_key(shield, "login_paths"), "shield.login_paths");
+        policy_pass(cx, conf_key_node(shield, lpk), lpk->path);
     for (unsigned i = 0; i < inspect_nseq(ls); i++) {
-        const struct conf_node *l = ls->items[i], *rules = conf_map_get(l, "rules");
+        const struct conf_node *l = ls->items[i], *rules = conf_key_get(l, EK(EK_L_RULES));
         if (!listener_is_public(l))
             continue;
         listener_res(l, i, res, sizeof(res));
         for (unsigned j = 0; j < inspect_nseq(rules); j++) {
-            const struct conf_node *m = conf_map_get(rules->items[j], "match");
-            const char *prefix = inspect_str(conf_map_get(m, "path_prefix"));
+            const struct conf_node *m = conf_key_get(rules->items[j], EK(EK_R_MATCH));
+            const char *prefix = inspect_str(conf_key_get(m, pk));
             if (!path_looks_like_login(prefix) || inspect_nseq(lp) == 0)
                 continue;
             if (login_paths_cover(lp, prefix))
-                policy_pass(cx, inspect_key(m, "path_prefix"), res);
+                policy_pass(cx, conf_key_node(m, pk), res);
             else
-                policy_fail(cx, inspect_key(m, "path_prefix"), POLICY_MEDIUM, res,
+                policy_fail(cx, conf_key_node(m, pk), POLICY_MEDIUM, res,
                             "%s routes the login-looking path %s, which shield.login_paths "
                             "does not cover", res, prefix);
         }
@@ -295,9 +301,10 @@ check_edge_login_paths(struct policy_ctx *cx, const struct conf_node *root)
 void
 check_edge_trusted_proxies(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *shield = inspect_get(root, "shield");
-    const struct conf_node *tp = conf_map_get(shield, "trusted_proxies");
-    const struct conf_node *rl = conf_map_get(shield, "rate_limit");
+    const struct conf_key *tpk = SK(SK_TRUSTED_PROXIES), *rk = SK(SK_RATE_KEY);
+    const struct conf_node *shield = conf_key_get(root, SK(SK_SHIELD));
+    const struct conf_node *tp = conf_key_get(shield, tpk);
+    const struct conf_node *rl = conf_key_get(shield, SK(SK_RATE));
     bool failed = false;
 
     if (!shield || shield->kind != CONF_MAP)
@@ -310,26 +317,28 @@ check_edge_trusted_proxies(struct policy_ctx *cx, const struct conf_node *root)
         /* Validation accepts only addresses and CIDRs ("*" and "any" are errors). */
         if (inspect_cidr_parse(s, &c) == 0 &&
             (c.family == AF_INET ? c.prefix < 8 : c.prefix < 16)) {
-            policy_fail(cx, tp->items[i], POLICY_HIGH, "shield.trusted_proxies",
+            policy_fail(cx, tp->items[i], POLICY_HIGH, tpk->path,
                         "trusted_proxies holds %s: any client can name its own address", s);
             failed = true;
         }
     }
-    if (inspect_str_eq(conf_map_get(rl, "key"), "forwarded_ip") && inspect_nseq(tp) == 0) {
-        policy_fail(cx, inspect_key(rl, "key"), POLICY_HIGH, "shield.rate_limit",
+    /* As for count: enum shield_rate_key is in shield/internal.h. */
+    if (inspect_str_eq(conf_key_get(rl, rk), "forwarded_ip") && inspect_nseq(tp) == 0) {
+        policy_fail(cx, conf_key_node(rl, rk), POLICY_HIGH, SK(SK_RATE)->path,
                     "rate_limit.key is forwarded_ip but trusted_proxies is empty");
         failed = true;
     }
     if (!failed)
-        policy_pass(cx, tp ? inspect_key(shield, "trusted_proxies") : inspect_key(root, "shield"),
-                    "shield.trusted_proxies");
+        policy_pass(cx, inspect_key_or(shield, tpk, conf_key_node(root, SK(SK_SHIELD))),
+                    tpk->path);
 }
 
 void
 check_edge_allow_all(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *shield = inspect_get(root, "shield");
-    const struct conf_node *allow = conf_map_get(shield, "allow");
+    const struct conf_key *ak = SK(SK_ALLOW);
+    const struct conf_node *shield = conf_key_get(root, SK(SK_SHIELD));
+    const struct conf_node *allow = conf_key_get(shield, ak);
     bool failed = false;
 
     if (!shield || shield->kind != CONF_MAP)
@@ -340,74 +349,87 @@ check_edge_allow_all(struct policy_ctx *cx, const struct conf_node *root)
         if (!s)
             continue;
         if (inspect_cidr_parse(s, &c) == 0 && c.prefix == 0) {
-            policy_fail(cx, allow->items[i], POLICY_HIGH, "shield.allow",
+            policy_fail(cx, allow->items[i], POLICY_HIGH, ak->path,
                         "shield.allow holds %s: nobody is ever limited or banned", s);
             failed = true;
         } else if (inspect_cidr_parse(s, &c) == 0 && !inspect_cidr_is_private(&c) &&
                    c.prefix < (c.family == AF_INET ? 16u : 32u)) {
-            policy_fail(cx, allow->items[i], POLICY_MEDIUM, "shield.allow",
+            policy_fail(cx, allow->items[i], POLICY_MEDIUM, ak->path,
                         "shield.allow exempts the wide public range %s", s);
             failed = true;
         }
     }
     if (!failed)
-        policy_pass(cx, allow ? inspect_key(shield, "allow") : inspect_key(root, "shield"),
-                    "shield.allow");
+        policy_pass(cx, inspect_key_or(shield, ak, conf_key_node(root, SK(SK_SHIELD))),
+                    ak->path);
 }
 
-/* One timeout or limit: fails above `max`. Validation already refuses 0 for a timeout and
- * caps edge.limits.headers at 256, so neither is judged here. */
+/*
+ * TD-EDGE-015's ceilings: judgements, not the loader's bounds (which take any timeout above
+ * 0 and header_bytes up to 1m). Past them a few slow or idle clients tie up connections
+ * and memory (nginx's client timeouts are 60s). `max` is in the entry's unit (ms for a
+ * duration, bytes for a size); max_text is how the message writes it.
+ */
+static const struct edge_ceiling {
+    enum edge_key section, key;
+    uint64_t max;
+    enum policy_severity sev;
+    const char *max_text;
+} edge_ceilings[] = {
+    { EK_TIMEOUTS, EK_T_CLIENT_HEADER, 60000, POLICY_MEDIUM, "60s" },
+    { EK_TIMEOUTS, EK_T_CLIENT_BODY, 60000, POLICY_MEDIUM, "60s" },
+    { EK_TIMEOUTS, EK_T_KEEPALIVE, 300000, POLICY_LOW, "300s" },
+    { EK_TIMEOUTS, EK_T_TUNNEL, 86400000, POLICY_LOW, "24h" },
+    { EK_LIMITS, EK_LIM_HEADER_BYTES, 65536, POLICY_LOW, "64k" },
+};
+
+/* One timeout or limit: fails above its ceiling. Validation already refuses 0 for a
+ * timeout and caps edge.limits.headers at 256, so neither is judged here. */
 static void
-judge_limit(struct policy_ctx *cx, const struct conf_node *map, const char *section,
-            const char *key, bool is_size, uint64_t max, enum policy_severity sev,
-            const char *max_text)
+judge_limit(struct policy_ctx *cx, const struct conf_node *edge, const struct edge_ceiling *c)
 {
-    const struct conf_node *v = conf_map_get(map, key);
-    char res[RES_MAX];
+    const struct conf_key *k = EK(c->key);
+    const struct conf_node *map = conf_key_get(edge, EK(c->section));
+    const struct conf_node *v = conf_key_get(map, k);
     uint64_t x;
 
     if (!inspect_str(v))
         return;
-    if ((is_size ? inspect_size(v, &x) : inspect_duration_ms(v, &x)) < 0)
+    if ((k->type == KT_SIZE ? inspect_size(v, &x) : inspect_duration_ms(v, &x)) < 0)
         return;
-    snprintf(res, sizeof(res), "edge.%s.%s", section, key);
-    if (x > max)
-        policy_fail(cx, inspect_key(map, key), sev, res, "%s is %s; keep it at most %s", res,
-                    v->str, max_text);
+    if (x > c->max)
+        policy_fail(cx, conf_key_node(map, k), c->sev, k->path, "%s is %s; keep it at most %s",
+                    k->path, v->str, c->max_text);
     else
-        policy_pass(cx, inspect_key(map, key), res);
+        policy_pass(cx, conf_key_node(map, k), k->path);
 }
 
 void
 check_edge_timeouts(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *edge = inspect_get(root, "edge");
-    const struct conf_node *t = conf_map_get(edge, "timeouts");
-    const struct conf_node *lim = conf_map_get(edge, "limits");
+    const struct conf_node *edge = conf_key_get(root, EK(EK_EDGE));
     unsigned before = cx->r->n;
 
-    judge_limit(cx, t, "timeouts", "client_header", false, 60000, POLICY_MEDIUM, "60s");
-    judge_limit(cx, t, "timeouts", "client_body", false, 60000, POLICY_MEDIUM, "60s");
-    judge_limit(cx, t, "timeouts", "keepalive", false, 300000, POLICY_LOW, "300s");
-    judge_limit(cx, t, "timeouts", "tunnel", false, 86400000, POLICY_LOW, "24h");
-    judge_limit(cx, lim, "limits", "header_bytes", true, 65536, POLICY_LOW, "64k");
+    for (size_t i = 0; i < sizeof(edge_ceilings) / sizeof(edge_ceilings[0]); i++)
+        judge_limit(cx, edge, &edge_ceilings[i]);
     if (cx->r->n == before)             /* every value at its default, which passes */
-        policy_pass(cx, edge ? inspect_key(root, "edge") : root, "edge");
+        policy_pass(cx, edge ? conf_key_node(root, EK(EK_EDGE)) : root, EK(EK_EDGE)->path);
 }
 
 void
 check_edge_control_address(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *control = inspect_get(root, "control");
-    const char *addr = inspect_str(conf_map_get(control, "address"));
+    const struct conf_node *control = conf_key_get(root, CK(CK_CONTROL));
+    const char *addr = inspect_str(conf_key_get(control, CK(CK_ADDRESS)));
 
     if (!addr)
         return;
     if (inspect_addr_is_public(addr))
-        policy_fail(cx, inspect_key(control, "address"), POLICY_HIGH, "control",
+        policy_fail(cx, conf_key_node(control, CK(CK_ADDRESS)), POLICY_HIGH,
+                    CK(CK_CONTROL)->path,
                     "the control API listens on the non-loopback address %s", addr);
     else
-        policy_pass(cx, inspect_key(control, "address"), "control");
+        policy_pass(cx, conf_key_node(control, CK(CK_ADDRESS)), CK(CK_CONTROL)->path);
 }
 
 /* control.token (a literal or "${env:NAME}"): a literal is the key to the whole stack,
@@ -415,14 +437,14 @@ check_edge_control_address(struct policy_ctx *cx, const struct conf_node *root)
 void
 check_edge_control_token(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *control = inspect_get(root, "control");
-    const char *tok = inspect_str(conf_map_get(control, "token"));
+    const struct conf_node *control = conf_key_get(root, CK(CK_CONTROL));
+    const char *tok = inspect_str(conf_key_get(control, CK(CK_TOKEN)));
 
     if (!tok)
         return;
     if (*tok && !inspect_is_env_ref(tok))
-        policy_fail(cx, inspect_key(control, "token"), POLICY_HIGH, "control",
+        policy_fail(cx, conf_key_node(control, CK(CK_TOKEN)), POLICY_HIGH, CK(CK_CONTROL)->path,
                     "control.token is written literally");
     else
-        policy_pass(cx, inspect_key(control, "token"), "control");
+        policy_pass(cx, conf_key_node(control, CK(CK_TOKEN)), CK(CK_CONTROL)->path);
 }

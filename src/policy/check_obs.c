@@ -17,18 +17,18 @@ static const char *const url_secret_params[] = { "token", "key", "secret", "sig"
 void
 check_obs_alarm_actions(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *as = conf_map_get(root, "alarms"), *key;
+    const struct conf_key *ak = WK(WK_AL_ALARM_ACTIONS);
+    const struct conf_node *as = conf_key_get(root, WK(WK_ALARMS)), *key;
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(as); i++) {
-        const struct conf_node *a = inspect_entry(as, i, "alarms", &key, res, sizeof(res));
-        const struct conf_node *acts = conf_map_get(a, "alarm_actions");
+        const struct conf_node *a = inspect_entry(as, i, WK(WK_ALARMS), &key, res, sizeof(res));
         /* Validation keeps alarm_actions a list; there is no actions_enabled switch. */
-        if (inspect_nseq(acts) == 0)
-            policy_fail(cx, acts ? inspect_key(a, "alarm_actions") : key, POLICY_MEDIUM, res,
+        if (inspect_nseq(conf_key_get(a, ak)) == 0)
+            policy_fail(cx, inspect_key_or(a, ak, key), POLICY_MEDIUM, res,
                         "%s has no alarm_actions: it changes state and tells no one", res);
         else
-            policy_pass(cx, inspect_key(a, "alarm_actions"), res);
+            policy_pass(cx, conf_key_node(a, ak), res);
     }
 }
 
@@ -38,12 +38,12 @@ typedef bool judge_fn(struct policy_ctx *cx, const struct conf_node *sub, const 
 static void
 each_subscription(struct policy_ctx *cx, const struct conf_node *root, judge_fn *judge)
 {
-    const struct conf_node *ts = conf_map_get(root, "topics"), *key;
+    const struct conf_node *ts = conf_key_get(root, WK(WK_TOPICS)), *key;
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(ts); i++) {
-        const struct conf_node *t = inspect_entry(ts, i, "topics", &key, res, sizeof(res));
-        const struct conf_node *subs = conf_map_get(t, "subscriptions");
+        const struct conf_node *t = inspect_entry(ts, i, WK(WK_TOPICS), &key, res, sizeof(res));
+        const struct conf_node *subs = conf_key_get(t, WK(WK_TP_SUBSCRIPTIONS));
         bool failed = false;
         for (unsigned j = 0; j < inspect_nseq(subs); j++)
             failed |= judge(cx, subs->items[j], res);
@@ -64,11 +64,11 @@ plain_url(const char *url, const char *scheme)
 static bool
 judge_plain_webhook(struct policy_ctx *cx, const struct conf_node *sub, const char *res)
 {
-    const char *url = inspect_str(conf_map_get(sub, "webhook"));
+    const char *url = inspect_str(conf_key_get(sub, WK(WK_SUB_WEBHOOK)));
 
     if (!plain_url(url, "http"))
         return false;
-    policy_fail(cx, inspect_key(sub, "webhook"), POLICY_MEDIUM, res,
+    policy_fail(cx, conf_key_node(sub, WK(WK_SUB_WEBHOOK)), POLICY_MEDIUM, res,
                 "%s sends a webhook over plain HTTP to another host: %s", res, url);
     return true;
 }
@@ -76,25 +76,26 @@ judge_plain_webhook(struct policy_ctx *cx, const struct conf_node *sub, const ch
 void
 check_obs_plain_webhook(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *smtp = inspect_get(root, "smtp");
-    const char *url = inspect_str(conf_map_get(smtp, "url"));
+    const struct conf_node *smtp = conf_key_get(root, WK(WK_SMTP));
+    const char *url = inspect_str(conf_key_get(smtp, WK(WK_SMTP_URL)));
 
     each_subscription(cx, root, judge_plain_webhook);
     if (!url)
         return;
-    if (plain_url(url, "smtp"))
-        policy_fail(cx, inspect_key(smtp, "url"), POLICY_MEDIUM, "smtp",
+    if (plain_url(url, "smtp"))         /* the URL scheme, not the section */
+        policy_fail(cx, conf_key_node(smtp, WK(WK_SMTP_URL)), POLICY_MEDIUM, WK(WK_SMTP)->path,
                     "smtp.url sends mail over plain smtp:// to another host; use smtps://");
     else
-        policy_pass(cx, inspect_key(smtp, "url"), "smtp");
+        policy_pass(cx, conf_key_node(smtp, WK(WK_SMTP_URL)), WK(WK_SMTP)->path);
 }
 
 static bool
 judge_unsigned_webhook(struct policy_ctx *cx, const struct conf_node *sub, const char *res)
 {
-    if (!inspect_str(conf_map_get(sub, "webhook")) || inspect_str(conf_map_get(sub, "secret")))
+    if (!inspect_str(conf_key_get(sub, WK(WK_SUB_WEBHOOK))) ||
+        inspect_str(conf_key_get(sub, WK(WK_SUB_SECRET))))
         return false;
-    policy_fail(cx, inspect_key(sub, "webhook"), POLICY_LOW, res,
+    policy_fail(cx, conf_key_node(sub, WK(WK_SUB_WEBHOOK)), POLICY_LOW, res,
                 "%s has a webhook subscription without a secret", res);
     return true;
 }
@@ -105,13 +106,15 @@ check_obs_unsigned_webhook(struct policy_ctx *cx, const struct conf_node *root)
     each_subscription(cx, root, judge_unsigned_webhook);
 }
 
+/* The metric and dimension names are watch/metricmap.c's (an alarm metric's name and its
+ * dimensions), not keys of a table: they are spelled here. */
 static bool
 alarm_watches_cpu(const struct conf_node *alarms, const char *group)
 {
     for (unsigned i = 0; i < inspect_nmap(alarms); i++) {
         const struct conf_node *a = alarms->pairs[i].value;
-        const struct conf_node *dims = conf_map_get(a, "dimensions");
-        const char *m = inspect_str(conf_map_get(a, "metric"));
+        const struct conf_node *dims = conf_key_get(a, WK(WK_AL_DIMENSIONS));
+        const char *m = inspect_str(conf_key_get(a, WK(WK_AL_METRIC)));
         const char *g = inspect_str(conf_map_get(dims, "auto_scaling_group"));
         if (m && g && strcmp(m, "cpu_utilization") == 0 && strcmp(g, group) == 0)
             return true;
@@ -122,12 +125,12 @@ alarm_watches_cpu(const struct conf_node *alarms, const char *group)
 void
 check_obs_no_cpu_alarm(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *gs = conf_map_get(root, "auto_scaling_groups"), *key;
-    const struct conf_node *alarms = conf_map_get(root, "alarms");
+    const struct conf_node *gs = conf_key_get(root, FK(FK_GROUPS)), *key;
+    const struct conf_node *alarms = conf_key_get(root, WK(WK_ALARMS));
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(gs); i++) {
-        (void)inspect_entry(gs, i, "auto_scaling_groups", &key, res, sizeof(res));
+        (void)inspect_entry(gs, i, FK(FK_GROUPS), &key, res, sizeof(res));
         if (alarm_watches_cpu(alarms, key->str))
             policy_pass(cx, key, res);
         else
@@ -139,12 +142,12 @@ check_obs_no_cpu_alarm(struct policy_ctx *cx, const struct conf_node *root)
 void
 check_obs_empty_topic(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *ts = conf_map_get(root, "topics"), *key;
+    const struct conf_node *ts = conf_key_get(root, WK(WK_TOPICS)), *key;
     char res[RES_MAX];
 
     for (unsigned i = 0; i < inspect_nmap(ts); i++) {
-        const struct conf_node *t = inspect_entry(ts, i, "topics", &key, res, sizeof(res));
-        if (inspect_nseq(conf_map_get(t, "subscriptions")) == 0)
+        const struct conf_node *t = inspect_entry(ts, i, WK(WK_TOPICS), &key, res, sizeof(res));
+        if (inspect_nseq(conf_key_get(t, WK(WK_TP_SUBSCRIPTIONS))) == 0)
             policy_fail(cx, key, POLICY_MEDIUM, res, "%s has no subscriptions", res);
         else
             policy_pass(cx, key, res);
@@ -160,20 +163,20 @@ literal(const char *v)
 static bool
 judge_literal_secret(struct policy_ctx *cx, const struct conf_node *sub, const char *res)
 {
-    const char *secret = inspect_str(conf_map_get(sub, "secret"));
-    const char *url = inspect_str(conf_map_get(sub, "webhook"));
+    const char *secret = inspect_str(conf_key_get(sub, WK(WK_SUB_SECRET)));
+    const char *url = inspect_str(conf_key_get(sub, WK(WK_SUB_WEBHOOK)));
     struct inspect_url u;
     bool failed = false;
 
     if (literal(secret)) {
-        policy_fail(cx, inspect_key(sub, "secret"), POLICY_HIGH, res,
+        policy_fail(cx, conf_key_node(sub, WK(WK_SUB_SECRET)), POLICY_HIGH, res,
                     "%s: a subscription's secret is written literally", res);
         failed = true;
     }
     if (url && inspect_url_parse(url, &u) == 0 &&
         ((u.has_userinfo && !inspect_is_env_ref(url)) ||
          inspect_query_has_secret(u.query, url_secret_params))) {
-        policy_fail(cx, inspect_key(sub, "webhook"), POLICY_HIGH, res,
+        policy_fail(cx, conf_key_node(sub, WK(WK_SUB_WEBHOOK)), POLICY_HIGH, res,
                     "%s: a webhook URL carries credentials", res);
         failed = true;
     }
@@ -183,9 +186,10 @@ judge_literal_secret(struct policy_ctx *cx, const struct conf_node *sub, const c
 void
 check_obs_literal_secret(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *smtp = inspect_get(root, "smtp");
-    const char *url = inspect_str(conf_map_get(smtp, "url"));
-    const char *pw = inspect_str(conf_map_get(smtp, "password"));
+    const struct conf_key *sk = WK(WK_SMTP);
+    const struct conf_node *smtp = conf_key_get(root, sk);
+    const char *url = inspect_str(conf_key_get(smtp, WK(WK_SMTP_URL)));
+    const char *pw = inspect_str(conf_key_get(smtp, WK(WK_SMTP_PASSWORD)));
     struct inspect_url u;
     bool failed = false;
 
@@ -193,15 +197,15 @@ check_obs_literal_secret(struct policy_ctx *cx, const struct conf_node *root)
     if (!smtp)
         return;
     if (url && inspect_url_parse(url, &u) == 0 && u.has_password && !inspect_is_env_ref(url)) {
-        policy_fail(cx, inspect_key(smtp, "url"), POLICY_HIGH, "smtp",
+        policy_fail(cx, conf_key_node(smtp, WK(WK_SMTP_URL)), POLICY_HIGH, sk->path,
                     "smtp.url holds a literal password");
         failed = true;
     }
     if (literal(pw)) {
-        policy_fail(cx, inspect_key(smtp, "password"), POLICY_HIGH, "smtp",
+        policy_fail(cx, conf_key_node(smtp, WK(WK_SMTP_PASSWORD)), POLICY_HIGH, sk->path,
                     "smtp.password is written literally");
         failed = true;
     }
     if (!failed)
-        policy_pass(cx, inspect_key(root, "smtp"), "smtp");
+        policy_pass(cx, conf_key_node(root, sk), sk->path);
 }

@@ -89,7 +89,7 @@ static const char *
 exposure(const struct conf_node *root, const char *dir, const char *stack_file, char *buf,
          size_t cap)
 {
-    const struct conf_node *ts = conf_map_get(root, "launch_templates");
+    const struct conf_node *ts = conf_key_get(root, FK(FK_TEMPLATES));
     const char *why = system_reason(dir);
     char other[PATH_MAX], probe[PATH_MAX + 8];
     struct stat st;
@@ -97,20 +97,24 @@ exposure(const struct conf_node *root, const char *dir, const char *stack_file, 
     if (why)
         return why;
     for (unsigned i = 0; i < inspect_nmap(ts); i++) {
-        const char *wd = inspect_str(conf_map_get(ts->pairs[i].value, "working_dir"));
+        const char *wd = inspect_str(conf_key_get(ts->pairs[i].value, FK(FK_LT_WORKING_DIR)));
         if (wd && resolve(wd, other, sizeof(other)) == 0 && is_within(other, dir)) {
             snprintf(buf, cap, "at or above launch template %s's working_dir",
                      ts->pairs[i].key->str);
             return buf;
         }
     }
-    const char *log = inspect_str(conf_map_get(inspect_get(root, "access_log"), "path"));
+    /* "off" turns the access log and the control socket off: a special value of both
+     * paths, which no entry names (edge_conf.c and ctl_conf.c spell it too). */
+    const char *log = inspect_str(conf_key_get(conf_key_get(root, EK(EK_ACCESS_LOG)),
+                                               EK(EK_AL_PATH)));
     if (log && strcmp(log, "off") != 0 && resolve(log, other, sizeof(other)) == 0 &&
         is_within(other, dir))
         return "holding the access log";
-    const char *sock = inspect_str(conf_map_get(inspect_get(root, "control"), "socket"));
+    const char *sock = inspect_str(conf_key_get(conf_key_get(root, CK(CK_CONTROL)),
+                                                CK(CK_SOCKET)));
     if (!sock)
-        sock = "run/tierd.sock";        /* control.socket's default */
+        sock = CK(CK_SOCKET)->def;
     if (strcmp(sock, "off") != 0 && resolve(sock, other, sizeof(other)) == 0 &&
         is_within(other, dir))
         return "holding the control socket";
@@ -130,24 +134,26 @@ exposure(const struct conf_node *root, const char *dir, const char *stack_file, 
 void
 check_store_static_root(struct policy_ctx *cx, const struct conf_node *root)
 {
-    const struct conf_node *ls = conf_map_get(root, "listeners");
+    const struct conf_key *lk = EK(EK_LISTENERS), *rk = EK(EK_L_RULES), *sk = EK(EK_R_STATIC);
+    const struct conf_node *ls = conf_key_get(root, lk);
     char res[RES_MAX], dir[PATH_MAX], buf[256];
 
     for (unsigned i = 0; i < inspect_nseq(ls); i++) {
-        const struct conf_node *l = ls->items[i], *rules = conf_map_get(l, "rules");
-        const char *name = inspect_str(conf_map_get(l, "name"));
+        const struct conf_node *l = ls->items[i], *rules = conf_key_get(l, rk);
+        const char *name = inspect_str(conf_key_get(l, EK(EK_L_NAME)));
         for (unsigned j = 0; j < inspect_nseq(rules); j++) {
-            const struct conf_node *st = inspect_get(rules->items[j], "static");
-            const char *r = inspect_str(conf_map_get(st, "root"));
+            const struct conf_node *st = conf_key_get(rules->items[j], sk);
+            const char *r = inspect_str(conf_key_get(st, EK(EK_S_ROOT)));
             if (!r || resolve(r, dir, sizeof(dir)) < 0)
                 continue;
-            snprintf(res, sizeof(res), "listeners.%s.rules[%u].static", name ? name : "?", j);
+            snprintf(res, sizeof(res), "%s.%s.%s[%u].%s", lk->path, name ? name : "?",
+                     conf_key_leaf(rk), j, conf_key_leaf(sk));
             const char *why = exposure(root, dir, cx->r->file, buf, sizeof(buf));
             if (why)
-                policy_fail(cx, inspect_key(st, "root"), POLICY_CRITICAL, res,
+                policy_fail(cx, conf_key_node(st, EK(EK_S_ROOT)), POLICY_CRITICAL, res,
                             "static root %s is %s", dir, why);
             else
-                policy_pass(cx, inspect_key(st, "root"), res);
+                policy_pass(cx, conf_key_node(st, EK(EK_S_ROOT)), res);
         }
     }
 }

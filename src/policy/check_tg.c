@@ -12,27 +12,31 @@
 
 #define RES_MAX 192
 
+/* Judgements, well inside the loader's bounds: a failing target leaves service within
+ * five minutes (5 probes 60s apart). */
+#define TG_INTERVAL_MAX_MS 60000u
+#define TG_UNHEALTHY_MAX 5u
+
 void
 check_tg_health_check(struct policy_ctx *cx, const struct conf_node *root)
 {
     char res[RES_MAX];
 
-    const struct conf_node *tgs = conf_map_get(root, "target_groups"), *key;
+    const struct conf_node *tgs = conf_key_get(root, EK(EK_TGS)), *key;
 
     for (unsigned g = 0; g < inspect_nmap(tgs); g++) {
-        const struct conf_node *tg =
-            inspect_entry(tgs, g, "target_groups", &key, res, sizeof(res));
-        const struct conf_node *hc = inspect_get(tg, "health_check");
+        const struct conf_node *tg = inspect_entry(tgs, g, EK(EK_TGS), &key, res, sizeof(res));
+        const struct conf_node *hc = conf_key_get(tg, EK(EK_TG_HC));
         if (!hc)
             policy_fail(cx, key, POLICY_MEDIUM, res, "%s has no health_check", res);
-        else if (inspect_is_false(conf_map_get(hc, "enabled")))
-            policy_fail(cx, inspect_key(hc, "enabled"), POLICY_MEDIUM, res,
+        else if (inspect_is_false(conf_key_get(hc, EK(EK_HC_ENABLED))))
+            policy_fail(cx, conf_key_node(hc, EK(EK_HC_ENABLED)), POLICY_MEDIUM, res,
                         "%s turns its health check off (enabled: false)", res);
-        else if (!inspect_str(conf_map_get(hc, "path")))
-            policy_fail(cx, inspect_key(tg, "health_check"), POLICY_MEDIUM, res,
+        else if (!inspect_str(conf_key_get(hc, EK(EK_HC_PATH))))
+            policy_fail(cx, conf_key_node(tg, EK(EK_TG_HC)), POLICY_MEDIUM, res,
                         "%s has a health_check without a path", res);
         else
-            policy_pass(cx, inspect_key(tg, "health_check"), res);
+            policy_pass(cx, conf_key_node(tg, EK(EK_TG_HC)), res);
     }
 }
 
@@ -41,32 +45,32 @@ check_tg_health_params(struct policy_ctx *cx, const struct conf_node *root)
 {
     char res[RES_MAX];
 
-    const struct conf_node *tgs = conf_map_get(root, "target_groups"), *key;
+    const struct conf_node *tgs = conf_key_get(root, EK(EK_TGS)), *key;
 
     for (unsigned g = 0; g < inspect_nmap(tgs); g++) {
-        const struct conf_node *tg =
-            inspect_entry(tgs, g, "target_groups", &key, res, sizeof(res));
-        const struct conf_node *hc = inspect_get(tg, "health_check");
-        uint64_t interval = 30000, unhealthy = 2;
+        const struct conf_node *tg = inspect_entry(tgs, g, EK(EK_TGS), &key, res, sizeof(res));
+        const struct conf_node *hc = conf_key_get(tg, EK(EK_TG_HC));
+        uint64_t interval = 0, unhealthy = 0;
         bool failed = false;
         if (!hc || hc->kind != CONF_MAP)
             continue;
-        (void)inspect_duration_ms(conf_map_get(hc, "interval"), &interval);
-        (void)inspect_uint(conf_map_get(hc, "unhealthy_threshold"), &unhealthy);
-        if (interval > 60000) {
-            policy_fail(cx, inspect_key(hc, "interval"), POLICY_LOW, res,
-                        "%s probes only every %llus; keep interval at 60s or less", res,
-                        (unsigned long long)(interval / 1000));
+        /* Absent: the entries' defaults (ALB's), as the edge applies them. */
+        (void)inspect_key_ms(hc, EK(EK_HC_INTERVAL), &interval);
+        (void)inspect_key_uint(hc, EK(EK_HC_UNHEALTHY), &unhealthy);
+        if (interval > TG_INTERVAL_MAX_MS) {
+            policy_fail(cx, conf_key_node(hc, EK(EK_HC_INTERVAL)), POLICY_LOW, res,
+                        "%s probes only every %llus; keep interval at %us or less", res,
+                        (unsigned long long)(interval / 1000), TG_INTERVAL_MAX_MS / 1000);
             failed = true;
         }
-        if (unhealthy > 5) {
-            policy_fail(cx, inspect_key(hc, "unhealthy_threshold"), POLICY_LOW, res,
-                        "%s needs %llu failed probes to take a target out; keep it at 5 or "
-                        "less", res, (unsigned long long)unhealthy);
+        if (unhealthy > TG_UNHEALTHY_MAX) {
+            policy_fail(cx, conf_key_node(hc, EK(EK_HC_UNHEALTHY)), POLICY_LOW, res,
+                        "%s needs %llu failed probes to take a target out; keep it at %u "
+                        "or less", res, (unsigned long long)unhealthy, TG_UNHEALTHY_MAX);
             failed = true;
         }
         if (!failed)
-            policy_pass(cx, inspect_key(tg, "health_check"), res);
+            policy_pass(cx, conf_key_node(tg, EK(EK_TG_HC)), res);
     }
 }
 
@@ -75,20 +79,20 @@ check_tg_plain_targets(struct policy_ctx *cx, const struct conf_node *root)
 {
     char res[RES_MAX], host[256];
 
-    const struct conf_node *tgs = conf_map_get(root, "target_groups"), *key;
+    const struct conf_node *tgs = conf_key_get(root, EK(EK_TGS)), *key;
 
     for (unsigned g = 0; g < inspect_nmap(tgs); g++) {
-        const struct conf_node *tg =
-            inspect_entry(tgs, g, "target_groups", &key, res, sizeof(res));
-        const struct conf_node *ts = conf_map_get(tg, "targets");
+        const struct conf_node *tg = inspect_entry(tgs, g, EK(EK_TGS), &key, res, sizeof(res));
+        const struct conf_node *ts = conf_key_get(tg, EK(EK_TG_TARGETS));
         bool failed = false;
         if (inspect_nseq(ts) == 0)
             continue;
         /* No target group speaks TLS to its targets yet: off loopback is plain HTTP. */
         for (unsigned i = 0; i < ts->n; i++) {
             const struct conf_node *t = ts->items[i];
-            const char *addr = t->kind == CONF_MAP ? inspect_str(conf_map_get(t, "address"))
-                                                   : inspect_str(t);
+            const char *addr = t->kind == CONF_MAP
+                                   ? inspect_str(conf_key_get(t, EK(EK_TG_T_ADDRESS)))
+                                   : inspect_str(t);
             if (!addr || inspect_addr_host(addr, host, sizeof(host)) < 0 ||
                 inspect_host_is_loopback(host))
                 continue;
@@ -97,7 +101,7 @@ check_tg_plain_targets(struct policy_ctx *cx, const struct conf_node *root)
             failed = true;
         }
         if (!failed)
-            policy_pass(cx, inspect_key(tg, "targets"), res);
+            policy_pass(cx, conf_key_node(tg, EK(EK_TG_TARGETS)), res);
     }
 }
 
@@ -106,18 +110,17 @@ check_tg_no_draining(struct policy_ctx *cx, const struct conf_node *root)
 {
     char res[RES_MAX];
 
-    const struct conf_node *tgs = conf_map_get(root, "target_groups"), *key;
+    const struct conf_node *tgs = conf_key_get(root, EK(EK_TGS)), *key;
 
     for (unsigned g = 0; g < inspect_nmap(tgs); g++) {
-        const struct conf_node *tg =
-            inspect_entry(tgs, g, "target_groups", &key, res, sizeof(res));
-        const struct conf_node *dd = conf_map_get(tg, "deregistration_delay");
+        const struct conf_node *tg = inspect_entry(tgs, g, EK(EK_TGS), &key, res, sizeof(res));
+        const struct conf_key *dk = EK(EK_TG_DEREG_DELAY);
         uint64_t ms;
-        if (inspect_duration_ms(dd, &ms) == 0 && ms == 0)
-            policy_fail(cx, inspect_key(tg, "deregistration_delay"), POLICY_MEDIUM, res,
+        if (inspect_duration_ms(conf_key_get(tg, dk), &ms) == 0 && ms == 0)
+            policy_fail(cx, conf_key_node(tg, dk), POLICY_MEDIUM, res,
                         "%s has deregistration_delay 0: removing a target cuts its requests",
                         res);
         else
-            policy_pass(cx, dd ? inspect_key(tg, "deregistration_delay") : key, res);
+            policy_pass(cx, inspect_key_or(tg, dk, key), res);
     }
 }

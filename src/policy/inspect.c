@@ -1,7 +1,8 @@
 /*
- * policy/inspect.c: node, address, URL and secret helpers for the policy checks. Pure
- * functions over text and nodes; no allocation. Everything accepts NULL and nodes of the
- * wrong kind, because the rules also run on trees that were never validated.
+ * policy/inspect.c: node, address, URL and secret helpers for the policy checks, and
+ * readers of a key through its table entry (its default when absent). Pure functions over
+ * text and nodes; no allocation. Everything accepts NULL and nodes of the wrong kind,
+ * because the rules also run on trees that were never validated.
  */
 #include "policy/internal.h"
 
@@ -44,11 +45,11 @@ inspect_get(const struct conf_node *map, const char *key)
 }
 
 const struct conf_node *
-inspect_entry(const struct conf_node *map, unsigned i, const char *section,
+inspect_entry(const struct conf_node *map, unsigned i, const struct conf_key *section,
               const struct conf_node **key, char *res, size_t cap)
 {
     *key = map->pairs[i].key;
-    snprintf(res, cap, "%s.%s", section, (*key)->str);
+    snprintf(res, cap, "%s.%s", section->path, (*key)->str);
     return map->pairs[i].value;
 }
 
@@ -80,10 +81,10 @@ inspect_is_false(const struct conf_node *n)
     return inspect_str_eq(n, "false") || inspect_str_eq(n, "no") || inspect_str_eq(n, "off");
 }
 
-int
-inspect_uint(const struct conf_node *n, uint64_t *out)
+/* Decimal digits only, without overflow: 0 and *out, or -1. */
+static int
+text_uint(const char *s, uint64_t *out)
 {
-    const char *s = inspect_str(n);
     uint64_t v = 0;
 
     if (!s || !*s)
@@ -95,6 +96,12 @@ inspect_uint(const struct conf_node *n, uint64_t *out)
     }
     *out = v;
     return 0;
+}
+
+int
+inspect_uint(const struct conf_node *n, uint64_t *out)
+{
+    return text_uint(inspect_str(n), out);
 }
 
 int
@@ -111,6 +118,41 @@ inspect_size(const struct conf_node *n, uint64_t *out)
     const char *s = inspect_str(n);
 
     return s && conf_parse_size_bytes(s, out) == 0 ? 0 : -1;
+}
+
+const struct conf_node *
+inspect_key_or(const struct conf_node *map, const struct conf_key *k,
+               const struct conf_node *fallback)
+{
+    const struct conf_node *at = conf_key_node(map, k);
+
+    return at ? at : fallback;
+}
+
+int
+inspect_key_uint(const struct conf_node *map, const struct conf_key *k, uint64_t *out)
+{
+    if (inspect_uint(conf_key_get(map, k), out) == 0)
+        return 0;
+    return k->def ? text_uint(k->def, out) : -1;
+}
+
+int
+inspect_key_ms(const struct conf_node *map, const struct conf_key *k, uint64_t *out)
+{
+    if (inspect_duration_ms(conf_key_get(map, k), out) == 0)
+        return 0;
+    return k->def && conf_parse_duration_ms(k->def, out) == 0 ? 0 : -1;
+}
+
+bool
+inspect_key_is(const struct conf_node *map, const struct conf_key *k, unsigned word)
+{
+    const char *v = inspect_str(conf_key_get(map, k));
+
+    if (!v)
+        v = k->def;
+    return v && k->words && strcasecmp(v, k->words[word]) == 0;
 }
 
 bool

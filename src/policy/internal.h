@@ -11,8 +11,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "conf/keys.h"
 #include "conf/node.h"
+#include "ctl/ctl_keys.h"
+#include "edge/edge_keys.h"
+#include "fleet/fleet_keys.h"
 #include "policy/policy.h"
+#include "shield/shield_keys.h"
+#include "watch/watch_keys.h"
 
 #ifndef TIERD_VERSION
 #define TIERD_VERSION "0.1.0"
@@ -22,6 +28,14 @@
 #define TIERD_INFO_URI "https://github.com/tierd/tierd"
 #endif
 #define POLICY_GUIDE "docs/checks.md"
+
+/* The entries the rules read, by their subsystem's constant: a key's name, a section's
+ * name in a resource address and an enum's words are spelled only in the key tables. */
+#define EK(id) (&edge_keys[id])
+#define FK(id) (&fleet_keys[id])
+#define SK(id) (&shield_keys[id])
+#define WK(id) (&watch_keys[id])
+#define CK(id) (&ctl_keys[id])
 
 struct policy_ctx {
     const struct policy_rule *rule;
@@ -87,15 +101,30 @@ void out_junit_print(const struct policy_report *r, bool quiet, FILE *out);
 /* Count of pairs if n is a map, of items if a sequence; 0 otherwise (also for NULL). */
 unsigned inspect_nmap(const struct conf_node *n);
 unsigned inspect_nseq(const struct conf_node *n);
-/* The key node of `key` in map (for positions), or NULL. */
+/*
+ * Keys with a table entry are read with conf_key_get() (the value, NULL when absent or
+ * null) and conf_key_node() (the key node, for positions). These two are for the keys no
+ * table holds yet (the deferred TLS rule reads listeners[].tls): the same, by name.
+ */
 const struct conf_node *inspect_key(const struct conf_node *map, const char *key);
-/* Value of `key`, treating YAML null as absent. */
 const struct conf_node *inspect_get(const struct conf_node *map, const char *key);
-/* The i-th entry of a named map (target_groups, auto_scaling_groups, ...): returns its
- * value, sets *key to its key node and res to "<section>.<name>". i < inspect_nmap(map). */
+/* k's key node in map when present, else `fallback` (the enclosing key, for a finding
+ * about a missing or defaulted key). */
+const struct conf_node *inspect_key_or(const struct conf_node *map, const struct conf_key *k,
+                                       const struct conf_node *fallback);
+/* k's value in map as a number (a duration in ms), or k's default when the key is absent,
+ * null or unreadable (raw trees): 0, or -1 with *out untouched when neither gives one. */
+int inspect_key_uint(const struct conf_node *map, const struct conf_key *k, uint64_t *out);
+int inspect_key_ms(const struct conf_node *map, const struct conf_key *k, uint64_t *out);
+/* True when k's value in map, or its default when absent, is k->words[word]
+ * (case-insensitive). */
+bool inspect_key_is(const struct conf_node *map, const struct conf_key *k, unsigned word);
+/* The i-th entry of the named map `map`, whose entry is `section` (target_groups,
+ * auto_scaling_groups, ...): returns its value, sets *key to its key node and res to
+ * "<section path>.<name>". i < inspect_nmap(map). */
 const struct conf_node *inspect_entry(const struct conf_node *map, unsigned i,
-                                      const char *section, const struct conf_node **key,
-                                      char *res, size_t cap);
+                                      const struct conf_key *section,
+                                      const struct conf_node **key, char *res, size_t cap);
 /* Scalar text, or NULL for a missing, null or non-scalar node. */
 const char *inspect_str(const struct conf_node *n);
 bool inspect_str_eq(const struct conf_node *n, const char *s); /* case-insensitive */

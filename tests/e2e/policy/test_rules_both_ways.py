@@ -105,6 +105,11 @@ CASES = [
      "shorter than one health-check interval (30s)",
      stack(extra=fleet(group="min_size: 2\n    max_size: 4\n    health_check_type: elb\n"
                              "    health_check_grace_period: 60s\n"))),
+    ("TD-ASG-012", "absent",       # the loader's default is 0s, not AWS's console 300s
+     stack(extra=fleet(group="min_size: 2\n    max_size: 4\n    health_check_type: elb\n")),
+     "health_check_grace_period (0) is shorter",
+     stack(extra=fleet(group="min_size: 2\n    max_size: 4\n    health_check_type: elb\n"
+                             "    health_check_grace_period: 30s\n"))),
     ("TD-ASG-013", "absent", stack(extra=fleet()), "no instance_refresh",
      stack(extra=fleet(group="min_size: 2\n    max_size: 4\n"
                              "    instance_refresh: { auto_rollback: true }\n"))),
