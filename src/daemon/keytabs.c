@@ -70,7 +70,8 @@ keytabs_redact(const char *text, size_t len, const struct conf_node *root, size_
     size_t at = 0, o = 0, mark = strlen(CONF_SENSITIVE) + 2;
 
     redact_collect(&r, root);
-    qsort(r.hidden, r.n, sizeof(*r.hidden), redact_cmp);
+    if (r.n)                            /* qsort(NULL, 0, ...) is undefined */
+        qsort(r.hidden, r.n, sizeof(*r.hidden), redact_cmp);
     char *out = mem_alloc_or_exit(len + r.n * mark + 1);
     for (unsigned i = 0; i < r.n; i++) {
         const struct conf_node *n = r.hidden[i];
