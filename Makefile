@@ -107,7 +107,7 @@ examples: $(B)/tierd
 	@set -e; for f in examples/*.yaml; do $(B)/tierd check $$f >/dev/null || { $(B)/tierd check $$f; exit 1; }; echo "check $$f: ok"; done
 
 e2e: deps-check $(B)/tierd $(B)/app
-	TIERD=$(abspath $(B)/tierd) APP=$(abspath $(B)/app) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+	TIERD=$(abspath $(B)/tierd) APP=$(abspath $(B)/app) $(PYTHON) -m pytest -q -rs -p no:cacheprovider tests/e2e
 
 check: deps-check all unit fuzz-replay examples e2e
 	@echo "make check: all passed"

@@ -116,6 +116,26 @@ log_recent_visit(unsigned limit, log_recent_fn fn, void *ctx)
     return n;
 }
 
+/* Appends msg to line at n with control bytes written as \xNN, so that a value that came
+ * from a client, an API call or a file (a ban reason, a path, a name) cannot end the line
+ * and forge another, nor move a terminal's cursor. The one place every log value passes
+ * through; the access log escapes its own fields. Returns the new length (< cap). */
+static size_t
+log_escape(char *line, size_t n, size_t cap, const char *msg)
+{
+    for (const unsigned char *p = (const unsigned char *)msg; *p && n + 1 < cap; p++) {
+        if (*p >= 0x20 && *p != 0x7f) {
+            line[n++] = (char)*p;
+            continue;
+        }
+        if (n + 5 >= cap)
+            break;
+        snprintf(line + n, 5, "\\x%02x", *p);
+        n += 4;
+    }
+    return n;
+}
+
 void
 log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 {
@@ -138,11 +158,12 @@ log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
     if (k > 0)
         n += (size_t)k;
     size_t msg_at = n;
+    char msg[sizeof(line)];
     va_start(ap, fmt);
-    k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    k = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (k > 0)
-        n += (size_t)k < sizeof(line) - n - 1 ? (size_t)k : sizeof(line) - n - 2;
+        n = log_escape(line, n, sizeof(line) - 1, msg);
     if (suppressed) {
         k = snprintf(line + n, sizeof(line) - n - 1, " (suppressed %u similar)", suppressed);
         if (k > 0 && (size_t)k < sizeof(line) - n - 1)

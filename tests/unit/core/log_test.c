@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,4 +55,30 @@ TEST(log_recent_keeps_info_and_above_oldest_first)
     EXPECT_STREQ(c.text[0], "gamma|third n=4");
     c = (struct collected){ 0 };
     EXPECT_TRUE(log_recent_visit(LOG_RECENT_MAX + 10, collect, &c) <= LOG_RECENT_MAX);
+}
+
+TEST(log_escapes_control_bytes_so_a_value_cannot_forge_a_line)
+{
+    struct collected c = { 0 };
+    char path[] = "/tmp/tierd-log-XXXXXX", out[1024] = "";
+    int saved = dup(STDERR_FILENO), fd = mkstemp(path);
+
+    dup2(fd, STDERR_FILENO);
+    log_warn("shield", "ban added addr=%s reason=%s", "127.0.0.9",
+             "x\n2026-01-01T00:00:00.000Z info ctl forged\r\x1b[2J");
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    lseek(fd, 0, SEEK_SET);
+    ssize_t got = read(fd, out, sizeof(out) - 1);
+    close(fd);
+    unlink(path);
+    EXPECT_TRUE(got > 0);
+    out[got] = '\0';
+    EXPECT_TRUE(strchr(out, '\n') == out + got - 1);     /* exactly one line */
+    EXPECT_TRUE(strchr(out, '\r') == NULL && strchr(out, '\x1b') == NULL);
+    EXPECT_TRUE(strstr(out, "reason=x\\x0a2026-01-01T00:00:00.000Z info ctl forged\\x0d"
+                            "\\x1b[2J\n") != NULL);
+    EXPECT_EQ(log_recent_visit(1, collect, &c), 1);
+    EXPECT_TRUE(strchr(c.text[0], '\n') == NULL);
+    EXPECT_TRUE(strstr(c.text[0], "reason=x\\x0a") != NULL);
 }
