@@ -51,9 +51,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         ctl_router_add(&rt, "GET", "/v1/events", handler, NULL);
         ready = true;
     }
-    /* The first byte picks whether the TCP listener's token is required. */
-    const char *token = len > 0 && (data[0] & 1) ? "fuzz-token" : NULL;
-    ssize_t n = ctl_req_handle(&rt, (const char *)data, len, &peer, token, &out);
+    /* The first byte picks whether the TCP listener's checks apply (token, Host, Origin). */
+    static const char *const origins[] = { "http://127.0.0.1:9000" };
+    static const struct ctl_guard tcp = { "fuzz-token", "127.0.0.1:7070", true, origins, 1 };
+    const struct ctl_guard *g = len > 0 && (data[0] & 1) ? &tcp : NULL;
+    int st = 0;
+    ssize_t n = ctl_req_handle(&rt, (const char *)data, len, &peer, g, &out, &st);
 
     BUG_ON(n != -EAGAIN && (n < 0 || (size_t)n > len));
     if (n == -EAGAIN) {
@@ -69,6 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     int status = 0;
     unsigned long clen = 0;
     BUG_ON(sscanf(p, "HTTP/1.1 %d", &status) != 1 || status < 200 || status > 599);
+    BUG_ON(status != st && status != 503);     /* 503: the reply did not fit in memory */
     const char *cl = memmem(p, head, "Content-Length: ", 16);
     BUG_ON(!cl || sscanf(cl, "Content-Length: %lu", &clen) != 1 || head + clen != olen);
     if (status != 503) {

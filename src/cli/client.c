@@ -180,11 +180,13 @@ client_request(const char *socket_path, const char *method, const char *path,
         close(fd);
         return rc;
     }
+    /* Every method but GET and HEAD carries the JSON type, body or not: the API refuses
+     * state changes without it (what a web page cannot send). */
+    bool typed = body || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0);
     snprintf(head, sizeof(head),
              "%s %s HTTP/1.1\r\nHost: tierd\r\nUser-Agent: tierd-cli\r\nAccept: "
-             "application/json\r\nConnection: close\r\n%s%zu\r\n\r\n",
-             method, path, body ? "Content-Type: application/json\r\nContent-Length: "
-                                : "Content-Length: ",
+             "application/json\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n",
+             method, path, typed ? "Content-Type: application/json\r\n" : "",
              body ? strlen(body) : (size_t)0);
     if ((rc = send_all(fd, head, strlen(head), deadline)) < 0 ||
         (body && (rc = send_all(fd, body, strlen(body), deadline)) < 0)) {

@@ -49,6 +49,7 @@ struct ctl_conn {
     enum ctl_conn_state state;
     bool tcp;
     struct ctl_peer peer;
+    char local[64];             /* TCP: the address the connection arrived on, for Host */
     struct buf in, out;
     struct ctl_conn *next, **pprev;
 };
@@ -60,9 +61,12 @@ struct ctl {
     char *socket_path;
     dev_t socket_dev;
     ino_t socket_ino;
-    char *token;                /* control.token expanded at start; NULL: no token on TCP */
+    char *token;                /* control.token expanded at start (TCP needs one) */
+    char **origins;             /* control.allowed_origins, copied at start */
+    unsigned norigins;
     struct ctl_conn *conns;
     unsigned nconns;
+    struct ctl_stats stats;
 };
 
 struct ctl *
@@ -169,6 +173,25 @@ conn_write(struct ctl_conn *cn)
 
 /* Reads until EAGAIN, handing the bytes to the request handler after each read. */
 static void
+count_tcp(struct ctl_stats *st, int status)
+{
+    st->tcp_requests++;
+    switch (status) {
+    case 401: st->refused_token++; break;
+    case 403: st->refused_origin++; break;
+    case 415: st->refused_type++; break;
+    case 421: st->refused_host++; break;
+    default: break;
+    }
+}
+
+void
+ctl_get_stats(const struct ctl *c, struct ctl_stats *out)
+{
+    *out = c->stats;
+}
+
+static void
 conn_read(struct ctl_conn *cn)
 {
     for (;;) {
@@ -186,10 +209,15 @@ conn_read(struct ctl_conn *cn)
             return;
         }
         buf_commit(&cn->in, (size_t)n);
+        int status = 0;
+        struct ctl_guard g = { cn->c->token, cn->local, true,
+                               (const char *const *)cn->c->origins, cn->c->norigins };
         ssize_t used = ctl_req_handle(&cn->c->rt, buf_head(&cn->in), buf_len(&cn->in),
-                                      &cn->peer, cn->tcp ? cn->c->token : NULL, &cn->out);
+                                      &cn->peer, cn->tcp ? &g : NULL, &cn->out, &status);
         if (used == -EAGAIN)
             continue;
+        if (cn->tcp)
+            count_tcp(&cn->c->stats, status);
         buf_fini(&cn->in);
         cn->state = CTL_WRITING;
         loop_timer_start(cn->c->loop, &cn->timer, CTL_REQUEST_TIMEOUT_MS, on_conn_timeout);
@@ -237,6 +265,13 @@ conn_peer(struct ctl_conn *cn, bool is_unix)
         a.len = sizeof(a.ss);
         if (getpeername(cn->fd, (struct sockaddr *)&a.ss, &a.len) == 0)
             sock_addr_format(&a, cn->peer.addr, sizeof(cn->peer.addr));
+        /* The local address, not the configured one: a listener on 0.0.0.0 answers to the
+         * address each client connected to. Unknown: no Host matches, all is refused. */
+        a.len = sizeof(a.ss);
+        if (getsockname(cn->fd, (struct sockaddr *)&a.ss, &a.len) == 0)
+            sock_addr_format(&a, cn->local, sizeof(cn->local));
+        else
+            snprintf(cn->local, sizeof(cn->local), "?");
     }
 }
 
@@ -378,8 +413,15 @@ listen_tcp(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
         }
         c->token = tok;
     } else {
-        log_warn("ctl", "control API on %s has no token (control.token): every local "
-                        "user can use it", conf->addr_text);
+        /* ctl_conf.c refuses this; a caller that skipped it gets no open listener. */
+        snprintf(err, errlen, "control.address: a TCP listener needs control.token");
+        return -EINVAL;
+    }
+    if (conf->norigins) {
+        c->origins = mem_alloc_or_exit(conf->norigins * sizeof(*c->origins));
+        for (unsigned i = 0; i < conf->norigins; i++)
+            c->origins[i] = mem_strdup_or_exit(conf->origins[i]);
+        c->norigins = conf->norigins;
     }
     fd = sock_listen(&conf->addr, false, 64);
     if (fd < 0) {
@@ -411,8 +453,8 @@ ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
     if (conf->socket_path)
         log_info("ctl", "control API listening socket=%s", conf->socket_path);
     if (conf->addr_text)
-        log_info("ctl", "control API listening address=%s token=%s", conf->addr_text,
-                 c->token ? "required" : "none");
+        log_info("ctl", "control API listening address=%s token=required origins=%u",
+                 conf->addr_text, c->norigins);
     return 0;
 fail:
     ctl_stop(c);
@@ -442,6 +484,11 @@ ctl_stop(struct ctl *c)
     }
     free(c->socket_path);
     c->socket_path = NULL;
+    for (unsigned i = 0; i < c->norigins; i++)
+        free(c->origins[i]);
+    free(c->origins);
+    c->origins = NULL;
+    c->norigins = 0;
     if (c->token) {
         explicit_bzero(c->token, strlen(c->token));
         free(c->token);

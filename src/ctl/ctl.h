@@ -8,6 +8,7 @@
 #define CTL_CTL_H
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,6 +29,16 @@ struct ctl_peer {
     char addr[64];
 };
 
+/* Requests the TCP listener answered, and those refused before routing: what a web page
+ * or a stranger would cause. The unix socket's are not counted. */
+struct ctl_stats {
+    uint64_t tcp_requests;
+    uint64_t refused_token;     /* 401 */
+    uint64_t refused_origin;    /* 403: Origin or Sec-Fetch-Site */
+    uint64_t refused_type;      /* 415: a state change without the JSON type */
+    uint64_t refused_host;      /* 421: a foreign Host */
+};
+
 /* Runs once per matching request; borrows req until it returns. */
 typedef void (*ctl_handler_fn)(struct ctl_req *req, void *ctx);
 
@@ -45,6 +56,7 @@ int ctl_route(struct ctl *c, const char *method, const char *pattern, ctl_handle
 int ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen);
 /* Closes the listeners and every connection, and removes the unix socket file. */
 void ctl_stop(struct ctl *c);
+void ctl_get_stats(const struct ctl *c, struct ctl_stats *out);
 void ctl_free(struct ctl *c);
 
 /* Request accessors, valid while the handler runs. Strings are NUL-terminated and

@@ -1,5 +1,6 @@
 /*
- * ctl/ctl_auth.c: bearer-token checking for the TCP listener. The comparison takes the
+ * ctl/ctl_auth.c: what a TCP listener checks before routing: the bearer token, the Host
+ * (against DNS rebinding) and the Origin (against web pages). The token comparison takes the
  * same time whatever the presented value holds, so the token cannot be guessed byte by
  * byte from response times. Does not read the environment (ctl.c does, at start).
  */
@@ -29,4 +30,42 @@ ctl_auth_bearer_ok(const char *value, size_t len, const char *token)
     for (size_t i = 0; i < tlen; i++)
         diff |= (unsigned char)(value[sizeof(scheme) - 1 + i] ^ token[i]);
     return diff == 0;
+}
+
+static bool
+eq_nocase(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen)
+        return false;
+    for (size_t i = 0; i < alen; i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+bool
+ctl_auth_host_ok(const char *value, size_t len, const char *own)
+{
+    size_t olen = strlen(own);
+
+    if (eq_nocase(value, len, own, olen))
+        return true;
+    /* RFC 9110 7.2: the port may be left out when it is the scheme's default. */
+    return olen > 3 && strcmp(own + olen - 3, ":80") == 0 &&
+           eq_nocase(value, len, own, olen - 3);
+}
+
+bool
+ctl_auth_origin_ok(const char *value, size_t len, const char *const *origins, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (eq_nocase(value, len, origins[i], strlen(origins[i])))
+            return true;
+    return false;
 }

@@ -1,7 +1,7 @@
 /*
  * ctl/ctl_conf.c: reads and validates the `control:` section through its key table
- * (ctl/ctl_keys.c). A TCP listener on a non-loopback address must have a token (checked
- * here, so `tierd check` refuses it). The token is kept as written, "${env:NAME}" or a
+ * (ctl/ctl_keys.c). A TCP listener, loopback or not, must have a token (checked here, so
+ * `tierd check` refuses it), and lists the web origins it accepts (none by default). The token is kept as written, "${env:NAME}" or a
  * literal: this file checks that the variable is set (a warning under `tierd check`, an
  * error otherwise), ctl.c expands it at start. Does not open sockets.
  */
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf/keys.h"
 #include "conf/ref.h"
@@ -132,6 +133,73 @@ read_token(const struct conf_node *sec, struct ctl_conf *out, const struct conf_
     out->token_key = key;
 }
 
+/* An origin as browsers serialise it (RFC 6454 6.2): "http" or "https", "://", a host,
+ * an optional port; no path, query, user or trailing slash. Lower-cased for comparing. */
+static bool
+origin_ok(const char *s, char *out, size_t n, const char **why)
+{
+    const char *host;
+    size_t len = strlen(s), hl = 0;
+
+    if (strncasecmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else if (strncasecmp(s, "https://", 8) == 0)
+        host = s + 8;
+    else
+        return (*why = "it must start with http:// or https://"), false;
+    if (len >= n)
+        return (*why = "it is too long"), false;
+    for (const char *p = host; *p; p++, hl++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '/' || c == '?' || c == '#' || c == '@')
+            return (*why = "an origin has no path, query, fragment or user; write "
+                           "scheme://host[:port] only"), false;
+        if (c <= 0x20 || c >= 0x7f)
+            return (*why = "it holds a space, a control byte or a non-ASCII byte"), false;
+    }
+    if (hl == 0 || host[0] == ':')
+        return (*why = "the host is missing"), false;
+    for (size_t i = 0; i <= len; i++)
+        out[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] - 'A' + 'a' : s[i]);
+    return true;
+}
+
+static void
+read_origins(const struct conf_node *sec, struct ctl_conf *out, struct diag *d)
+{
+    const struct conf_key *k = K(CK_ALLOWED_ORIGINS);
+    const struct conf_node *n = conf_key_get(sec, k);
+    char norm[CTL_CONF_ORIGIN_LEN_MAX + 1];
+    const char *why;
+
+    if (!n || conf_expect(n, CONF_SEQ, k->path, d) < 0)
+        return;
+    if (n->n > k->max) {
+        diag_at(d, n, "%s: at most %llu origins", k->path, (unsigned long long)k->max);
+        return;
+    }
+    out->origins = mem_alloc_or_exit((n->n + 1) * sizeof(*out->origins));
+    for (unsigned i = 0; i < n->n; i++) {
+        const struct conf_node *a = n->items[i];
+        if (a->kind != CONF_SCALAR) {
+            diag_at(d, a, "%s[%u]: give an origin like https://console.example:9000", k->path,
+                    i);
+            continue;
+        }
+        if (strcmp(a->str, "*") == 0 || strcmp(a->str, "null") == 0) {
+            diag_at(d, a, "%s[%u]: \"%s\" would let any page (or any sandboxed one) drive the "
+                    "API; list the exact origins of your own pages", k->path, i, a->str);
+            continue;
+        }
+        if (!origin_ok(a->str, norm, sizeof(norm), &why)) {
+            diag_at(d, a, "%s[%u]: \"%.80s\" is not an origin: %s (for example "
+                    "https://console.example:9000)", k->path, i, a->str, why);
+            continue;
+        }
+        out->origins[out->norigins++] = mem_strdup_or_exit(norm);
+    }
+}
+
 static int
 ctl_conf_read(const struct conf_node *root, struct ctl_conf *out, const struct conf_ctx *cx)
 {
@@ -152,15 +220,20 @@ ctl_conf_read(const struct conf_node *root, struct ctl_conf *out, const struct c
         } else {
             out->addr_text = mem_strdup_or_exit(s);
             out->addr_is_loopback = addr_is_loopback(&out->addr);
-            /* A token written but refused has had its own message. */
-            if (!out->addr_is_loopback && !conf_key_get(sec, K(CK_TOKEN)) &&
-                !conf_key_get(sec, K(CK_TOKEN_ENV)))
-                diag_at(d, addr, "control.address: %s is not a loopback address and no token "
-                                 "is set; add token: \"${env:NAME}\" (or token_env: NAME) naming "
-                                 "an environment variable that holds the bearer token, or listen "
-                                 "on 127.0.0.1", s);
+            /* Loopback too: every local user, and every web page a local browser opens,
+             * can reach 127.0.0.1. A token written but refused has had its own message. */
+            if (!conf_key_get(sec, K(CK_TOKEN)) && !conf_key_get(sec, K(CK_TOKEN_ENV)))
+                diag_at(d, addr, "control.address: %s is a TCP listener and no token is set; "
+                                 "add token: \"${env:NAME}\" naming an environment variable "
+                                 "that holds the bearer token, or remove control.address and "
+                                 "use the unix socket (control.socket)%s", s,
+                        out->addr_is_loopback ? "" : "; this is not a loopback address either");
         }
     }
+    read_origins(sec, out, d);
+    if (out->norigins && !out->addr_text)
+        diag_at(d, conf_key_get(sec, K(CK_ALLOWED_ORIGINS)), "control.allowed_origins: only "
+                "the TCP listener checks origins; set control.address or remove this key");
     if (diag_count(d) > before) {
         ctl_conf_fini(out);
         return -EINVAL;
@@ -196,6 +269,9 @@ ctl_conf_fini(struct ctl_conf *c)
 {
     free(c->socket_path);
     free(c->addr_text);
+    for (unsigned i = 0; i < c->norigins; i++)
+        free(c->origins[i]);
+    free(c->origins);
     /* A literal token is the secret itself. */
     if (c->token)
         explicit_bzero(c->token, strlen(c->token));
@@ -213,6 +289,11 @@ bool
 ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b)
 {
     /* token_env: X and token: "${env:X}" are both stored as "${env:X}": equal. */
+    if (a->norigins != b->norigins)
+        return false;
+    for (unsigned i = 0; i < a->norigins; i++)
+        if (strcmp(a->origins[i], b->origins[i]) != 0)
+            return false;
     return str_eq(a->socket_path, b->socket_path) && str_eq(a->addr_text, b->addr_text) &&
            str_eq(a->token, b->token);
 }

@@ -13,6 +13,8 @@
 #include "core/sock.h"
 
 #define CTL_CONF_SOCKET_DEFAULT "run/tierd.sock"
+#define CTL_CONF_ORIGINS_MAX 16
+#define CTL_CONF_ORIGIN_LEN_MAX 255
 
 struct ctl_conf {
     char *socket_path;          /* unix socket; NULL when "off" */
@@ -23,6 +25,8 @@ struct ctl_conf {
      * literal; NULL: none. ctl_start() expands it; it is never printed. */
     char *token;
     const char *token_key;      /* "control.token" or "control.token_env", for messages */
+    char **origins;             /* control.allowed_origins: "scheme://host[:port]", lower case */
+    unsigned norigins;
 };
 
 

@@ -22,6 +22,10 @@ const struct conf_key ctl_keys[CK_COUNT] = {
     /* The older spelling: `token_env: NAME` is `token: "${env:NAME}"`. */
     [CK_TOKEN_ENV] = { "control.token_env", KT_STRING, CONF_KEY_RESTART, NULL, 0,
                        CTL_KEY_ENV_NAME_MAX, NULL },
+    /* Web origins ("https://host[:port]") whose pages may call the TCP listener; none by
+     * default. The console's own origin will be one. */
+    [CK_ALLOWED_ORIGINS] = { "control.allowed_origins", KT_LIST, CONF_KEY_RESTART, NULL, 0,
+                             CTL_CONF_ORIGINS_MAX, NULL },
 };
 
 const struct conf_keytab ctl_keytab = { "ctl", ctl_keys, CK_COUNT };

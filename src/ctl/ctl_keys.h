@@ -13,6 +13,7 @@ enum ctl_key {
     CK_ADDRESS,
     CK_TOKEN,
     CK_TOKEN_ENV,
+    CK_ALLOWED_ORIGINS,
     CK_COUNT
 };
 

@@ -25,6 +25,7 @@ struct ctl_req {
     struct buf *out;
     const char *extra_headers;      /* "Allow: ...\r\n" and the like, or "" */
     bool replied;
+    int status;
 };
 
 const char *
@@ -104,6 +105,7 @@ ctl_req_reply_text(struct ctl_req *req, int status, const char *content_type, co
 {
     BUG_ON(req->replied);
     req->replied = true;
+    req->status = status;
     write_typed(req->out, status, content_type, req->extra_headers, body, len, false);
 }
 
@@ -114,6 +116,7 @@ ctl_req_reply(struct ctl_req *req, int status, json_t *body)
 
     BUG_ON(req->replied);
     req->replied = true;
+    req->status = status;
     if (!body)
         body = json_object();
     text = body ? json_dumps(body, JSON_INDENT(2)) : NULL;
@@ -121,6 +124,7 @@ ctl_req_reply(struct ctl_req *req, int status, json_t *body)
     if (!text) {
         static const char oom[] = "{\"error\": {\"code\": \"internal\", \"message\": "
                                   "\"out of memory\"}}";
+        req->status = 500;
         write_response(req->out, 500, "", oom, sizeof(oom) - 1);
         return;
     }
@@ -220,6 +224,58 @@ is_json_type(struct slice v)
     return v.len == n || v.p[n] == ';' || v.p[n] == ' ' || v.p[n] == '\t';
 }
 
+/* The methods that change state. GET and HEAD never do here; a body on them is refused
+ * below as on any method that does not take one. */
+static bool
+method_changes_state(const char *m)
+{
+    return method_wants_body(m) || strcmp(m, "DELETE") == 0;
+}
+
+/* The Host, Origin and Sec-Fetch-Site checks of a TCP listener (see struct ctl_guard).
+ * Replies and returns true when the request is refused. */
+static bool
+refuse_by_guard(struct ctl_req *req, const struct h1_request *r, const struct ctl_guard *g)
+{
+    const struct h1_header *h;
+
+    if (g->host) {
+        h = find_header(r, "Host");
+        if (!h || !ctl_auth_host_ok(h->value.p, h->value.len, g->host)) {
+            /* A foreign name resolving here is DNS rebinding: a page of that name would
+             * otherwise count as same-origin with this listener. */
+            ctl_req_error(req, 421, "misdirected_request", NULL,
+                          "this listener answers to Host: %s only%s%.*s", g->host,
+                          h ? ", not " : " (the request has no Host)",
+                          h ? (int)(h->value.len > 100 ? 100 : h->value.len) : 0,
+                          h ? h->value.p : "");
+            return true;
+        }
+    }
+    if (!g->check_origin)
+        return false;
+    h = find_header(r, "Origin");
+    if (h && !ctl_auth_origin_ok(h->value.p, h->value.len, g->origins, g->norigins)) {
+        ctl_req_error(req, 403, "origin_not_allowed", NULL,
+                      "requests from web pages are refused: Origin %.*s is not in "
+                      "control.allowed_origins",
+                      (int)(h->value.len > 100 ? 100 : h->value.len), h->value.p);
+        return true;
+    }
+    if (!h) {
+        /* Browsers send Sec-Fetch-Site on every request, Origin not on no-cors GETs. */
+        const struct h1_header *sf = find_header(r, "Sec-Fetch-Site");
+        if (sf && (slice_eq_lit_nocase(sf->value, "cross-site") ||
+                   slice_eq_lit_nocase(sf->value, "same-site"))) {
+            ctl_req_error(req, 403, "origin_not_allowed", NULL,
+                          "requests from web pages are refused (Sec-Fetch-Site: %.*s)",
+                          (int)(sf->value.len > 20 ? 20 : sf->value.len), sf->value.p);
+            return true;
+        }
+    }
+    return false;
+}
+
 static const char *
 error_code_for(int status)
 {
@@ -234,13 +290,12 @@ error_code_for(int status)
     }
 }
 
-ssize_t
-ctl_req_handle(const struct ctl_router *rt, const char *in, size_t len,
-               const struct ctl_peer *peer, const char *token, struct buf *out)
+static ssize_t
+handle(const struct ctl_router *rt, const char *in, size_t len, const struct ctl_guard *g,
+       struct ctl_req *req)
 {
     static __thread struct h1_request r;    /* 6 KiB of headers: not on the stack */
     struct h1_limits lim;
-    struct ctl_req req = { .peer = peer, .out = out, .extra_headers = "" };
     const struct ctl_route_ent *route = NULL;
     char allow[128], extra[160];
     const char *why = "";
@@ -252,58 +307,71 @@ ctl_req_handle(const struct ctl_router *rt, const char *in, size_t len,
         return -EAGAIN;
     if (head < 0) {
         int st = r.error_status >= 400 ? r.error_status : 400;
-        ctl_req_error(&req, st, error_code_for(st), NULL, "malformed request: %s", why);
+        ctl_req_error(req, st, error_code_for(st), NULL, "malformed request: %s", why);
         return (ssize_t)len;
     }
-    snprintf(req.method, sizeof(req.method), "%.*s", (int)r.method.len, r.method.p);
-    snprintf(req.path, sizeof(req.path), "%.*s", (int)r.path.len, r.path.p);
+    snprintf(req->method, sizeof(req->method), "%.*s", (int)r.method.len, r.method.p);
+    snprintf(req->path, sizeof(req->path), "%.*s", (int)r.path.len, r.path.p);
 
-    if (token) {
+    if (g && refuse_by_guard(req, &r, g))
+        return head;
+    if (g && g->token) {
         const struct h1_header *h = find_header(&r, "Authorization");
-        if (!h || !ctl_auth_bearer_ok(h->value.p, h->value.len, token)) {
-            req.extra_headers = "WWW-Authenticate: Bearer realm=\"tierd\"\r\n";
-            ctl_req_error(&req, 401, "unauthorized", NULL, "%s",
+        if (!h || !ctl_auth_bearer_ok(h->value.p, h->value.len, g->token)) {
+            req->extra_headers = "WWW-Authenticate: Bearer realm=\"tierd\"\r\n";
+            ctl_req_error(req, 401, "unauthorized", NULL, "%s",
                           h ? "the bearer token is not valid"
                             : "this listener needs \"Authorization: Bearer <token>\"");
             return head;
         }
     }
 
-    switch (ctl_router_match(rt, req.method, r.path.p, r.path.len, &req.params, &route, allow,
+    switch (ctl_router_match(rt, req->method, r.path.p, r.path.len, &req->params, &route, allow,
                              sizeof(allow))) {
     case CTL_MATCH_OK:
         break;
     case CTL_MATCH_NO_PATH:
-        ctl_req_error(&req, 404, "not_found", NULL, "no route for %s %s (routes start with /v1/)",
-                      req.method, req.path);
+        ctl_req_error(req, 404, "not_found", NULL, "no route for %s %s (routes start with /v1/)",
+                      req->method, req->path);
         return head;
     case CTL_MATCH_NO_METHOD:
         snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-        req.extra_headers = extra;
-        ctl_req_error(&req, 405, "method_not_allowed", NULL, "%s is not allowed on %s; use %s",
-                      req.method, req.path, allow);
+        req->extra_headers = extra;
+        ctl_req_error(req, 405, "method_not_allowed", NULL, "%s is not allowed on %s; use %s",
+                      req->method, req->path, allow);
         return head;
     case CTL_MATCH_BAD_PARAM:
-        ctl_req_error(&req, 400, "bad_request", NULL,
-                      "a path segment of %s is not valid percent-encoding", req.path);
+        ctl_req_error(req, 400, "bad_request", NULL,
+                      "a path segment of %s is not valid percent-encoding", req->path);
         return head;
     }
-    if (parse_query(r.query, &req.query) < 0) {
-        ctl_req_error(&req, 400, "bad_request", NULL,
+    if (parse_query(r.query, &req->query) < 0) {
+        ctl_req_error(req, 400, "bad_request", NULL,
                       "the query string is malformed (bad %%-escape or more than %d parameters)",
                       CTL_KV_MAX);
         return head;
     }
 
+    if (method_changes_state(req->method)) {
+        const struct h1_header *ct = find_header(&r, "Content-Type");
+        if (!ct || !is_json_type(ct->value)) {
+            ctl_req_error(req, 415, "unsupported_media_type", NULL,
+                          "%s needs \"Content-Type: application/json\", with a body or "
+                          "without one%s%.*s", req->method, ct ? "; this request has " : "",
+                          ct ? (int)(ct->value.len > 100 ? 100 : ct->value.len) : 0,
+                          ct ? ct->value.p : "");
+            return head;
+        }
+    }
     if (r.framing == H1_FRAMING_CHUNKED ||
-        (r.framing == H1_FRAMING_NONE && method_wants_body(req.method))) {
-        ctl_req_error(&req, 411, "length_required", NULL,
-                      "%s needs a Content-Length (chunked bodies are not accepted)", req.method);
+        (r.framing == H1_FRAMING_NONE && method_wants_body(req->method))) {
+        ctl_req_error(req, 411, "length_required", NULL,
+                      "%s needs a Content-Length (chunked bodies are not accepted)", req->method);
         return head;
     }
     uint64_t body_len = r.framing == H1_FRAMING_LENGTH ? r.content_length : 0;
     if (body_len > CTL_BODY_MAX_BYTES) {
-        ctl_req_error(&req, 413, "payload_too_large", NULL,
+        ctl_req_error(req, 413, "payload_too_large", NULL,
                       "the body is %llu bytes; the limit is %u bytes",
                       (unsigned long long)body_len, CTL_BODY_MAX_BYTES);
         return head;
@@ -314,24 +382,38 @@ ctl_req_handle(const struct ctl_router *rt, const char *in, size_t len,
     if (body_len > 0) {
         const struct h1_header *ct = find_header(&r, "Content-Type");
         json_error_t jerr;
-        if (ct && !is_json_type(ct->value)) {
-            ctl_req_error(&req, 415, "unsupported_media_type", NULL,
-                          "the body must be application/json, not %.*s",
-                          (int)(ct->value.len > 100 ? 100 : ct->value.len), ct->value.p);
+        if (!ct || !is_json_type(ct->value)) {
+            ctl_req_error(req, 415, "unsupported_media_type", NULL,
+                          "the body must be application/json%s%.*s", ct ? ", not " : "",
+                          ct ? (int)(ct->value.len > 100 ? 100 : ct->value.len) : 0,
+                          ct ? ct->value.p : "");
             return head + (ssize_t)body_len;
         }
-        req.body = json_loadb(in + head, (size_t)body_len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!req.body) {
-            ctl_req_error(&req, 400, "malformed_json", NULL,
+        req->body = json_loadb(in + head, (size_t)body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!req->body) {
+            ctl_req_error(req, 400, "malformed_json", NULL,
                           "the body is not valid JSON: line %d, column %d: %s", jerr.line,
                           jerr.column, jerr.text);
             return head + (ssize_t)body_len;
         }
     }
-    route->fn(&req, route->ctx);
-    if (!req.replied)
-        ctl_req_error(&req, 500, "internal", NULL, "the handler for %s %s did not answer",
-                      req.method, req.path);
-    json_decref(req.body);
+    route->fn(req, route->ctx);
+    if (!req->replied)
+        ctl_req_error(req, 500, "internal", NULL, "the handler for %s %s did not answer",
+                      req->method, req->path);
+    json_decref(req->body);
     return head + (ssize_t)body_len;
+}
+
+ssize_t
+ctl_req_handle(const struct ctl_router *rt, const char *in, size_t len,
+               const struct ctl_peer *peer, const struct ctl_guard *g, struct buf *out,
+               int *status)
+{
+    struct ctl_req req = { .peer = peer, .out = out, .extra_headers = "" };
+    ssize_t n = handle(rt, in, len, g, &req);
+
+    if (status)
+        *status = req.status;
+    return n;
 }

@@ -61,12 +61,37 @@ enum ctl_match ctl_router_match(const struct ctl_router *rt, const char *method,
  * or a result that does not fit. */
 ssize_t ctl_router_decode(const char *s, size_t len, bool plus_is_space, char *out, size_t n);
 
+/* What a listener demands of a request before it is routed. The unix socket sets none of
+ * it (file permissions guard it, and no browser can reach it); every TCP listener sets all
+ * of it, so that a web page on the same machine cannot drive the API (issue: DNS
+ * rebinding, no-cors fetch, form posts). */
+struct ctl_guard {
+    const char *token;              /* non-NULL: "Authorization: Bearer <token>" */
+    const char *host;               /* non-NULL: Host must be this "ip:port" (the address
+                                     * the connection arrived on) */
+    bool check_origin;              /* an Origin must be one of origins[] */
+    const char *const *origins;
+    unsigned norigins;
+};
+
 /* Handles one request in in[0..len). Returns -EAGAIN when more bytes are needed (nothing
  * appended); otherwise appends one complete response to out and returns the bytes used
- * (at most len; a refused request may leave its body unread). `token` non-NULL requires
- * "Authorization: Bearer <token>". Never fails on any input. */
+ * (at most len; a refused request may leave its body unread). `g` (NULL: nothing) says
+ * what the listener demands. On every transport, POST, PUT, PATCH and DELETE need
+ * "Content-Type: application/json", body or not: a browser cannot send that cross-origin
+ * without a CORS preflight, which this API never grants. *status (may be NULL) gets the
+ * response's status. Never fails on any input. */
 ssize_t ctl_req_handle(const struct ctl_router *rt, const char *in, size_t len,
-                       const struct ctl_peer *peer, const char *token, struct buf *out);
+                       const struct ctl_peer *peer, const struct ctl_guard *g, struct buf *out,
+                       int *status);
+
+/* True when a Host field value names the listener's own address `own` ("127.0.0.1:7070",
+ * "[::1]:7070"): the same text, case-insensitive, or without ":80" for port 80. */
+bool ctl_auth_host_ok(const char *value, size_t len, const char *own);
+
+/* True when an Origin field value is one of origins[] (case-insensitive, exact). */
+bool ctl_auth_origin_ok(const char *value, size_t len, const char *const *origins,
+                        unsigned n);
 
 /* Constant-time comparison of a presented Authorization value with "Bearer <token>". */
 bool ctl_auth_bearer_ok(const char *value, size_t len, const char *token);

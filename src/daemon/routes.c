@@ -115,11 +115,14 @@ status_get(struct ctl_req *req, void *ctx)
 {
     struct routes *r = ctx;
     struct edge_stats st;
+    struct ctl_stats cs;
     unsigned nlisteners = 0;
 
     edge_get_stats(r->edge, &st);
     edge_visit_listeners(r->edge, count_listener, &nlisteners);
-    ctl_req_reply(req, 200, json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I}",
+    ctl_get_stats(r->ctl, &cs);
+    ctl_req_reply(req, 200, json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, "
+                                      "s:{s:I, s:{s:I, s:I, s:I, s:I}}}",
         "version", TIERD_VERSION,
         "pid", (json_int_t)getpid(),
         "uptime_s", (json_int_t)((clock_mono_ms() - r->started_mono_ms) / 1000),
@@ -128,7 +131,12 @@ status_get(struct ctl_req *req, void *ctx)
         "workers", (json_int_t)st.workers,
         "connections", (json_int_t)st.connections,
         "listeners", (json_int_t)nlisteners,
-        "target_groups", (json_int_t)(r->view ? r->view->ngroups : 0)));
+        "target_groups", (json_int_t)(r->view ? r->view->ngroups : 0),
+        "control", "tcp_requests", (json_int_t)cs.tcp_requests, "refused",
+        "unauthorized", (json_int_t)cs.refused_token,
+        "origin_not_allowed", (json_int_t)cs.refused_origin,
+        "unsupported_media_type", (json_int_t)cs.refused_type,
+        "misdirected_request", (json_int_t)cs.refused_host));
 }
 
 static void

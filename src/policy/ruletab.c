@@ -119,7 +119,7 @@ static const struct policy_rule rules[] = {
       "The control API can reconfigure and stop the whole stack; on a network address it is "
       "an admin interface open to everyone who can reach the host, token or not.",
       "Use control.socket (a unix socket, reached over SSH), or bind control.address to "
-      "127.0.0.1.", "CKV_AWS_24, CKV_AWS_25", check_edge_control_address),
+      "127.0.0.1 (a TCP listener needs control.token either way).", "CKV_AWS_24, CKV_AWS_25", check_edge_control_address),
     R("TD-NET-011", HIGH, "Literal control API token",
       "The control token lets whoever holds it reconfigure and stop the whole stack; written "
       "into the stack file it ends up in version control, backups and diffs.",

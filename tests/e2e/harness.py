@@ -768,8 +768,9 @@ def control_request(sock_path, method, path):
     s.settimeout(IO_TIMEOUT)
     try:
         s.connect(sock_path)
+        typed = "" if method in ("GET", "HEAD") else "Content-Type: application/json\r\n"
         s.sendall(f"{method} {path} HTTP/1.1\r\nHost: tierd\r\nConnection: close\r\n"
-                  f"Content-Length: 0\r\n\r\n".encode())
+                  f"{typed}Content-Length: 0\r\n\r\n".encode())
         buf = b""
         while True:
             chunk = s.recv(65536)

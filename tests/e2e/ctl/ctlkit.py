@@ -81,16 +81,19 @@ def _exchange(s, data):
     return Reply(status, headers, body.decode())
 
 
-def request_bytes(method, path, body=None, headers=None, content_type="application/json"):
-    hdrs = {"Host": "tierd", "Connection": "close"}
+def request_bytes(method, path, body=None, headers=None, content_type="application/json",
+                  host="tierd"):
+    """The bytes of one request. Every method but GET and HEAD carries content_type, body or
+    not, as the API demands (content_type=None leaves it out)."""
+    hdrs = {"Host": host, "Connection": "close"}
     if body is not None:
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
         hdrs["Content-Length"] = str(len(body))
-        if content_type:
-            hdrs["Content-Type"] = content_type
+    if content_type and (body is not None or method not in ("GET", "HEAD")):
+        hdrs["Content-Type"] = content_type
     hdrs.update(headers or {})
     head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())
     return head.encode() + b"\r\n" + (body or b"")
@@ -104,10 +107,13 @@ def api(t, method, path, body=None, headers=None, raw=None, **kw):
                                                                   **kw))
 
 
-def api_tcp(addr, method, path, body=None, headers=None):
+def api_tcp(addr, method, path, body=None, headers=None, **kw):
+    """One request to the TCP listener at addr ("127.0.0.1:7070"), with Host: addr unless
+    the caller sets another."""
     host, _, port = addr.rpartition(":")
-    s = socket.create_connection((host, int(port)), timeout=IO_TIMEOUT)
-    return _exchange(s, request_bytes(method, path, body, headers))
+    s = socket.create_connection((host.strip("[]"), int(port)), timeout=IO_TIMEOUT)
+    kw.setdefault("host", addr)
+    return _exchange(s, request_bytes(method, path, body, headers, **kw))
 
 
 def targets_by_address(t, group=None):

@@ -1,6 +1,6 @@
 """Bad input to the control API gets a 4xx JSON error that names the problem, and the
 daemon keeps serving: malformed JSON (line:col), oversized and unframed bodies, wrong
-media type, unknown routes and methods, invalid fields."""
+media type (required on every state change, body or not), unknown routes and methods, invalid fields."""
 from harness import Tierd
 from ctlkit import api, ctl_stack
 
@@ -18,8 +18,16 @@ def test_bad_requests_get_json_errors():
         assert r.status == 413 and r.error["code"] == "payload_too_large", r
         assert "1048576" in r.error["message"]
 
-        r = api(t, None, None, raw=b"POST " + TARGETS.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = api(t, None, None, raw=b"POST " + TARGETS.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\n\r\n")
         assert r.status == 411 and r.error["code"] == "length_required", r
+
+        # State changes need the JSON type, body or not (a web page cannot send it).
+        r = api(t, None, None, raw=b"POST " + TARGETS.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Length: 26\r\n\r\n{\"address\": \"127.0.0.1:9\"}")
+        assert r.status == 415 and r.error["code"] == "unsupported_media_type", r
+        r = api(t, "DELETE", TARGETS + "/127.0.0.1:1", content_type=None)
+        assert r.status == 415 and r.error["code"] == "unsupported_media_type", r
 
         r = api(t, "POST", TARGETS, "address=1", content_type="application/x-www-form-urlencoded")
         assert r.status == 415 and r.error["code"] == "unsupported_media_type", r

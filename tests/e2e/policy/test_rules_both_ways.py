@@ -172,7 +172,7 @@ CASES = [
     ("TD-NET-010", "wildcard",
      stack(extra="control: { address: \"0.0.0.0:19999\", token_env: TIERD_TOKEN }\n"),
      "non-loopback address 0.0.0.0:19999",
-     stack(extra="control: { address: \"127.0.0.1:19999\" }\n")),
+     stack(extra="control: { address: \"127.0.0.1:19999\", token_env: TIERD_TOKEN }\n")),
     ("TD-NET-011", "literal",
      stack(extra="control: { address: \"127.0.0.1:19999\", token: s3cr3t-t0ken }\n"),
      "control.token is written literally",

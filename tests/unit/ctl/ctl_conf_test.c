@@ -58,9 +58,12 @@ TEST(ctl_conf_defaults_and_off)
     EXPECT_STREQ(c.socket_path, CTL_CONF_SOCKET_DEFAULT);
     EXPECT_TRUE(c.addr_text == NULL);
     ctl_conf_fini(&c);
-    EXPECT_EQ(build("control:\n  socket: \"off\"\n  address: 127.0.0.1:7070\n", &c, &d), 0);
+    setenv("TIERD_TOK", "t0ken", 1);
+    EXPECT_EQ(build("control:\n  socket: \"off\"\n  address: 127.0.0.1:7070\n"
+                    "  token: \"${env:TIERD_TOK}\"\n", &c, &d), 0);
     EXPECT_TRUE(c.socket_path == NULL);
     EXPECT_TRUE(c.addr_is_loopback);
+    EXPECT_EQ(c.norigins, 0);
     ctl_conf_fini(&c);
     EXPECT_EQ(d.n, 0);
     diag_fini(&d);
@@ -76,7 +79,16 @@ TEST(ctl_conf_refuses_public_address_without_token)
     EXPECT_EQ(build("control:\n  address: 0.0.0.0:7070\n", &c, &d), -EINVAL);
     EXPECT_EQ(d.n, 1);
     EXPECT_TRUE(strstr(d.msgs[0], "t.yaml:2:12: control.address") != NULL);
-    EXPECT_TRUE(strstr(d.msgs[0], "token: \"${env:NAME}\" (or token_env: NAME)") != NULL);
+    EXPECT_TRUE(strstr(d.msgs[0], "token: \"${env:NAME}\"") != NULL);
+    EXPECT_TRUE(strstr(d.msgs[0], "not a loopback address") != NULL);
+    diag_fini(&d);
+    /* Loopback is no exception: any local user and any page a local browser opens can
+     * connect to 127.0.0.1. */
+    diag_init(&d);
+    EXPECT_EQ(build("control:\n  address: 127.0.0.1:7070\n", &c, &d), -EINVAL);
+    EXPECT_EQ(d.n, 1);
+    EXPECT_TRUE(strstr(d.msgs[0], "t.yaml:2:12: control.address") != NULL);
+    EXPECT_TRUE(strstr(d.msgs[0], "no token is set") != NULL);
     diag_fini(&d);
     diag_init(&d);
     EXPECT_EQ(build("control:\n  address: 0.0.0.0:7070\n  token_env: TIERD_TOK\n", &c, &d), 0);
@@ -183,4 +195,40 @@ TEST(ctl_conf_start_expands_the_token)
     EXPECT_EQ(ctl_start(c, &conf, err, sizeof(err)), 0);
     ctl_free(c);
     loop_free(l);
+}
+
+TEST(ctl_conf_allowed_origins_are_exact_origins)
+{
+    struct ctl_conf c;
+    struct diag d;
+
+    setenv("TIERD_TOK", "t0ken", 1);
+    diag_init(&d);
+    EXPECT_EQ(build("control:\n  address: 127.0.0.1:7070\n  token: \"${env:TIERD_TOK}\"\n"
+                    "  allowed_origins: [\"HTTPS://Console.example:9000\", "
+                    "\"http://127.0.0.1:9000\"]\n", &c, &d), 0);
+    EXPECT_EQ(c.norigins, 2);
+    EXPECT_STREQ(c.origins[0], "https://console.example:9000");
+    ctl_conf_fini(&c);
+    EXPECT_EQ(d.n, 0);
+    static const char *const bad[] = { "\"*\"", "\"null\"", "\"console.example\"",
+                                       "\"https://console.example/\"",
+                                       "\"https://u@console.example\"", "\"http://\"",
+                                       "{ a: 1 }" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "control:\n  address: 127.0.0.1:7070\n  token: "
+                 "\"${env:TIERD_TOK}\"\n  allowed_origins: [%s]\n", bad[i]);
+        EXPECT_EQ(build(text, &c, &d), -EINVAL);
+        EXPECT_EQ(d.n, i + 1);
+        EXPECT_TRUE(strstr(d.msgs[i], "t.yaml:4:") != NULL);
+        EXPECT_TRUE(strstr(d.msgs[i], "control.allowed_origins[0]") != NULL);
+    }
+    diag_fini(&d);
+    /* Only the TCP listener checks origins. */
+    diag_init(&d);
+    EXPECT_EQ(build("control:\n  allowed_origins: [\"http://127.0.0.1:9000\"]\n", &c, &d),
+              -EINVAL);
+    EXPECT_EQ(d.n, 1);
+    diag_fini(&d);
 }

@@ -38,6 +38,8 @@ silent(struct ctl_req *req, void *ctx)
     (void)ctx;
 }
 
+#define CT_JSON "Content-Type: application/json\r\n"
+
 struct reply {
     ssize_t used;
     int status;
@@ -52,7 +54,9 @@ run(struct ctl_router *rt, const char *in, size_t len, const char *token)
     struct buf out = { 0 };
     struct reply r = { 0 };
 
-    r.used = ctl_req_handle(rt, in, len, &peer, token, &out);
+    struct ctl_guard g = { .token = token };
+
+    r.used = ctl_req_handle(rt, in, len, &peer, token ? &g : NULL, &out, NULL);
     if (r.used >= 0) {
         char *sep = memmem(buf_head(&out), buf_len(&out), "\r\n\r\n", 4);
         assert_non_null(sep);
@@ -161,18 +165,19 @@ TEST(ctl_req_body_limits_and_framing)
     char big[256];
 
     setup(&rt, &s);
-    snprintf(big, sizeof(big), "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\nContent-Length: "
-                               "%u\r\n\r\n", CTL_BODY_MAX_BYTES + 1);
+    snprintf(big, sizeof(big), "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\n"
+                               "Content-Type: application/json\r\nContent-Length: %u\r\n\r\n",
+             CTL_BODY_MAX_BYTES + 1);
     r = runs(&rt, big, NULL);              /* refused from the head alone */
     EXPECT_EQ(r.status, 413);
     EXPECT_STREQ(err_code(&r), "payload_too_large");
     json_decref(r.json);
-    r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\n\r\n", NULL);
+    r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\n" CT_JSON "\r\n", NULL);
     EXPECT_EQ(r.status, 411);
     EXPECT_STREQ(err_code(&r), "length_required");
     json_decref(r.json);
     r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                  "\r\n2\r\n{}\r\n0\r\n\r\n", NULL);
+                  CT_JSON "\r\n2\r\n{}\r\n0\r\n\r\n", NULL);
     EXPECT_EQ(r.status, 411);
     json_decref(r.json);
     r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
@@ -190,7 +195,7 @@ TEST(ctl_req_malformed_json_names_line_and_column)
     struct reply r;
 
     setup(&rt, &s);
-    r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n"
+    r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\n" CT_JSON "Content-Length: 16\r\n\r\n"
                   "{\"weight\":\n  7,}", NULL);
     EXPECT_EQ(r.status, 400);
     EXPECT_STREQ(err_code(&r), "malformed_json");
@@ -243,4 +248,127 @@ TEST(ctl_req_error_messages_stay_valid_json)
     EXPECT_STREQ(err_code(&r), "unsupported_media_type");
     json_decref(r.json);
     ctl_router_fini(&rt);
+}
+
+TEST(ctl_req_state_changing_methods_need_a_json_type)
+{
+    struct ctl_router rt;
+    struct seen s;
+    struct reply r;
+
+    setup(&rt, &s);
+    /* A form post and a no-cors fetch can send text/plain or form types, never JSON. */
+    r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
+             NULL);
+    EXPECT_EQ(r.status, 415);
+    EXPECT_STREQ(err_code(&r), "unsupported_media_type");
+    json_decref(r.json);
+    r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+             NULL);
+    EXPECT_EQ(r.status, 415);
+    json_decref(r.json);
+    r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                  "application/x-www-form-urlencoded\r\nContent-Length: 2\r\n\r\na=",
+             NULL);
+    EXPECT_EQ(r.status, 415);
+    json_decref(r.json);
+    EXPECT_EQ(s.calls, 0);
+    /* DELETE with no body needs the type as well; GET does not. */
+    ctl_router_add(&rt, "DELETE", "/v1/groups/{name}", echo, &s);
+    r = runs(&rt, "DELETE /v1/groups/web HTTP/1.1\r\nHost: x\r\n\r\n", NULL);
+    EXPECT_EQ(r.status, 415);
+    json_decref(r.json);
+    EXPECT_EQ(s.calls, 0);
+    r = runs(&rt, "DELETE /v1/groups/web HTTP/1.1\r\nHost: x\r\n" CT_JSON "\r\n", NULL);
+    EXPECT_EQ(r.status, 201);
+    json_decref(r.json);
+    r = runs(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: x\r\nContent-Type: application/json; "
+                  "charset=utf-8\r\nContent-Length: 2\r\n\r\n{}", NULL);
+    EXPECT_EQ(r.status, 201);
+    json_decref(r.json);
+    r = runs(&rt, "GET /v1/groups/web HTTP/1.1\r\nHost: x\r\n\r\n", NULL);
+    EXPECT_EQ(r.status, 201);
+    json_decref(r.json);
+    EXPECT_EQ(s.calls, 3);
+    ctl_router_fini(&rt);
+}
+
+static struct reply
+run_tcp(struct ctl_router *rt, const char *in)
+{
+    static const char *const origins[] = { "http://127.0.0.1:9000" };
+    static struct ctl_peer peer = { .addr = "127.0.0.1:40000" };
+    struct ctl_guard g = { "tok", "127.0.0.1:7070", true, origins, 1 };
+    struct buf out = { 0 };
+    struct reply r = { 0 };
+
+    r.used = ctl_req_handle(rt, in, strlen(in), &peer, &g, &out, &r.status);
+    assert_true(r.used > 0);
+    sscanf(buf_head(&out), "HTTP/1.1 %d", &r.status);
+    char *sep = memmem(buf_head(&out), buf_len(&out), "\r\n\r\n", 4);
+    assert_non_null(sep);
+    r.json = json_loads(sep + 4, JSON_DISABLE_EOF_CHECK, NULL);
+    buf_fini(&out);
+    return r;
+}
+
+TEST(ctl_req_tcp_refuses_foreign_host_and_origin)
+{
+    struct ctl_router rt;
+    struct seen s;
+    struct reply r;
+    static const char *const refused[] = {
+        /* DNS rebinding: a name of the attacker's that resolves to 127.0.0.1. */
+        "GET /v1/groups/web HTTP/1.1\r\nHost: evil.example:7070\r\n"
+        "Authorization: Bearer tok\r\n\r\n",
+        "GET /v1/groups/web HTTP/1.1\r\nHost: 127.0.0.1:7071\r\n"
+        "Authorization: Bearer tok\r\n\r\n",
+        "GET /v1/groups/web HTTP/1.1\r\nHost: localhost:7070\r\n"
+        "Authorization: Bearer tok\r\n\r\n",
+        "GET /v1/groups/web HTTP/1.0\r\nAuthorization: Bearer tok\r\n\r\n",
+        /* A page, even with the token (it may have leaked into one). */
+        "POST /v1/groups/web HTTP/1.1\r\nHost: 127.0.0.1:7070\r\nOrigin: http://evil.example\r\n"
+        "Authorization: Bearer tok\r\n" CT_JSON "Content-Length: 2\r\n\r\n{}",
+        "POST /v1/groups/web HTTP/1.1\r\nHost: 127.0.0.1:7070\r\nOrigin: null\r\n"
+        "Authorization: Bearer tok\r\n" CT_JSON "Content-Length: 2\r\n\r\n{}",
+        "GET /v1/groups/web HTTP/1.1\r\nHost: 127.0.0.1:7070\r\nSec-Fetch-Site: cross-site\r\n"
+        "Authorization: Bearer tok\r\n\r\n",
+    };
+    static const int want[] = { 421, 421, 421, 421, 403, 403, 403 };
+
+    setup(&rt, &s);
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        r = run_tcp(&rt, refused[i]);
+        EXPECT_EQ(r.status, want[i]);
+        json_decref(r.json);
+    }
+    EXPECT_EQ(s.calls, 0);
+    r = run_tcp(&rt, "POST /v1/groups/web HTTP/1.1\r\nHost: 127.0.0.1:7070\r\n"
+                     "Origin: HTTP://127.0.0.1:9000\r\nAuthorization: Bearer tok\r\n" CT_JSON
+                     "Content-Length: 2\r\n\r\n{}");
+    EXPECT_EQ(r.status, 201);
+    json_decref(r.json);
+    r = run_tcp(&rt, "GET /v1/groups/web HTTP/1.1\r\nHost: 127.0.0.1:7070\r\n"
+                     "Sec-Fetch-Site: none\r\nAuthorization: Bearer tok\r\n\r\n");
+    EXPECT_EQ(r.status, 201);
+    json_decref(r.json);
+    EXPECT_EQ(s.calls, 2);
+    ctl_router_fini(&rt);
+}
+
+TEST(ctl_auth_host_and_origin_match_exactly)
+{
+    static const char *const o[] = { "https://console.example", "http://127.0.0.1:9000" };
+
+    EXPECT_TRUE(ctl_auth_host_ok("127.0.0.1:7070", 14, "127.0.0.1:7070"));
+    EXPECT_TRUE(ctl_auth_host_ok("[::1]:7070", 10, "[::1]:7070"));
+    EXPECT_TRUE(ctl_auth_host_ok("127.0.0.1", 9, "127.0.0.1:80"));
+    EXPECT_FALSE(ctl_auth_host_ok("127.0.0.1", 9, "127.0.0.1:7070"));
+    EXPECT_FALSE(ctl_auth_host_ok("127.0.0.1:70700", 15, "127.0.0.1:7070"));
+    EXPECT_FALSE(ctl_auth_host_ok("", 0, "127.0.0.1:7070"));
+    EXPECT_TRUE(ctl_auth_origin_ok("https://CONSOLE.example", 23, o, 2));
+    EXPECT_FALSE(ctl_auth_origin_ok("https://console.example.evil", 28, o, 2));
+    EXPECT_FALSE(ctl_auth_origin_ok("https://console.exampl", 22, o, 2));
+    EXPECT_FALSE(ctl_auth_origin_ok("null", 4, o, 2));
+    EXPECT_FALSE(ctl_auth_origin_ok("http://127.0.0.1:9000", 21, o, 0));
 }
