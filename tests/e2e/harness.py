@@ -6,6 +6,9 @@ Tierd(stack_yaml)    build/tierd run on a stack file written into a temporary di
                      ${listen}, ${listen2}, ... in the text become free 127.0.0.1 addresses,
                      ${dir} the temporary directory, other ${names} come from keyword args.
 RawConn / raw(...)   byte-exact requests over a plain socket, and a small response reader.
+need(probe, ...)     the only way a test skips: "probe NAME: why" (PROBES: root, netns, nft,
+                     chromium, ipv6, kernel_backlog_hang); CI=true fails a skip whose probe
+                     succeeds (conftest.py).
 
 Every process started here is killed when its context ends (and at interpreter exit as a
 last resort); every wait is bounded by a deadline. The daemon's stderr is attached to the
@@ -786,3 +789,162 @@ def control_request(sock_path, method, path):
         n, _, v = line.partition(":")
         hdrs[n.strip().lower()] = v.strip()
     return int(lines[0].split(" ")[1]), hdrs, body
+
+
+# ---------------------------------------------------------------- probes: why a test may skip
+
+# A test that cannot run here skips through need(NAME), never with a bare pytest.skip: the
+# reason then reads "probe NAME: <detail>", and conftest.py, under CI=true, fails a skip
+# whose probe succeeds on this machine (or that names no probe), so a test cannot go quiet
+# on CI by skipping for a reason that is not true there. Each probe returns (ok, detail);
+# the detail says what is missing and how to get it. Results are cached for the session.
+
+PROBES = {}
+_probe_results = {}
+PROBE_SKIP_RE = re.compile(r"\bprobe ([a-z0-9_]+): ")
+
+
+def probe(name):
+    """Registers the decorated function as the probe NAME: () -> (ok, detail)."""
+    def register(fn):
+        PROBES[name] = fn
+        return fn
+    return register
+
+
+def probe_result(name):
+    """(ok, detail) of the probe NAME, run once per session; KeyError if there is none."""
+    if name not in _probe_results:
+        fn = PROBES[name]
+        try:
+            ok, detail = fn()
+        except Exception as e:          # noqa: BLE001 - a probe that breaks says no
+            ok, detail = False, f"the probe itself failed: {e!r}"
+        _probe_results[name] = (bool(ok), detail)
+    return _probe_results[name]
+
+
+def need(*names):
+    """Skips the calling test, naming the first probe of names that fails here."""
+    import pytest
+    __tracebackhide__ = True    # the skip is reported at the caller's line
+    for name in names:
+        ok, detail = probe_result(name)
+        if not ok:
+            pytest.skip(f"probe {name}: {detail}")
+
+
+def skip_probe(name, detail):
+    """Skips naming probe NAME when the test's own look found what the probe looks for
+    missing (in CI this fails if the probe itself succeeds: the two disagree)."""
+    import pytest
+    __tracebackhide__ = True
+    pytest.skip(f"probe {name}: {detail}")
+
+
+def _run(argv, timeout=30):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return False, f"{' '.join(argv)}: {e}"
+    out = (p.stderr or p.stdout).strip()
+    return p.returncode == 0, f"{' '.join(argv)}: exit {p.returncode}" + (f": {out}" if out else "")
+
+
+def _which(prog, package):
+    import shutil
+    if shutil.which(prog):
+        return True, ""
+    return False, f"{prog} not found (package {package}; `scripts/deps.sh check` installs it)"
+
+
+def _in_scratch_netns(*argv):
+    """Runs argv inside a network namespace made for the purpose: (ok, detail)."""
+    ns = f"tierd-probe-{os.getpid()}"
+    ok, detail = _run(["ip", "netns", "add", ns])
+    if not ok:
+        return False, f"cannot create a network namespace: {detail}"
+    try:
+        return _run(["ip", "netns", "exec", ns, *argv])
+    finally:
+        _run(["ip", "netns", "del", ns])
+
+
+@probe("root")
+def _probe_root():
+    uid = os.geteuid()
+    return uid == 0, "running as root" if uid == 0 else f"needs root (euid {uid})"
+
+
+@probe("netns")
+def _probe_netns():
+    ok, detail = probe_result("root")
+    if not ok:
+        return False, f"network namespaces {detail}"
+    ok, detail = _which("ip", "iproute2")
+    if not ok:
+        return False, detail
+    ok, detail = _in_scratch_netns("ip", "link", "set", "lo", "up")
+    return ok, "ip netns add/exec/del work" if ok else detail
+
+
+@probe("nft")
+def _probe_nft():
+    ok, detail = _which("nft", "nftables")
+    if not ok:
+        return False, detail
+    ok, detail = probe_result("netns")
+    if not ok:
+        return False, f"nft runs in a network namespace, and: {detail}"
+    ok, detail = _in_scratch_netns("nft", "list", "tables")
+    return ok, ("nft talks to the kernel in a namespace" if ok else
+                f"nft cannot talk to the kernel in a namespace: {detail}")
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@probe("chromium")
+def _probe_chromium():
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+    try:
+        import selenium.webdriver  # noqa: F401
+    except ImportError:
+        missing.append("the selenium module")
+    if missing:
+        return False, ("missing " + ", ".join(missing) + " (`scripts/deps.sh check` installs "
+                       "chromium, chromium-driver and python3-selenium)")
+    return True, f"{CHROMIUM}, {CHROMEDRIVER} and selenium are present"
+
+
+@probe("ipv6")
+def _probe_ipv6():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+            s.listen(1)
+    except OSError as e:
+        return False, f"cannot listen on [::1]: {e}"
+    return True, "[::1] accepts listeners"
+
+
+@probe("kernel_backlog_hang")
+def _probe_kernel_backlog_hang():
+    # A listener with backlog 0 and one connection never accepted: Linux drops further SYNs,
+    # so a connect to it hangs (the loopback stand-in for a black-holed target).
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(3)]
+    lsock, filler, probe_sock = socks
+    try:
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(0)
+        filler.connect(lsock.getsockname())
+        probe_sock.settimeout(0.5)
+        try:
+            probe_sock.connect(lsock.getsockname())
+        except socket.timeout:
+            return True, "a connect to a full backlog hangs"
+        return False, "this kernel accepts past a full backlog; a connect cannot be made to hang"
+    finally:
+        for s in socks:
+            s.close()

@@ -17,9 +17,7 @@ import os
 import shutil
 import threading
 
-import pytest
-
-from harness import Tierd, free_port, wait_for
+from harness import Tierd, free_port, need, wait_for
 from ctlkit import api, ctl_stack
 
 TOKEN = "e2e-browser-token-5f2c"
@@ -39,16 +37,8 @@ launch_templates:
 
 
 def _need_browser():
-    """(options, service) for a headless Chromium, or a skip naming what is missing."""
-    missing = [p for p in ("/usr/bin/chromium", "/usr/bin/chromedriver") if not os.path.exists(p)]
-    try:
-        from selenium import webdriver  # noqa: F401
-    except ImportError:
-        missing.append("python3-selenium")
-    if missing:
-        pytest.skip("probe chromium: missing " + ", ".join(missing) +
-                    " (scripts/deps.sh check installs chromium, chromium-driver, "
-                    "python3-selenium)")
+    """Skips, naming what is missing, without a headless Chromium and its driver."""
+    need("chromium")
 
 
 def _browser(api_port):

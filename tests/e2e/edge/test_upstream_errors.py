@@ -3,9 +3,7 @@ upstream_read, no matching rule -> 404."""
 import socket
 import time
 
-import pytest
-
-from harness import App, Tierd, Upstream, free_port, get, stack
+from harness import App, Tierd, Upstream, free_port, get, skip_probe, stack
 
 
 def test_no_target_listening_is_502():
@@ -49,7 +47,8 @@ def test_upstream_connect_timeout_is_504():
         probe.settimeout(0.5)
         try:
             probe.connect(addr)
-            pytest.skip("this kernel accepts past a full backlog; cannot make a connect hang")
+            skip_probe("kernel_backlog_hang",
+                       "this kernel accepts past a full backlog; cannot make a connect hang")
         except socket.timeout:
             pass
         edge = "  timeouts:\n    upstream_connect: 1s\n"

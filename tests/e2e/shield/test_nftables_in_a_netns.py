@@ -1,18 +1,18 @@
 """nftables mirroring, for real: tierd runs inside a network namespace this test creates
 (`ip netns add`, `ip netns exec`), a scanner inside it is banned, and `nft list set inet
 tierd banned_v4` in that namespace shows the address with a timeout; removing the ban
-removes the element. Skipped, with the reason, where namespaces or nft are unavailable
-(nft is installed with apt-get when missing and we are root)."""
+removes the element. Skipped where the probes netns or nft fail (not root; nftables is
+installed by `scripts/deps.sh check`, never by the test)."""
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import time
 
 import pytest
 
-from harness import APP, START_TIMEOUT, TIERD, current_logs, free_port, temp_paths, wait_for
+from harness import (APP, START_TIMEOUT, TIERD, current_logs, free_port, need, temp_paths,
+                     wait_for)
 from shieldkit import NIKTO_UA
 
 NS = f"tierd-e2e-{os.getpid()}"
@@ -25,33 +25,14 @@ def sh(*argv, timeout=30, check=True):
     return p
 
 
-def need_nft():
-    if shutil.which("nft"):
-        return
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("nft is not installed and we cannot install it (not root or no apt-get)")
-    p = subprocess.run(["apt-get", "install", "-y", "-q", "nftables"], capture_output=True,
-                       text=True, timeout=300,
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
-    if p.returncode != 0 or not shutil.which("nft"):
-        pytest.skip(f"nft is not installed and apt-get install nftables failed: "
-                    f"{p.stderr[-300:]}")
-
-
 @pytest.fixture
 def netns():
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root")
-    need_nft()
-    p = subprocess.run(["ip", "netns", "add", NS], capture_output=True, text=True, timeout=30)
-    if p.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {p.stderr.strip()}")
+    need("netns", "nft")
+    # The probes made a namespace and ran nft in one: failing now is a failure, not a skip.
+    sh("ip", "netns", "add", NS)
     try:
         sh("ip", "netns", "exec", NS, "ip", "link", "set", "lo", "up")
-        p = subprocess.run(["ip", "netns", "exec", NS, "nft", "list", "tables"],
-                           capture_output=True, text=True, timeout=30)
-        if p.returncode != 0:
-            pytest.skip(f"nft cannot talk to the kernel in a namespace: {p.stderr.strip()}")
+        sh("ip", "netns", "exec", NS, "nft", "list", "tables")
         yield NS
     finally:
         subprocess.run(["ip", "netns", "del", NS], capture_output=True, timeout=30)
