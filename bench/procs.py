@@ -35,9 +35,9 @@ class Procs:
         self.live = []          # Popen objects still to be stopped
         self.log = log          # callable(list_of_args) recording the exact commands
 
-    def start(self, args, *, stdout_path, stderr_path=None, cpus=None, cwd=None):
+    def start(self, args, *, stdout_path, stderr_path=None, cpus=None, cwd=None, env=None):
         """Start args in a new session (own process group); stdout to stdout_path, stderr
-        to stderr_path (or also to stdout_path)."""
+        to stderr_path (or also to stdout_path); env: variables added to ours."""
         if cpus is not None:
             args = ["taskset", "-c", cpus] + list(args)
         self.log(args)
@@ -46,6 +46,7 @@ class Procs:
         try:
             p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
                                  stderr=err or subprocess.STDOUT, cwd=cwd,
+                                 env=dict(os.environ, **env) if env else None,
                                  start_new_session=True)
         finally:
             out.close()
@@ -108,6 +109,18 @@ class Procs:
                 self.stop(p, grace=3.0)
             except Exception:  # keep going: every process must be stopped
                 pass
+
+
+def build_c(src, exe, log, extra=()):
+    """Build one libc-only bench/ C program into exe when it is missing or older than src."""
+    if os.path.exists(exe) and os.path.getmtime(exe) >= os.path.getmtime(src):
+        return
+    args = [os.environ.get("CC", "cc"), "-O2", "-std=c17", "-Wall", "-Wextra", "-o", exe, src,
+            *extra]
+    log(args)
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError(f"building {os.path.basename(exe)} failed:\n{p.stderr.strip()}")
 
 
 def group_alive(pgid):

@@ -1,29 +1,50 @@
-"""The three proxies under test and the backend, each as a config writer + command line.
+"""The proxies under test and the backend, each as a config writer + command line.
 
-All three are configured alike: one worker, access log to a file under the output
-directory, upstream keep-alive, X-Forwarded-For added, no client keep-alive request cap,
-idle timeouts long enough for the idle-connection hold.
+Every proxy runs in two log modes (LOG_MODES), configured alike otherwise: one worker,
+upstream keep-alive, X-Forwarded-For added, no client keep-alive request cap, idle
+timeouts long enough for the idle-connection hold.
+
+- "off": no access log at all.
+- "buffered": the proxy's best buffered access log to a file under the output directory:
+  nginx `access_log ... buffer=32k flush=1s` (tierd's own buffer size and flush delay),
+  tierd's access log (always buffered: 32 KiB or 1 s), HAProxy's ring forwarded to
+  bench/logsink (HAProxy has no log-file target; see Haproxy), Caddy's `log` to a file
+  (Caddy 2.6 has no buffered log writer: one write per request is its best).
 """
 
 import os
 import shutil
 import time
 
-from procs import descendants
+from procs import build_c, descendants, free_port
+
+LOG_MODES = ("off", "buffered")
 
 # file descriptors: 5,000 idle clients + upstream connections + margin; the bench raises its
 # own RLIMIT_NOFILE (children inherit it) and the configs ask for what they need.
 NGINX_WORKER_CONNECTIONS = 12000
 NGINX_RLIMIT_NOFILE = 16000
 HAPROXY_MAXCONN = 8000
+UPSTREAM_IDLE = 64              # idle upstream connections kept (nginx `keepalive 64`)
+
+LOGSINK_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "logsink.c")
 
 
 class Proxy:
     name = "?"
-    access_log = None           # file name under ctx.out, truncated before each start
+    serves_files = True
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, log="buffered"):
         self.ctx = ctx
+        self.log = log
+
+    @property
+    def access_log(self):
+        """File name under ctx.out, truncated before each start; None when logs are off."""
+        return f"{self.name}-access.log" if self.log == "buffered" else None
+
+    def log_path(self):
+        return os.path.join(self.ctx.out, self.access_log)
 
     def unavailable(self):
         """None if the proxy can be run, else a reason string."""
@@ -31,6 +52,15 @@ class Proxy:
 
     def command(self, port, backend_port):
         raise NotImplementedError
+
+    def env(self):
+        """Environment variables added for the proxy process."""
+        return None
+
+    def sidecars(self):
+        """[(args, port, banner)]: processes started before the proxy, pinned and measured
+        with it (their CPU and RSS are the proxy's), stopped after it."""
+        return []
 
     def worker_pids(self, pid):
         """The processes whose CPU and RSS are measured (pid is the started process)."""
@@ -47,7 +77,6 @@ class Proxy:
 
 class Nginx(Proxy):
     name = "nginx"
-    access_log = "nginx-access.log"
 
     def unavailable(self):
         return None if shutil.which("nginx") else "nginx not installed"
@@ -55,10 +84,13 @@ class Nginx(Proxy):
     def command(self, port, backend_port):
         d = os.path.join(self.ctx.out, "nginx")
         os.makedirs(d, exist_ok=True)
-        conf = os.path.join(d, "nginx.conf")
+        conf = os.path.join(d, f"nginx-{self.log}.conf")
         temp = "\n".join(f"    {k}_temp_path {d}/{k}_temp;"
                          for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         user = "user root;\n" if os.geteuid() == 0 else ""
+        # tierd buffers its access log 32 KiB or 1 s, whichever comes first: the same here
+        alog = (f"access_log {self.log_path()} combined buffer=32k flush=1s;"
+                if self.access_log else "access_log off;")
         static = ""
         if getattr(self.ctx, "static_root", None):
             static = f"""
@@ -68,7 +100,7 @@ class Nginx(Proxy):
             expires 1h;   # tierd: cache_max_age 1h
         }}"""
         with open(conf, "w") as f:
-            f.write(f"""# written by bench/run.py
+            f.write(f"""# written by bench/run.py (log mode: {self.log})
 {user}daemon off;
 master_process on;
 worker_processes 1;
@@ -79,13 +111,13 @@ events {{
     worker_connections {NGINX_WORKER_CONNECTIONS};
 }}
 http {{
-    access_log {self.ctx.out}/nginx-access.log combined;
+    {alog}
 {temp}
     keepalive_timeout 300s;
     keepalive_requests 100000000;
     upstream app {{
         server 127.0.0.1:{backend_port};
-        keepalive 64;
+        keepalive {UPSTREAM_IDLE};
         keepalive_requests 100000000;
         keepalive_timeout 300s;
     }}
@@ -116,27 +148,55 @@ http {{
 
 
 class Haproxy(Proxy):
+    """HAProxy has no log-file target. Its one buffered log target is a ring (`log
+    ring@NAME`): lines go into a memory ring that HAProxy forwards to a TCP syslog server,
+    many lines per send. The bench's server is bench/logsink (appends what it reads to the
+    file, one write per read), pinned to the proxy's core with HAProxy and measured as part
+    of it, so HAProxy pays for its file writes as the others do. ctx.haproxy_log = "stdout"
+    selects the unbuffered alternative instead: `log stdout format raw`, stdout redirected
+    to the file (one write per line, in HAProxy's own process)."""
     name = "haproxy"
-    access_log = "haproxy-access.log"
+    serves_files = False
+    RING_BYTES = 8 << 20      # ~60,000 lines: > 1 s of the bench's load if the sink lags
 
     def unavailable(self):
         return None if shutil.which("haproxy") else "haproxy not installed"
 
+    def _ring(self):
+        return self.access_log and getattr(self.ctx, "haproxy_log", "ring") == "ring"
+
     def command(self, port, backend_port):
-        conf = os.path.join(self.ctx.out, "haproxy.cfg")
+        conf = os.path.join(self.ctx.out, f"haproxy-{self.log}.cfg")
+        ring, glog, dlog = "", "", ""
+        if self._ring():
+            self.sink_port = free_port()
+            ring = f"""
+# the buffered log: a memory ring forwarded over TCP to bench/logsink, which appends it to
+# {self.log_path()}
+ring accesslog
+    format raw
+    maxlen 2048
+    size {self.RING_BYTES}
+    timeout connect 5s
+    timeout server 300s
+    server logsink 127.0.0.1:{self.sink_port}
+"""
+            glog = "    log ring@accesslog local0 info\n"
+        elif self.access_log:
+            # stdout is redirected to the log file by run.py (stdout_name)
+            glog = "    log stdout format raw local0 info\n"
+        if glog:
+            dlog = "    log global\n    option httplog\n"
         with open(conf, "w") as f:
-            f.write(f"""# written by bench/run.py; access log lines go to stdout, which the bench
-# redirects to haproxy-access.log (haproxy has no plain log-file target).
+            f.write(f"""# written by bench/run.py (log mode: {self.log})
+{ring}
 global
     nbthread 1
     maxconn {HAPROXY_MAXCONN}
-    log stdout format raw local0 info
-
+{glog}
 defaults
     mode http
-    log global
-    option httplog
-    option forwardfor
+{dlog}    option forwardfor
     # http-reuse safe is the default: idle server connections are reused
     http-reuse safe
     maxconn {HAPROXY_MAXCONN}
@@ -158,13 +218,88 @@ backend app
         # -db: foreground, no daemon, single process (the started pid is the worker)
         return ["haproxy", "-db", "-f", conf]
 
+    def sidecars(self):
+        if not self._ring():
+            return []
+        exe = os.path.join(self.ctx.out, "logsink")
+        build_c(LOGSINK_SRC, exe, self.ctx.log_cmd)
+        return [([exe, "-p", str(self.sink_port), "-o", self.log_path()], self.sink_port,
+                 "logsink listening")]
+
     def stdout_name(self):
-        return self.access_log
+        if self.access_log and not self._ring():
+            return self.access_log
+        return f"haproxy-{self.log}.out"
+
+
+class Caddy(Proxy):
+    """Caddy (Go): one worker is GOMAXPROCS=1 (Go code runs on one OS thread at a time; the
+    runtime's other threads are measured too). Its admin endpoint and automatic HTTPS are
+    off; HOME and XDG dirs point into the output directory so it writes nothing else."""
+    name = "caddy"
+
+    def unavailable(self):
+        return None if shutil.which("caddy") else "caddy not installed"
+
+    def env(self):
+        d = os.path.join(self.ctx.out, "caddy")
+        os.makedirs(d, exist_ok=True)
+        return {"GOMAXPROCS": "1", "HOME": d, "XDG_DATA_HOME": d, "XDG_CONFIG_HOME": d}
+
+    def command(self, port, backend_port):
+        d = os.path.join(self.ctx.out, "caddy")
+        os.makedirs(d, exist_ok=True)
+        conf = os.path.join(d, f"Caddyfile-{self.log}")
+        # Caddy 2.6's file writer does one write(2) per entry (no buffering option); json is
+        # its standard access-log format (the stock build has no combined format)
+        log = ""
+        if self.access_log:
+            log = f"""
+	log {{
+		output file {self.log_path()} {{
+			roll_disabled
+		}}
+		format json
+	}}"""
+        static = ""
+        if getattr(self.ctx, "static_root", None):
+            static = f"""
+	handle /static/* {{
+		root * {self.ctx.static_root}
+		header Cache-Control "max-age=3600"
+		file_server
+	}}"""
+        with open(conf, "w") as f:
+            f.write(f"""# written by bench/run.py (log mode: {self.log})
+{{
+	admin off
+	auto_https off
+	servers {{
+		timeouts {{
+			idle 300s
+		}}
+	}}
+}}
+# every Host (the idle client sends `Host: bench`), on loopback only
+http://:{port} {{
+	bind 127.0.0.1{log}{static}
+	handle {{
+		# X-Forwarded-For is added by default; upgrades (WebSocket) are passed through
+		reverse_proxy 127.0.0.1:{backend_port} {{
+			transport http {{
+				keepalive 300s
+				keepalive_idle_conns {UPSTREAM_IDLE}
+				keepalive_idle_conns_per_host {UPSTREAM_IDLE}
+			}}
+		}}
+	}}
+}}
+""")
+        return ["caddy", "run", "--config", conf, "--adapter", "caddyfile"]
 
 
 class Tierd(Proxy):
     name = "tierd"
-    access_log = "tierd-access.log"
 
     def unavailable(self):
         t = self.ctx.tierd
@@ -175,15 +310,17 @@ class Tierd(Proxy):
         return None
 
     def command(self, port, backend_port):
-        conf = os.path.join(self.ctx.out, "tierd.yaml")
-        log = os.path.join(self.ctx.out, self.access_log)
+        conf = os.path.join(self.ctx.out, f"tierd-{self.log}.yaml")
         static = ""
         if getattr(self.ctx, "static_root", None):
             static = f"""
       - match: {{ path_prefix: /static/ }}
         static: {{ root: {self.ctx.static_root}, index: index.html, cache_max_age: 1h }}"""
+        # tierd's access log is always buffered (32 KiB or 1 s, src/edge/accesslog.c)
+        alog = (f"access_log: {{ path: {self.log_path()}, format: combined }}\n"
+                if self.access_log else "")
         with open(conf, "w") as f:
-            f.write(f"""# written by bench/run.py
+            f.write(f"""# written by bench/run.py (log mode: {self.log})
 listeners:
   - name: bench
     address: 127.0.0.1:{port}
@@ -192,14 +329,13 @@ listeners:
 target_groups:
   app:
     targets: [127.0.0.1:{backend_port}]
-access_log: {{ path: {log}, format: combined }}
-edge:
+{alog}edge:
   workers: 1
 """)
         return [self.ctx.tierd, "run", conf]
 
 
-PROXIES = [Nginx, Haproxy, Tierd]
+PROXIES = [Nginx, Haproxy, Caddy, Tierd]
 
 
 # ---- backend -------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""tierd vs nginx vs HAProxy, side by side, in one run.  See docs/bench.md.
+"""tierd vs nginx vs HAProxy vs Caddy, side by side, in one run.  See docs/bench.md.
 
     /usr/bin/python3 bench/run.py --tierd build/tierd --app build/app [--quick]
 
-One backend (build/app, one thread) serves all three proxies. Each proxy runs with one
-worker, access log on (a file under --out), upstream keep-alive. Rounds are interleaved
-(nginx, haproxy, tierd, nginx, ...), each proxy is started fresh per round, every scenario
-in scenarios.SCENARIOS runs against it, and the table reports medians over rounds with
-ratios to nginx. Raw numbers go to <out>/results.json.
+One backend (build/app, one thread) serves every proxy. Each proxy runs with one worker and
+upstream keep-alive, in two log modes: access logs off, and its best buffered access log
+to a file under --out (proxies.LOG_MODES). Rounds are interleaved (every proxy in every log
+mode once per round), each proxy is started fresh per run, every scenario in
+scenarios.SCENARIOS runs against it, and one table per log mode reports medians over
+rounds with ratios to nginx. Raw numbers go to <out>/results.json.
 """
 
 import argparse
@@ -28,14 +29,14 @@ sys.dont_write_bytecode = True          # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from procs import Procs, StartError, descendants, free_port  # noqa: E402
-from proxies import PROXIES, backend_command  # noqa: E402
+from proxies import LOG_MODES, PROXIES, backend_command  # noqa: E402
 from scenarios import METRICS, SCENARIOS, wrk  # noqa: E402
 
 SCENARIO_NAMES = [sc.name for sc in SCENARIOS]
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(description="Compare tierd with nginx and HAProxy.")
+    ap = argparse.ArgumentParser(description="Compare tierd with nginx, HAProxy and Caddy.")
     ap.add_argument("--tierd", default="build/tierd", help="tierd binary (default build/tierd)")
     ap.add_argument("--app", default="build/app", help="backend binary (default build/app)")
     ap.add_argument("--out", default="build/bench", help="output directory (default build/bench)")
@@ -45,8 +46,14 @@ def parse_args(argv):
     ap.add_argument("--warmup", type=int, default=1, help="unmeasured wrk seconds first (default 1)")
     ap.add_argument("--idle-conns", type=int, default=5000,
                     help="idle keep-alive client connections for the memory figure (default 5000)")
-    ap.add_argument("--proxies", default="nginx,haproxy,tierd",
-                    help="comma-separated subset of nginx,haproxy,tierd")
+    ap.add_argument("--proxies", default=",".join(P.name for P in PROXIES),
+                    help="comma-separated subset of " + ",".join(P.name for P in PROXIES))
+    ap.add_argument("--logs", default=",".join(LOG_MODES),
+                    help="log modes to run: off (no access log), buffered (each proxy's "
+                         "best buffered file log); default both")
+    ap.add_argument("--haproxy-log", choices=("ring", "stdout"), default="ring",
+                    help="HAProxy's buffered log: ring forwarded to bench/logsink (default), "
+                         "or stdout redirected to the file (unbuffered)")
     ap.add_argument("--scenarios", default=",".join(SCENARIO_NAMES),
                     help="comma-separated subset of " + ",".join(SCENARIO_NAMES)
                          + " (default: all)")
@@ -80,6 +87,9 @@ def parse_args(argv):
         ap.error("counts and durations must be >= 1")
     if a.ws_size > 16 << 20:
         ap.error("--ws-size: at most 16 MiB (the backend's limit)")
+    a.logs = [x.strip() for x in a.logs.split(",") if x.strip()]
+    if not a.logs or any(x not in LOG_MODES for x in a.logs):
+        ap.error(f"--logs: choose from {', '.join(LOG_MODES)}")
     a.scenarios = [x.strip() for x in a.scenarios.split(",") if x.strip()]
     bad = [x for x in a.scenarios if x not in SCENARIO_NAMES]
     if bad or not a.scenarios:
@@ -143,7 +153,7 @@ def main(argv):
         load_cpus="0" if pin else None, backend_pids=[], noisy_cores=0.25, proxy_cpus="1" if pin else None, log_cmd=log_cmd,
         ws_conns=a.ws_conns, ws_size=a.ws_size, ws_duration=a.ws_duration,
         static_connections=a.static_connections, static_duration=a.static_duration,
-        static_root=None, wsbench=None)
+        static_root=None, wsbench=None, haproxy_log=a.haproxy_log)
     scenarios = [sc for sc in SCENARIOS if sc.name in a.scenarios]
     metrics = [m for m in METRICS if m.scenario in a.scenarios]
 
@@ -155,24 +165,29 @@ def main(argv):
         os.sched_setaffinity(0, {0})     # the idle-connection client shares CPU 0 with wrk
 
     wanted = [x.strip() for x in a.proxies.split(",") if x.strip()]
-    proxies = [P(ctx) for P in PROXIES if P.name in wanted]
+    classes = [P for P in PROXIES if P.name in wanted]
+    names = [P.name for P in classes]
+    modes = [m for m in LOG_MODES if m in a.logs]
+    runs_of = {m: [P(ctx, m) for P in classes] for m in modes}
     unavailable = {}
-    for p in proxies:
-        why = p.unavailable()
+    for px in runs_of[modes[0]]:
+        why = px.unavailable()
         if why:
-            unavailable[p.name] = why
+            unavailable[px.name] = why
 
     results = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host": {"cpus": ncpu, "kernel": platform.release(),
                  "loadavg_start": open("/proc/loadavg").read().split()[:3]},
         "versions": {"nginx": version(["nginx", "-v"]), "haproxy": version(["haproxy", "-v"]),
+                     "caddy": version(["caddy", "version"]),
                      "wrk": version(["wrk", "--version"])},
         "config": {"duration_s": a.duration, "connections": a.connections, "wrk_threads": 1,
                    "rounds": a.rounds, "warmup_s": a.warmup, "idle_conns": a.idle_conns,
                    "scenarios": a.scenarios, "ws_conns": a.ws_conns, "ws_size": a.ws_size,
                    "ws_duration_s": a.ws_duration, "static_connections": a.static_connections,
-                   "static_duration_s": a.static_duration,
+                   "static_duration_s": a.static_duration, "log_modes": modes,
+                   "haproxy_log": a.haproxy_log,
                    "pinning": ("proxy on CPU 1; backend, wrk, bench client on CPU 0"
                                if pin else "none"), "rlimit_nofile": nofile},
         "runs": [], "medians": {}, "baselines": {}, "unavailable": unavailable,
@@ -222,38 +237,48 @@ def main(argv):
 
         # ---- rounds --------------------------------------------------------------
         def run_one(px, rnd):
-            run = {"round": rnd, "proxy": px.name}
+            run = {"round": rnd, "proxy": px.name, "log": px.log}
             results["runs"].append(run)
             port = free_port()
             args = px.command(port, bport)
-            so = os.path.join(out, getattr(px, "stdout_name", lambda: f"{px.name}.out")())
-            se = os.path.join(out, f"{px.name}.err")
-            if px.access_log:   # one round's worth of log at most on disk
+            so = os.path.join(out, getattr(px, "stdout_name",
+                                           lambda: f"{px.name}-{px.log}.out")())
+            se = os.path.join(out, f"{px.name}-{px.log}.err")
+            if px.access_log:   # one run's worth of log at most on disk
                 try:
-                    os.unlink(os.path.join(out, px.access_log))
+                    os.unlink(px.log_path())
                 except FileNotFoundError:
                     pass
             p = None
+            side = []
             try:
                 try:
-                    p = procs.start(args, stdout_path=so, stderr_path=se, cpus=ctx.proxy_cpus)
+                    for sargs, sport, banner in px.sidecars():
+                        sp = procs.start(sargs, stdout_path=os.path.join(
+                            out, f"{os.path.basename(sargs[0])}.out"), cpus=ctx.proxy_cpus)
+                        side.append(sp)
+                        procs.wait_ready(sp, sport, banner=banner)
+                    p = procs.start(args, stdout_path=so, stderr_path=se, cpus=ctx.proxy_cpus,
+                                    env=px.env())
                     procs.wait_ready(p, port)
                     pids = px.wait_workers(p.pid)
                     if not pids:
                         raise StartError("no worker process found")
+                    pids = pids + [sp.pid for sp in side]
                     st, _ = http_get(port)
                     if st != 200:
                         raise StartError(f"GET / through the proxy answered {st}")
                 except (StartError, OSError, http.client.HTTPException) as e:
                     run["error"] = f"start: {e}"
-                    print(f"bench: round {rnd} {px.name}: unavailable: {e}", flush=True)
+                    print(f"bench: round {rnd} {px.name} (logs {px.log}): unavailable: {e}",
+                          flush=True)
                     if px.name == "tierd":
                         unavailable[px.name] = f"did not start: {e}"
                     return run
                 t = SimpleNamespace(name=px.name, port=port, pids=pids, proc=p)
                 run["pids"] = pids
                 for sc in scenarios:
-                    if sc.proxies is not None and px.name not in sc.proxies:
+                    if not applies(sc, px.name, px.log):
                         continue
                     try:
                         run[sc.name] = sc.fn(ctx, t)
@@ -266,9 +291,15 @@ def main(argv):
             finally:
                 if p is not None:
                     procs.stop(p)
+                for sp in side:
+                    procs.stop(sp)
+                if p is not None and px.access_log:
+                    check_log(run, px.log_path())
 
         for rnd in range(1, a.rounds + 1):
-            for px in proxies:
+            # alternate which log mode goes first, so drifts hit both alike
+            order = modes if rnd % 2 else modes[::-1]
+            for px in [px for m in order for px in runs_of[m]]:
                 for attempt in range(1 + a.noisy_retries):
                     if px.name in unavailable:
                         break
@@ -281,7 +312,7 @@ def main(argv):
                              and attempt < a.noisy_retries)
                     if again:
                         run["discarded"] = "noisy; repeated"
-                    print(f"bench: round {rnd} {px.name:8s} " + summary(run)
+                    print(f"bench: round {rnd} {px.name:8s} {px.log:8s} " + summary(run)
                           + ("  -> repeating" if again else ""), flush=True)
                     if not again:
                         break
@@ -297,19 +328,26 @@ def main(argv):
     results["host"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
 
     # ---- medians, ratios, table --------------------------------------------------------
-    names = [px.name for px in proxies]
     med = {}
-    for n in names:
-        med[n] = {}
-        for m in metrics:
-            vals = [v for run in results["runs"]
-                    if run["proxy"] == n and not run.get("discarded")
-                    for v in [metric_of(run, m.key)] if v is not None]
-            med[n][m.key] = statistics.median(vals) if vals else None
-            med[n][m.key + "_n"] = len(vals)
+    for mode in modes:
+        med[mode] = {}
+        for n in names:
+            med[mode][n] = {}
+            for m in metrics:
+                vals = [v for run in results["runs"]
+                        if run["proxy"] == n and run["log"] == mode and not run.get("discarded")
+                        for v in [metric_of(run, m.key)] if v is not None]
+                med[mode][n][m.key] = statistics.median(vals) if vals else None
+                med[mode][n][m.key + "_n"] = len(vals)
     results["medians"] = med
-    table, verdicts = render(names, med, unavailable, results, metrics)
-    results["targets"] = verdicts
+    tables, results["targets"] = [], {}
+    for mode in modes:
+        ms = [m for m in metrics if applies(scenario_of(m), None, mode)]
+        t, results["targets"][mode] = render(names, med[mode], unavailable, results, ms, mode)
+        tables.append(f"{MODE_TITLES[mode]}:\n\n{t}")
+    tables.append(render_modes(names, med, modes, metrics))
+    tables.append(render_notes(results, unavailable, a.scenarios))
+    table = "\n\n".join(t for t in tables if t)
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     with open(os.path.join(out, "results.md"), "w") as f:
@@ -326,6 +364,44 @@ def main(argv):
     if results.get("interrupted"):
         return 130
     return 1 if results.get("error") else 0
+
+
+MODE_TITLES = {
+    "off": "Access logs off",
+    "buffered": "Access log on, each proxy's best buffered file log",
+}
+
+
+def applies(sc, proxy, mode):
+    """Whether scenario sc runs against proxy (None: any) in log mode."""
+    if proxy is not None and sc.proxies is not None and proxy not in sc.proxies:
+        return False
+    return sc.log_modes is None or mode in sc.log_modes
+
+
+def scenario_of(m):
+    return next(s for s in SCENARIOS if s.name == m.scenario)
+
+
+def check_log(run, path):
+    """Count the access log's lines once the proxy (and any log sink) has stopped: at least
+    one per request the bench made (a buffered log that dropped lines would look cheap)."""
+    try:
+        with open(path, "rb") as f:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    except OSError as e:
+        run["log_warning"] = f"access log unreadable: {e}"
+        return
+    made = 0
+    for name, key in (("http_small", "requests"), ("idle_conns", "idle_conns_ok"),
+                      ("static_1mib", "static_requests")):
+        r = run.get(name)
+        if isinstance(r, dict):
+            made += r.get(key, 0)
+    run["access_log_lines"] = lines
+    run["access_log_min_lines"] = made
+    if lines < made:
+        run["log_warning"] = f"access log has {lines:,} lines for >= {made:,} requests"
 
 
 def metric_of(run, key):
@@ -366,21 +442,31 @@ def summary(run):
         w = run.get(sc.name, {}).get("warning") if isinstance(run.get(sc.name), dict) else None
         if w:
             parts.append(f"WARNING {sc.name}: {w}")
+    if run.get("log_warning"):
+        parts.append(f"WARNING {run['log_warning']}")
     if run.get("error"):
         parts.append(f"ERROR {run['error']}")
     return "  ".join(parts)
 
 
-def render(names, med, unavailable, results, metrics):
+def md_table(head, rows):
+    widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa
+    return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+                     + [line(r) for r in rows])
+
+
+def render(names, med, unavailable, results, metrics, mode):
+    """One log mode's table: medians per proxy, ratios to nginx, tierd's targets."""
     others = [n for n in names if n != "nginx"]
     head = ["metric (median)"] + names + [f"{n}/nginx" for n in others] + ["tierd target"]
     rows = []
     verdicts = {}
     for m in metrics:
         row = [m.label]
+        sc = scenario_of(m)
         for n in names:
-            sc = next(s for s in SCENARIOS if s.name == m.scenario)
-            if sc.proxies is not None and n not in sc.proxies:
+            if not applies(sc, n, mode):
                 row.append("n/a")
             elif n in unavailable and med[n][m.key] is None:
                 row.append("unavailable")
@@ -408,13 +494,43 @@ def render(names, med, unavailable, results, metrics):
             verdicts[m.key] = {"target": m.target_text, "verdict": verdict}
             row.append(f"{m.target_text}: {verdict}")
         rows.append(row)
-    widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
-    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa
-    out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
-    n = {x: max((med[x][m.key + "_n"] for m in metrics), default=0) for x in names}
+    n = {x: max((med[x][k + "_n"] for k in [m.key for m in metrics]), default=0)
+         for x in names}
+    return (md_table(head, rows) + "\n\nmedians of "
+            + ", ".join(f"{x}: {n[x]}" for x in names) + " runs"), verdicts
+
+
+# the figures whose ratios are compared across the two log modes
+MODE_KEYS = ("cpu_us_per_req", "p99_ms", "idle_bytes_per_conn")
+
+
+def render_modes(names, med, modes, metrics):
+    """The two columns: each ratio to nginx with logs off and with the buffered log, then
+    what the buffered log costs each proxy (buffered / off)."""
+    if len(modes) < 2:
+        return ""
+    ms = [m for m in metrics if m.key in MODE_KEYS]
+
+    def ratio(a, b):
+        return f"{a / b:.2f}x" if a is not None and b else "-"
+
+    rows = []
+    for n in [x for x in names if x != "nginx"]:
+        for m in ms:
+            rows.append([f"{n}/nginx {m.label}"]
+                        + [ratio(med[md][n][m.key], med[md].get("nginx", {}).get(m.key))
+                           for md in modes])
+    t1 = md_table(["ratio to nginx (medians)"] + [f"logs {md}" for md in modes], rows)
+    rows = []
+    for n in names:
+        rows.append([n] + [ratio(med["buffered"][n][m.key], med["off"][n][m.key])
+                           for m in ms])
+    t2 = md_table(["log on / off (medians)"] + [m.label for m in ms], rows)
+    return "Both log modes:\n\n" + t1 + "\n\n" + t2
+
+
+def render_notes(results, unavailable, sel):
     cfg = results["config"]
-    out.append("")
-    sel = cfg["scenarios"]
     desc = []
     if "http_small" in sel:
         desc.append(f"wrk -t1 -c{cfg['connections']} -d{cfg['duration_s']}s")
@@ -426,14 +542,13 @@ def render(names, med, unavailable, results, metrics):
     if "static_1mib" in sel:
         desc.append(f"static: wrk -t1 -c{cfg['static_connections']} "
                     f"-d{cfg['static_duration_s']}s")
-    out.append(f"medians of {', '.join(f'{x}: {n[x]}' for x in names)} runs; "
-               f"{'; '.join(desc)}; backend: {results.get('backend', '?')}; "
-               f"pinning: {cfg['pinning']}")
+    out = [f"{'; '.join(desc)}; backend: {results.get('backend', '?')}; "
+           f"pinning: {cfg['pinning']}; HAProxy's buffered log: {cfg['haproxy_log']}"]
     b = results.get("baselines", {}).get("ws_echo")
     if b:
         out.append("WS client ceiling (same load straight to the backend, no proxy): "
                    + (f"{b['ws_mb_s']:,.1f} MB/s" if "ws_mb_s" in b else b.get("error", "?")))
-    noisy = [f"{r['proxy']} round {r['round']} {sc} ({r[sc]['other_cores']:.2f})"
+    noisy = [f"{r['proxy']} ({r['log']}) round {r['round']} {sc} ({r[sc]['other_cores']:.2f})"
              for r in results["runs"] if not r.get("discarded")
              for sc in sel if isinstance(r.get(sc), dict) and r[sc].get("noisy")]
     rep = sum(1 for r in results["runs"] if r.get("discarded"))
@@ -442,9 +557,13 @@ def render(names, med, unavailable, results, metrics):
     if noisy:
         out.append(f"noisy runs kept (other processes used > 0.25 cores meanwhile): "
                    f"{', '.join(noisy)}")
+    lost = [f"{r['proxy']} ({r['log']}) round {r['round']}: {r['log_warning']}"
+            for r in results["runs"] if r.get("log_warning")]
+    if lost:
+        out.append("access log short: " + "; ".join(lost))
     for x, why in unavailable.items():
         out.append(f"{x}: unavailable ({why})")
-    return "\n".join(out), verdicts
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
