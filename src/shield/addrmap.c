@@ -14,6 +14,7 @@ struct addrmap_entry {
     struct addrmap_entry *next;                 /* hash chain */
     struct addrmap_entry *lru_prev, *lru_next;
     struct shield_addr addr;
+    uint8_t plen;                               /* 128: the address itself */
     _Alignas(max_align_t) unsigned char value[];
 };
 
@@ -82,12 +83,14 @@ addrmap_lru_push(struct addrmap *m, struct addrmap_entry *e)
         m->lru_tail = e;
 }
 
+/* A prefix and the address with the same bits share a bucket (the hash is over the
+ * address only): prefixes are few, and addrmap_hash() stays the one hash of an address. */
 static struct addrmap_entry **
-addrmap_slot(struct addrmap *m, const struct shield_addr *addr)
+addrmap_slot(struct addrmap *m, const struct shield_addr *addr, unsigned plen)
 {
     struct addrmap_entry **p = &m->buckets[addrmap_hash(addr, m->seed) & (m->nbuckets - 1)];
 
-    while (*p && memcmp((*p)->addr.b, addr->b, 16) != 0)
+    while (*p && ((*p)->plen != plen || memcmp((*p)->addr.b, addr->b, 16) != 0))
         p = &(*p)->next;
     return p;
 }
@@ -95,7 +98,7 @@ addrmap_slot(struct addrmap *m, const struct shield_addr *addr)
 static void
 addrmap_drop(struct addrmap *m, struct addrmap_entry *e)
 {
-    struct addrmap_entry **p = addrmap_slot(m, &e->addr);
+    struct addrmap_entry **p = addrmap_slot(m, &e->addr, e->plen);
 
     *p = e->next;
     addrmap_lru_unlink(m, e);
@@ -106,7 +109,14 @@ addrmap_drop(struct addrmap *m, struct addrmap_entry *e)
 void *
 addrmap_get(struct addrmap *m, const struct shield_addr *addr, bool create, bool *created)
 {
-    struct addrmap_entry **p = addrmap_slot(m, addr);
+    return addrmap_get_prefix(m, addr, 128, create, created);
+}
+
+void *
+addrmap_get_prefix(struct addrmap *m, const struct shield_addr *addr, unsigned plen,
+                   bool create, bool *created)
+{
+    struct addrmap_entry **p = addrmap_slot(m, addr, plen);
     struct addrmap_entry *e = *p;
 
     if (created)
@@ -123,12 +133,13 @@ addrmap_get(struct addrmap *m, const struct shield_addr *addr, bool create, bool
     if (m->n >= m->max && m->lru_tail) {
         addrmap_drop(m, m->lru_tail);
         m->evictions++;
-        p = addrmap_slot(m, addr);      /* the chain may have changed */
+        p = addrmap_slot(m, addr, plen);    /* the chain may have changed */
     }
     e = calloc(1, sizeof(*e) + m->value_size);
     if (!e)
         return NULL;
     e->addr = *addr;
+    e->plen = (uint8_t)plen;
     e->next = NULL;
     *p = e;
     addrmap_lru_push(m, e);
@@ -141,7 +152,13 @@ addrmap_get(struct addrmap *m, const struct shield_addr *addr, bool create, bool
 bool
 addrmap_remove(struct addrmap *m, const struct shield_addr *addr)
 {
-    struct addrmap_entry *e = *addrmap_slot(m, addr);
+    return addrmap_remove_prefix(m, addr, 128);
+}
+
+bool
+addrmap_remove_prefix(struct addrmap *m, const struct shield_addr *addr, unsigned plen)
+{
+    struct addrmap_entry *e = *addrmap_slot(m, addr, plen);
 
     if (!e)
         return false;

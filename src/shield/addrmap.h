@@ -1,8 +1,10 @@
 /*
  * shield/addrmap.h: a table from client address to a fixed-size value, bounded by a
  * maximum number of addresses with least-recently-used eviction. It owns its entries and
- * counts evictions. Not thread-safe: the shield shards addresses over several tables,
- * each behind its own lock; analyze uses one.
+ * counts evictions. A key is an address with a prefix length (128 unless said otherwise),
+ * so that a ban of 2001:db8::/64 and one of the single address 2001:db8:: are two entries.
+ * Not thread-safe: the shield shards addresses over several tables, each behind its own
+ * lock; analyze uses one.
  */
 #ifndef SHIELD_ADDRMAP_H
 #define SHIELD_ADDRMAP_H
@@ -35,7 +37,13 @@ void *addrmap_get(struct addrmap *m, const struct shield_addr *addr, bool create
                   bool *created);
 /* Returns true when addr was present. */
 bool addrmap_remove(struct addrmap *m, const struct shield_addr *addr);
-/* Calls fn for each entry; fn returns true to remove that entry. */
+/* The same with the key (net, plen), for prefixes: net has its host bits cleared by the
+ * caller; plen 128 is the address itself (addrmap_get's entry). */
+void *addrmap_get_prefix(struct addrmap *m, const struct shield_addr *net, unsigned plen,
+                         bool create, bool *created);
+bool addrmap_remove_prefix(struct addrmap *m, const struct shield_addr *net, unsigned plen);
+/* Calls fn for each entry (addr is the key's address, whatever its prefix length); fn
+ * returns true to remove that entry. */
 typedef bool (*addrmap_fn)(void *ctx, const struct shield_addr *addr, void *value);
 void addrmap_visit(struct addrmap *m, addrmap_fn fn, void *ctx);
 /* A 64-bit hash of an address under seed (also used to pick a shard). */

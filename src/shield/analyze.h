@@ -4,8 +4,8 @@
  *   analyze_parse.c   one access-log line -> struct analyze_line (combined, combined_host,
  *                     tierd json), no allocation per line
  *   analyze_input.c   files, stdin and gzip (zlib) -> lines, with file:line numbers
- *   analyze_stats.c   per-address statistics, the request-rate timeline, and the detectors
- *                     (detect.h) fed with every line
+ *   analyze_stats.c   per-client statistics (an IPv4 address, an IPv6 address's /N), the
+ *                     request-rate timeline, and the detectors (detect.h) fed with every line
  *   analyze_report.c  the human report and the JSON document, suggested deny entries
  *   analyze_main.c    arguments and the order of the above
  */
@@ -85,6 +85,7 @@ int analyze_input_read(const char *path, analyze_line_fn fn, void *ctx,
 #define ANALYZE_SAMPLE_PATHS 5
 #define ANALYZE_SAMPLE_HOSTS 5
 #define ANALYZE_SAMPLE_AGENTS 3
+#define ANALYZE_SAMPLE_ADDRS 3
 #define ANALYZE_SAMPLE_MAX_BYTES 160
 
 struct analyze_minute {
@@ -99,18 +100,24 @@ struct analyze_hit {
     char evidence[256];         /* of the first overflow */
 };
 
+/* One client: an IPv4 address, or an IPv6 address's /ipv6_prefix (the detectors count it
+ * so, and the live shield bans it so). */
 struct analyze_addr {
     /* Touched by every line (kept together, first). */
-    struct shield_addr addr;
+    struct shield_addr addr;    /* the client's address, host bits of a prefix cleared */
     uint64_t requests, status_4xx, status_5xx;
     uint64_t first_ms, last_ms;
     uint64_t last_host_key, last_agent_key;     /* skip the set while they stay the same */
+    uint64_t last_addr_key;                     /* (prefixes only) */
     struct analyze_minute cur, prev;            /* the minute being counted, the one before */
     uint32_t peak_minute_requests;
     uint32_t distinct_paths, distinct_hosts, distinct_agents;
     /* Touched now and then. */
-    char text[48];
-    uint8_t npaths, nhosts, nagents;
+    char text[52];              /* "203.0.113.5", "2001:db8:1:2::/64" */
+    uint8_t plen;               /* 128: one address; else an IPv6 prefix */
+    uint8_t npaths, nhosts, nagents, naddr_samples;
+    uint32_t distinct_addrs;    /* addresses seen in the prefix (1 for one address) */
+    char *addr_samples[ANALYZE_SAMPLE_ADDRS];
     char *paths[ANALYZE_SAMPLE_PATHS];
     char *hosts[ANALYZE_SAMPLE_HOSTS];
     char *agents[ANALYZE_SAMPLE_AGENTS];
@@ -124,6 +131,7 @@ struct analyze_addr {
 struct analyze_stats {
     struct detect *det;
     unsigned flood_per_minute;          /* 0: off */
+    unsigned ipv6_prefix;               /* the detector's (detect_ipv6_prefix()) */
     struct analyze_addr *addrs;
     size_t naddrs, addrs_cap;
     uint32_t *index;                    /* open addressing: addrs index + 1 */
@@ -143,8 +151,9 @@ struct analyze_stats {
     size_t noffenders;
 };
 
-/* Takes det (freed with the stats). flood_per_minute: requests in any 60 s that make an
- * address a "flood" offender; 0 turns the check off. */
+/* Takes det (freed with the stats); lines are grouped into clients by det's ipv6_prefix.
+ * flood_per_minute: requests in any 60 s that make a client a "flood" offender; 0 turns the
+ * check off. */
 void analyze_stats_init(struct analyze_stats *s, struct detect *det, unsigned flood_per_minute);
 void analyze_stats_fini(struct analyze_stats *s);
 /* Feeds one line: a DETECT_REQUEST and a DETECT_RESPONSE event, then the statistics. */
@@ -179,7 +188,9 @@ struct analyze_run {
     struct analyze_stats stats;
 };
 
-/* One suggested deny entry: an address, or a /24 (/64) holding >= 3 offenders. */
+/* One suggested deny entry: an offender (an address or an IPv6 prefix), or the /24 of 3 or
+ * more IPv4 offenders, the /64 of 3 or more IPv6 ones (the prefix when ipv6_prefix is at
+ * most 64: shield.rate_limit's ip_24 grouping). */
 struct analyze_deny {
     char entry[64];
     size_t first, count;                /* offenders covered: run order in `members` */

@@ -1,5 +1,6 @@
 /*
- * shield/analyze_main.c: `tierd analyze ACCESS_LOG... [--format F] [--json]`. Reads the
+ * shield/analyze_main.c: `tierd analyze ACCESS_LOG... [--format F] [--json] [--stack FILE]
+ * [--ipv6-prefix N] ...`. Reads the
  * files in the given order (rotated logs oldest first: access.log.2.gz access.log.1
  * access.log), feeds every line to the statistics and the detectors, and prints the
  * report. Exit 0 when the logs were read (offenders or not), 2 on bad arguments or an
@@ -12,6 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "conf/ctx.h"
+#include "conf/node.h"
+#include "shield/internal.h"
+#include "shield/shield_keys.h"
 
 #define MAIN_FLOOD_PER_MINUTE 1200
 
@@ -35,6 +41,7 @@ main_usage(FILE *out)
 {
     fputs("usage: tierd analyze ACCESS_LOG... [--format auto|combined|combined_host|json]\n"
           "                     [--json] [--flood-per-minute N] [--login-path P]...\n"
+          "                     [--stack FILE] [--ipv6-prefix N]\n"
           "\n"
           "Runs the shield's detectors over existing access logs (\"-\" is stdin; gzip'd\n"
           "files are recognised by their magic bytes) and reports offenders, the request\n"
@@ -48,6 +55,11 @@ main_usage(FILE *out)
           "                        (default 1200; 0 turns the check off)\n"
           "  --login-path P        a login route (prefix; repeatable; replaces the default\n"
           "                        list: /login, /signin, /api/login, /wp-login.php, ...)\n"
+          "  --stack FILE          take shield.ipv6_prefix and shield.login_paths from this\n"
+          "                        stack file (the options above and below win)\n"
+          "  --ipv6-prefix N       an IPv6 client is its /N, as the live shield counts and\n"
+          "                        bans it (32..128; default: the stack file's, else 64;\n"
+          "                        128 is per address)\n"
           "\n"
           "Exit status: 0 when the logs were read, 2 on bad arguments or unreadable input.\n"
           "Formats and report fields: docs/analyze.md.\n",
@@ -101,6 +113,8 @@ struct main_opts {
     size_t npaths;
     const char **logins;        /* --login-path values, NULL-terminated */
     size_t nlogins;
+    const char *stack;          /* --stack FILE, or NULL */
+    unsigned ipv6_prefix;       /* --ipv6-prefix; 0: not given */
 };
 
 static int
@@ -145,6 +159,27 @@ main_args(int argc, char **argv, struct main_opts *o)
                 return -EINVAL;
             }
             o->logins[o->nlogins++] = val;
+        } else if (strncmp(a, "--stack", 7) == 0 && (a[7] == '=' || !a[7])) {
+            val = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!val || !*val) {
+                fprintf(stderr, "tierd analyze: --stack takes a stack file\n");
+                return -EINVAL;
+            }
+            o->stack = val;
+        } else if (strncmp(a, "--ipv6-prefix", 13) == 0 && (a[13] == '=' || !a[13])) {
+            const struct conf_key *k = &shield_keys[SK_IPV6_PREFIX];
+            val = a[13] == '=' ? a + 14 : (i + 1 < argc ? argv[++i] : NULL);
+            if (val && *val == '/')
+                val++;                  /* "/64" reads as 64 */
+            char *end;
+            unsigned long v = val ? strtoul(val, &end, 10) : 0;
+            if (!val || !*val || *end || v < k->min || v > k->max) {
+                fprintf(stderr, "tierd analyze: --ipv6-prefix takes a prefix length from %llu "
+                                "to %llu (64: a subnet, the default; 128: per address)\n",
+                        (unsigned long long)k->min, (unsigned long long)k->max);
+                return -EINVAL;
+            }
+            o->ipv6_prefix = (unsigned)v;
         } else if (strncmp(a, "--flood-per-minute", 18) == 0 && (a[18] == '=' || !a[18])) {
             val = a[18] == '=' ? a + 19 : (i + 1 < argc ? argv[++i] : NULL);
             char *end;
@@ -166,6 +201,11 @@ main_args(int argc, char **argv, struct main_opts *o)
         main_usage(stderr);
         return -EINVAL;
     }
+    if (o->stack && access(o->stack, R_OK) != 0) {
+        int e = errno;
+        fprintf(stderr, "tierd analyze: cannot read %s: %s\n", o->stack, strerror(e));
+        return -e;
+    }
     /* Fail before reading anything when a later file cannot be opened. */
     for (size_t i = 0; i < *npaths; i++) {
         if (strcmp((*paths)[i], "-") != 0 && access((*paths)[i], R_OK) != 0) {
@@ -177,6 +217,30 @@ main_args(int argc, char **argv, struct main_opts *o)
     return 0;
 }
 
+/* The `shield:` section of the stack file: what the live shield would count by. Returns a
+ * new conf (the defaults when the file has no shield section), or NULL after printing the
+ * file's problems. */
+static struct shield_conf *
+main_stack_shield(const char *path)
+{
+    struct diag d;
+    struct shield_conf *c = NULL;
+
+    diag_init(&d);
+    struct conf_doc *doc = conf_doc_load_file(path, &d);
+    /* check_only: secrets of other sections are none of analyze's business. */
+    if (doc)
+        shield_conf_build(doc->root, &(struct conf_ctx){ .d = &d, .check_only = true }, &c);
+    if (!c) {
+        diag_print(&d, stderr);
+        fprintf(stderr, "tierd analyze: %s: the shield section has errors (tierd check %s)\n",
+                path, path);
+    }
+    conf_doc_free(doc);
+    diag_fini(&d);
+    return c;
+}
+
 int
 shield_analyze_main(int argc, char **argv)
 {
@@ -184,12 +248,23 @@ shield_analyze_main(int argc, char **argv)
     struct detect_params dp;
     struct analyze_run *r = NULL;
     struct detect *det = NULL;
+    struct shield_conf *stack = NULL;
     int rc = main_args(argc, argv, &o);
 
     if (rc != 0)
         goto out;
+    if (o.stack && !(stack = main_stack_shield(o.stack))) {
+        rc = -EINVAL;
+        goto out;
+    }
     detect_params_default(&dp);
-    dp.login_paths = o.nlogins ? o.logins : main_login_paths;
+    dp.login_paths = o.nlogins ? o.logins : stack && stack->nlogin
+                                                ? (const char *const *)stack->login_paths
+                                                : main_login_paths;
+    if (o.ipv6_prefix)
+        dp.ipv6_prefix = o.ipv6_prefix;
+    else if (stack)
+        dp.ipv6_prefix = stack->ipv6_prefix;
     det = detect_new(&dp);
     r = calloc(1, sizeof(*r));
     if (r)
@@ -228,6 +303,7 @@ shield_analyze_main(int argc, char **argv)
     }
     analyze_stats_fini(&r->stats);
 out:
+    shield_conf_free(stack);
     if (r)
         free(r->files);
     free(r);

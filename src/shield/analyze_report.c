@@ -3,13 +3,14 @@
  * skipped lines with file:line and reason), the offenders with their evidence, the
  * request-rate timeline as an ASCII bar chart, and the suggested `deny` entries in
  * stack-file syntax; or all of it as one JSON document (schema in docs/analyze.md).
- * Deny entries collapse into a /24 (IPv6: /64) when at least three offenders share it,
- * and say how many other addresses of the log the range would also cover.
+ * Offenders are clients: an IPv4 address or an IPv6 address's /ipv6_prefix. Deny entries
+ * collapse into a /24 (IPv6: the /64, or the prefix itself when ipv6_prefix is 64 or less)
+ * when at least three offenders share it, and say how many other clients of the log the
+ * range would also cover.
  * It computes nothing about the lines themselves (analyze_stats.c).
  */
 #include "shield/analyze.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <jansson.h>
 
 #include "core/mem.h"
+#include "shield/cidr.h"
 
 #define REPORT_RANGE_MIN_OFFENDERS 3
 #define REPORT_TIMELINE_MAX_ROWS 90
@@ -36,18 +38,22 @@ fmt_time(uint64_t ms, char *out, size_t n, bool iso)
         snprintf(out + k, n - k, ".%03uZ", (unsigned)(ms % 1000));
 }
 
-/* Group key of an address: its /24 (IPv4-mapped) or /64 (IPv6). */
-static void
-range_key(const struct shield_addr *a, struct shield_addr *key, bool *v4)
+/* The range offenders collapse into: an IPv4 address's /24; an IPv6 client's /64, or its
+ * own prefix when that is wider (as shield.rate_limit's ip_24 groups), in bits over the
+ * mapped address. */
+static unsigned
+range_plen(const struct analyze_stats *s, const struct shield_addr *a)
 {
-    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (cidr_is_v4(a))
+        return 120;
+    return s->ipv6_prefix < 64 ? s->ipv6_prefix : 64;
+}
 
-    *key = *a;
-    *v4 = memcmp(a->b, mapped, 12) == 0;
-    if (*v4)
-        key->b[15] = 0;
-    else
-        memset(key->b + 8, 0, 8);
+/* Group key of a client: the network of its range. */
+static void
+range_key(const struct analyze_stats *s, const struct shield_addr *a, struct shield_addr *key)
+{
+    cidr_addr_mask(a, range_plen(s, a), key);
 }
 
 struct range_row {
@@ -81,8 +87,7 @@ analyze_report_deny(const struct analyze_stats *s, struct analyze_deny **out, si
     for (size_t i = 0; i < s->noffenders; i++)
         rank[s->offenders[i]] = i;
     for (size_t i = 0; i < s->naddrs; i++) {
-        bool v4;
-        range_key(&s->addrs[i].addr, &rows[i].key, &v4);
+        range_key(s, &s->addrs[i].addr, &rows[i].key);
         rows[i].addr = i;
         rows[i].rank = rank[i];
     }
@@ -95,12 +100,8 @@ analyze_report_deny(const struct analyze_stats *s, struct analyze_deny **out, si
         }
         if (offenders >= REPORT_RANGE_MIN_OFFENDERS) {
             struct analyze_deny *e = &d[nd++];
-            char text[INET6_ADDRSTRLEN];
-            bool v4;
-            struct shield_addr key;
-            range_key(&rows[i].key, &key, &v4);
-            inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? key.b + 12 : key.b, text, sizeof(text));
-            snprintf(e->entry, sizeof(e->entry), "%s/%d", text, v4 ? 24 : 64);
+            struct cidr range = { rows[i].key, range_plen(s, &rows[i].key) };
+            cidr_format(&range, e->entry, sizeof(e->entry));
             e->first = nm;
             e->count = offenders;
             e->others_seen = j - i - offenders;
@@ -161,6 +162,17 @@ attacks_text(const struct analyze_addr *a, char *out, size_t n)
         k += (size_t)snprintf(out + k, n - k, "%s%s", i ? "," : "", a->hits[i].detector);
 }
 
+/* Distinct addresses over every client (a prefix counts the addresses seen in it). */
+static uint64_t
+report_addresses(const struct analyze_stats *s)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < s->naddrs; i++)
+        n += s->addrs[i].distinct_addrs;
+    return n;
+}
+
 static void
 text_header(const struct analyze_run *r, FILE *out)
 {
@@ -180,9 +192,10 @@ text_header(const struct analyze_run *r, FILE *out)
         fmt_time(s->last_ms, b, sizeof(b), false);
         fprintf(out, "  time range: %s .. %s UTC\n", a, b);
     }
-    fprintf(out, "  requests: %llu from %zu addresses; skipped %llu malformed line%s\n",
-            (unsigned long long)s->requests, s->naddrs, (unsigned long long)r->skipped,
-            r->skipped == 1 ? "" : "s");
+    fprintf(out, "  requests: %llu from %llu addresses (%zu clients; IPv6 by /%u); skipped "
+            "%llu malformed line%s\n", (unsigned long long)s->requests,
+            (unsigned long long)report_addresses(s), s->naddrs, s->ipv6_prefix,
+            (unsigned long long)r->skipped, r->skipped == 1 ? "" : "s");
     for (size_t i = 0; i < r->nskips && i < REPORT_TEXT_SKIPS; i++)
         fprintf(out, "    %s:%llu: %s\n", r->skips[i].file,
                 (unsigned long long)r->skips[i].lineno, r->skips[i].why);
@@ -222,6 +235,7 @@ text_offenders(const struct analyze_stats *s, FILE *out)
         put_list(out, "paths", o->paths, o->npaths, o->distinct_paths);
         put_list(out, "hosts", o->hosts, o->nhosts, o->distinct_hosts);
         put_list(out, "user agents", o->agents, o->nagents, o->distinct_agents);
+        put_list(out, "addresses", o->addr_samples, o->naddr_samples, o->distinct_addrs);
     }
 }
 
@@ -359,7 +373,7 @@ json_offender(const struct analyze_addr *o)
                                               jtime(h->last_ms), "evidence",
                                               jstr(h->evidence)));
     }
-    return json_pack(
+    json_t *doc = json_pack(
         "{s:s, s:o, s:I, s:I, s:I, s:f, s:o, s:o, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o}",
         "address", o->text, "attacks", attacks, "requests", (json_int_t)o->requests,
         "status_4xx", (json_int_t)o->status_4xx, "status_5xx", (json_int_t)o->status_5xx,
@@ -370,6 +384,13 @@ json_offender(const struct analyze_addr *o)
         "distinct_user_agents", (int)o->distinct_agents, "sample_paths",
         jlist(o->paths, o->npaths), "sample_hosts", jlist(o->hosts, o->nhosts),
         "sample_user_agents", jlist(o->agents, o->nagents), "hits", hits);
+    if (doc) {
+        json_object_set_new(doc, "distinct_addresses", json_integer(o->distinct_addrs));
+        json_object_set_new(doc, "sample_addresses",
+                            o->plen < 128 ? jlist(o->addr_samples, o->naddr_samples)
+                                          : json_pack("[s]", o->text));
+    }
+    return doc;
 }
 
 int
@@ -431,7 +452,9 @@ analyze_report_json(const struct analyze_run *r, FILE *out)
     json_object_set_new(doc, "start", s->requests ? jtime(s->first_ms) : json_null());
     json_object_set_new(doc, "end", s->requests ? jtime(s->last_ms) : json_null());
     json_object_set_new(doc, "requests", json_integer((json_int_t)s->requests));
-    json_object_set_new(doc, "addresses", json_integer((json_int_t)s->naddrs));
+    json_object_set_new(doc, "addresses", json_integer((json_int_t)report_addresses(s)));
+    json_object_set_new(doc, "clients", json_integer((json_int_t)s->naddrs));
+    json_object_set_new(doc, "ipv6_prefix", json_integer(s->ipv6_prefix));
     json_object_set_new(doc, "distinct_counts_exact", json_boolean(!s->seen_full));
     json_object_set_new(doc, "offenders", offenders);
     json_object_set_new(doc, "timeline",

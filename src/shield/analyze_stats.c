@@ -1,7 +1,9 @@
 /*
- * shield/analyze_stats.c: what `tierd analyze` learns from the lines: per-address counts,
- * distinct paths, hosts and user agents with a few samples, requests per minute (for the
- * whole log and per address), and the detectors' verdicts. Every line goes to one
+ * shield/analyze_stats.c: what `tierd analyze` learns from the lines: per-client counts
+ * (a client is an IPv4 address or an IPv6 address's /ipv6_prefix, as the detectors count
+ * and the live shield bans), distinct paths, hosts, user agents and, in a prefix, addresses,
+ * with a few samples, requests per minute (for the whole log and per client), and the
+ * detectors' verdicts. Every line goes to one
  * struct detect as a DETECT_REQUEST then a DETECT_RESPONSE event at the line's time, as
  * the live shield would have seen it; any overflow makes the address an offender. One
  * check is analyze's own: "flood", more than flood_per_minute requests in 60 s, which the
@@ -18,12 +20,13 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "shield/cidr.h"
 
 #define STATS_SEEN_MAX (1u << 24)           /* 128 MiB of hashes */
 #define STATS_TIMELINE_MAX_MINUTES (1u << 22)   /* about 8 years */
 #define STATS_ARENA_CHUNK (64 * 1024)
 
-enum { SEEN_PATH = 0, SEEN_HOST, SEEN_AGENT };
+enum { SEEN_PATH = 0, SEEN_HOST, SEEN_AGENT, SEEN_ADDR };
 
 static inline uint64_t
 mix64(uint64_t x)
@@ -60,6 +63,7 @@ analyze_stats_init(struct analyze_stats *s, struct detect *det, unsigned flood_p
     memset(s, 0, sizeof(*s));
     s->det = det;
     s->flood_per_minute = flood_per_minute;
+    s->ipv6_prefix = det ? detect_ipv6_prefix(det) : 128;
     s->index_cap = 1024;
     s->index = mem_alloc_or_exit(s->index_cap * sizeof(*s->index));
     s->seen_cap = 1u << 16;
@@ -136,14 +140,18 @@ index_grow(struct analyze_stats *s)
     s->index_cap = cap;
 }
 
+/* The record of the client `addr` stands for (its key: the address, or its prefix). */
 static struct analyze_addr *
 addr_get(struct analyze_stats *s, const struct shield_addr *addr, struct slice text)
 {
-    size_t mask = s->index_cap - 1, j = addr_hash(addr) & mask;
+    struct cidr key;
+
+    cidr_client(addr, s->ipv6_prefix, &key);
+    size_t mask = s->index_cap - 1, j = addr_hash(&key.addr) & mask;
 
     for (; s->index[j]; j = (j + 1) & mask) {
         struct analyze_addr *a = &s->addrs[s->index[j] - 1];
-        if (memcmp(a->addr.b, addr->b, 16) == 0)
+        if (memcmp(a->addr.b, key.addr.b, 16) == 0)
             return a;
     }
     if (s->naddrs == s->addrs_cap) {
@@ -152,9 +160,16 @@ addr_get(struct analyze_stats *s, const struct shield_addr *addr, struct slice t
     }
     struct analyze_addr *a = &s->addrs[s->naddrs++];
     memset(a, 0, sizeof(*a));
-    a->addr = *addr;
-    size_t n = text.len < sizeof(a->text) - 1 ? text.len : sizeof(a->text) - 1;
-    memcpy(a->text, text.p, n);
+    a->addr = key.addr;
+    a->plen = (uint8_t)key.plen;
+    if (key.plen < 128) {
+        cidr_format(&key, a->text, sizeof(a->text));        /* "2001:db8:1:2::/64" */
+    } else {
+        /* As the log wrote it. */
+        size_t n = text.len < sizeof(a->text) - 1 ? text.len : sizeof(a->text) - 1;
+        memcpy(a->text, text.p, n);
+        a->distinct_addrs = 1;
+    }
     s->index[j] = (uint32_t)s->naddrs;
     if (s->naddrs * 2 > s->index_cap) {
         index_grow(s);
@@ -392,6 +407,18 @@ analyze_stats_add(struct analyze_stats *s, const struct analyze_line *l)
         if (seen_insert(s, ka)) {
             a->distinct_agents++;
             sample(s, a->agents, &a->nagents, ANALYZE_SAMPLE_AGENTS, l->user_agent);
+        }
+    }
+    if (a->plen < 128) {
+        /* Which addresses of the prefix: the evidence that it rotates. */
+        uint64_t kx = seen_key(ai, SEEN_ADDR, slice_make((const char *)l->addr.b, 16));
+        if (kx != a->last_addr_key) {
+            a->last_addr_key = kx;
+            if (seen_insert(s, kx)) {
+                a->distinct_addrs++;
+                sample(s, a->addr_samples, &a->naddr_samples, ANALYZE_SAMPLE_ADDRS,
+                       l->addr_text);
+            }
         }
     }
     timeline_add(s, (int64_t)(l->time_ms / 60000));

@@ -1,7 +1,8 @@
 /*
  * shield/banstore.c: bans in SQLite. One table, one row per ban decision; an unban shortens
  * the row's expiry and marks it removed instead of deleting it, so the history that the
- * repeat factor needs survives. Prepared statements live as long as the store.
+ * repeat factor needs survives. A second table, nft_tables, is the record of the kernel
+ * tables tierd created (one row per table). Prepared statements live as long as the store.
  */
 #include "shield/banstore.h"
 
@@ -17,6 +18,7 @@
 struct banstore {
     sqlite3 *db;
     sqlite3_stmt *ins, *count, *active, *end, *purge;
+    sqlite3_stmt *nft_put, *nft_forget, *nft_list;
 };
 
 static const char banstore_schema[] =
@@ -31,7 +33,14 @@ static const char banstore_schema[] =
     " counted_only INTEGER NOT NULL DEFAULT 0,"
     " removed_ms INTEGER);"
     "CREATE INDEX IF NOT EXISTS bans_addr ON bans(addr);"
-    "CREATE INDEX IF NOT EXISTS bans_expiry ON bans(expiry_ms);";
+    "CREATE INDEX IF NOT EXISTS bans_expiry ON bans(expiry_ms);"
+    "CREATE TABLE IF NOT EXISTS nft_tables ("
+    " family TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " set_name TEXT NOT NULL,"
+    " token TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (family, name));";
 
 static int
 banstore_prepare(struct banstore *b, const char *sql, sqlite3_stmt **st, char *err,
@@ -72,7 +81,13 @@ banstore_open(const char *dir, struct banstore **out, char *err, size_t errlen)
         banstore_prepare(b, "UPDATE bans SET removed_ms = ?2, expiry_ms = min(expiry_ms, ?2) "
                          "WHERE addr = ?1 AND expiry_ms > ?2 AND removed_ms IS NULL",
                          &b->end, err, errlen) ||
-        banstore_prepare(b, "DELETE FROM bans WHERE expiry_ms < ?1", &b->purge, err, errlen)) {
+        banstore_prepare(b, "DELETE FROM bans WHERE expiry_ms < ?1", &b->purge, err, errlen) ||
+        banstore_prepare(b, "INSERT OR REPLACE INTO nft_tables(family, name, set_name, token, "
+                         "created_ms) VALUES(?1, ?2, ?3, ?4, ?5)", &b->nft_put, err, errlen) ||
+        banstore_prepare(b, "DELETE FROM nft_tables WHERE family = ?1 AND name = ?2",
+                         &b->nft_forget, err, errlen) ||
+        banstore_prepare(b, "SELECT family, name, set_name, token, created_ms FROM nft_tables "
+                         "ORDER BY created_ms, name", &b->nft_list, err, errlen)) {
         banstore_close(b);
         return -EIO;
     }
@@ -90,6 +105,9 @@ banstore_close(struct banstore *b)
     sqlite3_finalize(b->active);
     sqlite3_finalize(b->end);
     sqlite3_finalize(b->purge);
+    sqlite3_finalize(b->nft_put);
+    sqlite3_finalize(b->nft_forget);
+    sqlite3_finalize(b->nft_list);
     sqlite3_close(b->db);
     free(b);
 }
@@ -178,4 +196,43 @@ banstore_purge(struct banstore *b, int64_t before_ms)
 {
     sqlite3_bind_int64(b->purge, 1, before_ms);
     return banstore_step_done(b->purge);
+}
+
+int
+banstore_nft_put(struct banstore *b, const struct banstore_nft *t)
+{
+    sqlite3_bind_text(b->nft_put, 1, t->family, -1, SQLITE_STATIC);
+    sqlite3_bind_text(b->nft_put, 2, t->table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(b->nft_put, 3, t->set, -1, SQLITE_STATIC);
+    sqlite3_bind_text(b->nft_put, 4, t->token, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(b->nft_put, 5, t->created_ms);
+    return banstore_step_done(b->nft_put);
+}
+
+int
+banstore_nft_forget(struct banstore *b, const char *family, const char *table)
+{
+    sqlite3_bind_text(b->nft_forget, 1, family, -1, SQLITE_STATIC);
+    sqlite3_bind_text(b->nft_forget, 2, table, -1, SQLITE_STATIC);
+    return banstore_step_done(b->nft_forget);
+}
+
+int
+banstore_nft_list(struct banstore *b, struct banstore_nft *out, size_t max, size_t *n)
+{
+    int rc;
+
+    *n = 0;
+    while ((rc = sqlite3_step(b->nft_list)) == SQLITE_ROW) {
+        if (*n == max)
+            continue;           /* past max: left for a later call */
+        struct banstore_nft *t = &out[(*n)++];
+        banstore_col_text(b->nft_list, 0, t->family, sizeof(t->family));
+        banstore_col_text(b->nft_list, 1, t->table, sizeof(t->table));
+        banstore_col_text(b->nft_list, 2, t->set, sizeof(t->set));
+        banstore_col_text(b->nft_list, 3, t->token, sizeof(t->token));
+        t->created_ms = sqlite3_column_int64(b->nft_list, 4);
+    }
+    sqlite3_reset(b->nft_list);
+    return rc == SQLITE_DONE ? 0 : -EIO;
 }

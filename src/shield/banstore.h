@@ -2,6 +2,8 @@
  * shield/banstore.h: the durable ban list, SQLite at <state_dir>/shield.db (WAL,
  * synchronous=FULL, so a ban that was inserted survives a crash or power loss). Keeps every
  * ban, expired ones too, for 30 days after expiry: the repeat-offender count comes from it.
+ * The same database records the nftables tables tierd created to mirror those bans, so that
+ * a later start can remove them (docs/internals/nftables.md).
  * Blocking: called only from the shield's own thread and the control thread, never from an
  * edge loop. Not thread-safe; the shield serialises calls with a mutex.
  */
@@ -38,5 +40,23 @@ int banstore_load_active(struct banstore *b, int64_t now_ms, banstore_fn fn, voi
 int banstore_end(struct banstore *b, const char *addr, int64_t now_ms);
 /* Deletes bans that expired before before_ms. */
 int banstore_purge(struct banstore *b, int64_t before_ms);
+
+/* A kernel table tierd created (or is about to create): recorded before the table is made
+ * and forgotten once it is gone, so a table tierd made is always on record. */
+struct banstore_nft {
+    char family[8];             /* "inet" */
+    char table[40];
+    char set[40];               /* the sets are <set>_v4 and <set>_v6 */
+    char token[40];             /* the mark in the table's comment: "tierd <token>" */
+    int64_t created_ms;         /* Unix milliseconds of the first record */
+};
+
+/* Records t, replacing the record of the same family and table; committed before 0 returns.
+ * -EIO on failure. */
+int banstore_nft_put(struct banstore *b, const struct banstore_nft *t);
+/* Forgets the record of family/table; 0 also when there was none, -EIO on failure. */
+int banstore_nft_forget(struct banstore *b, const char *family, const char *table);
+/* Copies up to max records, oldest first, into out and sets *n. 0 or -EIO. */
+int banstore_nft_list(struct banstore *b, struct banstore_nft *out, size_t max, size_t *n);
 
 #endif

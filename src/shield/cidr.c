@@ -69,6 +69,13 @@ cidr_addr_mask(const struct shield_addr *a, unsigned plen, struct shield_addr *o
     cidr_from_u128(cidr_to_u128(a) & cidr_mask(plen), out);
 }
 
+void
+cidr_client(const struct shield_addr *a, unsigned ipv6_prefix, struct cidr *out)
+{
+    out->plen = cidr_is_v4(a) || ipv6_prefix == 0 || ipv6_prefix > 128 ? 128 : ipv6_prefix;
+    cidr_addr_mask(a, out->plen, &out->addr);
+}
+
 bool
 cidr_contains(const struct cidr *c, const struct shield_addr *a)
 {
@@ -282,6 +289,31 @@ cidrset_lookup(const struct cidrset *s, const struct shield_addr *a)
     if (s->r[lo].lo <= v && v <= s->r[lo].hi)
         return s->r[lo].value;
     return -1;
+}
+
+bool
+cidrset_overlaps(const struct cidrset *s, const struct cidr *c, int value)
+{
+    cidr_u128 lo, hi;
+    size_t a = 0, b;
+
+    if (!s || !s->n)
+        return false;
+    lo = cidr_to_u128(&c->addr) & cidr_mask(c->plen);
+    hi = lo | ~cidr_mask(c->plen);
+    /* The first range ending at or after lo, then every range starting by hi. */
+    b = s->n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (s->r[mid].hi < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    for (; a < s->n && s->r[a].lo <= hi; a++)
+        if (s->r[a].value == value)
+            return true;
+    return false;
 }
 
 size_t

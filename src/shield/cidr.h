@@ -31,8 +31,12 @@ void cidr_addr_format(const struct shield_addr *a, char *out, size_t n);
 void cidr_format(const struct cidr *c, char *out, size_t n);
 bool cidr_is_v4(const struct shield_addr *a);
 bool cidr_contains(const struct cidr *c, const struct shield_addr *a);
-/* The /24 of an IPv4 address or the /64 of an IPv6 one, as an address. */
+/* a with every bit after the first plen (over the 128-bit mapped address) cleared: plen 120
+ * is an IPv4 address's /24, 64 an IPv6 address's /64. */
 void cidr_addr_mask(const struct shield_addr *a, unsigned plen, struct shield_addr *out);
+/* The client an address stands for: an IPv4 address alone, an IPv6 address as its
+ * /ipv6_prefix (128: alone; 0 is taken as 128). */
+void cidr_client(const struct shield_addr *a, unsigned ipv6_prefix, struct cidr *out);
 
 /* Builds a set from n prefixes with values (>= 0); the same prefix twice keeps the larger
  * value. Returns a new set or NULL when out of memory. */
@@ -40,6 +44,9 @@ struct cidrset *cidrset_new(const struct cidr *prefixes, const int *values, size
 void cidrset_free(struct cidrset *s);
 /* The value of the longest prefix holding a, or -1. NULL s holds nothing. */
 int cidrset_lookup(const struct cidrset *s, const struct shield_addr *a);
+/* True when some address of c looks up to value (a prefix ban must not cover an allowed
+ * address, even when c itself is not allowed). NULL s holds nothing. */
+bool cidrset_overlaps(const struct cidrset *s, const struct cidr *c, int value);
 /* Number of disjoint ranges (for tests and the bench). */
 size_t cidrset_ranges(const struct cidrset *s);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "shield/addrmap.h"
+#include "shield/cidr.h"
 
 #define DETECT_MILLI 1000u          /* bucket levels are kept in thousandths of an event */
 #define DETECT_PATHS_SEEN 32        /* distinct-path memory (CrowdSec's cache_size 5 was too
@@ -74,6 +75,7 @@ detect_params_default(struct detect_params *p)
     p->injection_leak_ms = 10000;
     p->login_paths = NULL;
     p->max_addresses = 100000;
+    p->ipv6_prefix = 64;                /* one subnet is one host (SLAAC, RFC 8981) */
 }
 
 struct detect *
@@ -484,10 +486,25 @@ detect_response(struct detect *d, struct detect_rec *r, const struct detect_even
     return false;
 }
 
+/* When the record is a prefix, says which of its addresses tripped it: the ban names the
+ * prefix, the evidence the address. */
+static void
+detect_hit_from(struct detect_hit *hit, const struct detect_event *ev, const struct cidr *key)
+{
+    char a[64];
+    size_t n = strlen(hit->evidence);
+
+    if (key->plen == 128 || n + 8 >= sizeof(hit->evidence))
+        return;
+    cidr_addr_format(&ev->addr, a, sizeof(a));
+    snprintf(hit->evidence + n, sizeof(hit->evidence) - n, " from %s", a);
+}
+
 bool
 detect_feed(struct detect *d, const struct detect_event *ev, struct detect_hit *hit)
 {
     struct detect_rec *r;
+    struct cidr key;
     bool created, tripped;
 
     /* Missing assets never count, but a "static" name that is a sensitive file (a database
@@ -495,7 +512,10 @@ detect_feed(struct detect *d, const struct detect_event *ev, struct detect_hit *
     if (ev->static_asset ||
         (detect_is_static_path(ev->path) && detect_sensitive_class(ev->path) == DETECT_SENS_NONE))
         return false;
-    r = addrmap_get(&d->map, &ev->addr, true, &created);
+    /* An IPv6 client is its prefix: a scanner rotating addresses inside its /64 fills one
+     * set of buckets, not one per address. */
+    cidr_client(&ev->addr, d->p.ipv6_prefix, &key);
+    r = addrmap_get(&d->map, &key.addr, true, &created);
     if (!r)
         return false;           /* out of memory: this event is not counted */
     if (created)
@@ -504,9 +524,17 @@ detect_feed(struct detect *d, const struct detect_event *ev, struct detect_hit *
         tripped = detect_request(d, r, ev, hit);
     else
         tripped = detect_response(d, r, ev, hit);
-    if (tripped)
-        addrmap_remove(&d->map, &ev->addr);
+    if (tripped) {
+        detect_hit_from(hit, ev, &key);
+        addrmap_remove(&d->map, &key.addr);
+    }
     return tripped;
+}
+
+unsigned
+detect_ipv6_prefix(const struct detect *d)
+{
+    return d->p.ipv6_prefix && d->p.ipv6_prefix < 128 ? d->p.ipv6_prefix : 128;
 }
 
 uint64_t

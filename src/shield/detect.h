@@ -1,8 +1,9 @@
 /*
  * shield/detect.h: the detectors, shared by the live shield and `tierd analyze`. Pure
- * over events with the caller's clock: no sockets, no threads, no I/O. Per-address
- * leaky buckets (CrowdSec semantics: capacity C, one event leaks per leak interval, the
- * C+1-th event in a burst overflows) for each signal in ../shared/reference/shield.md:
+ * over events with the caller's clock: no sockets, no threads, no I/O. Per-client (an
+ * IPv4 address, or an IPv6 address's /ipv6_prefix) leaky buckets (CrowdSec semantics:
+ * capacity C, one event leaks per leak interval, the C+1-th event in a burst overflows)
+ * for each signal in ../shared/reference/shield.md:
  * 404/4xx bursts and many distinct paths (path brute force), sensitive-file probes,
  * scanner user agents, traversal/injection probes, many distinct Host values (vhost
  * fuzzing), 401/403/422 bursts on login paths (credential stuffing).
@@ -38,6 +39,8 @@ struct detect_params {
     uint64_t injection_leak_ms;
     const char *const *login_paths;     /* NULL-terminated prefixes; borrowed */
     unsigned max_addresses;             /* table size limit; least recently seen evicted */
+    unsigned ipv6_prefix;               /* an IPv6 address counts as its /N (N in 1..128;
+                                           128: per address); IPv4 is per address */
 };
 
 void detect_params_default(struct detect_params *p);
@@ -62,13 +65,16 @@ struct detect_hit {
 /* Returns a new table with a copy of p (login_paths stays borrowed), or NULL. */
 struct detect *detect_new(const struct detect_params *p);
 void detect_free(struct detect *d);
-/* Feeds one event. Returns true when a detector overflows for ev->addr, filling *hit;
- * the address's buckets then reset (the caller bans it). */
+/* Feeds one event. Returns true when a detector overflows for ev->addr's client (the
+ * address, or its /ipv6_prefix: cidr_client()), filling *hit; that client's buckets then
+ * reset (the caller bans it). */
 bool detect_feed(struct detect *d, const struct detect_event *ev, struct detect_hit *hit);
 /* True for paths every scanner probes (exposed for analyze's report and tests). */
 bool detect_is_sensitive_path(struct slice path);
 bool detect_is_scanner_ua(struct slice ua);
 bool detect_is_injection(struct slice path, struct slice query);
+/* The prefix length an IPv6 address is counted by (d's ipv6_prefix; 128: per address). */
+unsigned detect_ipv6_prefix(const struct detect *d);
 /* Addresses dropped because the table was full (added for the shield's counters). */
 uint64_t detect_evictions(const struct detect *d);
 

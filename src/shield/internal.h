@@ -27,6 +27,8 @@ struct shield_conf {
     struct cidrset *trusted;            /* trusted_proxies (value 0) */
     unsigned nallow, ndeny, ntrusted;
     uint64_t max_connections_per_ip;    /* 0: no limit */
+    unsigned ipv6_prefix;               /* an IPv6 client is its /N (32..128) for detectors,
+                                           bans and rate keys; IPv4 is per address */
     bool rate_enabled;
     uint64_t rate_window_ms, rate_limit;
     enum shield_rate_key rate_key;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@
 #define SHIELD_RANGE_BANS_MAX 4096              /* manual CIDR bans */
 #define SHIELD_SWEEP_MS 1000
 #define SHIELD_PURGE_MS (3600ULL * 1000)
+#define SHIELD_NFT_TABLES_MAX 16                /* recorded kernel tables handled per sync */
+#define SHIELD_NFT_LEFT_MAX 8                   /* ours, could not be removed: unbans reach */
 
 enum shield_counter {
     SC_DENY = 0, SC_DENY_COUNTED, SC_BAN, SC_BAN_COUNTED, SC_MAXCONN, SC_MAXCONN_COUNTED,
@@ -61,6 +64,7 @@ static const char *const shield_counter_names[SC_NCOUNTERS] = {
 struct shield_ban {
     int64_t expiry_ms;          /* wall clock */
     bool counted_only;
+    uint8_t plen;               /* of the entry's key: 128 for an address, else an IPv6 prefix */
 };
 
 struct shield_range_ban {
@@ -77,7 +81,8 @@ struct shield_shard {
 };
 
 struct shield_job {
-    struct shield_addr addr;
+    struct shield_addr addr;    /* the address whose request tripped the detector */
+    unsigned plen;              /* the client it stands for: addr's /plen (ipv6_prefix then) */
     const char *detector;       /* static string from detect.c */
     char evidence[256];
     bool counted_only;
@@ -94,10 +99,16 @@ struct shield {
     pthread_mutex_t ranges_lock;
     struct shield_range_ban *ranges;
     atomic_uint nranges;
+    /* IPv6 prefix lengths (< 128) that ever had a ban in the shards' tables: a lookup tries
+     * each (one, /64, unless ipv6_prefix changed or operators banned other lengths). Never
+     * cleared: a stale bit costs one lookup, a missing one would miss a ban. */
+    atomic_uint_fast64_t v6_plens[2];
 
     pthread_mutex_t slow_lock;  /* the store and the nftables mirror */
     struct banstore *store;
     struct nftset *nft;
+    struct nftset *nft_left[SHIELD_NFT_LEFT_MAX];   /* tables tierd could not remove */
+    unsigned nft_nleft;
     bool nft_warned;
 
     pthread_mutex_t q_lock;
@@ -181,18 +192,40 @@ shield_shard_fini(struct shield_shard *sh)
     pthread_mutex_destroy(&sh->lock);
 }
 
-/* Makes a ban effective in memory (single address or range). */
+/* Whether a ban of c lives in the shards' tables, keyed (network, length): an address, or
+ * an IPv6 prefix of at least SHIELD_V6_PREFIX_MIN bits (detectors ban an IPv6 client's
+ * /ipv6_prefix; there may be a great many). Wider prefixes and IPv4 ranges are manual
+ * and few: the range list. */
+#define SHIELD_V6_PREFIX_MIN 32
+static bool
+shield_ban_hashed(const struct cidr *c)
+{
+    return c->plen == 128 || (!cidr_is_v4(&c->addr) && c->plen >= SHIELD_V6_PREFIX_MIN);
+}
+
+static void
+shield_v6_plen_mark(struct shield *s, unsigned plen)
+{
+    if (plen < 128)
+        atomic_fetch_or(&s->v6_plens[plen / 64], (uint_fast64_t)1 << (plen % 64));
+}
+
+/* Makes a ban effective in memory (an address, an IPv6 prefix, or a range). */
 static void
 shield_ban_set(struct shield *s, const struct cidr *c, int64_t expiry_ms, bool counted_only)
 {
-    if (c->plen == 128) {
+    if (shield_ban_hashed(c)) {
         struct shield_shard *sh = shield_shard_of(s, &c->addr);
+        /* Marked before the entry exists, so a lookup that sees the entry tries its length. */
+        shield_v6_plen_mark(s, c->plen);
         pthread_mutex_lock(&sh->lock);
-        struct shield_ban *b = addrmap_get(&sh->bans, &c->addr, true, NULL);
+        struct shield_ban *b = addrmap_get_prefix(&sh->bans, &c->addr, c->plen, true, NULL);
         if (b && (b->expiry_ms < expiry_ms || b->counted_only)) {
             b->expiry_ms = expiry_ms;
             b->counted_only = counted_only;
         }
+        if (b)
+            b->plen = (uint8_t)c->plen;
         pthread_mutex_unlock(&sh->lock);
         return;
     }
@@ -215,17 +248,22 @@ shield_ban_set(struct shield *s, const struct cidr *c, int64_t expiry_ms, bool c
     pthread_mutex_unlock(&s->ranges_lock);
 }
 
-/* Removes a ban from memory; true when one was there. */
+static void shield_nft_remove(struct shield *s, const struct cidr *c, size_t n);
+
+/* Removes a ban from memory, and an address's or IPv6 prefix's from every kernel set tierd
+ * owns whether or not mirroring is on now (a table it could not remove still drops
+ * packets); true when one was in memory. Called with slow_lock held. */
 static bool
 shield_ban_unset(struct shield *s, const struct cidr *c)
 {
     bool found = false;
 
-    if (c->plen == 128) {
+    if (shield_ban_hashed(c)) {
         struct shield_shard *sh = shield_shard_of(s, &c->addr);
         pthread_mutex_lock(&sh->lock);
-        found = addrmap_remove(&sh->bans, &c->addr);
+        found = addrmap_remove_prefix(&sh->bans, &c->addr, c->plen);
         pthread_mutex_unlock(&sh->lock);
+        shield_nft_remove(s, c, 1);         /* only these are ever mirrored */
         return found;
     }
     pthread_mutex_lock(&s->ranges_lock);
@@ -325,13 +363,15 @@ static bool
 shield_rate_same(const struct shield_conf *a, const struct shield_conf *b)
 {
     return a->rate_enabled == b->rate_enabled && a->rate_window_ms == b->rate_window_ms &&
-           a->rate_limit == b->rate_limit && a->rate_key == b->rate_key;
+           a->rate_limit == b->rate_limit && a->rate_key == b->rate_key &&
+           a->ipv6_prefix == b->ipv6_prefix;
 }
 
 struct shield_readd {
-    struct shield *s;
     int64_t wall_ms;
-    unsigned errors;
+    struct nftset_prefix *e;    /* collected under a shard lock, sent after it */
+    size_t n, cap;
+    unsigned dropped;           /* out of memory */
 };
 
 static bool
@@ -342,62 +382,260 @@ shield_readd_one(void *ctx, const struct shield_addr *addr, void *value)
 
     if (b->counted_only || b->expiry_ms <= r->wall_ms)
         return false;
-    if (nftset_add(r->s->nft, addr, (uint64_t)(b->expiry_ms - r->wall_ms + 999) / 1000) < 0)
-        r->errors++;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        struct nftset_prefix *e = realloc(r->e, cap * sizeof(*e));
+        if (!e) {
+            r->dropped++;
+            return false;
+        }
+        r->e = e;
+        r->cap = cap;
+    }
+    r->e[r->n++] = (struct nftset_prefix){ *addr, b->plen ? b->plen : 128,
+                                           (uint64_t)(b->expiry_ms - r->wall_ms + 999) / 1000 };
     return false;
 }
 
-/* Brings the kernel mirror in line with conf: set up (and refill from the in-memory bans),
- * or dropped. Called with slow_lock held and the conf write lock held. */
+/* Fills the new mirror from the in-memory bans (the store's active ones, loaded at start)
+ * with their remaining time, one shard at a time; no kernel call under a shard lock. */
 static void
-shield_nft_sync(struct shield *s, const struct shield_conf *old, const struct shield_conf *c)
+shield_nft_refill(struct shield *s)
 {
-    bool same = s->nft && old->nft_enabled && strcmp(old->nft_table, c->nft_table) == 0 &&
-                strcmp(old->nft_set, c->nft_set) == 0;
+    struct shield_readd r = { (int64_t)s->clk.wall_ms(), NULL, 0, 0, 0 };
+    unsigned failed = 0;
 
-    if (c->enabled && c->nft_enabled && same)
-        return;
-    if (s->nft) {
-        if (nftset_drop_table(s->nft) < 0)
-            log_warn("shield", "nftables table not removed table=%s: %s", old->nft_table,
-                     nftset_error(s->nft));
-        nftset_free(s->nft);
-        s->nft = NULL;
-    }
-    if (!c->enabled || !c->nft_enabled)
-        return;
-    if (geteuid() != 0) {
-        if (!s->nft_warned)
-            log_warn("shield", "nftables mirroring needs root; bans are enforced in-process only");
-        s->nft_warned = true;
-        return;
-    }
-    if (!(s->nft = nftset_new(c->nft_table, c->nft_set))) {
-        log_warn("shield", "nftables unavailable (no context); bans are enforced in-process only");
-        shield_count(s, SC_NFT_ERRORS);
-        return;
-    }
-    if (nftset_setup(s->nft) < 0) {
-        log_warn("shield", "nftables set-up failed table=%s: %s; bans stay in-process",
-                 c->nft_table, nftset_error(s->nft));
-        shield_count(s, SC_NFT_ERRORS);
-        nftset_free(s->nft);
-        s->nft = NULL;
-        return;
-    }
-    struct shield_readd r = { s, (int64_t)s->clk.wall_ms(), 0 };
     for (unsigned i = 0; i < SHIELD_SHARDS; i++) {
         pthread_mutex_lock(&s->shards[i].lock);
         addrmap_visit(&s->shards[i].bans, shield_readd_one, &r);
         pthread_mutex_unlock(&s->shards[i].lock);
+        if (r.n && nftset_add_prefixes(s->nft, r.e, r.n) < 0)
+            failed++;
+        r.n = 0;
     }
-    if (r.errors) {
-        log_warn("shield", "nftables refill incomplete failed=%u: %s", r.errors,
-                 nftset_error(s->nft));
-        atomic_fetch_add(&s->counters[SC_NFT_ERRORS], r.errors);
+    free(r.e);
+    if (failed || r.dropped) {
+        log_warn("shield", "nftables refill incomplete table=%s shards_failed=%u dropped=%u: %s",
+                 nftset_table(s->nft), failed, r.dropped, nftset_error(s->nft));
+        atomic_fetch_add(&s->counters[SC_NFT_ERRORS], failed + r.dropped);
     }
+}
+
+/* Forgets the kernel handles (the tables stay). */
+static void
+shield_nft_close(struct shield *s)
+{
+    nftset_free(s->nft);
+    s->nft = NULL;
+    for (unsigned i = 0; i < s->nft_nleft; i++)
+        nftset_free(s->nft_left[i]);
+    s->nft_nleft = 0;
+}
+
+static void
+shield_nft_remove_failed(struct shield *s, const struct nftset *t, const struct cidr *c, size_t n)
+{
+    char text[64];
+
+    shield_count(s, SC_NFT_ERRORS);
+    cidr_format(&c[0], text, sizeof(text));
+    log_warn("shield", "nftables delete failed table=%s addr=%s count=%zu: %s", nftset_table(t),
+             text, n, nftset_error(t));
+}
+
+/* Deletes addresses and prefixes from the mirror and from every table tierd created but
+ * could not remove. Called with slow_lock held. */
+static void
+shield_nft_remove(struct shield *s, const struct cidr *c, size_t n)
+{
+    if (!n)
+        return;
+    if (s->nft && nftset_remove_many(s->nft, c, n) < 0)
+        shield_nft_remove_failed(s, s->nft, c, n);
+    for (unsigned i = 0; i < s->nft_nleft;) {
+        struct nftset *t = s->nft_left[i];
+        int rc = nftset_remove_many(t, c, n);
+        if (rc == -ENOENT) {
+            /* Gone since (an operator removed it): nothing left to reach. The record
+             * stays until the next sync looks. */
+            nftset_free(t);
+            s->nft_left[i] = s->nft_left[--s->nft_nleft];
+            continue;
+        }
+        if (rc < 0)
+            shield_nft_remove_failed(s, t, c, n);
+        i++;
+    }
+}
+
+/* A fresh random token for a table's mark (hex). */
+static void
+shield_nft_token(char *out, size_t n)
+{
+    uint8_t b[16];
+
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+        /* Unique enough to tell tierd's tables apart; it is a mark, not a secret. */
+        uint64_t x = clock_mono_us() ^ ((uint64_t)getpid() << 32) ^ clock_wall_ms();
+        memcpy(b, &x, 8);
+        x *= 0x9e3779b97f4a7c15ULL;
+        memcpy(b + 8, &x, 8);
+    }
+    for (size_t i = 0; i < sizeof(b) && 2 * i + 2 < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* A table tierd recorded and no longer wants: removed when it is still the one tierd
+ * created, then forgotten; left alone (and forgotten) when someone else's table took its
+ * name. One tierd could not remove stays recorded, and unbans keep reaching it. */
+static void
+shield_nft_retire(struct shield *s, const struct banstore_nft *t)
+{
+    struct nftset *n = nftset_new(t->table, t->set);
+    int st;
+
+    if (!n) {
+        shield_count(s, SC_NFT_ERRORS);
+        log_warn("shield", "nftables unavailable (no context); table=%s stays", t->table);
+        return;
+    }
+    nftset_set_token(n, t->token);
+    st = nftset_probe(n);
+    if (st == NFTSET_OURS) {
+        int rc = nftset_drop_table(n);
+        if (rc < 0 && rc != -ENOENT) {
+            shield_count(s, SC_NFT_ERRORS);
+            log_warn("shield", "nftables table not removed table=%s: %s; unbans still reach it",
+                     t->table, nftset_error(n));
+            if (s->nft_nleft < SHIELD_NFT_LEFT_MAX) {
+                s->nft_left[s->nft_nleft++] = n;
+                return;
+            }
+            nftset_free(n);
+            return;
+        }
+        log_info("shield", "nftables table removed table=%s", t->table);
+    } else if (st == NFTSET_FOREIGN) {
+        log_warn("shield", "nftables table left alone table=%s: it is no longer the one tierd "
+                 "created", t->table);
+    } else if (st < 0) {
+        shield_count(s, SC_NFT_ERRORS);
+        log_warn("shield", "nftables table not inspected table=%s: %s; tierd retries on the "
+                 "next reload or start", t->table, nftset_error(n));
+        nftset_free(n);
+        return;
+    }
+    if (banstore_nft_forget(s->store, t->family, t->table) < 0)
+        shield_count(s, SC_DB_ERRORS);
+    nftset_free(n);
+}
+
+/* Makes c's table the mirror: never one tierd did not create; recorded before it is made;
+ * rebuilt when tierd made it before (its layout is then exactly this version's); refilled.
+ * rec is its record from earlier, or NULL. */
+static void
+shield_nft_open(struct shield *s, const struct shield_conf *c, const struct banstore_nft *rec)
+{
+    struct banstore_nft t;
+    struct nftset *n = nftset_new(c->nft_table, c->nft_set);
+    int st;
+
+    if (!n) {
+        log_warn("shield", "nftables unavailable (no context); bans are enforced in-process only");
+        shield_count(s, SC_NFT_ERRORS);
+        return;
+    }
+    if (rec) {
+        t = *rec;
+    } else {
+        memset(&t, 0, sizeof(t));
+        snprintf(t.family, sizeof(t.family), "inet");
+        snprintf(t.table, sizeof(t.table), "%s", c->nft_table);
+        shield_nft_token(t.token, sizeof(t.token));
+        t.created_ms = (int64_t)s->clk.wall_ms();
+    }
+    snprintf(t.set, sizeof(t.set), "%s", c->nft_set);
+    nftset_set_token(n, t.token);
+    st = nftset_probe(n);
+    if (st == NFTSET_FOREIGN) {
+        log_warn("shield", "nftables table left alone table=%s: tierd did not create it; bans "
+                 "are enforced in-process only (delete that table, or choose another "
+                 "shield.nftables.table)", c->nft_table);
+        shield_count(s, SC_NFT_ERRORS);
+        if (rec && banstore_nft_forget(s->store, rec->family, rec->table) < 0)
+            shield_count(s, SC_DB_ERRORS);
+        goto fail;
+    }
+    if (st < 0) {
+        log_warn("shield", "nftables table not inspected table=%s: %s; bans stay in-process",
+                 c->nft_table, nftset_error(n));
+        shield_count(s, SC_NFT_ERRORS);
+        goto fail;
+    }
+    /* A table tierd has no record of would outlive it unnoticed: record first. */
+    if (banstore_nft_put(s->store, &t) < 0) {
+        log_warn("shield", "nftables table not created table=%s: cannot record it in "
+                 "shield.db; bans stay in-process", c->nft_table);
+        shield_count(s, SC_DB_ERRORS);
+        goto fail;
+    }
+    if ((st == NFTSET_OURS ? nftset_replace(n) : nftset_setup(n)) < 0) {
+        log_warn("shield", "nftables set-up failed table=%s: %s; bans stay in-process",
+                 c->nft_table, nftset_error(n));
+        shield_count(s, SC_NFT_ERRORS);
+        goto fail;
+    }
+    s->nft = n;
+    shield_nft_refill(s);
     log_info("shield", "nftables mirror ready table=%s sets=%s_v4,%s_v6", c->nft_table,
              c->nft_set, c->nft_set);
+    return;
+fail:
+    nftset_free(n);
+}
+
+/* Brings the kernel in line with conf and with what tierd created before (its record in
+ * shield.db): tables of other names, or all of them when mirroring is off, are removed;
+ * the current one is set up and refilled from the in-memory bans. Tables tierd did not
+ * create are never touched. Called with slow_lock held and the conf write lock held. */
+static void
+shield_nft_sync(struct shield *s, const struct shield_conf *old, const struct shield_conf *c)
+{
+    bool want = c->enabled && c->nft_enabled;
+    bool same = s->nft && old->nft_enabled && strcmp(old->nft_table, c->nft_table) == 0 &&
+                strcmp(old->nft_set, c->nft_set) == 0;
+    struct banstore_nft rec[SHIELD_NFT_TABLES_MAX];
+    const struct banstore_nft *mine = NULL;
+    size_t nrec = 0;
+
+    if (want && same)
+        return;
+    shield_nft_close(s);
+    if (banstore_nft_list(s->store, rec, SHIELD_NFT_TABLES_MAX, &nrec) < 0) {
+        shield_count(s, SC_DB_ERRORS);
+        log_warn("shield", "nftables left as they are: shield.db cannot list the tables tierd "
+                 "created; bans are enforced in-process only");
+        return;
+    }
+    if (!want && nrec == 0)
+        return;
+    if (!nftset_permitted()) {
+        if (!s->nft_warned)
+            log_warn("shield", "nftables needs CAP_NET_ADMIN (run as root, or give tierd's user "
+                     "the capability); %s", want ? "bans are enforced in-process only" :
+                     "the tables tierd created before stay");
+        s->nft_warned = true;
+        return;
+    }
+    for (size_t i = 0; i < nrec; i++) {
+        if (want && !mine && strcmp(rec[i].family, "inet") == 0 &&
+            strcmp(rec[i].table, c->nft_table) == 0)
+            mine = &rec[i];
+        else
+            shield_nft_retire(s, &rec[i]);
+    }
+    if (want)
+        shield_nft_open(s, c, mine);
 }
 
 void
@@ -463,17 +701,18 @@ shield_detector_counter(const char *detector)
     return SC_PATH_BRUTEFORCE;
 }
 
-/* True when addr has a ban in memory that has not expired at wall time now. */
+/* True when the ban keyed (net, plen) is in memory and has not expired at wall time now;
+ * sh is net's shard. */
 static bool
-shield_ban_active(struct shield_shard *sh, const struct shield_addr *addr, int64_t now,
-                  bool *counted_only)
+shield_ban_active_prefix(struct shield_shard *sh, const struct shield_addr *net, unsigned plen,
+                         int64_t now, bool *counted_only)
 {
-    struct shield_ban *b = addrmap_get(&sh->bans, addr, false, NULL);
+    struct shield_ban *b = addrmap_get_prefix(&sh->bans, net, plen, false, NULL);
 
     if (!b)
         return false;
     if (b->expiry_ms <= now) {
-        addrmap_remove(&sh->bans, addr);
+        addrmap_remove_prefix(&sh->bans, net, plen);
         return false;
     }
     if (counted_only)
@@ -481,28 +720,45 @@ shield_ban_active(struct shield_shard *sh, const struct shield_addr *addr, int64
     return true;
 }
 
+/* The same for the ban of the single address addr. */
+static bool
+shield_ban_active(struct shield_shard *sh, const struct shield_addr *addr, int64_t now,
+                  bool *counted_only)
+{
+    return shield_ban_active_prefix(sh, addr, 128, now, counted_only);
+}
+
 /* One detection: re-check the allow list, skip addresses already banned, then store,
  * enforce and mirror. Runs on the shield thread. */
 static void
 shield_job_run(struct shield *s, const struct shield_job *j)
 {
-    struct shield_shard *sh = shield_shard_of(s, &j->addr);
+    struct shield_shard *sh;
     struct banstore_row row;
+    struct cidr c;
     uint64_t dur_ms;
     unsigned prev = 0;
     bool active, was_counted = false, nft_on;
     int64_t now = (int64_t)s->clk.wall_ms();
 
+    cidr_client(&j->addr, j->plen, &c);
     pthread_rwlock_rdlock(&s->conf_lock);
     bool allowed = cidrset_lookup(s->conf->firewall, &j->addr) == SHIELD_FW_ALLOW;
+    /* A prefix ban must not reach an allowed address or a trusted proxy inside the prefix
+     * (the kernel mirror would drop their packets): then the address alone is banned. */
+    if (!allowed && c.plen < 128 &&
+        (cidrset_overlaps(s->conf->firewall, &c, SHIELD_FW_ALLOW) ||
+         cidrset_overlaps(s->conf->trusted, &c, 0)))
+        c = (struct cidr){ j->addr, 128 };
     struct shield_conf snap = *s->conf;         /* scalars only are used below */
     pthread_rwlock_unlock(&s->conf_lock);
     if (allowed || !snap.enabled) {
         shield_count(s, SC_BANS_SKIPPED_ALLOW);
         return;
     }
+    sh = shield_shard_of(s, &c.addr);
     pthread_mutex_lock(&sh->lock);
-    active = shield_ban_active(sh, &j->addr, now, &was_counted);
+    active = shield_ban_active_prefix(sh, &c.addr, c.plen, now, &was_counted);
     pthread_mutex_unlock(&sh->lock);
     /* An enforced ban covers everything; a counted-only one covers other counted-only
      * decisions but yields to a real ban (count mode switched to block). */
@@ -512,7 +768,7 @@ shield_job_run(struct shield *s, const struct shield_job *j)
     }
 
     memset(&row, 0, sizeof(row));
-    cidr_addr_format(&j->addr, row.addr, sizeof(row.addr));
+    cidr_format(&c, row.addr, sizeof(row.addr));      /* "2001:db8:1:2::/64" for a prefix */
     snprintf(row.reason, sizeof(row.reason), "%s", j->detector);
     snprintf(row.evidence, sizeof(row.evidence), "%s", j->evidence);
     row.counted_only = j->counted_only;
@@ -528,10 +784,9 @@ shield_job_run(struct shield *s, const struct shield_job *j)
         log_error("shield", "ban not stored addr=%s reason=%s; enforced until restart",
                   row.addr, row.reason);
     }
-    struct cidr c = { j->addr, 128 };
     shield_ban_set(s, &c, row.expiry_ms, row.counted_only);
     nft_on = s->nft != NULL && !row.counted_only;
-    if (nft_on && nftset_add(s->nft, &j->addr, dur_ms / 1000) < 0) {
+    if (nft_on && nftset_add_prefix(s->nft, &c.addr, c.plen, dur_ms / 1000) < 0) {
         shield_count(s, SC_NFT_ERRORS);
         log_warn("shield", "nftables add failed addr=%s: %s", row.addr, nftset_error(s->nft));
     }
@@ -545,7 +800,50 @@ shield_job_run(struct shield *s, const struct shield_job *j)
 struct shield_sweep {
     int64_t now;
     uint64_t expired;
+    struct cidr *gone;          /* expired enforced bans, to delete from the kernel */
+    size_t ngone, cap;
 };
+
+/* Keeps addr for the kernel deletion; out of memory, the kernel's own timeout (at most a
+ * second later) removes it. */
+static void
+shield_sweep_gone(struct shield_sweep *w, const struct shield_addr *addr, unsigned plen)
+{
+    if (w->ngone == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        struct cidr *g = realloc(w->gone, cap * sizeof(*g));
+        if (!g)
+            return;
+        w->gone = g;
+        w->cap = cap;
+    }
+    w->gone[w->ngone++] = (struct cidr){ *addr, plen ? plen : 128 };
+}
+
+/* Deletes the expired bans' elements from the kernel, the mirror's and a left-over table's
+ * alike: the kernel's timeout is rounded up to a second and runs on its own clock. An
+ * address banned again since the sweep keeps its element. */
+static void
+shield_nft_expire(struct shield *s, struct shield_sweep *w)
+{
+    size_t k = 0;
+
+    pthread_mutex_lock(&s->slow_lock);
+    if (s->nft || s->nft_nleft) {
+        for (size_t i = 0; i < w->ngone; i++) {
+            struct cidr *g = &w->gone[i];
+            struct shield_shard *sh = shield_shard_of(s, &g->addr);
+            pthread_mutex_lock(&sh->lock);
+            bool again = shield_ban_active_prefix(sh, &g->addr, g->plen,
+                                                  (int64_t)s->clk.wall_ms(), NULL);
+            pthread_mutex_unlock(&sh->lock);
+            if (!again)
+                w->gone[k++] = w->gone[i];
+        }
+        shield_nft_remove(s, w->gone, k);
+    }
+    pthread_mutex_unlock(&s->slow_lock);
+}
 
 static bool
 shield_sweep_one(void *ctx, const struct shield_addr *addr, void *value)
@@ -556,6 +854,8 @@ shield_sweep_one(void *ctx, const struct shield_addr *addr, void *value)
     if (b->expiry_ms > w->now)
         return false;
     w->expired++;
+    if (!b->counted_only)
+        shield_sweep_gone(w, addr, b->plen);
     return true;
 }
 
@@ -563,7 +863,7 @@ shield_sweep_one(void *ctx, const struct shield_addr *addr, void *value)
 static void
 shield_sweep(struct shield *s)
 {
-    struct shield_sweep w = { (int64_t)s->clk.wall_ms(), 0 };
+    struct shield_sweep w = { (int64_t)s->clk.wall_ms(), 0, NULL, 0, 0 };
 
     for (unsigned i = 0; i < SHIELD_SHARDS; i++) {
         pthread_mutex_lock(&s->shards[i].lock);
@@ -584,6 +884,9 @@ shield_sweep(struct shield *s)
     pthread_mutex_unlock(&s->ranges_lock);
     if (w.expired)
         atomic_fetch_add(&s->counters[SC_BANS_EXPIRED], w.expired);
+    if (w.ngone)
+        shield_nft_expire(s, &w);
+    free(w.gone);
 }
 
 static void *
@@ -633,10 +936,11 @@ shield_thread_main(void *arg)
     return NULL;
 }
 
-/* Queues a detection for the ban thread; drops it (counted) when the queue is full. */
+/* Queues a detection for the ban thread; drops it (counted) when the queue is full. The
+ * ban is for addr's /plen (the ipv6_prefix the detector counted by; IPv4 ignores it). */
 static void
-shield_enqueue(struct shield *s, const struct shield_addr *addr, const struct detect_hit *hit,
-               bool counted_only)
+shield_enqueue(struct shield *s, const struct shield_addr *addr, unsigned plen,
+               const struct detect_hit *hit, bool counted_only)
 {
     pthread_mutex_lock(&s->q_lock);
     if (s->q_len >= SHIELD_QUEUE_MAX) {
@@ -646,6 +950,7 @@ shield_enqueue(struct shield *s, const struct shield_addr *addr, const struct de
     }
     struct shield_job *j = &s->q[(s->q_head + s->q_len) % SHIELD_QUEUE_MAX];
     j->addr = *addr;
+    j->plen = plen;
     j->detector = hit->detector;
     memcpy(j->evidence, hit->evidence, sizeof(j->evidence));
     j->counted_only = counted_only;
@@ -678,7 +983,7 @@ shield_free(struct shield *s)
     pthread_join(s->thread, NULL);
     /* The kernel table stays: its elements time out by themselves, and the next start
      * refills it from the store. */
-    nftset_free(s->nft);
+    shield_nft_close(s);
     banstore_close(s->store);
     for (unsigned i = 0; i < SHIELD_SHARDS; i++)
         shield_shard_fini(&s->shards[i]);
@@ -714,19 +1019,40 @@ shield_range_banned(struct shield *s, const struct shield_addr *addr, int64_t no
     return hit;
 }
 
-/* Whether addr is banned now: 1 enforced, 2 recorded in count mode only, 0 not. */
+/* Whether addr is banned now: 1 enforced, 2 recorded in count mode only, 0 not. An IPv6
+ * address is looked up alone, then as its /N for each prefix length banned so far; an
+ * enforced ban wins over a counted-only one. */
 static int
 shield_banned(struct shield *s, const struct shield_addr *addr, int64_t now)
 {
     struct shield_shard *sh = shield_shard_of(s, addr);
-    bool counted = false, active;
+    bool counted = false, active, any_counted = false;
 
     pthread_mutex_lock(&sh->lock);
     active = shield_ban_active(sh, addr, now, &counted);
     pthread_mutex_unlock(&sh->lock);
-    if (active)
-        return counted ? 2 : 1;
-    return shield_range_banned(s, addr, now) ? 1 : 0;
+    if (active && !counted)
+        return 1;
+    any_counted = active;
+    for (unsigned w = 0; w < 2 && !cidr_is_v4(addr); w++) {
+        uint_fast64_t bits = atomic_load_explicit(&s->v6_plens[w], memory_order_acquire);
+        while (bits) {
+            unsigned plen = w * 64 + (unsigned)__builtin_ctzll((unsigned long long)bits);
+            struct shield_addr net;
+            bits &= bits - 1;
+            cidr_addr_mask(addr, plen, &net);
+            sh = shield_shard_of(s, &net);
+            pthread_mutex_lock(&sh->lock);
+            active = shield_ban_active_prefix(sh, &net, plen, now, &counted);
+            pthread_mutex_unlock(&sh->lock);
+            if (active && !counted)
+                return 1;
+            any_counted = any_counted || active;
+        }
+    }
+    if (shield_range_banned(s, addr, now))
+        return 1;
+    return any_counted ? 2 : 0;
 }
 
 struct shield_decision
@@ -801,16 +1127,22 @@ shield_rate_key(const struct shield_conf *c, const struct shield_request_info *r
 {
     const struct shield_addr *ip = shield_addr_is_zero(&r->peer) ? &r->client : &r->peer;
 
+    struct cidr k;
+
     switch (c->rate_key) {
     case SHIELD_KEY_FORWARDED_IP:
-        *key = r->client;
+        cidr_client(&r->client, c->ipv6_prefix, &k);
+        *key = k.addr;
         break;
     case SHIELD_KEY_IP_24:
-        cidr_addr_mask(ip, cidr_is_v4(ip) ? 120 : 64, key);
+        /* A /24 or a /64, unless ipv6_prefix is wider: ip_24 never splits what ip groups. */
+        cidr_addr_mask(ip, cidr_is_v4(ip) ? 120 : c->ipv6_prefix < 64 ? c->ipv6_prefix : 64,
+                       key);
         break;
     case SHIELD_KEY_IP:
     default:
-        *key = *ip;
+        cidr_client(ip, c->ipv6_prefix, &k);
+        *key = k.addr;
         break;
     }
 }
@@ -831,13 +1163,17 @@ shield_event_init(struct detect_event *ev, enum detect_kind kind,
     ev->static_asset = r->static_asset;
 }
 
-/* Feeds the detectors; on a trip, queues the ban and returns true. */
+/* Feeds the detectors; on a trip, queues the ban and returns true. The detectors count an
+ * IPv6 client by its prefix, so every address of the prefix goes to the prefix's shard. */
 static bool
 shield_detect(struct shield *s, const struct shield_conf *c, const struct detect_event *ev)
 {
-    struct shield_shard *sh = shield_shard_of(s, &ev->addr);
+    struct cidr key;
     struct detect_hit hit;
     bool tripped;
+
+    cidr_client(&ev->addr, c->detect.ipv6_prefix, &key);
+    struct shield_shard *sh = shield_shard_of(s, &key.addr);
 
     pthread_mutex_lock(&sh->lock);
     tripped = detect_feed(sh->detect, ev, &hit);
@@ -845,7 +1181,7 @@ shield_detect(struct shield *s, const struct shield_conf *c, const struct detect
     if (!tripped)
         return false;
     shield_count(s, shield_detector_counter(hit.detector));
-    shield_enqueue(s, &ev->addr, &hit, c->mode == SHIELD_MODE_COUNT);
+    shield_enqueue(s, &ev->addr, key.plen, &hit, c->mode == SHIELD_MODE_COUNT);
     return true;
 }
 
@@ -1060,7 +1396,8 @@ shield_ban_add(struct shield *s, const char *addr_or_cidr, int64_t duration_s,
         return -EIO;
     }
     shield_ban_set(s, &c, row.expiry_ms, false);
-    if (s->nft && c.plen == 128 && nftset_add(s->nft, &c.addr, (uint64_t)duration_s) < 0) {
+    if (s->nft && shield_ban_hashed(&c) &&
+        nftset_add_prefix(s->nft, &c.addr, c.plen, (uint64_t)duration_s) < 0) {
         shield_count(s, SC_NFT_ERRORS);
         log_warn("shield", "nftables add failed addr=%s: %s", row.addr, nftset_error(s->nft));
     }
@@ -1084,10 +1421,6 @@ shield_ban_remove(struct shield *s, const char *addr_or_cidr)
     pthread_mutex_lock(&s->slow_lock);
     rc = banstore_end(s->store, text, (int64_t)s->clk.wall_ms());
     bool in_mem = shield_ban_unset(s, &c);
-    if (s->nft && c.plen == 128 && nftset_remove(s->nft, &c.addr) < 0) {
-        shield_count(s, SC_NFT_ERRORS);
-        log_warn("shield", "nftables delete failed addr=%s: %s", text, nftset_error(s->nft));
-    }
     pthread_mutex_unlock(&s->slow_lock);
     if (rc == -EIO)
         shield_count(s, SC_DB_ERRORS);

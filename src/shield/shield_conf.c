@@ -320,6 +320,10 @@ shield_conf_read_settings(struct shield_conf *c, const struct conf_node *sh, str
         c->mode = (enum shield_mode)i;
     if (conf_key_uint(sh, K(SK_MAX_CONNS), &v, d) == 0)
         c->max_connections_per_ip = v;
+    if (conf_key_uint(sh, K(SK_IPV6_PREFIX), &v, d) == 0) {
+        c->ipv6_prefix = (unsigned)v;
+        c->detect.ipv6_prefix = (unsigned)v;
+    }
     shield_conf_read_rate(c, sh, d);
     shield_conf_read_scanners(c, sh, d);
     shield_conf_read_login(c, sh, d);

@@ -21,6 +21,12 @@ const struct conf_key shield_keys[SK_COUNT] = {
     [SK_DENY] = { "shield.deny", KT_LIST, 0, NULL, 0, 1000000, NULL },
     [SK_TRUSTED_PROXIES] = { "shield.trusted_proxies", KT_LIST, 0, NULL, 0, 1000000, NULL },
     [SK_MAX_CONNS] = { "shield.max_connections_per_ip", KT_UINT, 0, "0", 0, 1000000, NULL },
+    /* How many leading bits of an IPv6 client address make one client for the detectors,
+     * their bans and the rate keys: a /64 is one subnet (one host picks any address in it
+     * by SLAAC or privacy extensions, RFC 8981), so per address a scanner rotates out of
+     * reach. 128 is per address. Not wider than /32, the smallest block a registry
+     * allocates to a provider (RIPE-738): a wider ban would take out whole ISPs. */
+    [SK_IPV6_PREFIX] = { "shield.ipv6_prefix", KT_UINT, 0, "64", 32, 128, NULL },
     /* Absent: no rate-based rule. */
     [SK_RATE] = { "shield.rate_limit", KT_MAP, 0, NULL, 0, 0, NULL },
     /* WAF's EvaluationWindowSec: only 60s, 120s, 300s or 600s (the reader checks which). */

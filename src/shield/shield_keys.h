@@ -14,6 +14,7 @@ enum shield_key {
     SK_DENY,
     SK_TRUSTED_PROXIES,
     SK_MAX_CONNS,
+    SK_IPV6_PREFIX,
     SK_RATE,
     SK_RATE_WINDOW,
     SK_RATE_LIMIT,

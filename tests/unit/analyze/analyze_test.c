@@ -352,14 +352,21 @@ add_line(struct analyze_stats *s, const char *text)
 }
 
 static struct detect *
-new_detect(void)
+new_detect_prefix(unsigned ipv6_prefix)
 {
     static const char *const logins[] = { "/login", NULL };
     struct detect_params dp;
 
     detect_params_default(&dp);
     dp.login_paths = logins;
+    dp.ipv6_prefix = ipv6_prefix;
     return detect_new(&dp);
+}
+
+static struct detect *
+new_detect(void)
+{
+    return new_detect_prefix(64);
 }
 
 TEST(analyze_stats_counts_per_address_and_per_minute)
@@ -442,7 +449,8 @@ TEST(analyze_report_collapses_three_offenders_of_a_24)
                           "198.51.100.1", "198.51.100.2", "2001:db8::1", "2001:db8::2",
                           "2001:db8::3" };
 
-    analyze_stats_init(&s, new_detect(), 0);
+    /* Per address (ipv6_prefix 128): three IPv6 offenders of one /64 collapse into it. */
+    analyze_stats_init(&s, new_detect_prefix(128), 0);
     for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
         snprintf(line, sizeof(line), "%s - - [24/Nov/2026:21:00:00 +0000] \"GET / HTTP/1.1\" 200 "
                  "1 \"-\" \"ua\"", ips[i]);

@@ -81,6 +81,7 @@ TEST(shield_keys_every_entry_is_read)
         "  deny: [203.0.113.0/24]\n"
         "  trusted_proxies: [192.0.2.1]\n"
         "  max_connections_per_ip: 100\n"
+        "  ipv6_prefix: 56\n"
         "  rate_limit: { window: 120s, limit: 500, key: forwarded_ip, status: 429 }\n"
         "  scanners: { enabled: false, ban: 10m, repeat_ban_factor: 3, max_ban: 1d }\n"
         "  login_paths: [/login]\n"
@@ -105,6 +106,8 @@ TEST(shield_keys_every_entry_is_read)
     EXPECT_EQ(c->mode, SHIELD_MODE_COUNT);
     EXPECT_EQ(c->nallow + c->ndeny + c->ntrusted, 3);
     EXPECT_EQ(c->max_connections_per_ip, 100);
+    EXPECT_EQ(c->ipv6_prefix, 56);
+    EXPECT_EQ(c->detect.ipv6_prefix, 56);
     EXPECT_TRUE(c->rate_enabled);
     EXPECT_EQ(c->rate_window_ms, 120000);
     EXPECT_EQ(c->rate_limit, 500);
@@ -152,6 +155,8 @@ expect_defaults(const struct shield_conf *c)
 {
     EXPECT_EQ(c->mode, def_word(SK_MODE));
     EXPECT_EQ(c->max_connections_per_ip, def_uint(SK_MAX_CONNS));
+    EXPECT_EQ(c->ipv6_prefix, def_uint(SK_IPV6_PREFIX));
+    EXPECT_EQ(c->detect.ipv6_prefix, def_uint(SK_IPV6_PREFIX));
     EXPECT_EQ(c->rate_window_ms, def_uint(SK_RATE_WINDOW));
     EXPECT_EQ(c->rate_key, def_word(SK_RATE_KEY));
     EXPECT_EQ(c->rate_status, def_uint(SK_RATE_STATUS));
