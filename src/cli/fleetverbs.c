@@ -56,11 +56,38 @@ fleetverbs_groups(int argc, char **argv)
     return 0;
 }
 
+/* Under the table, each distinct reason why limits are not enforced, once, with the
+ * instances it holds for: a reason is a sentence, too long for a column. */
+static void
+print_unenforced(json_t *list)
+{
+    size_t i, j;
+    json_t *in, *other;
+
+    json_array_foreach(list, i, in) {
+        const char *why = ask_str(in, "limits");
+        bool first = true;
+        if (strncmp(why, "not enforced: ", 14) != 0)
+            continue;
+        json_array_foreach(list, j, other) {
+            if (strcmp(ask_str(other, "limits"), why) != 0)
+                continue;
+            if (j < i)
+                break;          /* printed with an earlier instance */
+            printf("%s%s", first ? "\nlimits not enforced for " : ", ", ask_str(other, "id"));
+            first = false;
+        }
+        if (!first)
+            printf(": %s\n", why + 14);
+    }
+}
+
 int
 fleetverbs_instances(int argc, char **argv)
 {
     static const char *const header[] = { "ID", "GROUP", "STATE", "HEALTH", "VERSION",
-                                          "PORT", "PID", "CPU%", "UPTIME", "WARMING" };
+                                          "PORT", "PID", "CPU%", "UPTIME", "WARMING",
+                                          "LIMITS" };
     struct ask_opts o;
     struct client_reply r;
     struct table t;
@@ -82,10 +109,12 @@ fleetverbs_instances(int argc, char **argv)
             client_reply_fini(&r);
         return rc;
     }
-    table_init(&t, 10, header);
+    table_init(&t, 11, header);
     json_array_foreach(json_object_get(r.json, "instances"), i, in) {
         char v[16], port[16], pid[16], cpu[16], up[32];
         long long pid_n = (long long)json_integer_value(json_object_get(in, "pid"));
+        const char *limits = ask_str(in, "limits");
+        bool unlimited = strncmp(limits, "not enforced", 12) == 0;
         const char *row[] = {
             ask_str(in, "id"), ask_str(in, "group"), ask_str(in, "state"),
             ask_str(in, "health"), ask_num(in, "version", v, sizeof(v)),
@@ -95,6 +124,7 @@ fleetverbs_instances(int argc, char **argv)
             ask_span((long long)json_integer_value(json_object_get(in, "uptime_ms")) / 1000,
                      up, sizeof(up)),
             json_is_true(json_object_get(in, "warming")) ? "yes" : "no",
+            unlimited ? "NOT ENFORCED" : limits,
         };
         table_add(&t, row);
     }
@@ -102,6 +132,7 @@ fleetverbs_instances(int argc, char **argv)
         printf("no instances%s%s\n", o.npos ? " in " : "", o.npos ? o.pos[0] : "");
     else
         table_print(&t, stdout);
+    print_unenforced(json_object_get(r.json, "instances"));
     table_fini(&t);
     client_reply_fini(&r);
     return 0;

@@ -42,14 +42,16 @@ groups_get(struct ctl_req *req, void *ctx)
 static void
 add_instance(void *ctx, const struct fleet_instance_info *i)
 {
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:o, s:I, s:b}",
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:o, s:I, s:b, "
+                                         "s:s}",
                                          "id", i->id, "group", i->group, "state", i->state,
                                          "health", i->health, "version", (int)i->version,
                                          "port", (int)i->port, "pid", i->pid, "cpu_pct",
                                          isnan(i->cpu_pct) ? json_null()
                                                            : json_real(i->cpu_pct),
                                          "uptime_ms", (json_int_t)i->uptime_ms,
-                                         "warming", i->warming));
+                                         "warming", i->warming,
+                                         "limits", i->limits ? i->limits : ""));
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
  * edge/balance.c: target choice per algorithm (round_robin, least_outstanding_requests,
- * weighted_random), slow start and fail-open. Owns nothing.
+ * weighted_random), slow start, fail-open, and whether a group is still starting. Owns
+ * nothing.
  *
  * round_robin is nginx's smooth weighted round robin: each eligible target's current
  * weight grows by its effective weight, the largest wins and pays the total back. With
@@ -13,6 +14,20 @@ bool
 balance_is_routable(const struct target *t)
 {
     return target_state_get(t) == TARGET_HEALTHY;
+}
+
+bool
+balance_all_initial(struct target *const *targets, unsigned n)
+{
+    bool initial = false;
+
+    for (unsigned i = 0; i < n; i++) {
+        enum target_state s = target_state_get(targets[i]);
+        if (s == TARGET_HEALTHY || s == TARGET_UNHEALTHY)
+            return false;
+        initial |= s == TARGET_INITIAL;
+    }
+    return initial;
 }
 
 static bool

@@ -5,8 +5,9 @@
  *
  * Eligible targets are the healthy ones. When none is healthy the group fails open to
  * every registered target that is not draining (ALB routes to all when all are
- * unhealthy; tierd does the same while every target is still `initial`, so a freshly
- * started stack serves at once instead of answering 503 until the first probes pass).
+ * unhealthy). A group whose targets are all still `initial` is starting: proxy.c first
+ * holds new requests for initial_wait (initwait.c) and comes here only once a target has
+ * a verdict, or at once when initial_wait is 0.
  */
 #ifndef EDGE_BALANCE_H
 #define EDGE_BALANCE_H
@@ -33,6 +34,10 @@ int balance_pick(const struct balance_in *in, bool *failed_open);
 
 /* True when t may receive new requests while some target is healthy. */
 bool balance_is_routable(const struct target *t);
+
+/* True when the group is starting: at least one target is `initial` and none has a
+ * verdict yet (none healthy or unhealthy; draining and unused ones do not count). */
+bool balance_all_initial(struct target *const *targets, unsigned n);
 
 /* A target's weight in thousandths after slow start: weight * 1000 scaled by the time
  * since it became healthy over slow_start_ms (at least 1). */

@@ -48,6 +48,8 @@ struct edge_tg_conf {
     struct edge_health_conf health;
     uint64_t deregistration_delay_ms;   /* 0..3600s; default 300s (ALB) */
     uint64_t slow_start_ms;             /* 0 (off) or 30s..900s; round_robin only */
+    uint64_t initial_wait_ms;           /* 0..60s; default 5s: how long a request waits
+                                           while every target is still `initial` */
     bool stickiness;                    /* stickiness.enabled; default false */
     uint64_t stickiness_ms;             /* stickiness.duration 1s..7d; default 1d */
 };

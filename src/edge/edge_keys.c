@@ -78,6 +78,10 @@ const struct conf_key edge_keys[EK_COUNT] = {
     /* 0 (off) or 30s..900s, and only with round_robin (the reader checks both). */
     [EK_TG_SLOW_START] = { "target_groups.*.slow_start", KT_DURATION, 0, "0", 0, 900 * SEC,
                            NULL },
+    /* With health checks: how long a request waits while every target is still
+     * `initial` (a group starting up) before it gets 503; 0 fails open at once. */
+    [EK_TG_INITIAL_WAIT] = { "target_groups.*.initial_wait", KT_DURATION, 0, "5s", 0,
+                             60 * SEC, NULL },
     [EK_TG_STICKINESS] = { "target_groups.*.stickiness", KT_MAP, 0, NULL, 0, 0, NULL },
     [EK_ST_ENABLED] = { "target_groups.*.stickiness.enabled", KT_BOOL, 0, "false", 0, 0,
                         NULL },

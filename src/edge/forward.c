@@ -103,6 +103,12 @@ forward_request_head(struct buf *out, const struct h1_request *r, const struct c
     if (!via_done)
         buf_append_str(out, r->version_minor ? "Via: 1.1 " VIA_NAME "\r\n"
                                              : "Via: 1.0 " VIA_NAME "\r\n");
+    /* OPTIONS/TRACE: one hop fewer (9110 §7.6.2); the received field is marked HOP. */
+    if (r->max_forwards > 0) {
+        buf_append_str(out, "Max-Forwards: ");
+        buf_append_u64(out, (uint64_t)r->max_forwards - 1);
+        buf_append(out, "\r\n", 2);
+    }
     /* X-Request-Id: the client's is kept (put_field above); ours when absent. */
     if (!has_id) {
         buf_append_str(out, "X-Request-Id: ");
@@ -189,6 +195,11 @@ forward_local_response(struct buf *out, int status, bool close, const char *extr
 {
     const char *reason = h1_reason(status);
     char body[256];
+
+    if (status == 204)      /* no content, so no Content-Length either (9110 §8.6) */
+        return buf_printf(out, "HTTP/1.1 204 No Content\r\nServer: tierd\r\n%s%s\r\n",
+                          close ? "Connection: close\r\n" : "",
+                          extra_headers ? extra_headers : "");
     int n = snprintf(body, sizeof(body),
                      "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n"
                      "<center><h1>%d %s</h1></center>\r\n<hr><center>tierd</center>\r\n"

@@ -127,6 +127,12 @@ apply_passive(struct target *t, enum target_state st, bool ok, enum target_reaso
  * target needs the full healthy_threshold, not one check: ALB's guide and its reason text
  * disagree, and this is the conservative reading (aws-semantics.md 1.2). The reason of an
  * unhealthy target is that of its latest failure.
+ *
+ * An `initial` target is probed faster than its interval (health_visit) so that it is let
+ * in soon after it listens; its failures count towards the run at most once per interval,
+ * so that it turns unhealthy no sooner than on ALB and an app that takes seconds to start
+ * is not judged on probes ALB would not have sent yet. Its first verdict, either way,
+ * discards the live-traffic failures counted while it was initial (see health_visit).
  */
 bool
 health_apply(struct target *t, bool ok, enum target_reason fail_reason,
@@ -142,8 +148,13 @@ health_apply(struct target *t, bool ok, enum target_reason fail_reason,
             hs->ok_run++;
         hs->fail_run = 0;
     } else {
-        if (hs->fail_run < UINT_MAX)
+        uint64_t interval = hc->interval_ms ? hc->interval_ms : 1000;
+        bool counts = !hc->enabled || st != TARGET_INITIAL || hs->fail_run == 0 ||
+                      now_ms - hs->fail_counted_ms >= interval;
+        if (counts && hs->fail_run < UINT_MAX) {
             hs->fail_run++;
+            hs->fail_counted_ms = now_ms;
+        }
         hs->ok_run = 0;
     }
     if (!hc->enabled)
@@ -152,13 +163,19 @@ health_apply(struct target *t, bool ok, enum target_reason fail_reason,
     unsigned up = threshold(hc->healthy_threshold);
     unsigned down = threshold(hc->unhealthy_threshold);
     switch (st) {
-    case TARGET_INITIAL:
-        if (ok && hs->ok_run >= up)
-            return set_state(t, st, TARGET_HEALTHY, TARGET_REASON_NONE, now_ms);
-        if (!ok && hs->fail_run >= down)
-            return set_state(t, st, TARGET_UNHEALTHY, fail_reason, now_ms);
-        atomic_store(&t->reason, (uint8_t)TARGET_REASON_INITIAL_HEALTH_CHECKING);
-        return false;
+    case TARGET_INITIAL: {
+        enum target_state to = ok && hs->ok_run >= up ? TARGET_HEALTHY
+                               : !ok && hs->fail_run >= down ? TARGET_UNHEALTHY
+                               : TARGET_INITIAL;
+        if (to == TARGET_INITIAL) {
+            atomic_store(&t->reason, (uint8_t)TARGET_REASON_INITIAL_HEALTH_CHECKING);
+            return false;
+        }
+        if (!set_state(t, st, to, ok ? TARGET_REASON_NONE : fail_reason, now_ms))
+            return false;
+        atomic_store(&t->passive_failures, 0);  /* seen while initial: they do not count */
+        return true;
+    }
     case TARGET_HEALTHY:
         if (!ok && hs->fail_run >= down)
             return set_state(t, st, TARGET_UNHEALTHY, fail_reason, now_ms);
@@ -198,6 +215,19 @@ health_tick(struct target *t, const struct edge_health_conf *hc, uint64_t now_ms
     hs->ok_run = 0;
     hs->fail_run = threshold(hc->unhealthy_threshold) - 1;
     return true;
+}
+
+unsigned
+health_passive_take(struct target *t, const struct edge_health_conf *hc)
+{
+    unsigned n = atomic_exchange(&t->passive_failures, 0);
+
+    /* An `initial` target is judged by its health checks alone (aws-semantics.md 1.2):
+     * live traffic reaches it only while its group fails open, and a refused connect
+     * then says it is still starting, not that it is broken. */
+    if (hc->enabled && target_state_get(t) == TARGET_INITIAL)
+        return 0;
+    return n;
 }
 
 bool
@@ -500,7 +530,7 @@ health_visit(struct health *h, const struct edge_tg_conf *tg, struct target *t,
         memset(&t->hs, 0, sizeof(t->hs));
         t->hs.probing = probing;
     }
-    unsigned n = atomic_exchange(&t->passive_failures, 0);
+    unsigned n = health_passive_take(t, hc);
 
     if (n > HEALTH_PASSIVE_FOLD_MAX)
         n = HEALTH_PASSIVE_FOLD_MAX;
@@ -517,10 +547,16 @@ health_visit(struct health *h, const struct edge_tg_conf *tg, struct target *t,
     if (!hc->enabled || hs->probing || st == TARGET_DRAINING || st == TARGET_UNUSED)
         return;
     uint64_t interval = hc->interval_ms ? hc->interval_ms : 1000;
-    /* A target still `initial` (a new instance) is probed every second until its checks
-     * pass, so that it takes traffic within seconds of listening; ALB waits full
-     * intervals here, tierd deliberately does not. Thresholds are unchanged. */
-    if (st == TARGET_INITIAL && interval > HEALTH_INITIAL_INTERVAL_MS)
+    /* A target that has not passed its checks since registration (still `initial`, or
+     * `unhealthy` from failures while it started) is probed every
+     * HEALTH_INITIAL_INTERVAL_MS until they pass, so that it takes traffic within a
+     * second of listening and an app slower to start than unhealthy_threshold intervals
+     * is not kept out for healthy_threshold more; ALB waits full intervals here, tierd
+     * deliberately does not. Thresholds are unchanged, and initial failures still count
+     * once per interval (health_apply). */
+    bool never_healthy = st == TARGET_INITIAL ||
+                         (st == TARGET_UNHEALTHY && atomic_load(&t->healthy_since_ms) == 0);
+    if (never_healthy && interval > HEALTH_INITIAL_INTERVAL_MS)
         interval = HEALTH_INITIAL_INTERVAL_MS;
     /* First sight (or an interval shortened by a reload): start within the jitter. */
     if (hs->next_probe_ms == 0 || hs->next_probe_ms > now_ms + interval) {

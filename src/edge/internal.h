@@ -21,6 +21,7 @@
 #include "edge/edge.h"
 #include "edge/edge_conf.h"
 #include "edge/health.h"
+#include "edge/initwait.h"
 #include "edge/target.h"
 #include "http/h1.h"
 #include "shield/shield.h"
@@ -111,6 +112,7 @@ struct stats_slot {
     _Atomic uint64_t bytes;             /* response body bytes sent */
     _Atomic uint64_t accepted;          /* listeners: connections accepted */
     _Atomic int64_t active;             /* listeners: connections open */
+    _Atomic int64_t waiting;            /* groups: requests parked in initwait.c */
     struct metric_hist latency;         /* request time, microseconds */
 };
 
@@ -146,6 +148,7 @@ struct worker {
     uint64_t moved;             /* bytes received or sent by this worker: progress meter */
     struct accesslog log;
     struct worker_stats stats;
+    struct initwait_q waitq;    /* requests waiting for a starting group */
     struct h1_request req;      /* parse scratch: large, so one per worker */
     struct h1_response resp;
 };
@@ -174,6 +177,7 @@ struct conn {
     uint16_t peer_port;
     uint8_t peer_family;
     uint16_t head_scan;         /* bytes of in already searched for the end of a head */
+    struct h1_request_prefix head_check;  /* how far in can still begin a request */
     uint8_t lstat;              /* stats slot of its listener, 255 for none */
     bool shield_counted;        /* shield_accept counted it: shield_release at close */
     uint8_t state;              /* enum conn_state */
@@ -212,6 +216,7 @@ struct txn {
     int tg;                     /* target group index, -1 for local responses */
     int target_idx;             /* index in gen->tgrt[tg], -1 before a pick */
     struct target *target;      /* borrowed from gen (pinned); counted in outstanding */
+    struct initwait_node wait;  /* queued while its group is starting (initwait.c) */
     unsigned attempts;
     uint64_t start_us;
     uint64_t upstream_start_us;
@@ -273,6 +278,9 @@ void conn_begin_shutdown(struct conn *c);
 void proxy_sweep_start(struct worker *w);
 /* Called by the upstream side when something happened that the transaction must see. */
 void txn_upstream_event(struct txn *t);
+/* Called by initwait.c for a parked transaction, taken off its queue: ready, it goes to
+ * a target; else (initial_wait passed) it is answered 503 with Retry-After. */
+void proxy_wait_done(struct txn *t, bool ready);
 
 /* upstream.c */
 /* Returns an idle pooled connection to addr, or starts a new one; NULL with *err. */

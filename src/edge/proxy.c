@@ -35,10 +35,14 @@
 
 #define TXN_MAX_ATTEMPTS 3
 #define TXN_ROUNDS 16
+/* The methods tierd forwards that a client may rely on; extension methods pass too. */
+#define PROXY_ALLOW "Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH\r\n"
 
 static void conn_run(struct conn *c);
 static void txn_run(struct txn *t);
 static void txn_finish(struct txn *t);
+static void txn_forward(struct txn *t, const struct h1_request *r);
+static void txn_unavailable(struct txn *t);
 
 /* ------------------------------------------------------------------ client I/O */
 
@@ -69,6 +73,7 @@ txn_set_target(struct txn *t, int idx)
 static void
 txn_free(struct txn *t)
 {
+    initwait_cancel(t);
     if (t->file_fd >= 0)
         close(t->file_fd);
     if (t->target)
@@ -391,7 +396,10 @@ txn_local(struct txn *t, int status, bool close)
     t->status = status;
     t->resp_started = t->resp_head_done = t->resp_done = true;
     txn_drop_kept_head(t);
-    if (forward_local_response(&c->out, status, t->close_after || c->close_after, NULL) < 0)
+    /* tierd's own 405 (CONNECT, TRACE) and 204 (OPTIONS with Max-Forwards: 0) say what
+     * it forwards (9110 §15.5.6, §9.3.7). */
+    const char *extra = status == 405 || status == 204 ? PROXY_ALLOW : NULL;
+    if (forward_local_response(&c->out, status, t->close_after || c->close_after, extra) < 0)
         t->close_after = true;
 }
 
@@ -635,6 +643,15 @@ txn_start(struct conn *c)
         txn_run(t);
         return;
     }
+    /* TRACE would reflect cookies, credentials and the fields tierd adds (9110 §9.3.8):
+     * 405, as nginx and ALB answer. OPTIONS with Max-Forwards: 0 ends here (§7.6.2). */
+    bool trace = slice_eq(r->method, SLICE_LIT("TRACE"));
+    if (trace || r->max_forwards == 0) {
+        buf_consume(&c->in, r->head_len);
+        txn_local(t, trace ? 405 : 204, !t->req_done);
+        txn_run(t);
+        return;
+    }
     if (!rule || (!rule->static_files && t->gen->tgrt[rule->tg_index].n == 0)) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, rule ? 503 : 404, !t->req_done);
@@ -646,6 +663,25 @@ txn_start(struct conn *c)
         return;
     }
     t->tg = (int)rule->tg_index;
+    if (initwait_wanted(t)) {
+        /* The group is starting: wait for a verdict with the head left in c->in, or 503
+         * at once when too many already wait. */
+        if (initwait_park(w, t) == 0)
+            return;
+        buf_consume(&c->in, r->head_len);
+        txn_unavailable(t);
+        txn_run(t);
+        return;
+    }
+    txn_forward(t, r);
+}
+
+/* Sends the request parsed into r, whose head starts c->in, to a target of its group. */
+static void
+txn_forward(struct txn *t, const struct h1_request *r)
+{
+    struct conn *c = t->c;
+
     if (r->expect_continue && !t->req_done)
         buf_append_str(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
 
@@ -656,6 +692,46 @@ txn_start(struct conn *c)
         buf_consume(&c->in, r->head_len);
     if (rc < 0)
         txn_upstream_failed(t, rc);
+    txn_run(t);
+}
+
+/* 503 for a group still starting, with the time its first checks take as Retry-After. */
+static void
+txn_unavailable(struct txn *t)
+{
+    char hdr[48];
+
+    t->status = 503;
+    t->close_after |= !t->req_done;
+    t->resp_started = t->resp_head_done = t->resp_done = true;
+    snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
+             initwait_retry_after_s(&t->gen->conf.tgs[t->tg]));
+    if (forward_local_response(&t->c->out, 503, t->close_after || t->c->close_after, hdr) < 0)
+        t->close_after = true;
+}
+
+void
+proxy_wait_done(struct txn *t, bool ready)
+{
+    struct conn *c = t->c;
+    struct worker *w = c->w;
+    struct h1_limits lim = { 8192, t->gen->conf.limits.header_bytes,
+                             (unsigned)t->gen->conf.limits.headers };
+    const char *why;
+    /* The head was parsed before it was parked, and stays at the start of c->in, so this
+     * parse cannot fail; were it to, closing is all that is left. */
+    ssize_t n = h1_parse_request(buf_head(&c->in), buf_len(&c->in), &lim, &w->req, &why);
+
+    if (n <= 0) {
+        conn_close(c);
+        return;
+    }
+    if (ready) {
+        txn_forward(t, &w->req);
+        return;
+    }
+    buf_consume(&c->in, (size_t)n);
+    txn_unavailable(t);
     txn_run(t);
 }
 
@@ -934,6 +1010,12 @@ txn_run(struct txn *t)
                 return;
             }
         }
+        if (t->wait.queued) {
+            /* Parked (initwait.c): only the client going away matters until then. */
+            if (c->eof)
+                conn_close(c);
+            return;
+        }
         if (u && u->state != UP_CONNECTING && u->err == 0) {
             if (c->state == CONN_TUNNEL) {
                 if (txn_pump_tunnel(t) < 0) {
@@ -1148,16 +1230,25 @@ conn_run(struct conn *c)
     if (c->state == CONN_IDLE) {
         c->state = CONN_HEAD;
         conn_timer(c, conf->timeouts.client_header_ms);
+        h1_request_prefix_init(&c->head_check);
     }
+    struct h1_limits lim = { 8192, conf->limits.header_bytes, (unsigned)conf->limits.headers };
+    const char *why = "";
     ssize_t end = h1_head_end(buf_head(&c->in), len, c->head_scan > 3 ? c->head_scan - 3u : 0);
     if (end < 0 && len <= limit) {
         c->head_scan = (uint16_t)(len < 65535 ? len : 65535);
+        /* Bytes that can never become a request (a TLS ClientHello, an SSH banner, a
+         * broken request-line) are answered now, not at client_header, as nginx does. */
+        int st;
+        if (h1_request_prefix_check(&c->head_check, buf_head(&c->in), len, &lim, &st, &why) ==
+            -EBADMSG) {
+            conn_bad_request(c, st, why);
+            return;
+        }
         if (c->eof)
             conn_close(c);      /* an incomplete head and nothing more will come */
         return;
     }
-    struct h1_limits lim = { 8192, conf->limits.header_bytes, (unsigned)conf->limits.headers };
-    const char *why = "";
     ssize_t n = h1_parse_request(buf_head(&c->in), len, &lim, &w->req, &why);
     if (n == -EAGAIN) {
         if (len > limit)

@@ -101,7 +101,7 @@ stats_free(struct worker *w)
 
 struct sum {
     uint64_t requests[6], bytes, accepted;
-    int64_t active;
+    int64_t active, waiting;
     struct metric_hist latency;
 };
 
@@ -122,6 +122,7 @@ sum_slots(struct edge *e, bool listeners, const char *name, struct sum *out)
             out->bytes += atomic_load_explicit(&s->bytes, memory_order_relaxed);
             out->accepted += atomic_load_explicit(&s->accepted, memory_order_relaxed);
             out->active += atomic_load_explicit(&s->active, memory_order_relaxed);
+            out->waiting += atomic_load_explicit(&s->waiting, memory_order_relaxed);
             /* Bucket counts are read while the worker writes them: a reading may be one
              * request behind, never corrupt (32-bit aligned loads). */
             metric_hist_merge(&out->latency, &s->latency);
@@ -175,6 +176,10 @@ emit_slot(edge_metric_fn fn, void *ctx, const char *label, const char *name, str
                      (double)s->accepted);
         emit_gauge(fn, ctx, "tierd_edge_active_connections", label, name, NULL, NULL,
                    (double)(s->active > 0 ? s->active : 0));
+    } else {
+        /* Requests held while every target of the group is still initial (initwait.c). */
+        emit_gauge(fn, ctx, "tierd_tg_waiting_requests", label, name, NULL, NULL,
+                   (double)(s->waiting > 0 ? s->waiting : 0));
     }
 }
 

@@ -41,6 +41,7 @@ struct health_track {
     unsigned fail_run;
     uint64_t next_probe_ms;
     uint64_t retry_at_ms;       /* without active checks: when an ejected target is retried */
+    uint64_t fail_counted_ms;   /* `initial`: when the last failure counted towards the run */
     bool probing;
     int last_status;            /* last probe's HTTP status, 0 if none */
 };

@@ -1,8 +1,9 @@
 /*
  * edge/tg_conf.c: reads the stack file's target_groups (targets and weights, algorithm,
- * health_check, deregistration_delay, slow_start, stickiness) into edge_conf.tgs through
- * the key table (edge_keys.c holds ALB's ranges and defaults), reporting every problem
- * against its node. The rules that span keys, and the matcher syntax, are here.
+ * health_check, deregistration_delay, slow_start, initial_wait, stickiness) into
+ * edge_conf.tgs through the key table (edge_keys.c holds ALB's ranges and defaults, and
+ * tierd's for initial_wait), reporting every problem against its node. The rules that
+ * span keys, and the matcher syntax, are here.
  */
 #include "edge/edge_conf_internal.h"
 
@@ -238,8 +239,8 @@ tg_conf_read_slow_start(struct edge_tg_conf *tg, const struct conf_node *v, cons
                 K(EK_TG_ALGORITHM)->words[tg->algorithm]);
 }
 
-/* The target group attributes: deregistration_delay, slow_start, stickiness. Reads after
- * the algorithm, which slow_start depends on. */
+/* The target group attributes: deregistration_delay, slow_start, initial_wait, stickiness.
+ * Reads after the algorithm, which slow_start depends on. */
 static void
 tg_conf_read_tg_attrs(struct edge_tg_conf *tg, const struct conf_node *v, const char *what,
                       struct diag *d)
@@ -249,6 +250,9 @@ tg_conf_read_tg_attrs(struct edge_tg_conf *tg, const struct conf_node *v, const 
 
     conf_key_duration(v, K(EK_TG_DEREG_DELAY), &tg->deregistration_delay_ms, d);
     tg_conf_read_slow_start(tg, v, what, d);
+    /* Meaningful only with active checks (without them targets start healthy); accepted
+     * either way so that a group can switch its checks off without losing the setting. */
+    conf_key_duration(v, K(EK_TG_INITIAL_WAIT), &tg->initial_wait_ms, d);
 
     snprintf(swhat, sizeof(swhat), "%s: stickiness", what);
     st = edge_conf_section(v, EK_TG_STICKINESS, swhat, d);

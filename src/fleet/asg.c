@@ -437,12 +437,46 @@ asg_state_is(const struct asg_look *lk, const char *s)
     return lk->rc == 0 && strcmp(lk->st.state, s) == 0;
 }
 
+/* AWS: replace at most 10 % of desired at a time (one when that is below one). */
+static unsigned
+asg_replace_budget(const struct asg *g)
+{
+    return g->desired / 10 ? g->desired / 10 : 1;
+}
+
+/* Instances marked Unhealthy whose process still runs: being replaced, or about to be. */
+static unsigned
+asg_count_unhealthy_alive(const struct asg *g)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < g->ninsts; i++)
+        n += g->insts[i]->alive && g->insts[i]->health == ASG_UNHEALTHY &&
+             g->insts[i]->state != ASG_TERMINATED;
+    return n;
+}
+
+/* Whether the target group's "unhealthy" makes inst Unhealthy now. Only once the
+ * instance has been InService (it passed its checks, then failed them) or its grace
+ * period has ended (it never passed): a slow starter whose early probes failed is given
+ * the whole grace period. And never more than the replacement budget at once, counting
+ * those already being replaced, so a target group that fails every target (a health
+ * check that is wrong) does not take the whole group down. */
+static bool
+asg_elb_may_mark(const struct asg *g, const struct asg_inst *inst, uint64_t now_ms)
+{
+    bool past_grace = now_ms - inst->launched_ms >= g->conf->grace_ms;
+
+    if (inst->state != ASG_IN_SERVICE && !past_grace)
+        return false;
+    return asg_count_unhealthy_alive(g) < asg_replace_budget(g);
+}
+
 /* Health and rates of one Pending or InService instance. */
 static void
 asg_check(struct asg *g, struct asg_inst *inst, uint64_t now_ms, double dt_s)
 {
     bool elb = g->conf->health_type == FLEET_HEALTH_ELB;
-    bool past_grace = now_ms - inst->launched_ms >= g->conf->grace_ms;
     struct asg_look lk = asg_lookup(g, inst);
 
     if (lk.rc == 0) {
@@ -453,7 +487,7 @@ asg_check(struct asg *g, struct asg_inst *inst, uint64_t now_ms, double dt_s)
     }
     if (!inst->alive || inst->health == ASG_UNHEALTHY)
         return;
-    if (elb && past_grace && asg_state_is(&lk, "unhealthy")) {
+    if (elb && asg_state_is(&lk, "unhealthy") && asg_elb_may_mark(g, inst, now_ms)) {
         asg_mark_unhealthy(g, inst, "failed the target group's health checks", now_ms);
         return;
     }
@@ -524,7 +558,7 @@ asg_terminate_oldest(struct asg *g, unsigned n, bool only_old, const char *reaso
 static void
 asg_replace_unhealthy(struct asg *g, uint64_t now_ms)
 {
-    unsigned budget = g->desired / 10 ? g->desired / 10 : 1, busy = 0;
+    unsigned budget = asg_replace_budget(g), busy = 0;
 
     for (unsigned i = 0; i < g->ninsts; i++) {
         struct asg_inst *inst = g->insts[i];
@@ -552,9 +586,14 @@ asg_refresh_step(struct asg *g, uint64_t now_ms)
         struct asg_inst *inst = g->insts[i];
         if (!asg_inst_is_live(inst))
             continue;
-        if (!asg_is_new(g, inst))
+        if (!asg_is_new(g, inst) && inst->state == ASG_PENDING) {
+            /* To be replaced and not serving yet (in a rollback: a new-version instance
+             * still failing its checks): it holds no capacity, so it goes now. Counted as
+             * old, the plan would stop a serving instance in its place. */
+            asg_terminate(g, inst, "instance refresh", now_ms);
+        } else if (!asg_is_new(g, inst)) {
             c.old_in_service++;
-        else if (inst->state == ASG_IN_SERVICE && inst->health == ASG_HEALTHY &&
+        } else if (inst->state == ASG_IN_SERVICE && inst->health == ASG_HEALTHY &&
                  now_ms - inst->in_service_ms >= r->warmup_ms)
             c.new_ready++;
         else if (inst->health == ASG_HEALTHY)

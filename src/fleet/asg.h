@@ -10,7 +10,8 @@
  *     passes (ec2: process alive and its port accepts a connection; elb: the target group
  *     says "healthy").
  *   Unhealthy: the process exited (at once, as EC2 status checks ignore the grace period),
- *     the target group says "unhealthy" after the grace period (elb), or it stayed Pending
+ *     the target group says "unhealthy" once the instance was InService or after its
+ *     grace period (elb; at most 10 % of desired marked at once), or it stayed Pending
  *     past the grace period and ASG_PENDING_TIMEOUT_MS. Unhealthy instances are replaced:
  *     terminated, then a new one launches (at most 10 % of desired at a time, one if
  *     fewer than 10; exited ones at once).

@@ -49,6 +49,15 @@ struct fleet_proc {
     unsigned cpu_milli;
     uint64_t cpu_usec, cpu_ms;
     bool cpu_seen;
+    bool cg_dir;                /* its cgroup exists: cgroup.kill ends it, then rmdir */
+    char limits[CGROUP_WHY_MAX + 16];  /* "enforced", "none" or "not enforced: why" */
+};
+
+/* The last "limits not enforced" reason logged for a group: an event once per group and
+ * reason, not one per instance. */
+struct fleet_limits_note {
+    char group[64];
+    char why[CGROUP_WHY_MAX];
 };
 
 struct fleet_tmpl {
@@ -59,7 +68,9 @@ struct fleet_tmpl {
 struct fleet {
     pthread_mutex_t mu;
     char *state_dir;
-    struct cgroup_tree cg;      /* instance_type enforcement, when cgroup v2 is delegated */
+    struct cgroup_tree cg;      /* instance cgroups, when cgroup v2 is delegated */
+    struct fleet_limits_note *notes;
+    unsigned nnotes;
     struct fleet_hooks hooks;
     struct asg_ops ops;
     struct fleet_db *db;
@@ -204,14 +215,29 @@ fleet_proc_exited(struct fleet_proc *fp, int status)
     asg_inst_exited(fp->g, fp->inst, status, fleet_now(fp->f));
 }
 
+/* What the leader left in its cgroup (workers, a daemon that forked twice into another
+ * session) dies with it, as with systemd's KillMode=mixed; the directory goes once empty,
+ * here or on a later tick. */
+static void
+fleet_proc_cgroup_end(struct fleet_proc *fp)
+{
+    if (!fp->cg_dir)
+        return;
+    cgroup_instance_kill(&fp->f->cg, fp->inst->id);
+    if (cgroup_instance_remove(&fp->f->cg, fp->inst->id) == 0)
+        fp->cg_dir = false;
+}
+
 static void
 fleet_proc_reap(struct fleet_proc *fp)
 {
     int status;
 
     if (fp->p && instance_reap(fp->p, &status)) {
-        cgroup_instance_remove(&fp->f->cg, fp->inst->id);
+        fleet_proc_cgroup_end(fp);
         fleet_proc_exited(fp, status);
+    } else if (fp->p && !instance_is_running(fp->p)) {
+        fleet_proc_cgroup_end(fp);      /* a retry: processes were still dying */
     }
 }
 
@@ -246,8 +272,53 @@ fleet_on_kill_timer(struct loop *l, struct loop_timer *t)
                  "SIGKILL", asg_name(fp->g), fp->inst->id,
                  (unsigned long long)fp->stop_timeout_ms);
         instance_signal(fp->p, SIGKILL);
+        if (fp->cg_dir)
+            cgroup_instance_kill(&fp->f->cg, fp->inst->id);
     }
     pthread_mutex_unlock(&fp->f->mu);
+}
+
+/* Logs that a group's instances run without their limits: once per group and reason, so
+ * a group of 20 makes one event; a group that gets its limits again is forgotten. */
+static void
+fleet_limits_note(struct fleet *f, struct asg *g, const struct template *t, const char *why)
+{
+    unsigned i = 0;
+
+    while (i < f->nnotes && strcmp(f->notes[i].group, asg_name(g)) != 0)
+        i++;
+    if (!why[0]) {
+        if (i < f->nnotes)
+            f->notes[i] = f->notes[--f->nnotes];
+        return;
+    }
+    if (i < f->nnotes && strcmp(f->notes[i].why, why) == 0)
+        return;
+    if (i == f->nnotes) {
+        f->notes = mem_realloc_or_exit(f->notes, (f->nnotes + 1) * sizeof(*f->notes));
+        snprintf(f->notes[f->nnotes++].group, sizeof(f->notes[0].group), "%s", asg_name(g));
+    }
+    snprintf(f->notes[i].why, sizeof(f->notes[i].why), "%s", why);
+    log_warn("fleet", "instance_type limits not enforced group=%s template=%s reason=%s "
+             "(instance_type.required: true makes this stop the launch)", asg_name(g),
+             t->name, why);
+}
+
+static void fleet_activity(void *ctx, struct asg *g, const char *text);
+
+/* instance_type.required and the limits cannot be had: the launch fails, and says why as
+ * a scaling activity (AWS: "Launching a new EC2 instance", status Failed); asg.c logs the
+ * failure and backs off. */
+static void
+fleet_launch_refused(struct fleet *f, struct asg *g, const struct asg_inst *inst,
+                     const struct template *t, const char *why)
+{
+    char text[640];
+
+    snprintf(text, sizeof(text), "Launching a new instance %s failed, status Failed: "
+             "instance_type.required is true and the limits cannot be enforced: %.400s",
+             inst->id, why);
+    fleet_activity(f, g, text);
 }
 
 static int
@@ -257,16 +328,27 @@ fleet_launch(void *ctx, struct asg *g, struct asg_inst *inst, const struct templ
     struct fleet_proc *fp;
     unsigned port;
     const char *why;
-    char err[512] = "";
-    int rc;
+    char err[512] = "", cg_why[CGROUP_WHY_MAX];
+    bool limited = t->cpu_milli || t->memory_bytes;
+    int rc, joined = 0;
 
     if ((rc = fleet_port_pick(f, &port)) < 0)
         return rc;
     struct instance_spec spec = {
         .t = t, .id = inst->id, .port = port, .err = err, .err_len = sizeof(err),
         .cgroup_procs_fd = cgroup_instance_create(&f->cg, inst->id, t->cpu_milli,
-                                                  t->memory_bytes),
+                                                  t->memory_bytes, cg_why, sizeof(cg_why)),
+        .cgroup_required = limited && t->limits_required, .cgroup_errno = &joined,
     };
+    if (spec.cgroup_required && cg_why[0]) {
+        /* Decided before anything runs: nothing to undo but the directory. */
+        if (spec.cgroup_procs_fd >= 0) {
+            close(spec.cgroup_procs_fd);
+            cgroup_instance_remove(&f->cg, inst->id);
+        }
+        fleet_launch_refused(f, g, inst, t, cg_why);
+        return -EPERM;
+    }
     fp = mem_alloc_or_exit(sizeof(*fp));
     fp->f = f;
     fp->g = g;
@@ -284,10 +366,15 @@ fleet_launch(void *ctx, struct asg *g, struct asg_inst *inst, const struct templ
     rc = instance_spawn(&spec, &fp->p);
     if (spec.cgroup_procs_fd >= 0)
         close(spec.cgroup_procs_fd);    /* the child joined (or failed and said so) */
+    if (rc == 0 && spec.cgroup_procs_fd >= 0 && joined)
+        snprintf(cg_why, sizeof(cg_why), "cannot join cgroup %.160s/%s: %s", f->cg.base,
+                 inst->id, strerror(joined));
     if (rc < 0) {
         if (rc == -ENOKEY)
             log_warn("fleet", "launch failed group=%s inst=%s template=%s: %s", asg_name(g),
                      inst->id, t->name, err);
+        if (rc == -EPERM)
+            fleet_launch_refused(f, g, inst, t, err);
         cgroup_instance_remove(&f->cg, inst->id);
         instlog_close(fp->log);
         free(fp);
@@ -296,6 +383,15 @@ fleet_launch(void *ctx, struct asg *g, struct asg_inst *inst, const struct templ
     inst->proc = fp;
     inst->port = port;
     inst->pid = instance_pid(fp->p);
+    fp->cg_dir = spec.cgroup_procs_fd >= 0;
+    if (!limited)
+        snprintf(fp->limits, sizeof(fp->limits), "none");
+    else if (cg_why[0])
+        snprintf(fp->limits, sizeof(fp->limits), "not enforced: %s", cg_why);
+    else
+        snprintf(fp->limits, sizeof(fp->limits), "enforced");
+    if (limited)
+        fleet_limits_note(f, g, t, cg_why);
     char text[32];
     snprintf(text, sizeof(text), "127.0.0.1:%u", port);
     sock_addr_parse(text, &inst->addr, &why);
@@ -348,6 +444,12 @@ fleet_release(void *ctx, struct asg *g, struct asg_inst *inst)
         loop_timer_stop(f->loop, &fp->kill_timer);
     }
     instance_free(fp->p);
+    /* Usually long empty; at shutdown its last processes may take a moment to die. */
+    for (int i = 0; fp->cg_dir && i < 50; i++) {
+        fleet_proc_cgroup_end(fp);
+        if (fp->cg_dir)
+            nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+    }
     instlog_close(fp->log);
     free(fp);
     inst->proc = NULL;
@@ -436,6 +538,26 @@ fleet_reap_all(struct asg **groups, unsigned n)
         }
 }
 
+/* instance_tracked_fn: an instance leader of any group, reaped through its instance. */
+static bool
+fleet_reap_tracked(void *ctx, int pid)
+{
+    struct fleet *f = ctx;
+    struct asg **lists[2] = { f->groups, f->retired };
+    unsigned counts[2] = { f->ngroups, f->nretired };
+
+    for (unsigned l = 0; l < 2; l++)
+        for (unsigned i = 0; i < counts[l]; i++)
+            for (unsigned j = 0; j < asg_count(lists[l][i]); j++) {
+                struct fleet_proc *fp = asg_inst_at(lists[l][i], j)->proc;
+                if (fp && fp->p && instance_is_running(fp->p) && instance_pid(fp->p) == pid) {
+                    fleet_proc_reap(fp);
+                    return true;
+                }
+            }
+    return false;
+}
+
 static void
 fleet_on_tick(struct loop *l, struct loop_timer *t)
 {
@@ -446,6 +568,8 @@ fleet_on_tick(struct loop *l, struct loop_timer *t)
     /* Without pidfds, exits are found here; with them, this catches orphans. */
     fleet_reap_all(f->groups, f->ngroups);
     fleet_reap_all(f->retired, f->nretired);
+    /* As a subreaper tierd inherits what instances leave behind; no zombies. */
+    instance_reap_adopted(fleet_reap_tracked, f);
     if (!f->stopping)
         fleet_sample_cpu(f, now);
     for (unsigned i = 0; i < f->ngroups; i++)
@@ -575,6 +699,9 @@ static void
 fleet_retire(struct fleet *f, struct asg *g, uint64_t now)
 {
     log_info("fleet", "group removed group=%s: stopping its instances", asg_name(g));
+    for (unsigned i = 0; i < f->nnotes; i++)
+        if (strcmp(f->notes[i].group, asg_name(g)) == 0)
+            f->notes[i--] = f->notes[--f->nnotes];
     asg_stop_all(g, now);
     f->retired = mem_realloc_or_exit(f->retired, (f->nretired + 1) * sizeof(*f->retired));
     f->retired[f->nretired++] = g;
@@ -692,7 +819,7 @@ fleet_start(struct fleet *f)
     if ((rc = instance_become_subreaper()) < 0)
         log_warn("fleet", "cannot become a subreaper (%s): orphans of instances go to init",
                  err_str(rc));
-    cgroup_probe(&f->cg, "/sys/fs/cgroup", NULL, true);
+    cgroup_probe(&f->cg, NULL, NULL, true);
     f->loop = loop_new();
     if (!f->loop)
         return -errno;
@@ -748,6 +875,8 @@ fleet_free(struct fleet *f)
         asg_free(f->groups[i]);         /* kills what did not stop in time */
     for (unsigned i = 0; i < f->nretired; i++)
         asg_free(f->retired[i]);
+    f->ngroups = f->nretired = 0;
+    instance_reap_adopted(fleet_reap_tracked, f);      /* what the last cgroup.kill left */
     for (unsigned i = 0; i < f->nold_confs; i++)
         fleet_conf_free(f->old_confs[i]);
     for (unsigned i = 0; i < f->ntmpls; i++)
@@ -757,6 +886,8 @@ fleet_free(struct fleet *f)
     free(f->retired);
     free(f->old_confs);
     fleet_conf_free(f->conf);
+    cgroup_tree_fini(&f->cg);
+    free(f->notes);
     fleet_db_close(f->db);
     if (f->loop)
         loop_free(f->loop);
@@ -820,6 +951,7 @@ fleet_visit_instances(struct fleet *f, const char *group, fleet_instance_fn fn, 
                 .port = inst->port, .pid = inst->pid, .cpu_pct = inst->cpu_pct,
                 .uptime_ms = end > inst->launched_ms ? end - inst->launched_ms : 0,
                 .warming = asg_inst_is_warming(g, inst, now),
+                .limits = inst->proc ? ((struct fleet_proc *)inst->proc)->limits : "",
             };
             fn(ctx, &ii);
         }

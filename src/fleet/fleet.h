@@ -75,6 +75,7 @@ struct fleet_instance_info {
     double cpu_pct;             /* last sample; NAN when none yet */
     uint64_t uptime_ms;
     bool warming;               /* in service but still warming up */
+    const char *limits;         /* instance_type: "enforced", "none", "not enforced: why" */
 };
 typedef void (*fleet_group_fn)(void *ctx, const struct fleet_group_info *g);
 typedef void (*fleet_instance_fn)(void *ctx, const struct fleet_instance_info *i);

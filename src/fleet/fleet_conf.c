@@ -253,6 +253,11 @@ fleet_conf_read_itype(struct template *t, const struct conf_node *n, const char 
         else
             t->memory_bytes = mem;
     }
+    if (conf_key_bool(n, K(FK_LT_ITYPE_REQUIRED), &t->limits_required, d) == 0 &&
+        t->limits_required && !conf_key_get(n, K(FK_LT_ITYPE_CPU)) &&
+        !conf_key_get(n, K(FK_LT_ITYPE_MEMORY)))
+        diag_at(d, conf_key_get(n, K(FK_LT_ITYPE_REQUIRED)), "%s: instance_type.required is "
+                "true but no limit is set; add cpu or memory, or remove required", what);
 }
 
 static void

@@ -34,6 +34,9 @@ const struct conf_key fleet_keys[FK_COUNT] = {
                           NULL },
     [FK_LT_ITYPE_MEMORY] = { "launch_templates.*.instance_type.memory", KT_SIZE, 0, NULL,
                              4u << 20, 1ULL << 50, NULL },
+    /* true: an instance whose limits cannot be applied does not launch. */
+    [FK_LT_ITYPE_REQUIRED] = { "launch_templates.*.instance_type.required", KT_BOOL, 0,
+                               "false", 0, 0, NULL },
     [FK_GROUPS] = { "auto_scaling_groups", KT_NAMED, 0, NULL, 0, 0, NULL },
     [FK_GROUP] = { "auto_scaling_groups.*", KT_MAP, 0, NULL, 0, 0, NULL },
     /* A name, or { name, version }: the reader takes both shapes. */

@@ -22,6 +22,7 @@ enum fleet_key {
     FK_LT_ITYPE,
     FK_LT_ITYPE_CPU,
     FK_LT_ITYPE_MEMORY,
+    FK_LT_ITYPE_REQUIRED,
     FK_GROUPS,
     FK_GROUP,
     FK_ASG_LAUNCH_TEMPLATE,

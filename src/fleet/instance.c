@@ -5,6 +5,7 @@
  */
 #include "fleet/instance.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -165,8 +166,8 @@ instance_strv_free(char **v)
 
 /* In the child, after fork: only async-signal-safe calls until exec. */
 static void __attribute__((noreturn))
-instance_child(const struct instance_spec *s, int out_w, char **argv, char **envp,
-               const struct passwd *pw, int parent)
+instance_child(const struct instance_spec *s, int out_w, int report_w, char **argv,
+               char **envp, const struct passwd *pw, int parent)
 {
     sigset_t none;
     const char *why = "exec";
@@ -178,8 +179,13 @@ instance_child(const struct instance_spec *s, int out_w, char **argv, char **env
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);     /* tierd's threads block everything */
     signal(SIGPIPE, SIG_DFL);
-    if (s->cgroup_procs_fd >= 0 && write(s->cgroup_procs_fd, "0", 1) < 0)
-        why = "joining the cgroup";
+    /* Join before anything can fork, so that every descendant is in the cgroup; tell the
+     * parent how it went (it waits for this one int). */
+    if (s->cgroup_procs_fd >= 0) {
+        int e = write(s->cgroup_procs_fd, "0", 1) < 0 ? errno : 0;
+        if (write(report_w, &e, sizeof(e)) != (ssize_t)sizeof(e) || (e && s->cgroup_required))
+            _exit(1);
+    }
     dup2(out_w, 1);
     dup2(out_w, 2);
     int devnull = open("/dev/null", O_RDONLY);
@@ -231,14 +237,44 @@ instance_spawn(const struct instance_spec *s, struct instance **out)
     char **argv = mem_alloc_or_exit((s->t->argc + 1) * sizeof(char *));
     for (unsigned i = 0; i < s->t->argc; i++)
         argv[i] = template_expand(s->t->argv[i], s->port, s->id);
+    int report[2] = { -1, -1 }, joined = -1;
+    if (s->cgroup_procs_fd >= 0 && pipe2(report, O_CLOEXEC) < 0) {
+        rc = -errno;
+        instance_strv_free(argv);
+        instance_strv_free(envp);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return rc;
+    }
     int parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        instance_child(s, pipefd[1], argv, envp, pw, parent);
+        instance_child(s, pipefd[1], report[1], argv, envp, pw, parent);
     rc = pid < 0 ? -errno : 0;
     instance_strv_free(argv);
     instance_strv_free(envp);
     close(pipefd[1]);
+    if (report[1] >= 0)
+        close(report[1]);
+    if (rc == 0 && report[0] >= 0) {
+        ssize_t n;
+        while ((n = read(report[0], &joined, sizeof(joined))) < 0 && errno == EINTR)
+            ;
+        if (n != (ssize_t)sizeof(joined))
+            joined = ECHILD;            /* it died before it could say */
+        if (s->cgroup_errno)
+            *s->cgroup_errno = joined;
+        if (joined && s->cgroup_required) {
+            int status;
+            kill(pid, SIGKILL);         /* it exits by itself; this only makes sure */
+            waitpid(pid, &status, 0);
+            if (s->err)
+                snprintf(s->err, s->err_len, "cannot join its cgroup: %s", strerror(joined));
+            rc = -EPERM;
+        }
+    }
+    if (report[0] >= 0)
+        close(report[0]);
     if (rc < 0) {
         close(pipefd[0]);
         return rc;
@@ -369,4 +405,85 @@ int
 instance_become_subreaper(void)
 {
     return prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 ? -errno : 0;
+}
+
+/* Reads the state, parent, process group and session of pid from /proc/<pid>/stat. */
+static bool
+instance_stat(int pid, char *state, int *ppid, int *pgrp, int *sid)
+{
+    char path[64], buf[1024];
+    int fd;
+    ssize_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    /* "pid (comm) S ppid pgrp session ...": comm may hold spaces and parentheses. */
+    const char *p = strrchr(buf, ')');
+    return p && sscanf(p + 1, " %c %d %d %d", state, ppid, pgrp, sid) == 4;
+}
+
+/* An orphan tierd took in: its session or process group is not tierd's (see header). */
+static bool
+instance_is_adopted(int pid)
+{
+    char state;
+    int ppid, pgrp, sid;
+
+    return instance_stat(pid, &state, &ppid, &pgrp, &sid) &&
+           (sid != getsid(0) || pgrp != getpgrp());
+}
+
+/* The slow way, when a child of someone else waits first in line: every zombie child of
+ * tierd in /proc, reaped one by one if adopted. */
+static unsigned
+instance_reap_adopted_scan(instance_tracked_fn tracked, void *ctx)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    unsigned n = 0;
+    int me = getpid();
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        char state, *end;
+        int ppid, pgrp, sid, status;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0 || !instance_stat((int)pid, &state, &ppid, &pgrp, &sid) ||
+            ppid != me || state != 'Z' || tracked(ctx, (int)pid))
+            continue;
+        if ((sid != getsid(0) || pgrp != getpgrp()) &&
+            waitpid((pid_t)pid, &status, WNOHANG) == (pid_t)pid)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+unsigned
+instance_reap_adopted(instance_tracked_fn tracked, void *ctx)
+{
+    unsigned n = 0;
+
+    /* WNOWAIT looks without reaping, so a status that belongs elsewhere stays there. */
+    for (unsigned guard = 0; guard < 4096; guard++) {
+        siginfo_t si;
+        int status;
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+            return n;
+        if (tracked(ctx, si.si_pid))
+            continue;
+        if (!instance_is_adopted(si.si_pid))
+            return n + instance_reap_adopted_scan(tracked, ctx);
+        if (waitpid(si.si_pid, &status, WNOHANG) == si.si_pid)
+            n++;
+    }
+    return n;
 }

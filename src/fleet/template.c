@@ -116,6 +116,8 @@ template_to_json(const struct template *t)
      * their version) across an upgrade of tierd. */
     if (t->env_file)
         json_object_set_new(o, "env_file", json_string(t->env_file));
+    if (t->limits_required)
+        json_object_set_new(o, "limits_required", json_true());
     if (t->ninherit) {
         json_t *inh = json_array();
         for (unsigned i = 0; i < t->ninherit; i++)
@@ -181,6 +183,7 @@ template_from_json(const char *name, const char *json, struct template *out)
     out->memory_bytes = (uint64_t)json_integer_value(json_object_get(o, "memory_bytes"));
     if ((v = json_object_get(o, "env_file")) && json_is_string(v))
         out->env_file = mem_strdup_or_exit(json_string_value(v));
+    out->limits_required = json_is_true(json_object_get(o, "limits_required"));
     json_t *inh = json_object_get(o, "inherit_env");
     if (json_is_array(inh) && json_array_size(inh)) {
         out->inherit = mem_alloc_or_exit((json_array_size(inh) + 1) * sizeof(char *));

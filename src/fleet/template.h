@@ -27,6 +27,7 @@ struct template {
     uint64_t stop_timeout_ms;   /* 10 s unless given */
     unsigned cpu_milli;         /* instance_type.cpu * 1000; 0 = no limit (1 CPU share) */
     uint64_t memory_bytes;      /* instance_type.memory; 0 = no limit */
+    bool limits_required;       /* instance_type.required: no launch without the limits */
     char hash[TEMPLATE_HASH_LEN + 1];   /* hex FNV-1a 64 of template_to_json() */
 };
 

@@ -71,10 +71,24 @@ struct h1_request {
     bool expect_continue;       /* Expect: 100-continue on HTTP/1.1 */
     bool upgrade_websocket;     /* GET, 1.1, Connection has upgrade, Upgrade has websocket */
     bool absolute_form;
+    int64_t max_forwards;       /* OPTIONS and TRACE: the Max-Forwards value (saturated at
+                                   UINT32_MAX), -1 when absent or another method; that field
+                                   is then marked H1_HDR_HOP: the proxy sends value - 1 */
     size_t head_len;            /* bytes of the head including the final CRLFCRLF */
     unsigned nheaders;
     struct h1_header headers[H1_HEADERS_MAX];
     int error_status;           /* on -EBADMSG: 400, 405, 414, 417, 431, 501 or 505 */
+};
+
+/* Where h1_request_prefix_check() stopped in a head that is still arriving. */
+struct h1_request_prefix {
+    uint32_t pos;               /* input bytes checked so far */
+    uint32_t line;              /* where the request-line starts */
+    uint16_t nfields;           /* complete field lines so far */
+    uint8_t state;
+    uint8_t vers;               /* bytes of "HTTP/d.d" seen */
+    uint16_t status;            /* once refused: the status (the refusal is sticky) */
+    const char *why;
 };
 
 struct h1_response {
@@ -106,6 +120,23 @@ ssize_t h1_head_end(const char *p, size_t len, size_t from);
  * than the limits it also returns -EBADMSG (414 or 431). Leading empty lines are skipped. */
 ssize_t h1_parse_request(const char *p, size_t len, const struct h1_limits *lim,
                          struct h1_request *r, const char **why);
+
+/*
+ * Checks a request head that is still arriving, so that bytes which can never become a
+ * request (a TLS ClientHello, an SSH banner, binary junk, "GET /  HTTP/1.1") are refused
+ * when they arrive instead of at the header timeout. Call it again with the same buffer
+ * grown (p[0..s->pos) unchanged; start with h1_request_prefix_init()): each byte is
+ * examined once. Returns the head length once the blank line that ends it is seen (then
+ * h1_parse_request() decides), -EAGAIN while p[0..len) can still begin a valid request, or
+ * -EBADMSG with *status and *why (static) when no continuation can: 400 for a byte that
+ * breaks the request-line or field-line syntax (9112 §2.2, §3, §5), the status
+ * h1_parse_request() gives a complete request-line (405, 505, 400) as soon as its CRLF
+ * arrives, 414 or 431 for limits. It never refuses a prefix of a head h1_parse_request()
+ * accepts; the checks that need the whole head (Host, framing fields) wait for it.
+ */
+void h1_request_prefix_init(struct h1_request_prefix *s);
+ssize_t h1_request_prefix_check(struct h1_request_prefix *s, const char *p, size_t len,
+                                const struct h1_limits *lim, int *status, const char **why);
 
 /* Parses a response head from an upstream. `head_request` says the request was HEAD (no
  * body whatever the framing fields say). Same return convention; any error means 502. */

@@ -29,6 +29,7 @@ const uint8_t h1_common_class[256] = {
 };
 
 const char h1_common_slash[] = "/";
+const char h1_common_star[] = "*";
 
 void
 h1_limits_default(struct h1_limits *lim)

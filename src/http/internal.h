@@ -27,6 +27,8 @@ enum {
 extern const uint8_t h1_common_class[256];
 /* A static "/" for the path of an absolute-form target that has none. */
 extern const char h1_common_slash[];
+/* A static "*" for the path of "OPTIONS http://host" (asterisk-form, 9112 §3.2.4). */
+extern const char h1_common_star[];
 
 static inline bool
 h1_common_is(char c, uint8_t cls)

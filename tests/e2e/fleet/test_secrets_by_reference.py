@@ -3,8 +3,11 @@ ${env:DB_PASSWORD} and an API key through a private env_file, so neither is writ
 stack file. `tierd check` judges the file without the variable (a warning), `tierd run`
 refuses to start without it, and with it the instance sees the value under the template's
 name while plan, instances --json, events --json, GET /v1/config and the daemon's log never
-show it. An env_file readable by others is refused, naming its path. The app is a small
-Python HTTP server that reports its own environment, not build/app."""
+show it. The instance's environment, as exec gave it (/proc/PID/environ), is exactly the
+minimal base (PATH, LANG, LC_ALL, TZ, HOME, as far as tierd has them), what inherit_env
+names, env_file, env, PORT and INSTANCE_ID: nothing else of tierd's. An env_file readable by
+others is refused, naming its path. The app is a small Python HTTP server that reports its
+own environment, not build/app."""
 import json
 import os
 import subprocess
@@ -18,6 +21,8 @@ DB_SECRET = "db-marker-5b0c71e2"
 KEY_SECRET = "key-marker-8d2f14aa"
 LITERAL_SECRET = "literal-marker-3e91"
 OTHER_SECRET = "tierd-only-marker-77aa"     # in tierd's environment, for nobody else
+REGION = "eu-test-1"                        # passed through by inherit_env
+BASE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "HOME")
 
 ENV_APP = textwrap.dedent("""\
     import http.server, json, os
@@ -51,6 +56,7 @@ def stack(app, env_file, extra_env=""):
             "      APP_DSN: \"mysql://app:$${env:DB_PASSWORD}@127.0.0.1/shop\"\n"
             f"{extra_env}"
             f"    env_file: {env_file}\n"
+            "    inherit_env: [APP_REGION]\n"
             "    stop_timeout: 3s\n"
             "auto_scaling_groups:\n  web:\n    launch_template: app\n    target_group: web\n"
             "    min_size: 1\n    max_size: 1\n"
@@ -100,6 +106,8 @@ def test_instance_sees_the_secret_and_no_output_shows_it(tmp_path, monkeypatch):
     app, env_file = write_files(tmp_path)
     monkeypatch.setenv("DB_PASSWORD", DB_SECRET)
     monkeypatch.setenv("TIERD_OTHER_SECRET", OTHER_SECRET)
+    monkeypatch.setenv("APP_REGION", REGION)
+    monkeypatch.setenv("TZ", "UTC")             # so that at least one base variable is set
     text = stack(app, env_file)
     with Tierd(text) as t:
         def serving():
@@ -112,9 +120,19 @@ def test_instance_sees_the_secret_and_no_output_shows_it(tmp_path, monkeypatch):
         assert seen["APP_DSN"] == f"mysql://app:{DB_SECRET}@127.0.0.1/shop"
         assert seen["APP_API_KEY"] == KEY_SECRET
         # A minimal environment: neither the referenced variable under its own name nor
-        # anything else of tierd's.
+        # anything else of tierd's. Compared whole, as the instance got it from exec (the
+        # app's own view may hold what its runtime adds, such as Python's LC_CTYPE).
+        inst = next(i for i in instances(t) if i["state"] == "InService")
+        with open(f"/proc/{inst['pid']}/environ", "rb") as f:
+            given = dict(kv.decode().split("=", 1) for kv in f.read().split(b"\0") if kv)
+        expected = {k: os.environ[k] for k in BASE_ENV if k in os.environ}
+        expected.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+        expected.update(APP_REGION=REGION, APP_DB_PASSWORD=DB_SECRET, APP_API_KEY=KEY_SECRET,
+                        APP_DSN=f"mysql://app:{DB_SECRET}@127.0.0.1/shop",
+                        PORT=str(inst["port"]), INSTANCE_ID=inst["id"])
+        assert given == expected, (sorted(set(given) ^ set(expected)), sorted(given))
         assert "DB_PASSWORD" not in seen and "TIERD_OTHER_SECRET" not in seen, sorted(seen)
-        assert seen["PORT"] and seen["INSTANCE_ID"]
+        assert seen["APP_REGION"] == REGION and seen["INSTANCE_ID"] == inst["id"]
 
         # A plan towards a file with a literal secret shows it as (sensitive).
         changed = os.path.join(t.dir, "changed.yaml")

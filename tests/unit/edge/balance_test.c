@@ -183,3 +183,21 @@ TEST(balance_slow_start_ramps_a_new_target_linearly)
     count_picks(&in, 1000, hits);
     EXPECT_EQ(hits[0], 500);
 }
+
+/* A group is starting while no target has a verdict: some initial, none healthy or
+ * unhealthy. Draining targets do not count either way. */
+TEST(balance_all_initial_means_no_verdict_yet)
+{
+    EXPECT_FALSE(balance_all_initial(tp, 0));       /* no targets: 503, not a wait */
+    setup(3, TARGET_INITIAL);
+    EXPECT_TRUE(balance_all_initial(tp, 3));
+    atomic_store(&tg[2].state, TARGET_DRAINING);    /* the instance it replaces */
+    EXPECT_TRUE(balance_all_initial(tp, 3));
+    atomic_store(&tg[1].state, TARGET_HEALTHY);
+    EXPECT_FALSE(balance_all_initial(tp, 3));
+    atomic_store(&tg[1].state, TARGET_UNHEALTHY);   /* a verdict: the group fails open */
+    EXPECT_FALSE(balance_all_initial(tp, 3));
+    setup(2, TARGET_DRAINING);
+    atomic_store(&tg[1].state, TARGET_UNUSED);
+    EXPECT_FALSE(balance_all_initial(tp, 2));
+}

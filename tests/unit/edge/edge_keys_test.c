@@ -173,6 +173,7 @@ static const char every_key[] =
     "      matcher: \"200-299\"\n"
     "    deregistration_delay: 30s\n"
     "    slow_start: 30s\n"
+    "    initial_wait: 2500ms\n"
     "    stickiness: { enabled: true, duration: 1h }\n"
     "access_log: { path: logs/access.log, format: json }\n"
     "edge:\n"
@@ -205,6 +206,7 @@ TEST(edge_keys_every_entry_is_a_key_the_reader_accepts)
     EXPECT_EQ(c.tgs[0].targets[1].weight, 3);
     EXPECT_EQ(c.tgs[0].health.unhealthy_threshold, 3);
     EXPECT_EQ(c.tgs[0].slow_start_ms, 30000);
+    EXPECT_EQ(c.tgs[0].initial_wait_ms, 2500);
     EXPECT_EQ(c.tgs[0].stickiness_ms, 3600000);
     EXPECT_EQ(c.access_log.format, EDGE_LOG_JSON);
     EXPECT_EQ(c.workers, 2);
@@ -256,6 +258,7 @@ TEST(edge_keys_defaults_are_what_the_reader_fills)
         EXPECT_EQ(h->matcher_hi[0], strtoul(K(EK_HC_MATCHER)->def, NULL, 10));
         EXPECT_EQ(tg->deregistration_delay_ms, def_ms(EK_TG_DEREG_DELAY));
         EXPECT_EQ(tg->slow_start_ms, def_ms(EK_TG_SLOW_START));
+        EXPECT_EQ(tg->initial_wait_ms, def_ms(EK_TG_INITIAL_WAIT));
         EXPECT_EQ(tg->stickiness, def_bool(EK_ST_ENABLED));
         EXPECT_EQ(tg->stickiness_ms, def_ms(EK_ST_DURATION));
     }
@@ -307,6 +310,7 @@ TEST(edge_keys_bounds_are_what_the_reader_enforces)
         { EK_HC_TIMEOUT, "2s", "1999ms" },   { EK_HC_HEALTHY, "10", "11" },
         { EK_HC_UNHEALTHY, "2", "1" },       { EK_TG_DEREG_DELAY, "3600s", "3601s" },
         { EK_TG_SLOW_START, "900s", "901s" }, { EK_ST_DURATION, "7d", "7d1ms" },
+        { EK_TG_INITIAL_WAIT, "60s", "60001ms" },
         { EK_ST_DURATION, "1s", "999ms" },   { EK_TG_T_WEIGHT, "999", "1000" },
         { EK_LIM_HEADER_BYTES, "1m", "1025k" }, { EK_LIM_HEADER_BYTES, "1k", "1023" },
         { EK_LIM_HEADERS, "256", "257" },    { EK_WORKERS, "256", "257" },
@@ -331,6 +335,7 @@ TEST(edge_keys_bounds_are_what_the_reader_enforces)
                 break;
             case EK_TG_DEREG_DELAY:
             case EK_TG_SLOW_START:
+            case EK_TG_INITIAL_WAIT:
                 snprintf(tgx, sizeof(tgx), "    %s: %s\n", leaf, v);
                 break;
             case EK_ST_DURATION:

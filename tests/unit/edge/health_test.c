@@ -126,14 +126,14 @@ TEST(health_unhealthy_recovers_after_healthy_threshold_successes)
     struct target *t = new_target();
 
     health_apply(t, false, TARGET_REASON_TIMEOUT, &active, 1000);
-    health_apply(t, false, TARGET_REASON_TIMEOUT, &active, 2000);
+    health_apply(t, false, TARGET_REASON_TIMEOUT, &active, 6000);    /* an interval later */
     EXPECT_EQ(target_state_get(t), TARGET_UNHEALTHY);
-    EXPECT_FALSE(health_apply(t, true, TARGET_REASON_NONE, &active, 3000));
-    EXPECT_FALSE(health_apply(t, true, TARGET_REASON_NONE, &active, 4000));
-    EXPECT_TRUE(health_apply(t, true, TARGET_REASON_NONE, &active, 5000));
+    EXPECT_FALSE(health_apply(t, true, TARGET_REASON_NONE, &active, 7000));
+    EXPECT_FALSE(health_apply(t, true, TARGET_REASON_NONE, &active, 8000));
+    EXPECT_TRUE(health_apply(t, true, TARGET_REASON_NONE, &active, 9000));
     EXPECT_EQ(target_state_get(t), TARGET_HEALTHY);
     EXPECT_EQ(reason_of(t), TARGET_REASON_NONE);
-    EXPECT_EQ(atomic_load(&t->healthy_since_ms), 5000);
+    EXPECT_EQ(atomic_load(&t->healthy_since_ms), 9000);
     target_release(t);
 }
 
@@ -243,7 +243,7 @@ TEST(health_tick_changes_nothing_with_active_checks)
     EXPECT_FALSE(health_tick(t, &active, 1000000));
     EXPECT_EQ(target_state_get(t), TARGET_INITIAL);
     health_apply(t, false, TARGET_REASON_TIMEOUT, &active, 1000);
-    health_apply(t, false, TARGET_REASON_TIMEOUT, &active, 2000);
+    health_apply(t, false, TARGET_REASON_TIMEOUT, &active, 6000);
     EXPECT_FALSE(health_tick(t, &active, 1000000));
     EXPECT_EQ(target_state_get(t), TARGET_UNHEALTHY);
     target_release(t);
@@ -282,4 +282,67 @@ TEST(health_matcher_ranges)
     EXPECT_TRUE(health_matcher_ok(&hc, 399));
     EXPECT_FALSE(health_matcher_ok(&hc, 400));
     EXPECT_FALSE(health_matcher_ok(&hc, 0));
+}
+
+/* A new target is probed every HEALTH_INITIAL_INTERVAL_MS, faster than its interval, but
+ * turns unhealthy no sooner than on ALB: its failures count once per interval. */
+TEST(health_initial_failures_count_once_per_interval)
+{
+    struct target *t = new_target();
+
+    for (uint64_t ms = 1000; ms < 6000; ms += HEALTH_INITIAL_INTERVAL_MS) {
+        EXPECT_FALSE(health_apply(t, false, TARGET_REASON_FAILED_HEALTH_CHECKS, &active, ms));
+        EXPECT_EQ(target_state_get(t), TARGET_INITIAL);
+        EXPECT_EQ(reason_of(t), TARGET_REASON_INITIAL_HEALTH_CHECKING);
+        EXPECT_EQ(t->hs.fail_run, 1);
+    }
+    EXPECT_TRUE(health_apply(t, false, TARGET_REASON_FAILED_HEALTH_CHECKS, &active, 6000));
+    EXPECT_EQ(target_state_get(t), TARGET_UNHEALTHY);
+    EXPECT_EQ(reason_of(t), TARGET_REASON_FAILED_HEALTH_CHECKS);
+    target_release(t);
+
+    /* A success in between starts the count over; successes count at any pace. */
+    t = new_target();
+    health_apply(t, false, TARGET_REASON_FAILED_HEALTH_CHECKS, &active, 1000);
+    health_apply(t, true, TARGET_REASON_NONE, &active, 1500);
+    EXPECT_FALSE(health_apply(t, false, TARGET_REASON_FAILED_HEALTH_CHECKS, &active, 6000));
+    EXPECT_EQ(target_state_get(t), TARGET_INITIAL);
+    health_apply(t, true, TARGET_REASON_NONE, &active, 6500);
+    health_apply(t, true, TARGET_REASON_NONE, &active, 7000);
+    EXPECT_TRUE(health_apply(t, true, TARGET_REASON_NONE, &active, 7500));
+    EXPECT_EQ(target_state_get(t), TARGET_HEALTHY);
+    /* Once it has a verdict, failures count at the pace they come. */
+    health_apply(t, false, TARGET_REASON_TIMEOUT, &active, 8000);
+    EXPECT_TRUE(health_apply(t, false, TARGET_REASON_TIMEOUT, &active, 8100));
+    EXPECT_EQ(target_state_get(t), TARGET_UNHEALTHY);
+    target_release(t);
+}
+
+/* An initial target is judged by its checks alone: failures on live traffic (a refused
+ * connect while the app starts) neither count while it is initial nor after its first
+ * verdict; from then on they count. */
+TEST(health_initial_ignores_live_traffic_failures)
+{
+    struct target *t = new_target();
+
+    atomic_store(&t->passive_failures, 5);
+    EXPECT_EQ(health_passive_take(t, &active), 0);
+    EXPECT_EQ(atomic_load(&t->passive_failures), 0);
+    /* Counted while initial, folded only after the verdict: still discarded. */
+    atomic_store(&t->passive_failures, 7);
+    for (uint64_t ms = 1000; ms <= 3000; ms += 1000)
+        health_apply(t, true, TARGET_REASON_NONE, &active, ms);
+    EXPECT_EQ(target_state_get(t), TARGET_HEALTHY);
+    EXPECT_EQ(health_passive_take(t, &active), 0);
+    /* Healthy: live failures count. */
+    atomic_store(&t->passive_failures, 2);
+    EXPECT_EQ(health_passive_take(t, &active), 2);
+    EXPECT_EQ(health_passive_take(t, &active), 0);
+    target_release(t);
+
+    /* Passive-only groups have no checks to wait for: failures always count. */
+    t = new_target();
+    atomic_store(&t->passive_failures, 3);
+    EXPECT_EQ(health_passive_take(t, &passive), 3);
+    target_release(t);
 }

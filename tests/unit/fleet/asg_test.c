@@ -151,6 +151,8 @@ exit_stopped(struct asg *g, uint64_t now)
     }
 }
 
+static void run(struct asg *g, uint64_t *t, int seconds, unsigned *min_in_service);
+
 /* Drained targets leave the group (the edge's deregistration_delay passed). */
 static void
 drain_all(void)
@@ -222,13 +224,20 @@ TEST(asg_elb_unhealthy_after_grace_drains_then_stops_then_replaces)
     asg_tick(g, 0);
     asg_tick(g, 1000);
     EXPECT_EQ(count(g, ASG_PENDING, -1), 1);           /* elb: waits for "healthy" */
-    fk.default_state = "healthy";
-    asg_tick(g, 2000);
-    EXPECT_EQ(count(g, ASG_IN_SERVICE, -1), 1);
+    /* A slow starter: its first probes failed. Inside the grace period, and never
+     * InService, it is left alone. */
     fk.default_state = "unhealthy";
-    asg_tick(g, 5000);
-    EXPECT_EQ(asg_inst_at(g, 0)->health, ASG_HEALTHY);  /* inside the grace period */
-    asg_tick(g, 10000);
+    for (uint64_t ms = 2000; ms < 10000; ms += 1000)
+        asg_tick(g, ms);
+    EXPECT_EQ(asg_inst_at(g, 0)->health, ASG_HEALTHY);
+    EXPECT_EQ(asg_inst_at(g, 0)->state, ASG_PENDING);
+    fk.default_state = "healthy";
+    asg_tick(g, 9500);
+    EXPECT_EQ(count(g, ASG_IN_SERVICE, -1), 1);
+    EXPECT_EQ(fk.launches, 1);
+    /* Once it has served, failing the checks counts at once, grace or not. */
+    fk.default_state = "unhealthy";
+    asg_tick(g, 9800);
     struct asg_inst *old = asg_inst_at(g, 0);
     EXPECT_EQ(old->health, ASG_UNHEALTHY);
     EXPECT_EQ(old->state, ASG_TERMINATING);
@@ -241,6 +250,42 @@ TEST(asg_elb_unhealthy_after_grace_drains_then_stops_then_replaces)
     EXPECT_TRUE(fk.stopped[1]);
     exit_stopped(g, 12100);
     EXPECT_EQ(old->state, ASG_TERMINATED);
+    /* The replacement never passes: it is marked when its grace period ends. */
+    asg_tick(g, 19700);
+    EXPECT_EQ(asg_inst_at(g, 1)->health, ASG_HEALTHY);
+    asg_tick(g, 19800);
+    EXPECT_EQ(asg_inst_at(g, 1)->health, ASG_UNHEALTHY);
+    asg_free(g);
+}
+
+/* A target group that calls every target unhealthy marks at most 10 % of desired (one
+ * below ten) at a time: the next only once the last one's process is gone. */
+TEST(asg_elb_marks_at_most_ten_percent_unhealthy_at_once)
+{
+    fake_reset();
+    struct fleet_group_conf c = group_conf(1, 40, 20);
+    c.health_type = FLEET_HEALTH_ELB;
+    c.grace_ms = 5000;
+    struct asg *g = asg_new(&c, 1, &hooks, &ops, 7);
+    uint64_t t = 0;
+
+    run(g, &t, 2, NULL);
+    EXPECT_EQ(count(g, ASG_IN_SERVICE, 1), 20);
+    fk.default_state = "unhealthy";
+    for (int i = 0; i < 30; i++) {
+        asg_tick(g, t += 1000);
+        unsigned marked = 0;
+        for (unsigned k = 0; k < asg_count(g); k++) {
+            struct asg_inst *inst = asg_inst_at(g, k);
+            marked += inst->alive && inst->health == ASG_UNHEALTHY;
+        }
+        EXPECT_TRUE(marked <= 2);                       /* 10 % of 20 */
+        if (i % 3 == 2) {                               /* a drain takes a few seconds */
+            drain_all();
+            exit_stopped(g, t);
+        }
+    }
+    EXPECT_TRUE(count(g, ASG_TERMINATED, 1) >= 4);     /* it did go on, two at a time */
     asg_free(g);
 }
 
@@ -364,6 +409,51 @@ TEST(asg_refresh_rolls_back_when_new_instances_fail_health_checks)
     EXPECT_EQ(asg_refresh_get(g)->status, ASG_REFRESH_ROLLBACK_SUCCESSFUL);
     EXPECT_EQ(count(g, ASG_IN_SERVICE, 1), 2);
     EXPECT_EQ(count(g, ASG_IN_SERVICE, 2) + count(g, ASG_PENDING, 2), 0);
+    asg_free(g);
+}
+
+/* The new version passes its first batch and fails its checks in the second: the
+ * refresh fails and rolls back what was already replaced, back to the old version at full
+ * capacity, and the healthy capacity never drops below desired on the way. */
+TEST(asg_refresh_rolls_back_after_part_of_the_group_was_replaced)
+{
+    fake_reset();
+    struct fleet_group_conf c = group_conf(1, 8, 4);
+    c.health_type = FLEET_HEALTH_ELB;
+    c.grace_ms = 3000;
+    c.refresh.auto_rollback = true;
+    c.refresh.warmup_ms = 1000;
+    struct asg *g = asg_new(&c, 1, &hooks, &ops, 7);
+    uint64_t t = 0;
+    unsigned low = 99;
+
+    run(g, &t, 3, NULL);
+    EXPECT_EQ(count(g, ASG_IN_SERVICE, 1), 4);
+    EXPECT_EQ(asg_refresh_start(g, 2, false, t), 0);
+    bool half = false;
+    for (int i = 0; i < 60 && asg_refresh_is_running(g); i++) {
+        /* Version 2's first two instances (5, 6) pass, later ones fail. */
+        for (unsigned k = 0; k < asg_count(g); k++) {
+            struct asg_inst *inst = asg_inst_at(g, k);
+            if (inst->version == 2 && inst->seq >= 7)
+                fk.state[inst->seq] = "unhealthy";
+        }
+        run(g, &t, 1, &low);
+        half |= count(g, ASG_IN_SERVICE, 2) == 2 && count(g, ASG_IN_SERVICE, 1) == 2;
+    }
+    EXPECT_TRUE(half);                                  /* the first batch did replace two */
+    EXPECT_EQ(asg_refresh_get(g)->status, ASG_REFRESH_ROLLBACK_SUCCESSFUL);
+    EXPECT_EQ(asg_refresh_get(g)->from_version, 2);
+    EXPECT_EQ(asg_refresh_get(g)->to_version, 1);
+    EXPECT_EQ(asg_launch_version(g), 1);
+    run(g, &t, 10, &low);
+    EXPECT_EQ(asg_refresh_get(g)->status, ASG_REFRESH_ROLLBACK_SUCCESSFUL);
+    EXPECT_EQ(count(g, ASG_IN_SERVICE, 1), 4);
+    EXPECT_EQ(count(g, ASG_IN_SERVICE, 2) + count(g, ASG_PENDING, 2) +
+              count(g, ASG_PENDING, 1), 0);
+    /* Launch before terminate held throughout, the rollback included: the failing new
+     * instance that never served was stopped, not a serving one in its place. */
+    EXPECT_TRUE(low >= 4);
     asg_free(g);
 }
 

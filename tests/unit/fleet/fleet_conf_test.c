@@ -262,7 +262,7 @@ TEST(fleet_keys_table_is_consistent_and_matches_the_reader)
         "    user: root\n"
         "    stop_signal: SIGINT\n"
         "    stop_timeout: 3s\n"
-        "    instance_type: { cpu: 0.5, memory: 64m }\n"
+        "    instance_type: { cpu: 0.5, memory: 64m, required: true }\n"
         "  bare:\n"
         "    command: [/bin/true]\n"
         "auto_scaling_groups:\n"
@@ -301,6 +301,9 @@ TEST(fleet_keys_table_is_consistent_and_matches_the_reader)
     EXPECT_FALSE(api->refresh.auto_rollback);
     EXPECT_EQ(api->grace_ms, 0);
     EXPECT_EQ(fleet_conf_template(c, "app")->ninherit, 1);
+    EXPECT_TRUE(fleet_conf_template(c, "app")->limits_required);
+    EXPECT_FALSE(bare->limits_required);
+    EXPECT_STREQ(fleet_keys[FK_LT_ITYPE_REQUIRED].def, "false");
     fleet_conf_free(c);
     diag_fini(&d);
 }
@@ -373,5 +376,57 @@ TEST(fleet_conf_env_file_must_be_private)
     diag_init(&d);
     EXPECT_TRUE(build(yaml, &d) == NULL);                   /* missing: an error for run */
     expect_msg(&d, "No such file or directory");
+    diag_fini(&d);
+}
+
+/* instance_type.required: read, kept in the version's fields (a template that turns it on
+ * is a new version, and reads back with it), and refused without a limit to require. */
+TEST(fleet_conf_instance_type_required_needs_a_limit_and_makes_a_version)
+{
+    static const char head[] =
+        "launch_templates:\n"
+        "  app:\n"
+        "    command: [/bin/true]\n";
+    static const char tail[] =
+        "auto_scaling_groups:\n"
+        "  web: { launch_template: app, target_group: web, min_size: 1, max_size: 1 }\n";
+    char yaml[512];
+    struct diag d;
+    struct template back;
+
+    diag_init(&d);
+    snprintf(yaml, sizeof(yaml), "%s    instance_type: { memory: 64m }\n%s", head, tail);
+    struct fleet_conf *loose = build(yaml, &d);
+    snprintf(yaml, sizeof(yaml), "%s    instance_type: { memory: 64m, required: true }\n%s",
+             head, tail);
+    struct fleet_conf *strict = build(yaml, &d);
+    EXPECT_EQ(d.n, 0);
+    const struct template *l = fleet_conf_template(loose, "app");
+    const struct template *s = fleet_conf_template(strict, "app");
+    EXPECT_FALSE(l->limits_required);
+    EXPECT_TRUE(s->limits_required);
+    EXPECT_TRUE(strcmp(l->hash, s->hash) != 0);
+    char *json = template_to_json(s);
+    EXPECT_EQ(template_from_json("app", json, &back), 0);
+    EXPECT_TRUE(back.limits_required);
+    EXPECT_STREQ(back.hash, s->hash);
+    template_fini(&back);
+    free(json);
+    /* A template that never heard of required keeps its JSON, hence its version. */
+    json = template_to_json(l);
+    EXPECT_TRUE(strstr(json, "required") == NULL);
+    free(json);
+    fleet_conf_free(loose);
+    fleet_conf_free(strict);
+
+    snprintf(yaml, sizeof(yaml), "%s    instance_type: { required: true }\n%s", head, tail);
+    struct fleet_conf *none = build(yaml, &d);
+    EXPECT_TRUE(none == NULL);
+    expect_msg(&d, "launch template \"app\": instance_type.required is true but no limit is "
+                   "set; add cpu or memory, or remove required");
+    snprintf(yaml, sizeof(yaml), "%s    instance_type: { cpu: 1, required: maybe }\n%s", head,
+             tail);
+    fleet_conf_free(build(yaml, &d));
+    expect_msg(&d, "required");
     diag_fini(&d);
 }

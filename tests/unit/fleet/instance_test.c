@@ -189,3 +189,128 @@ TEST(instance_reports_an_exec_failure_as_status_127)
     EXPECT_TRUE(strstr(buf, "cannot start /nonexistent/app") != NULL);
     instance_free(p);
 }
+
+/* The child says whether it joined its cgroup before it runs anything; with
+ * cgroup_required a failed join keeps the program from ever running. (An fd open for
+ * reading stands in for a cgroup.procs that refuses the write.) */
+TEST(instance_reports_a_failed_cgroup_join_and_required_keeps_the_app_from_running)
+{
+    char dir[] = "/tmp/tierd-join-XXXXXX", script[192], marker[64], err[256] = "";
+    struct template t = { .argc = 3 };
+    char *argv[] = { "/bin/sh", "-c", script, NULL };
+    struct instance *p = NULL;
+    int joined = -1, status = 0;
+
+    EXPECT_TRUE(mkdtemp(dir) != NULL);
+    snprintf(marker, sizeof(marker), "%s/ran", dir);
+    snprintf(script, sizeof(script), "touch %s", marker);
+    t.argv = argv;
+    int bad = open("/dev/null", O_RDONLY);
+    struct instance_spec spec = { .t = &t, .id = "i-j", .port = 1, .cgroup_procs_fd = bad,
+                                  .cgroup_required = true, .cgroup_errno = &joined,
+                                  .err = err, .err_len = sizeof(err) };
+    EXPECT_EQ(instance_spawn(&spec, &p), -EPERM);
+    EXPECT_EQ(joined, EBADF);
+    EXPECT_TRUE(strstr(err, "cannot join its cgroup") != NULL);
+    sleep_ms(100);
+    EXPECT_TRUE(access(marker, F_OK) != 0);     /* the program never ran */
+
+    /* Not required: it runs, and the caller learns it is not in its cgroup. */
+    spec.cgroup_required = false;
+    joined = -1;
+    EXPECT_EQ(instance_spawn(&spec, &p), 0);
+    EXPECT_EQ(joined, EBADF);
+    for (int i = 0; i < 200 && !instance_reap(p, &status); i++)
+        sleep_ms(10);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_TRUE(access(marker, F_OK) == 0);
+    instance_free(p);
+    close(bad);
+    snprintf(script, sizeof(script), "rm -rf %s", dir);
+    EXPECT_EQ(system(script), 0);
+}
+
+static unsigned
+zombies_of_me(void)
+{
+    char cmd[128], line[64];
+    unsigned n = 0;
+
+    snprintf(cmd, sizeof(cmd), "ps -o stat= --ppid %d", getpid());
+    FILE *f = popen(cmd, "r");
+    while (f && fgets(line, sizeof(line), f))
+        n += line[0] == 'Z';
+    if (f)
+        pclose(f);
+    return n;
+}
+
+struct leader {
+    struct instance *p;
+    unsigned asked;
+};
+
+static bool
+tracked_leader(void *ctx, int pid)
+{
+    struct leader *l = ctx;
+    int status;
+
+    l->asked++;
+    if (pid != instance_pid(l->p))
+        return false;
+    instance_reap(l->p, &status);
+    return true;
+}
+
+/* As a subreaper a tierd-like process takes in what an instance's subshells leave (one in a
+ * session of its own, one in the instance's process group); once they exit, both are
+ * reaped. A child it forked itself the way watch/ spawns commands (same session and
+ * process group) keeps its exit status for its own waitpid. Runs in a child process: this
+ * one may hold zombies of earlier tests. */
+TEST(instance_reaps_adopted_orphans_but_not_another_owner_s_child)
+{
+    struct { unsigned before, reaped, after, again; int own_status; bool leader_alive; } r;
+    int fds[2], status;
+
+    memset(&r, 0, sizeof(r));
+    EXPECT_EQ(pipe(fds), 0);
+    pid_t tierd = fork();
+    if (tierd == 0) {
+        struct template t = { .argc = 3 };
+        char *argv[] = { "/bin/sh", "-c",
+                         "(setsid sleep 0.1 &); (sleep 0.1 &); exec sleep 30", NULL };
+        struct instance_spec spec = { .t = &t, .id = "i-o", .port = 1,
+                                      .cgroup_procs_fd = -1 };
+        struct leader l = { 0 };
+        if (instance_become_subreaper() < 0)
+            _exit(1);
+        pid_t own = fork();
+        if (own == 0)
+            _exit(7);
+        t.argv = argv;
+        if (instance_spawn(&spec, &l.p) < 0)
+            _exit(1);
+        for (int i = 0; i < 100 && zombies_of_me() < 3; i++)
+            sleep_ms(20);
+        r.before = zombies_of_me();             /* own, and the two orphans */
+        r.reaped = instance_reap_adopted(tracked_leader, &l);
+        r.after = zombies_of_me();
+        r.leader_alive = instance_is_running(l.p);
+        if (waitpid(own, &r.own_status, 0) != own)
+            r.own_status = -1;
+        r.again = instance_reap_adopted(tracked_leader, &l);
+        instance_free(l.p);
+        _exit(write(fds[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+    }
+    EXPECT_EQ(read(fds[0], &r, sizeof(r)), sizeof(r));
+    EXPECT_EQ(waitpid(tierd, &status, 0), tierd);
+    EXPECT_EQ(r.before, 3);
+    EXPECT_EQ(r.reaped, 2);
+    EXPECT_EQ(r.after, 1);                      /* only own's */
+    EXPECT_TRUE(r.leader_alive);                /* the leader was left alone */
+    EXPECT_TRUE(WIFEXITED(r.own_status) && WEXITSTATUS(r.own_status) == 7);
+    EXPECT_EQ(r.again, 0);
+    close(fds[0]);
+    close(fds[1]);
+}
