@@ -16,18 +16,31 @@ balance_is_routable(const struct target *t)
     return target_state_get(t) == TARGET_HEALTHY;
 }
 
-bool
-balance_all_initial(struct target *const *targets, unsigned n)
+/* Unhealthy before it ever answered a probe: it has not started listening yet (an app
+ * slower to start than unhealthy_threshold intervals), or never will. Either way
+ * failing open to it only turns a wait into a 502. One that answered with the wrong
+ * status, or was healthy once, is a fail-open candidate as on ALB. */
+static bool
+never_answered(const struct target *t)
 {
-    bool initial = false;
+    return !atomic_load_explicit(&t->answered, memory_order_relaxed) &&
+           atomic_load_explicit(&t->healthy_since_ms, memory_order_relaxed) == 0;
+}
+
+bool
+balance_starting(struct target *const *targets, unsigned n)
+{
+    bool starting = false;
 
     for (unsigned i = 0; i < n; i++) {
         enum target_state s = target_state_get(targets[i]);
-        if (s == TARGET_HEALTHY || s == TARGET_UNHEALTHY)
+        if (s == TARGET_HEALTHY)
             return false;
-        initial |= s == TARGET_INITIAL;
+        if (s == TARGET_UNHEALTHY && !never_answered(targets[i]))
+            return false;
+        starting |= s == TARGET_INITIAL || s == TARGET_UNHEALTHY;
     }
-    return initial;
+    return starting;
 }
 
 static bool

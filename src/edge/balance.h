@@ -35,9 +35,11 @@ int balance_pick(const struct balance_in *in, bool *failed_open);
 /* True when t may receive new requests while some target is healthy. */
 bool balance_is_routable(const struct target *t);
 
-/* True when the group is starting: at least one target is `initial` and none has a
- * verdict yet (none healthy or unhealthy; draining and unused ones do not count). */
-bool balance_all_initial(struct target *const *targets, unsigned n);
+/* True when the group is starting: no target is healthy, at least one is `initial`
+ * or failed its checks before it ever answered one, and none has answered a probe
+ * (draining and unused ones do not count). Such a group has nothing to fail open to:
+ * a request waits for a target rather than being sent to one that is not listening. */
+bool balance_starting(struct target *const *targets, unsigned n);
 
 /* A target's weight in thousandths after slow start: weight * 1000 scaled by the time
  * since it became healthy over slow_start_ms (at least 1). */

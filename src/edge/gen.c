@@ -70,6 +70,7 @@ target_set_initial(struct target *t, const struct edge_tg_conf *tc)
         atomic_store(&t->state, TARGET_INITIAL);
         atomic_store(&t->reason, TARGET_REASON_INITIAL_HEALTH_CHECKING);
         atomic_store(&t->healthy_since_ms, 0);
+        atomic_store(&t->answered, false);
     } else {
         atomic_store(&t->state, TARGET_HEALTHY);
         atomic_store(&t->reason, TARGET_REASON_NONE);

@@ -354,6 +354,8 @@ probe_finish(struct probe *p, bool ok, enum target_reason reason, int status)
     /* A target that is draining or gone keeps its last health; the result is moot. */
     if (st != TARGET_DRAINING && st != TARGET_UNUSED) {
         t->hs.last_status = status;
+        if (status > 0)
+            atomic_store(&t->answered, true);
         apply_logged(p->group, t, ok, reason, &p->hc, loop_now_ms(h->loop), status);
     }
     loop_defer(h->loop, &p->defer, on_probe_free);

@@ -82,7 +82,7 @@ initwait_wanted(const struct txn *t)
     const struct tg_rt *rt = &t->gen->tgrt[t->tg];
 
     return tc->health.enabled && tc->initial_wait_ms > 0 &&
-           balance_all_initial(rt->targets, rt->n);
+           balance_starting(rt->targets, rt->n);
 }
 
 /* Moves a parked transaction to the worker's current generation when only the targets
@@ -132,7 +132,7 @@ on_check(struct loop *l, struct loop_timer *tm)
         next = n->next;
         follow_targets(w, t);
         const struct tg_rt *rt = &t->gen->tgrt[t->tg];
-        bool ready = !balance_all_initial(rt->targets, rt->n);
+        bool ready = !balance_starting(rt->targets, rt->n);
         if (!ready && now < n->deadline_ms)
             continue;
         dequeue(w, t);

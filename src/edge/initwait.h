@@ -1,8 +1,8 @@
 /*
- * edge/initwait.h: requests waiting for a target group that is starting. While every
- * target of a group with health checks is still `initial` (balance_all_initial), a new
+ * edge/initwait.h: requests waiting for a target group that is starting. While no
+ * target of a group with health checks has answered one yet (balance_starting), a new
  * request is parked here rather than sent to a target that is probably not listening
- * yet. It goes on as soon as one target has its first verdict, or gets 503 with
+ * yet. It goes on as soon as a target is healthy or answers a probe, or gets 503 with
  * Retry-After once the group's initial_wait has passed. A client that goes away while
  * parked is dropped from the queue with its connection.
  *
@@ -61,7 +61,7 @@ unsigned initwait_cap(unsigned nworkers);
 unsigned initwait_retry_after_s(const struct edge_tg_conf *tc);
 
 /* True when a new request for group tg of t's generation must wait: the group has
- * health checks and an initial_wait, and every target is still `initial`. */
+ * health checks and an initial_wait, and is starting (balance_starting). */
 bool initwait_wanted(const struct txn *t);
 /* Parks t, whose request head is still at the start of its connection's input. Returns
  * 0, after which proxy_wait_done() is called exactly once unless the connection closes

@@ -88,8 +88,10 @@ edge_target_register(struct edge *e, const char *group, const struct sock_addr *
             atomic_store(&t->reason, tc->health.enabled ? TARGET_REASON_INITIAL_HEALTH_CHECKING
                                                         : TARGET_REASON_NONE);
             /* A new start: probed as a new target until its checks pass (health.c). */
-            if (tc->health.enabled)
+            if (tc->health.enabled) {
                 atomic_store(&t->healthy_since_ms, 0);
+                atomic_store(&t->answered, false);
+            }
             atomic_store(&t->hs_reset, true);   /* hs belongs to the health thread */
             log_info("edge", "target registered again group=%s target=%s", group, t->addr_text);
         }

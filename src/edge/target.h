@@ -57,6 +57,7 @@ struct target {
     _Atomic uint8_t reason;     /* enum target_reason */
     _Atomic uint64_t healthy_since_ms;  /* slow start counts from here */
     _Atomic uint64_t drain_deadline_ms; /* draining: connections closed after this */
+    atomic_bool answered;       /* a probe got an HTTP answer since (re)registration */
 
     atomic_uint outstanding;    /* requests in flight, all workers (least outstanding) */
     atomic_uint passive_failures;   /* failures on live traffic not yet seen by health */

@@ -184,20 +184,29 @@ TEST(balance_slow_start_ramps_a_new_target_linearly)
     EXPECT_EQ(hits[0], 500);
 }
 
-/* A group is starting while no target has a verdict: some initial, none healthy or
- * unhealthy. Draining targets do not count either way. */
-TEST(balance_all_initial_means_no_verdict_yet)
+/* A group is starting while no target is healthy and none has answered a probe: some
+ * initial, or unhealthy from failed connects before the app listened. Draining targets
+ * do not count either way. */
+TEST(balance_starting_means_no_target_answered_yet)
 {
-    EXPECT_FALSE(balance_all_initial(tp, 0));       /* no targets: 503, not a wait */
+    EXPECT_FALSE(balance_starting(tp, 0));       /* no targets: 503, not a wait */
     setup(3, TARGET_INITIAL);
-    EXPECT_TRUE(balance_all_initial(tp, 3));
+    EXPECT_TRUE(balance_starting(tp, 3));
     atomic_store(&tg[2].state, TARGET_DRAINING);    /* the instance it replaces */
-    EXPECT_TRUE(balance_all_initial(tp, 3));
+    EXPECT_TRUE(balance_starting(tp, 3));
     atomic_store(&tg[1].state, TARGET_HEALTHY);
-    EXPECT_FALSE(balance_all_initial(tp, 3));
-    atomic_store(&tg[1].state, TARGET_UNHEALTHY);   /* a verdict: the group fails open */
-    EXPECT_FALSE(balance_all_initial(tp, 3));
+    EXPECT_FALSE(balance_starting(tp, 3));
+    atomic_store(&tg[1].state, TARGET_UNHEALTHY);   /* refused every probe: still starting */
+    EXPECT_TRUE(balance_starting(tp, 3));
+    atomic_store(&tg[1].answered, true);            /* answered 500: the group fails open */
+    EXPECT_FALSE(balance_starting(tp, 3));
+    atomic_store(&tg[1].answered, false);
+    atomic_store(&tg[1].healthy_since_ms, 1000);    /* healthy once: fails open too */
+    EXPECT_FALSE(balance_starting(tp, 3));
+    atomic_store(&tg[0].state, TARGET_UNHEALTHY);   /* none initial, none answered */
+    atomic_store(&tg[1].healthy_since_ms, 0);
+    EXPECT_TRUE(balance_starting(tp, 3));
     setup(2, TARGET_DRAINING);
     atomic_store(&tg[1].state, TARGET_UNUSED);
-    EXPECT_FALSE(balance_all_initial(tp, 2));
+    EXPECT_FALSE(balance_starting(tp, 2));
 }
