@@ -122,6 +122,7 @@ bench: deps $(B)/tierd $(B)/app
 	@scripts/deps.sh bench
 	$(PYTHON) bench/run.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/tierd_bench.py --tierd $(B)/tierd --app $(B)/app
+	$(PYTHON) bench/scaleout.py --tierd $(B)/tierd
 
 demo: all
 	@scripts/demo.sh $(B)

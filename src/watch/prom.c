@@ -31,6 +31,11 @@ static const struct {
     { "tierd_http_response_seconds", "Time to answer an HTTP request." },
     { "tierd_tg_healthy_hosts", "Healthy targets of a target group." },
     { "tierd_tg_unhealthy_hosts", "Unhealthy targets of a target group." },
+    { "tierd_tg_waiting_requests", "Requests held while a target group is starting "
+                                   "(initial_wait)." },
+    { "tierd_http_response_bytes_total", "Bytes of HTTP responses sent to clients." },
+    { "tierd_connections_accepted_total", "Client connections accepted by a listener." },
+    { "tierd_edge_active_connections", "Client connections open on a listener." },
     { "tierd_watch_series", "Series kept by watch." },
     { "tierd_watch_series_dropped_total", "Series reports dropped: registry full or kind "
                                           "changed." },

@@ -14,10 +14,9 @@ sending them).
 import http.server
 import json
 import os
-import shutil
 import threading
 
-from harness import Tierd, free_port, need, wait_for
+from harness import Tierd, free_port, need
 from ctlkit import api, ctl_stack
 
 TOKEN = "e2e-browser-token-5f2c"

@@ -21,11 +21,11 @@ def only_instances(t, names, n=20):
 def test_failing_health_takes_a_target_out_and_back():
     with App(name="a") as a, App(name="b") as b, \
          Tierd(tg_stack([a.addr, b.addr], health_check=HC)) as t:
-        # a must be healthy before it fails: initial targets are probed every second, so
+        # a must be healthy before it fails: initial targets are probed every 500 ms, so
         # one that never passed would come back within a second, not after two intervals.
         wait_for(lambda: set(instance_counts(t.url("/"), 10)) == {"a", "b"}, SETTLE,
                  interval=0.3, what="both targets to serve")
-        time.sleep(4)       # healthy_threshold (2) initial probes, one second apart, + slack
+        time.sleep(4)       # healthy_threshold (2) initial probes, 500 ms apart, + slack
         assert get(a.url("/health/fail"), method="POST").status == 200
         assert get(a.url("/health")).status == 500
         t0 = time.monotonic()
