@@ -70,7 +70,10 @@ TEST(watch_facade_samples_and_serves_reads)
     watch_add_source(w, test_source, NULL);
     watch_apply(w, conf());
     EXPECT_EQ(watch_start(w), 0);
-    usleep(1300 * 1000);        /* two samples: at start and after the next second */
+    /* The first sample is taken at start; on a loaded machine the thread may be late, so
+     * wait for it with a generous bound rather than a fixed sleep. */
+    for (int i = 0; i < 200 && !watch_latest(w, "tierd_asg_cpu_utilization", &l, &v); i++)
+        usleep(50 * 1000);
     EXPECT_TRUE(watch_latest(w, "tierd_asg_cpu_utilization", &l, &v));
     EXPECT_TRUE(v == 42.5);
     watch_prometheus(w, &out);
@@ -79,6 +82,11 @@ TEST(watch_facade_samples_and_serves_reads)
     EXPECT_TRUE(strstr(buf_head(&out), "# TYPE tierd_host_load1 gauge\n"));
     int64_t now = (int64_t)(clock_wall_ms() / 1000);
     int n = watch_query(w, "cpu_utilization", &l, "maximum", 10, now - 20, now + 1, dp, 8);
+    for (int i = 0; i < 200 && n < 1; i++) {
+        usleep(50 * 1000);
+        now = (int64_t)(clock_wall_ms() / 1000);
+        n = watch_query(w, "cpu_utilization", &l, "maximum", 10, now - 20, now + 1, dp, 8);
+    }
     EXPECT_TRUE(n >= 1);
     EXPECT_TRUE(dp[n - 1].value == 42.5);
     EXPECT_EQ(watch_query(w, "cpu_utilization", &l, "median", 10, now - 20, now, dp, 8), -EINVAL);
