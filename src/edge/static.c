@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "core/hex.h"
-#include "edge/internal.h"
+#include "edge/forward.h"
 #include "http/h1_cond.h"
 #include "http/h1_date.h"
 #include "http/h1_list.h"
