@@ -110,6 +110,7 @@ e2e: deps-check $(B)/tierd $(B)/app
 	TIERD=$(abspath $(B)/tierd) APP=$(abspath $(B)/app) $(PYTHON) -m pytest -q -rs -p no:cacheprovider tests/e2e
 
 check: deps-check all unit fuzz-replay examples e2e
+	scripts/check-includes src
 	@echo "make check: all passed"
 
 # A small quarantine keeps use-after-free detection while freed memory stays close to what

@@ -4,7 +4,7 @@
  * the target address and the request id. Each worker has its own descriptor (O_APPEND),
  * reopened when the path changes on reload or on SIGUSR1 (logrotate).
  */
-#include "edge/internal.h"
+#include "edge/accesslog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +19,10 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "edge/conn.h"
+#include "edge/gen.h"
+#include "edge/txn.h"
+#include "edge/worker.h"
 
 #define ACCESSLOG_FLUSH_BYTES (32 * 1024)
 #define ACCESSLOG_FLUSH_MS 1000

@@ -4,11 +4,17 @@
  * Everything is copied out of the current generation under its reference; nothing here
  * changes state.
  */
-#include "edge/internal.h"
+#include "edge/edge.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "edge/gen.h"
+#include "edge/health.h"
+#include "edge/registry.h"
+#include "edge/stats.h"
+#include "edge/worker.h"
 
 static void
 fill_info(struct edge_target_info *info, const char *group, const struct target *t)

@@ -5,12 +5,18 @@
  * fields. Also the bodies of locally generated responses (errors). Writes into buffers;
  * no sockets.
  */
-#include "edge/internal.h"
+#include "edge/forward.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "edge/conn.h"
+#include "edge/gen.h"
+#include "edge/sticky.h"
+#include "edge/txn.h"
+#include "edge/worker.h"
 
 
 #define VIA_NAME "tierd"

@@ -3,7 +3,7 @@
  * generation reuses the sockets of the previous one for every address it keeps, so a
  * reload never closes an accept queue that is still wanted. Owns lsocks; borrows the edge.
  */
-#include "edge/internal.h"
+#include "edge/gen.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "edge/health.h"
+#include "edge/worker.h"
 
 #define EDGE_LISTEN_BACKLOG 4096
 
@@ -273,4 +275,13 @@ gen_release(struct gen *g)
         free(g->box);
     }
     free(g);
+}
+
+int
+gen_listener_of(const struct gen *g, uint32_t lsock_id)
+{
+    for (unsigned i = 0; g && i < g->conf.nlisteners; i++)
+        if (g->lsocks[i]->id == lsock_id)
+            return (int)i;
+    return -1;
 }

@@ -4,10 +4,15 @@
  * signals) and once its status is known (404 bursts, login failures). Everything is
  * skipped when the stack has no `shield:` section. Owns nothing.
  */
-#include "edge/internal.h"
+#include "edge/guard.h"
 
 #include <arpa/inet.h>
 #include <string.h>
+
+#include "edge/conn.h"
+#include "edge/gen.h"
+#include "edge/txn.h"
+#include "edge/worker.h"
 
 static bool
 guard_on(const struct worker *w)

@@ -20,15 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/mem.h"
-#include "edge/internal.h"
+#include "edge/gen.h"
+#include "edge/registry.h"
+#include "edge/rng.h"
 #include "http/h1.h"
 
 #define HEALTH_RESP_MAX_BYTES 16384     /* a response head larger than this fails the check */
@@ -69,7 +71,7 @@ struct health {
     struct loop_timer tick;
     struct probe *probes;       /* in flight (doubly linked) */
     struct health_group *groups;
-    uint64_t rng;
+    struct rng rng;
     struct h1_limits lim;
     struct h1_response resp;    /* parse scratch: large, so one per prober */
 };
@@ -508,16 +510,6 @@ probe_start(struct health *h, const char *group, const struct edge_health_conf *
 
 /* ---- the prober ---- */
 
-static uint64_t
-health_random(struct health *h)
-{
-    /* xorshift64*: spreading probes needs no more. */
-    h->rng ^= h->rng >> 12;
-    h->rng ^= h->rng << 25;
-    h->rng ^= h->rng >> 27;
-    return h->rng * 2685821657736338717ull;
-}
-
 /* One target of one group: passive results, time-based changes, a due probe. */
 static void
 health_visit(struct health *h, const struct edge_tg_conf *tg, struct target *t,
@@ -563,7 +555,7 @@ health_visit(struct health *h, const struct edge_tg_conf *tg, struct target *t,
     /* First sight (or an interval shortened by a reload): start within the jitter. */
     if (hs->next_probe_ms == 0 || hs->next_probe_ms > now_ms + interval) {
         uint64_t span = interval < HEALTH_JITTER_MAX_MS ? interval : HEALTH_JITTER_MAX_MS;
-        hs->next_probe_ms = now_ms + health_random(h) % span;
+        hs->next_probe_ms = now_ms + rng_next(&h->rng) % span;
         return;
     }
     if (now_ms < hs->next_probe_ms)
@@ -652,8 +644,7 @@ health_new(struct edge *e)
     }
     h->e = e;
     h1_limits_default(&h->lim);
-    if (getrandom(&h->rng, sizeof(h->rng), 0) != sizeof(h->rng) || h->rng == 0)
-        h->rng = clock_mono_us() * 2654435761u + 1;
+    rng_seed(&h->rng, 0);
     loop_on_wake(h->loop, on_wake, h);
     return h;
 }

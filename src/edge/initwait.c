@@ -1,7 +1,7 @@
 /*
  * edge/initwait.c: requests waiting for a starting target group (see initwait.h). Owns
  * the queue links of parked transactions and the worker's re-check timer; borrows the
- * transactions, which proxy.c owns and resumes through proxy_wait_done().
+ * transactions, which txn.c owns and resumes through txn_wait_done().
  */
 #include "edge/initwait.h"
 
@@ -10,7 +10,12 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "edge/balance.h"
-#include "edge/internal.h"
+#include "edge/conn.h"
+#include "edge/gen.h"
+#include "edge/health.h"
+#include "edge/stats.h"
+#include "edge/txn.h"
+#include "edge/worker.h"
 
 _Static_assert(INITWAIT_GROUPS_MAX == STATS_SLOTS_MAX, "one wait count per stats slot");
 
@@ -136,7 +141,7 @@ on_check(struct loop *l, struct loop_timer *tm)
         if (!ready && now < n->deadline_ms)
             continue;
         dequeue(w, t);
-        proxy_wait_done(t, ready);
+        txn_wait_done(t, ready);
     }
     if (w->waitq.n)
         loop_timer_start(l, &w->waitq.timer, INITWAIT_CHECK_MS, on_check);

@@ -6,7 +6,7 @@
  * new generation that shares the running configuration. Called from the daemon and the
  * health thread; serialised by e->lock.
  */
-#include "edge/internal.h"
+#include "edge/registry.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +14,9 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "edge/gen.h"
+#include "edge/health.h"
+#include "edge/worker.h"
 
 struct gen *
 edge_gen_current(struct edge *e)

@@ -3,9 +3,10 @@
  * prefix, host pattern, method and header conditions. Pure functions over the parsed
  * request; owns nothing.
  */
-#include "edge/internal.h"
+#include "edge/route.h"
 
 #include <string.h>
+
 
 static inline unsigned char
 lower(unsigned char c)

@@ -20,9 +20,12 @@
 #include <unistd.h>
 
 #include "core/hex.h"
-#include "edge/internal.h"
+#include "edge/forward.h"
+#include "http/h1_cond.h"
+#include "http/h1_date.h"
+#include "http/h1_list.h"
+#include "http/h1_range.h"
 
-#define STATIC_DATE_LEN 29          /* "Sun, 06 Nov 1994 08:49:37 GMT" */
 #define STATIC_ETAG_MAX 40          /* quotes, two 16-digit hex numbers, '-' */
 #define STATIC_HEAD_MAX_BYTES 1024  /* a success head is at most ~600 bytes */
 
@@ -151,227 +154,12 @@ static_mime_type(const char *name)
     return "application/octet-stream";
 }
 
-/* ---- dates -------------------------------------------------------------------------- */
-
-static const char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-static const char day_names[] = "ThuFriSatSunMonTueWed";     /* day 0 was a Thursday */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms);
- * pure arithmetic, so no gmtime_r/timegm and no time zone. */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void
-put2(char *p, unsigned v)
-{
-    p[0] = (char)('0' + v / 10 % 10);
-    p[1] = (char)('0' + v % 10);
-}
-
-/* Writes the IMF-fixdate of t (Unix seconds, 1970..9999) into out[0..29). */
-static void
-date_format(int64_t t, char *out)
-{
-    if (t < 0)
-        t = 0;
-    int64_t days = t / 86400;
-    unsigned secs = (unsigned)(t % 86400);
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    unsigned y = (unsigned)(yoe + era * 400 + (m <= 2));
-
-    memcpy(out, day_names + (days % 7) * 3, 3);
-    memcpy(out + 3, ", ", 2);
-    put2(out + 5, d);
-    out[7] = ' ';
-    memcpy(out + 8, month_names + (m - 1) * 3, 3);
-    out[11] = ' ';
-    put2(out + 12, y / 100);
-    put2(out + 14, y % 100);
-    out[16] = ' ';
-    put2(out + 17, secs / 3600);
-    out[19] = ':';
-    put2(out + 20, secs / 60 % 60);
-    out[22] = ':';
-    put2(out + 23, secs % 60);
-    memcpy(out + 25, " GMT", 4);
-}
-
-/* Reads exactly n digits at *p. */
-static int
-digits(const char **p, const char *end, unsigned n, unsigned *v)
-{
-    *v = 0;
-    for (unsigned i = 0; i < n; i++, (*p)++) {
-        if (*p >= end || **p < '0' || **p > '9')
-            return -1;
-        *v = *v * 10 + (unsigned)(**p - '0');
-    }
-    return 0;
-}
-
-static int
-month_parse(const char **p, const char *end, unsigned *m)
-{
-    if (end - *p < 3)
-        return -1;
-    for (unsigned i = 0; i < 12; i++)
-        if (memcmp(*p, month_names + i * 3, 3) == 0) {
-            *m = i + 1;
-            *p += 3;
-            return 0;
-        }
-    return -1;
-}
-
-static bool
-lit(const char **p, const char *end, const char *s)
-{
-    size_t n = strlen(s);
-    if ((size_t)(end - *p) < n || memcmp(*p, s, n) != 0)
-        return false;
-    *p += n;
-    return true;
-}
-
-/* Parses an HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, and the obsolete RFC 850 and
- * asctime forms recipients must accept. Returns Unix seconds, or -1 if invalid. */
-static int64_t
-date_parse(struct slice s)
-{
-    const char *p = s.p, *end = s.p + s.len;
-    unsigned d, m, y, hh, mm, ss;
-
-    while (p < end && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
-        p++;                            /* the day name, not checked (nor by nginx) */
-    if (lit(&p, end, ", ")) {
-        if (digits(&p, end, 2, &d) < 0)
-            return -1;
-        if (lit(&p, end, " ")) {        /* IMF-fixdate: 06 Nov 1994 */
-            if (month_parse(&p, end, &m) < 0 || !lit(&p, end, " ") ||
-                digits(&p, end, 4, &y) < 0)
-                return -1;
-        } else if (lit(&p, end, "-")) { /* RFC 850: 06-Nov-94 */
-            if (month_parse(&p, end, &m) < 0 || !lit(&p, end, "-") ||
-                digits(&p, end, 2, &y) < 0)
-                return -1;
-            y += y < 70 ? 2000 : 1900;
-        } else {
-            return -1;
-        }
-        if (!lit(&p, end, " ") || digits(&p, end, 2, &hh) < 0 || !lit(&p, end, ":") ||
-            digits(&p, end, 2, &mm) < 0 || !lit(&p, end, ":") || digits(&p, end, 2, &ss) < 0 ||
-            !lit(&p, end, " GMT") || p != end)
-            return -1;
-    } else if (lit(&p, end, " ")) {     /* asctime: Nov  6 08:49:37 1994 */
-        if (month_parse(&p, end, &m) < 0 || !lit(&p, end, " "))
-            return -1;
-        if (lit(&p, end, " ")) {
-            if (digits(&p, end, 1, &d) < 0)
-                return -1;
-        } else if (digits(&p, end, 2, &d) < 0) {
-            return -1;
-        }
-        if (!lit(&p, end, " ") || digits(&p, end, 2, &hh) < 0 || !lit(&p, end, ":") ||
-            digits(&p, end, 2, &mm) < 0 || !lit(&p, end, ":") || digits(&p, end, 2, &ss) < 0 ||
-            !lit(&p, end, " ") || digits(&p, end, 4, &y) < 0 || p != end)
-            return -1;
-    } else {
-        return -1;
-    }
-    static const unsigned char mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    if (d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap) || hh > 23 || mm > 59 ||
-        ss > 60 || y < 1970)
-        return -1;
-    return days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
-}
-
 /* ---- request fields ----------------------------------------------------------------- */
-
-/* The first field named `name`, or false. */
-static bool
-field_get(const struct h1_request *r, const char *name, struct slice *v)
-{
-    for (unsigned i = 0; i < r->nheaders; i++)
-        if (slice_eq_lit_nocase(r->headers[i].name, name)) {
-            *v = r->headers[i].value;
-            return true;
-        }
-    return false;
-}
 
 static bool
 is_ows(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-/* The next comma-separated element of a list field, OWS trimmed; false at the end. */
-static bool
-list_next(struct slice v, size_t *pos, struct slice *elem)
-{
-    size_t i = *pos;
-
-    while (i < v.len && (is_ows(v.p[i]) || v.p[i] == ','))
-        i++;
-    if (i >= v.len)
-        return false;
-    size_t start = i;
-    bool quoted = false;
-    for (; i < v.len && (quoted || v.p[i] != ','); i++)
-        if (v.p[i] == '"')
-            quoted = !quoted;
-    size_t end = i;
-    while (end > start && is_ows(v.p[end - 1]))
-        end--;
-    *elem = slice_make(v.p + start, end - start);
-    *pos = i;
-    return true;
-}
-
-/* Compares an entity-tag from a request with ours (always strong, quoted). */
-static bool
-etag_eq(struct slice tag, const char *ours, bool weak_ok)
-{
-    if (tag.len >= 2 && tag.p[0] == 'W' && tag.p[1] == '/') {
-        if (!weak_ok)
-            return false;               /* strong comparison: a weak tag never matches */
-        tag.p += 2;
-        tag.len -= 2;
-    }
-    return slice_eq(tag, slice_make(ours, strlen(ours)));
-}
-
-/* If-Match (strong) or If-None-Match (weak) over every field line of that name: true when
- * one member is "*" or matches. */
-static bool
-etag_list_match(const struct h1_request *r, const char *name, const char *etag, bool weak_ok)
-{
-    for (unsigned i = 0; i < r->nheaders; i++) {
-        if (!slice_eq_lit_nocase(r->headers[i].name, name))
-            continue;
-        struct slice v = r->headers[i].value, e;
-        size_t pos = 0;
-        while (list_next(v, &pos, &e))
-            if ((e.len == 1 && e.p[0] == '*') || etag_eq(e, etag, weak_ok))
-                return true;
-    }
-    return false;
 }
 
 /* True when some Accept-Encoding line accepts `coding` with a non-zero q. "*" is not
@@ -384,7 +172,7 @@ accepts_coding(const struct h1_request *r, const char *coding)
             continue;
         struct slice v = r->headers[i].value, e;
         size_t pos = 0;
-        while (list_next(v, &pos, &e)) {
+        while (h1_list_next(v, &pos, &e)) {
             size_t n = 0;
             while (n < e.len && e.p[n] != ';' && !is_ows(e.p[n]))
                 n++;
@@ -412,98 +200,6 @@ accepts_coding(const struct h1_request *r, const char *coding)
         }
     }
     return false;
-}
-
-/* ---- ranges ------------------------------------------------------------------------- */
-
-enum range_result {
-    RANGE_WHOLE = 0,                    /* no usable Range: 200 with the whole file */
-    RANGE_ONE,                          /* 206 with [*start, *start + *len) */
-    RANGE_NONE,                         /* 416: nothing satisfiable, or malformed */
-};
-
-static bool
-range_num(struct slice v, size_t *i, uint64_t *n)
-{
-    size_t start = *i;
-
-    *n = 0;
-    for (; *i < v.len && v.p[*i] >= '0' && v.p[*i] <= '9'; (*i)++) {
-        if (*n > (UINT64_MAX - 9) / 10)
-            return false;
-        *n = *n * 10 + (uint64_t)(v.p[*i] - '0');
-    }
-    return *i > start;
-}
-
-/* Parses a Range value against a representation of `size` bytes as nginx's range filter
- * does: another unit is ignored (200); a malformed bytes= set or one with no satisfiable
- * range is 416; unsatisfiable members of a set are dropped. Several satisfiable ranges
- * get the whole file with 200, which RFC 9110 §14.2 allows: the reply is one span of one
- * file, so multipart/byteranges (nginx's answer) cannot be expressed. */
-static enum range_result
-range_parse(struct slice v, uint64_t size, uint64_t *start, uint64_t *len)
-{
-    unsigned found = 0;
-    size_t i = 6;
-
-    if (v.len < 6 || !slice_eq_lit_nocase(slice_make(v.p, 6), "bytes="))
-        return RANGE_WHOLE;
-    for (;;) {
-        uint64_t a = 0, b = 0;
-        bool suffix = false, open_end = false;
-
-        while (i < v.len && is_ows(v.p[i]))
-            i++;
-        if (i < v.len && v.p[i] == '-') {
-            suffix = true;
-            i++;
-            while (i < v.len && is_ows(v.p[i]))
-                i++;
-            if (!range_num(v, &i, &b))
-                return RANGE_NONE;
-        } else {
-            if (!range_num(v, &i, &a))
-                return RANGE_NONE;
-            while (i < v.len && is_ows(v.p[i]))
-                i++;
-            if (i >= v.len || v.p[i++] != '-')
-                return RANGE_NONE;
-            while (i < v.len && is_ows(v.p[i]))
-                i++;
-            if (!range_num(v, &i, &b))
-                open_end = true;
-            else if (b < a)
-                return RANGE_NONE;
-        }
-        while (i < v.len && is_ows(v.p[i]))
-            i++;
-        if (i < v.len && v.p[i] != ',')
-            return RANGE_NONE;
-
-        bool ok = false;
-        if (suffix) {
-            if (b > 0 && size > 0) {    /* "-0" selects nothing */
-                a = b >= size ? 0 : size - b;
-                b = size - 1;
-                ok = true;
-            }
-        } else if (a < size) {
-            if (open_end || b >= size)
-                b = size - 1;
-            ok = true;
-        }
-        if (ok && found++ == 0) {
-            *start = a;
-            *len = b - a + 1;
-        }
-        if (i >= v.len)
-            break;
-        i++;                            /* ',' */
-    }
-    if (found == 0)
-        return RANGE_NONE;
-    return found == 1 ? RANGE_ONE : RANGE_WHOLE;
 }
 
 /* ---- files -------------------------------------------------------------------------- */
@@ -637,9 +333,9 @@ status_of_errno(int rc)
 static void
 put_date(struct buf *b, const char *name, int64_t t)
 {
-    char d[STATIC_DATE_LEN];
+    char d[H1_DATE_LEN];
 
-    date_format(t, d);
+    h1_date_format(t, d);
     buf_append_str(b, name);
     buf_append(b, d, sizeof(d));
     buf_append(b, "\r\n", 2);
@@ -783,44 +479,6 @@ precompressed_pick(const char *root, int rootfd, const struct h1_request *r, cha
     path[n] = '\0';
 }
 
-/* Decides 412/304 (RFC 9110 §13.2.2 order): 0 to go on, or the status to answer. */
-static int
-preconditions(const struct h1_request *r, const char *etag, int64_t mtime)
-{
-    struct slice v;
-    int64_t t;
-
-    if (field_get(r, "If-Match", &v)) {
-        if (!etag_list_match(r, "If-Match", etag, false))
-            return 412;
-    } else if (field_get(r, "If-Unmodified-Since", &v)) {
-        /* An invalid date is ignored (nginx answers 412 to it). */
-        t = date_parse(v);
-        if (t >= 0 && mtime > t)
-            return 412;
-    }
-    if (field_get(r, "If-None-Match", &v)) {
-        if (etag_list_match(r, "If-None-Match", etag, true))
-            return 304;
-    } else if (field_get(r, "If-Modified-Since", &v)) {
-        /* "not modified since" means mtime <= date, as nginx's if_modified_since before
-         * (its default, exact, differs only for dates the client did not get from us). */
-        t = date_parse(v);
-        if (t >= 0 && mtime <= t)
-            return 304;
-    }
-    return 0;
-}
-
-/* If-Range (RFC 9110 §13.1.5): an entity-tag must match strongly, a date exactly. */
-static bool
-if_range_holds(struct slice v, const char *etag, int64_t mtime)
-{
-    if (v.len && (v.p[0] == '"' || v.p[0] == 'W'))
-        return etag_eq(v, etag, false);
-    return date_parse(v) == mtime;
-}
-
 int
 static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
              bool keep_alive, int64_t now_s, struct buf *head, struct static_reply *out)
@@ -902,7 +560,7 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
         close(rootfd);
 
     etag_format(&st, etag);
-    status = preconditions(r, etag, st.st_mtime);
+    status = h1_cond_check(r, etag, st.st_mtime);
     if (status == 412) {
         close(fd);
         return reply_local(head, 412, is_head, now_s, NULL, out);
@@ -913,17 +571,17 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
     if (status == 0) {
         status = 200;
         /* nginx's gzip_static turns ranges off for precompressed replies; so do we. */
-        if (!coding && field_get(r, "Range", &v)) {
+        if (!coding && h1_request_field_get(r, "Range", &v)) {
             struct slice ir;
-            if (!field_get(r, "If-Range", &ir) || if_range_holds(ir, etag, st.st_mtime)) {
+            if (!h1_request_field_get(r, "If-Range", &ir) || h1_cond_if_range(ir, etag, st.st_mtime)) {
                 uint64_t s = 0, l = 0;
-                switch (range_parse(v, size, &s, &l)) {
-                case RANGE_ONE:
+                switch (h1_range_parse(v, size, &s, &l)) {
+                case H1_RANGE_ONE:
                     status = 206;
                     start = s;
                     len = l;
                     break;
-                case RANGE_NONE: {
+                case H1_RANGE_NONE: {
                     struct buf ex = { 0 };
                     close(fd);
                     buf_append_str(&ex, "Content-Range: bytes */");
@@ -936,7 +594,7 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
                     }
                     return reply_local(head, 416, is_head, now_s, &ex, out);
                 }
-                case RANGE_WHOLE:
+                case H1_RANGE_WHOLE:
                     break;
                 }
             }

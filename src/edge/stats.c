@@ -5,11 +5,16 @@
  * Slots are found by name, so counters stay monotonic across reloads. Per-target
  * figures live in the shared target objects (edge/target.h).
  */
-#include "edge/internal.h"
+#include "edge/stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "edge/gen.h"
+#include "edge/registry.h"
+#include "edge/txn.h"
+#include "edge/worker.h"
 
 static const char *const classes[6] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
 

@@ -3,13 +3,14 @@
  * target by a hash of group and address (clients never see the network behind tierd);
  * it is honoured while that target may take traffic and refreshed on every response.
  */
-#include "edge/internal.h"
+#include "edge/sticky.h"
 
 #include <string.h>
 #include <time.h>
 
 #include "core/clock.h"
 #include "edge/balance.h"
+#include "edge/gen.h"
 
 /* The cookie value for a target: FNV-1a of group and address. */
 uint64_t

@@ -2,9 +2,10 @@
  * edge/upstream.c: connections to targets and the per-worker pools that keep them alive
  * between requests (keyed by target address, LIFO, capped, idle-timed). An idle pooled
  * connection is watched: if the target closes it or sends anything, it is dropped, so
- * unsolicited bytes are never taken for a response (9112 §9.2). Owns upconns.
+ * unsolicited bytes are never taken for a response (9112 §9.2). Owns upconns; tells
+ * their owner (a transaction today) through the on_event callback it set, never by name.
  */
-#include "edge/internal.h"
+#include "edge/upstream.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "edge/worker.h"
 
 static void on_up_io(struct loop *l, struct loop_io *io, unsigned events);
 
@@ -54,7 +56,7 @@ upstream_close(struct upconn *u)
     loop_timer_stop(u->w->loop, &u->timer);
     close(u->io.fd);
     u->io.fd = -1;
-    u->txn = NULL;
+    u->owner = NULL;
     loop_defer(u->w->loop, &u->defer, on_up_free);
 }
 
@@ -131,7 +133,7 @@ upstream_release(struct upconn *u, bool reusable)
     struct worker *w = u->w;
     struct pool *p = u->pool;
 
-    u->txn = NULL;
+    u->owner = NULL;
     if (!reusable || buf_len(&u->in) || buf_len(&u->out) || u->eof || w->stopping ||
         p->nidle >= EDGE_POOL_MAX_IDLE) {
         upstream_close(u);
@@ -219,8 +221,32 @@ on_up_io(struct loop *l, struct loop_io *io, unsigned events)
             u->err = -ECONNREFUSED;
         u->state = UP_ACTIVE;
     }
-    if (u->txn)
-        txn_upstream_event(u->txn);
+    if (u->owner)
+        u->on_event(u, u->owner);
+}
+
+void
+upstream_set_owner(struct upconn *u, upstream_event_fn fn, void *owner)
+{
+    u->on_event = fn;
+    u->owner = owner;
+}
+
+static void
+on_up_timeout(struct loop *l, struct loop_timer *tm)
+{
+    struct upconn *u = container_of(tm, struct upconn, timer);
+
+    (void)l;
+    u->err = -ETIMEDOUT;
+    if (u->owner)
+        u->on_event(u, u->owner);
+}
+
+void
+upstream_timer(struct upconn *u, uint64_t ms)
+{
+    loop_timer_start(u->w->loop, &u->timer, ms, on_up_timeout);
 }
 
 void

@@ -1,35 +1,39 @@
 /*
  * edge/worker.c: one edge worker thread: its loop, its listening-socket watches, accept,
  * picking up new configuration generations, and graceful stop. Owns its connections
- * (through proxy.c), its upstream pools and its access-log buffer.
+ * (through conn.c), its upstream pools and its access-log buffer.
  */
-#include "edge/internal.h"
+#include "edge/worker.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "edge/conn.h"
+#include "edge/gen.h"
+#include "edge/guard.h"
+#include "edge/health.h"
+#include "edge/txn.h"
+#include "edge/upstream.h"
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100
 
-uint64_t
-worker_random(struct worker *w)
+void
+worker_conn_link(struct worker *w, struct conn *c)
 {
-    /* xorshift64*: fast, per thread, good enough for request ids and balancing. */
-    uint64_t x = w->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    w->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    atomic_store_explicit(&w->nconns_shared, w->nconns, memory_order_relaxed);
 }
 
 void
@@ -46,17 +50,6 @@ worker_conn_unlink(struct worker *w, struct conn *c)
     atomic_store_explicit(&w->nconns_shared, w->nconns, memory_order_relaxed);
     if (w->stopping && w->nconns == 0)
         loop_stop(w->loop);
-}
-
-struct lsock *
-worker_lsock_of(struct worker *w, uint32_t id, unsigned *index)
-{
-    for (unsigned i = 0; w->gen && i < w->gen->conf.nlisteners; i++)
-        if (w->gen->lsocks[i]->id == id) {
-            *index = i;
-            return w->gen->lsocks[i];
-        }
-    return NULL;
 }
 
 static void on_accept(struct loop *l, struct loop_io *io, unsigned events);
@@ -217,7 +210,7 @@ worker_main(void *arg)
     int rc;
 
     on_wake(w->loop, w);
-    proxy_sweep_start(w);
+    txn_sweep_start(w);
     rc = loop_run(w->loop);
     if (rc < 0)
         log_error("edge", "worker loop failed worker=%u err=\"%s\"", w->index, strerror(-rc));
@@ -256,8 +249,7 @@ edge_new(unsigned workers)
         w->edge = e;
         w->index = i;
         w->log.fd = -1;
-        if (getrandom(&w->rng, sizeof(w->rng), 0) != sizeof(w->rng) || w->rng == 0)
-            w->rng = clock_mono_us() * 2654435761u + i + 1;
+        rng_seed(&w->rng, i);
         loop_on_wake(w->loop, on_wake, w);
         e->workers[i] = w;
     }

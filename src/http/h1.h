@@ -138,6 +138,9 @@ void h1_request_prefix_init(struct h1_request_prefix *s);
 ssize_t h1_request_prefix_check(struct h1_request_prefix *s, const char *p, size_t len,
                                 const struct h1_limits *lim, int *status, const char **why);
 
+/* The value of r's first field line named `name` (any case) in *v, or false. */
+bool h1_request_field_get(const struct h1_request *r, const char *name, struct slice *v);
+
 /* Parses a response head from an upstream. `head_request` says the request was HEAD (no
  * body whatever the framing fields say). Same return convention; any error means 502. */
 ssize_t h1_parse_response(const char *p, size_t len, const struct h1_limits *lim,

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "http/h1_list.h"
+
 /* Compares a token against a lower-case literal of the same length, ASCII case folding.
  * OR-ing 0x20 folds A-Z; no other tchar folds onto [a-z0-9-], so this is exact. */
 static inline bool
@@ -66,30 +68,6 @@ fields_flags(const char *p, size_t n)
         return NAME_IS(p, "x-forwarded-proto") ? H1_HDR_X_FORWARDED_PROTO : 0;
     default:
         return 0;
-    }
-}
-
-bool
-h1_fields_list_next(struct slice list, size_t *i, struct slice *item)
-{
-    size_t k = *i;
-
-    for (;;) {
-        while (k < list.len && (list.p[k] == ' ' || list.p[k] == '\t' || list.p[k] == ','))
-            k++;
-        if (k >= list.len) {
-            *i = k;
-            return false;
-        }
-        size_t start = k;
-        const char *comma = memchr(list.p + k, ',', list.len - k);
-        k = comma ? (size_t)(comma - list.p) : list.len;
-        size_t e = k;
-        while (e > start && (list.p[e - 1] == ' ' || list.p[e - 1] == '\t'))
-            e--;
-        *item = slice_make(list.p + start, e - start);
-        *i = k;
-        return true;
     }
 }
 
@@ -237,7 +215,7 @@ fields_connection(struct slice v, struct h1_fields_info *fi)
     struct slice t;
     size_t i = 0;
 
-    while (h1_fields_list_next(v, &i, &t)) {
+    while (h1_list_next(v, &i, &t)) {
         if (t.len == 5 && NAME_IS(t.p, "close"))
             fi->conn_close = true;
         else if (t.len == 10 && NAME_IS(t.p, "keep-alive"))
@@ -255,7 +233,7 @@ fields_upgrade(struct slice v, struct h1_fields_info *fi)
     struct slice t;
     size_t i = 0;
 
-    while (h1_fields_list_next(v, &i, &t))
+    while (h1_list_next(v, &i, &t))
         if (t.len == 9 && NAME_IS(t.p, "websocket"))
             fi->upgrade_websocket = true;
 }
@@ -268,7 +246,7 @@ fields_expect(struct slice v, struct h1_fields_info *fi)
     bool any = false;
 
     fi->nexpect++;
-    while (h1_fields_list_next(v, &i, &t)) {
+    while (h1_list_next(v, &i, &t)) {
         any = true;
         if (!(t.len == 12 && NAME_IS(t.p, "100-continue")))
             fi->expect_other = true;
@@ -400,7 +378,7 @@ h1_fields_mark_connection(struct h1_header *hdrs, unsigned nh)
             continue;
         struct slice t;
         size_t i = 0;
-        while (h1_fields_list_next(hdrs[k].value, &i, &t)) {
+        while (h1_list_next(hdrs[k].value, &i, &t)) {
             if ((t.len == 4 && NAME_IS(t.p, "host")) ||
                 (t.len == 14 && NAME_IS(t.p, "content-length")) ||
                 (t.len == 17 && NAME_IS(t.p, "transfer-encoding")))

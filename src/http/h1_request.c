@@ -587,3 +587,14 @@ h1_parse_request(const char *p, size_t len, const struct h1_limits *lim,
     r->head_len = (size_t)n;
     return n;
 }
+
+bool
+h1_request_field_get(const struct h1_request *r, const char *name, struct slice *v)
+{
+    for (unsigned i = 0; i < r->nheaders; i++)
+        if (slice_eq_lit_nocase(r->headers[i].name, name)) {
+            *v = r->headers[i].value;
+            return true;
+        }
+    return false;
+}

@@ -103,10 +103,6 @@ ssize_t h1_fields_scan(const char *p, size_t pos, size_t len, size_t end, unsign
  * fields (a client must not make the proxy drop them: "hop-by-hop abuse"). */
 void h1_fields_mark_connection(struct h1_header *hdrs, unsigned nh);
 
-/* Iterates a comma-separated list: sets *item to the next non-empty element (OWS trimmed)
- * starting at *i and returns true, or returns false at the end. */
-bool h1_fields_list_next(struct slice list, size_t *i, struct slice *item);
-
 /* Clamps caller limits (NULL means defaults) into *out. */
 void h1_common_limits(const struct h1_limits *lim, struct h1_limits *out);
 

@@ -1,0 +1,33 @@
+/*
+ * edge/session.h: the protocol that turns a client connection's bytes into transactions:
+ * HTTP/1 today (h1sess.c), HTTP/2 next. A session reads and parses request heads while no
+ * transaction runs, starts one per request, and decides what happens when one ends (the
+ * next request, or closing). The connection (conn.c) owns lifetime, buffers, timers and
+ * the transport; the transaction (txn.c) owns one exchange. Shaped after h2o's
+ * balancer.h callbacks and HAProxy's mux_ops: a const table chosen at accept.
+ */
+#ifndef EDGE_SESSION_H
+#define EDGE_SESSION_H
+#include <stdbool.h>
+
+struct conn;
+
+struct session_ops {
+    const char *name;
+    /* Readiness or buffered input while no transaction runs (IDLE and HEAD states). */
+    void (*on_io)(struct conn *c);
+    /* Readiness while a transaction runs (TXN and TUNNEL states). */
+    void (*on_txn_io)(struct conn *c);
+    /* The client timer fired in any state but LINGER. */
+    void (*on_timeout)(struct conn *c);
+    /* The connection closes: log and free what it carries (a running transaction). */
+    void (*on_close)(struct conn *c);
+    /* The connection's transaction ended cleanly; close_after says the connection must
+     * not carry another request. Called with c->txn already NULL. */
+    void (*on_txn_done)(struct conn *c, bool close_after);
+};
+
+/* h1sess.c: HTTP/1.0 and 1.1, one request at a time, pipelined ones wait in c->in. */
+extern const struct session_ops h1sess_session;
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * edge/txn.h: one request/response exchange on a client connection (txn.c, relay.c).
+ *
+ * A transaction moves bytes through four buffers: client c->in -> target u->out (request
+ * body, re-framed) and target u->in -> client c->out (response, re-framed). Each side
+ * stops reading when the other side's output is above EDGE_OUT_HIGH_BYTES, so bodies of
+ * any size stream in constant memory. txn_run() is the single place that makes progress.
+ *
+ * The response side is in one phase (enum txn_phase); the request side only says whether
+ * the whole request was passed on (req_done), since a body may still flow while the
+ * response streams. Transitions (anything else cannot happen):
+ *
+ *   from            to              when
+ *   TXN_AWAIT_HEAD  TXN_BODY        a final response head reached c->out (from the target,
+ *                                   a static file's head) and a body follows
+ *   TXN_AWAIT_HEAD  TXN_DONE        a complete bodiless response, or a local one (error
+ *                                   page, 503, 405, 204) was written
+ *   TXN_AWAIT_HEAD  TXN_TUNNEL      the target answered 101 to a WebSocket upgrade
+ *   TXN_BODY        TXN_DONE        the last body byte reached c->out (or the file ended)
+ *   TXN_TUNNEL      TXN_DONE        both directions were shut
+ *
+ * A transaction in TXN_AWAIT_HEAD may fail and retry on another target or answer
+ * 502/503/504 itself; from TXN_BODY on a failure can only close the connection. At
+ * TXN_DONE with c->out flushed it ends (txn_finish); a finished tunnel closes instead.
+ * A transaction parked by initwait.c (wait.queued) stays in TXN_AWAIT_HEAD.
+ */
+#ifndef EDGE_TXN_H
+#define EDGE_TXN_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "edge/edge_conf.h"
+#include "edge/initwait.h"
+#include "http/h1.h"
+#include "shield/shield.h"
+
+struct conn;
+struct gen;
+struct target;
+struct upconn;
+struct worker;
+
+enum txn_phase {
+    TXN_AWAIT_HEAD = 0,         /* no response byte reached the client yet */
+    TXN_BODY,                   /* head sent; body bytes still to come */
+    TXN_TUNNEL,                 /* upgraded: bytes both ways until both sides shut */
+    TXN_DONE,                   /* the whole response is in c->out (or was sent) */
+};
+
+struct txn {
+    struct conn *c;
+    struct upconn *u;
+    struct gen *gen;
+    const struct edge_listener_conf *lc;
+    int tg;                     /* target group index, -1 for local responses */
+    int target_idx;             /* index in gen->tgrt[tg], -1 before a pick */
+    struct target *target;      /* borrowed from gen (pinned); counted in outstanding */
+    struct initwait_node wait;  /* queued while its group is starting (initwait.c) */
+    unsigned attempts;
+    uint64_t start_us;
+    uint64_t upstream_start_us;
+    uint8_t phase;              /* enum txn_phase */
+
+    /* request */
+    uint8_t req_framing;        /* enum h1_framing */
+    uint64_t req_remaining;     /* LENGTH: body bytes still to forward */
+    struct h1_chunked req_chunk;
+    bool req_done;              /* the whole request is in u->out (or was written) */
+    uint32_t head_in_cin;       /* bodiless requests keep their head in c->in until the
+                                   response starts, so a failed attempt can be replayed */
+    bool is_head, idempotent, client_keepalive, upgrade, close_after, reused;
+    uint8_t version_minor;
+
+    /* response */
+    bool resp_chunked_out;      /* re-encoding chunked towards the client */
+    bool resp_close_out;        /* close-delimited towards the client */
+    bool target_keepalive;      /* the target allows reuse after this response */
+    bool sticky;                /* set the stickiness cookie on the response */
+    bool shield_seen;           /* the shield saw the request: tell it the status */
+    bool static_asset;
+    struct shield_addr client;  /* the client address the shield judged */
+
+    /* static action: the file to send after the head */
+    int file_fd;                /* -1 when none */
+    off_t file_off;
+    uint64_t file_left;
+    uint8_t resp_framing;
+    uint64_t resp_remaining;
+    struct h1_chunked resp_chunk;
+    int status;
+    uint64_t body_bytes_sent;
+
+    /* for the access log: one allocation holding the strings below */
+    char *logmem;
+    const char *log_request;    /* "GET / HTTP/1.1" */
+    const char *log_referer;
+    const char *log_ua;
+    const char *log_host;
+    char request_id[33];
+    const char *upstream_addr;  /* borrowed from the pinned generation, or "-" */
+};
+
+/* A response byte reached the client: from here on no retry and no local answer. */
+static inline bool
+txn_resp_started(const struct txn *t)
+{
+    return t->phase != TXN_AWAIT_HEAD;
+}
+
+/* A transaction for c under its worker's generation, with c in CONN_TXN; NULL on ENOMEM. */
+struct txn *txn_new(struct conn *c);
+/* Starts the transaction for the request parsed into c->w->req from c->in. */
+void txn_start(struct conn *c);
+/* The one place where a transaction makes progress; every event on either side ends
+ * here. May end the transaction or close the connection. */
+void txn_run(struct txn *t);
+/* Answers locally (errors, 404 without a matching rule): drops any upstream, writes the
+ * response into c->out and moves to TXN_DONE. */
+void txn_local(struct txn *t, int status, bool close);
+/* Releases everything t holds (upstream, file, target count, generation) and frees it. */
+void txn_free(struct txn *t);
+/* Called by initwait.c for a parked transaction, taken off its queue: ready, it goes to
+ * a target; else (initial_wait passed) it is answered 503 with Retry-After. */
+void txn_wait_done(struct txn *t, bool ready);
+/* Starts the once-a-second sweep that ends work still bound to drained targets: 502 for a
+ * request not yet answered, as ALB does; a streaming response or a tunnel is closed. */
+void txn_sweep_start(struct worker *w);
+
+/* relay.c: each moves what it can now and returns; txn_run() calls them in turn. */
+/* Request body bytes from c->in into u->out, re-framed. 0, or the status to answer
+ * (400/413 for a malformed or oversized chunked body, 503 without memory). */
+int relay_request(struct txn *t);
+/* Parses the response head in u->in and writes it to c->out (interim ones as they come).
+ * 1 when the final head was handled (phase moved on), 0 when more bytes are needed, or
+ * minus the status to answer locally (502) with *close set as that answer must. */
+int relay_response_head(struct txn *t, bool *close);
+/* Response body bytes from u->in into c->out, re-framed. 0, or -1 when the target broke
+ * the framing (the client connection must be aborted). */
+int relay_response(struct txn *t);
+/* Tunnel: bytes both ways, untouched, with half-close passed through. 0 or -1. */
+int relay_tunnel(struct txn *t);
+/* File bytes to the client once the head has left. 0 or -errno. */
+int relay_file(struct txn *t);
+
+
+#endif
