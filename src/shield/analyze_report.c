@@ -183,8 +183,11 @@ text_header(const struct analyze_run *r, FILE *out)
             r->nfiles, r->nfiles == 1 ? "" : "s");
     for (size_t i = 0; i < r->nfiles; i++) {
         const struct analyze_file *f = &r->files[i];
-        fprintf(out, "  %s: %llu lines, %s%s%s\n", f->path, (unsigned long long)f->info.lines,
-                analyze_parse_format_name(f->format), f->info.gzip ? ", gzip" : "",
+        fprintf(out, "  %s: %llu lines, layout %s%s, %llu did not fit%s%s\n", f->path,
+                (unsigned long long)f->info.lines,
+                f->layout ? analyze_layout_name(f->layout) : analyze_parse_format_name(f->format),
+                f->layout || f->format_given ? "" : " (detected)",
+                (unsigned long long)f->skipped, f->info.gzip ? ", gzip" : "",
                 f->info.truncated ? ", gzip stream truncated (read up to the cut)" : "");
     }
     if (s->requests) {
@@ -403,9 +406,13 @@ analyze_report_json(const struct analyze_run *r, FILE *out)
 
     for (size_t i = 0; i < r->nfiles; i++) {
         const struct analyze_file *f = &r->files[i];
-        json_array_append_new(files, json_pack("{s:o, s:s, s:b, s:b, s:I, s:I, s:I}", "path",
-                                               jstr(f->path), "format",
-                                               analyze_parse_format_name(f->format), "gzip",
+        json_array_append_new(files, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I}",
+                                               "path", jstr(f->path), "format",
+                                               analyze_parse_format_name(f->format), "layout",
+                                               f->layout ? analyze_layout_name(f->layout)
+                                                         : analyze_parse_format_name(f->format),
+                                               "detected", !f->layout && !f->format_given,
+                                               "gzip",
                                                f->info.gzip, "truncated", f->info.truncated,
                                                "lines", (json_int_t)f->info.lines, "skipped",
                                                (json_int_t)f->skipped, "bytes",
