@@ -162,14 +162,18 @@ path_hash(struct slice p)
 
 bool
 clientmem_observe(struct clientmem *m, const struct shield_addr *addr, enum clientmem_kind kind,
-                  bool sensitive, struct slice path, uint64_t now_ms, char *ev, size_t evlen)
+                  bool sensitive, struct slice path, uint64_t now_ms, char *ev, size_t evlen,
+                  bool *became_offending)
 {
     struct cidr key;
 
+    if (became_offending)
+        *became_offending = false;
     clientmem_key(m, addr, &key);
     struct clientmem_rec *r = clientmem_get(m, &key, now_ms, true);
     if (!r)
         return false;
+    uint8_t before = r->cls;
     if (now_ms > r->last_ms)
         r->last_ms = now_ms;
     r->dirty = true;
@@ -193,6 +197,8 @@ clientmem_observe(struct clientmem *m, const struct shield_addr *addr, enum clie
         }
     }
     clientmem_recount(m, &key, r, clientmem_class(r));
+    if (became_offending)
+        *became_offending = before != CLS_OFFENDING && r->cls == CLS_OFFENDING;
     if (r->slow_reported || !m->p.slow_probes || r->good || r->probes < m->p.slow_probes ||
         r->last_probe_ms - r->first_probe_ms < m->p.slow_span_ms)
         return false;
@@ -205,7 +211,7 @@ clientmem_observe(struct clientmem *m, const struct shield_addr *addr, enum clie
     return true;
 }
 
-void
+bool
 clientmem_offended(struct clientmem *m, const struct shield_addr *addr, uint64_t now_ms)
 {
     struct cidr key;
@@ -213,12 +219,14 @@ clientmem_offended(struct clientmem *m, const struct shield_addr *addr, uint64_t
     clientmem_key(m, addr, &key);
     struct clientmem_rec *r = clientmem_get(m, &key, now_ms, true);
     if (!r || r->offended)
-        return;
+        return false;
+    uint8_t before = r->cls;
     r->offended = true;
     r->dirty = true;
     if (now_ms > r->last_ms)
         r->last_ms = now_ms;
     clientmem_recount(m, &key, r, clientmem_class(r));
+    return before != CLS_OFFENDING;
 }
 
 void

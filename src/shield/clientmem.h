@@ -84,12 +84,14 @@ void clientmem_fini(struct clientmem *m);
 void clientmem_key(const struct clientmem *m, const struct shield_addr *addr, struct cidr *out);
 
 /* Records one answered request of addr's client at now_ms. Returns true once, when it
- * makes the client a slow scanner, with the evidence in ev. */
+ * makes the client a slow scanner, with the evidence in ev. *became_offending (may be
+ * NULL): this request made the client count as offending in its networks. */
 bool clientmem_observe(struct clientmem *m, const struct shield_addr *addr,
                        enum clientmem_kind kind, bool sensitive, struct slice path,
-                       uint64_t now_ms, char *ev, size_t evlen);
-/* The shield refused addr's client (a detector ban, the rate limit). */
-void clientmem_offended(struct clientmem *m, const struct shield_addr *addr, uint64_t now_ms);
+                       uint64_t now_ms, char *ev, size_t evlen, bool *became_offending);
+/* The shield refused addr's client (a detector ban, the rate limit). True when that made
+ * it count as offending (it did not before). */
+bool clientmem_offended(struct clientmem *m, const struct shield_addr *addr, uint64_t now_ms);
 /* The networks around addr that are due a range ban now, at most 3, into out; returns
  * how many. Each comes with its counts; ev gets the evidence of the first. */
 size_t clientmem_ranges_due(struct clientmem *m, const struct shield_addr *addr,

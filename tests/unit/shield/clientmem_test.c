@@ -39,7 +39,7 @@ req(struct clientmem *m, struct shield_addr a, const char *path, int status, uin
     bool sens;
     struct slice p = slice_make(path, strlen(path));
     enum clientmem_kind k = clientmem_classify(p, status, false, &sens);
-    return clientmem_observe(m, &a, k, sens, p, t, ev, sizeof(ev));
+    return clientmem_observe(m, &a, k, sens, p, t, ev, sizeof(ev), NULL);
 }
 
 TEST(shield_clientmem_classifies_requests)
