@@ -48,7 +48,8 @@ static const char banstore_schema[] =
     " first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"
     " first_probe_ms INTEGER NOT NULL, last_probe_ms INTEGER NOT NULL,"
     " probes INTEGER NOT NULL, good INTEGER NOT NULL,"
-    " paths BLOB, offended INTEGER NOT NULL, slow_reported INTEGER NOT NULL);"
+    " paths BLOB, offended INTEGER NOT NULL, slow_reported INTEGER NOT NULL,"
+    " requests INTEGER NOT NULL DEFAULT 0, answered INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS clients_last ON clients(last_ms);";
 
 static int
@@ -99,10 +100,12 @@ banstore_open(const char *dir, struct banstore **out, char *err, size_t errlen)
                          "ORDER BY created_ms, name", &b->nft_list, err, errlen) ||
         banstore_prepare(b, "INSERT OR REPLACE INTO clients(key, first_ms, last_ms, "
                          "first_probe_ms, last_probe_ms, probes, good, paths, offended, "
-                         "slow_reported) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                         "slow_reported, requests, answered) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                         "?8, ?9, ?10, ?11, ?12)",
                          &b->cl_put, err, errlen) ||
         banstore_prepare(b, "SELECT key, first_ms, last_ms, first_probe_ms, last_probe_ms, "
-                         "probes, good, paths, offended, slow_reported FROM clients "
+                         "probes, good, paths, offended, slow_reported, requests, answered "
+                         "FROM clients "
                          "WHERE last_ms >= ?1", &b->cl_load, err, errlen) ||
         banstore_prepare(b, "DELETE FROM clients WHERE last_ms < ?1", &b->cl_purge, err,
                          errlen)) {
@@ -281,6 +284,8 @@ banstore_clients_put(struct banstore *b, const char *const *keys,
                           SQLITE_STATIC);
         sqlite3_bind_int(b->cl_put, 9, r->offended);
         sqlite3_bind_int(b->cl_put, 10, r->slow_reported);
+        sqlite3_bind_int64(b->cl_put, 11, r->requests);
+        sqlite3_bind_int64(b->cl_put, 12, r->answered);
         rc = banstore_step_done(b->cl_put);
     }
     if (sqlite3_exec(b->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
@@ -317,6 +322,8 @@ banstore_clients_load(struct banstore *b, int64_t since_ms, banstore_client_fn f
         }
         r.offended = sqlite3_column_int(b->cl_load, 8) != 0;
         r.slow_reported = sqlite3_column_int(b->cl_load, 9) != 0;
+        r.requests = (uint32_t)sqlite3_column_int64(b->cl_load, 10);
+        r.answered = (uint32_t)sqlite3_column_int64(b->cl_load, 11);
         fn(ctx, key, &r);
     }
     sqlite3_reset(b->cl_load);

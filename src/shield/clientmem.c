@@ -85,12 +85,20 @@ clientmem_nets(const struct cidr *key, struct cidr *out)
     return n;
 }
 
+/* Served a page or asset: a good answer was reported, or more requests were admitted than
+ * answers reported (the edge reports failures only). */
+static bool
+clientmem_served(const struct clientmem_rec *r)
+{
+    return r->good || r->requests > r->answered;
+}
+
 static uint8_t
 clientmem_class(const struct clientmem_rec *r)
 {
-    if (r->offended || (r->probes >= 2 && r->good == 0))
+    if (r->offended || (r->probes >= 2 && !clientmem_served(r)))
         return CLS_OFFENDING;
-    return r->good ? CLS_GOOD : CLS_NEUTRAL;
+    return clientmem_served(r) ? CLS_GOOD : CLS_NEUTRAL;
 }
 
 static void
@@ -177,6 +185,7 @@ clientmem_observe(struct clientmem *m, const struct shield_addr *addr, enum clie
     if (now_ms > r->last_ms)
         r->last_ms = now_ms;
     r->dirty = true;
+    r->answered++;
     if (kind == CLIENTMEM_GOOD) {
         r->good++;
     } else if (kind == CLIENTMEM_PROBE) {
@@ -199,7 +208,8 @@ clientmem_observe(struct clientmem *m, const struct shield_addr *addr, enum clie
     clientmem_recount(m, &key, r, clientmem_class(r));
     if (became_offending)
         *became_offending = before != CLS_OFFENDING && r->cls == CLS_OFFENDING;
-    if (r->slow_reported || !m->p.slow_probes || r->good || r->probes < m->p.slow_probes ||
+    if (r->slow_reported || !m->p.slow_probes || clientmem_served(r) ||
+        r->probes < m->p.slow_probes ||
         r->last_probe_ms - r->first_probe_ms < m->p.slow_span_ms)
         return false;
     r->slow_reported = true;
@@ -209,6 +219,22 @@ clientmem_observe(struct clientmem *m, const struct shield_addr *addr, enum clie
              (unsigned long long)(span_s / 3600), (unsigned long long)(span_s / 60 % 60),
              (int)(path.len > 80 ? 80 : path.len), path.p);
     return true;
+}
+
+void
+clientmem_request(struct clientmem *m, const struct shield_addr *addr, uint64_t now_ms)
+{
+    struct cidr key;
+
+    clientmem_key(m, addr, &key);
+    struct clientmem_rec *r = clientmem_get(m, &key, now_ms, true);
+    if (!r)
+        return;
+    r->requests++;
+    r->dirty = true;
+    if (now_ms > r->last_ms)
+        r->last_ms = now_ms;
+    clientmem_recount(m, &key, r, clientmem_class(r));
 }
 
 bool

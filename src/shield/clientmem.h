@@ -55,6 +55,7 @@ struct clientmem_rec {
     uint64_t first_ms, last_ms;         /* seen */
     uint64_t first_probe_ms, last_probe_ms;
     uint32_t probes, good;
+    uint32_t requests, answered;        /* admitted; answers reported (any kind) */
     uint32_t paths[CLIENTMEM_PATHS];    /* hashes of the non-sensitive paths counted */
     uint8_t npaths;
     bool offended;
@@ -89,6 +90,9 @@ void clientmem_key(const struct clientmem *m, const struct shield_addr *addr, st
 bool clientmem_observe(struct clientmem *m, const struct shield_addr *addr,
                        enum clientmem_kind kind, bool sensitive, struct slice path,
                        uint64_t now_ms, char *ev, size_t evlen, bool *became_offending);
+/* A request of addr's client was admitted (its answer may or may not be reported: the edge
+ * reports failures only, so an admitted request never answered with one was served). */
+void clientmem_request(struct clientmem *m, const struct shield_addr *addr, uint64_t now_ms);
 /* The shield refused addr's client (a detector ban, the rate limit). True when that made
  * it count as offending (it did not before). */
 bool clientmem_offended(struct clientmem *m, const struct shield_addr *addr, uint64_t now_ms);

@@ -1515,6 +1515,14 @@ shield_request(struct shield *s, const struct shield_request_info *r, uint64_t n
         shield_event_init(&ev, DETECT_REQUEST, r, now_ms);
         if (shield_detect(s, c, &ev) && !count_mode)
             d = (struct shield_decision){ SHIELD_DENY, 403, "ban" };
+        /* Admitted: the long memory sees every client of a network, and (as the edge
+         * reports failed answers only) a request never reported failed was served. */
+        if (d.verdict == SHIELD_ALLOW) {
+            struct shield_mem *m = shield_mem_of(s, &r->client);
+            pthread_mutex_lock(&m->lock);
+            clientmem_request(&m->m, &r->client, (uint64_t)shield_wall_at(s, now_ms));
+            pthread_mutex_unlock(&m->lock);
+        }
     }
 out:
     pthread_rwlock_unlock(&s->conf_lock);
