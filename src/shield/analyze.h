@@ -166,7 +166,25 @@ struct analyze_addr {
     uint32_t nminutes, minutes_cap;
     struct analyze_hit *hits;
     unsigned nhits;
+    /* The long memory's view (clientmem.h): probes of sensitive or missing paths, answers
+     * that served a page or asset. */
+    uint32_t probes, served;
+    uint64_t first_probe_ms, last_probe_ms;
 };
+
+/* A network (IPv4 /24, IPv6 /48, /64 under narrower clients) with offending clients, and
+ * whether it meets the live shield's range rule (range_bans). */
+struct analyze_range {
+    char entry[64];
+    unsigned plen;
+    uint32_t seen, offending, good;
+    bool due;                   /* >= 8 offending, >= 25 % of seen, no good client */
+};
+/* Networks with 2 offending clients or more, due ones first. Returns the count; *out is
+ * malloc'd (caller frees). Offending: an offender, or a client that only probed (2 probes
+ * or more, nothing served); good: served and not an offender. */
+struct analyze_stats;
+size_t analyze_stats_ranges(const struct analyze_stats *s, struct analyze_range **out);
 
 struct analyze_stats {
     struct detect *det;

@@ -318,12 +318,32 @@ text_deny(const struct analyze_stats *s, FILE *out)
     free(m);
 }
 
+/* Networks with offending clients: what the live shield's range_bans would do. */
+static void
+text_ranges(const struct analyze_stats *s, FILE *out)
+{
+    struct analyze_range *g;
+    size_t n = analyze_stats_ranges(s, &g);
+
+    if (n) {
+        fputs("\nNetworks with offending clients (range_bans: >= 8 offending, >= 25 % of the "
+              "clients seen, no good client)\n", out);
+        for (size_t i = 0; i < n && i < 20; i++)
+            fprintf(out, "  %-24s %u offending of %u seen, %u good: %s\n", g[i].entry,
+                    g[i].offending, g[i].seen, g[i].good,
+                    g[i].due ? "range ban proposed"
+                    : g[i].good ? "held back: it holds good traffic" : "below the rule");
+    }
+    free(g);
+}
+
 void
 analyze_report_text(const struct analyze_run *r, FILE *out)
 {
     text_header(r, out);
     text_offenders(&r->stats, out);
     text_timeline(&r->stats, out);
+    text_ranges(&r->stats, out);
     text_deny(&r->stats, out);
 }
 
@@ -470,6 +490,17 @@ analyze_report_json(const struct analyze_run *r, FILE *out)
                                               : json_null(),
                                   "minute_seconds", 60, "requests", minutes, "offenders", offm));
     json_object_set_new(doc, "deny", deny);
+    json_t *ranges = json_array();
+    struct analyze_range *g;
+    size_t ng = analyze_stats_ranges(s, &g);
+    for (size_t i = 0; i < ng; i++)
+        json_array_append_new(ranges, json_pack("{s:s, s:I, s:I, s:I, s:b}", "network",
+                                                g[i].entry, "seen", (json_int_t)g[i].seen,
+                                                "offending", (json_int_t)g[i].offending,
+                                                "good", (json_int_t)g[i].good, "range_ban",
+                                                g[i].due));
+    free(g);
+    json_object_set_new(doc, "ranges", ranges);
     json_object_set_new(doc, "stack_file", json_string(stack));
     free(stack);
     free(d);

@@ -39,7 +39,7 @@ APACHE_VHOST = r'%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}
 
 @probe("nginx")
 def _probe_nginx():
-    return (True, "") if shutil.which("nginx") else (
+    return (True, shutil.which("nginx")) if shutil.which("nginx") else (
         False, "nginx not found (package nginx-light; `scripts/deps.sh check` installs it)")
 
 
@@ -47,7 +47,7 @@ def _probe_nginx():
 def _probe_apache2():
     if os.geteuid() != 0:
         return False, "apache2 refuses to switch to www-data unless started as root"
-    return (True, "") if shutil.which("apache2") else (
+    return (True, shutil.which("apache2")) if shutil.which("apache2") else (
         False, "apache2 not found (package apache2; `scripts/deps.sh check` installs it)")
 
 
