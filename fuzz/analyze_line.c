@@ -1,8 +1,9 @@
 /*
  * fuzz/analyze_line.c: `tierd analyze` reads access logs that anyone able to send a request
  * has written into (the request line, the Referer, the User-Agent), so the line parser gets
- * arbitrary bytes. The input is one line; it is parsed as combined, combined_host and json
- * (tierd's own access_log format), and as the format analyze_parse_sniff() picks for it.
+ * arbitrary bytes. The input is one line; it is parsed as combined, combined_host,
+ * combined_host_last and json (tierd's own access_log format, nginx's escape=json keys),
+ * as the format analyze_parse_sniff() picks for it, and through analyze_parse_detect().
  * Properties: no crash or leak; a refusal is -EBADMSG with a reason; an accepted line has
  * every field inside the line, the parser's scratch or jansson's strings (the nested-json
  * path), a status of three digits, an address that is what its text says, a scratch no
@@ -138,7 +139,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     static const enum analyze_format formats[] = { ANALYZE_COMBINED, ANALYZE_COMBINED_HOST,
-                                                   ANALYZE_JSON };
+                                                   ANALYZE_COMBINED_HOST_LAST, ANALYZE_JSON };
 
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
         analyze_line_one(formats[i], data, len);
@@ -153,5 +154,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     /* tierd analyze sets the sniffed format before the first line; a parser left at AUTO
      * reads combined. */
     analyze_line_one(ANALYZE_AUTO, data, len);
+    size_t fit;
+    struct slice one = slice_make((const char *)data, len);
+    enum analyze_format d = analyze_parse_detect(&one, 1, &fit);
+    BUG_ON(fit > 1 || d == ANALYZE_AUTO || d == ANALYZE_LAYOUT);
     return 0;
 }

@@ -2,7 +2,9 @@
  * shield/analyze.h: the parts of `tierd analyze`, shared by src/shield/analyze_*.c only.
  *
  *   analyze_parse.c   one access-log line -> struct analyze_line (combined, combined_host,
- *                     tierd json), no allocation per line
+ *                     combined_host_last, json), no allocation per line; auto detection
+ *   analyze_layout.c  --log-format (nginx log_format) and --apache-format (LogFormat)
+ *                     strings compiled into a layout, and lines parsed by one
  *   analyze_input.c   files, stdin and gzip (zlib) -> lines, with file:line numbers
  *   analyze_stats.c   per-client statistics (an IPv4 address, an IPv6 address's /N), the
  *                     request-rate timeline, and the detectors (detect.h) fed with every line
@@ -23,8 +25,12 @@ enum analyze_format {
     ANALYZE_AUTO = 0,           /* sniff the first line of each file */
     ANALYZE_COMBINED,           /* nginx combined (also common, without referer and UA) */
     ANALYZE_COMBINED_HOST,      /* "$host[:port] " + combined (Apache vhost_combined) */
-    ANALYZE_JSON,               /* tierd's json access log */
+    ANALYZE_JSON,               /* tierd's json access log (and nginx's escape=json keys) */
+    ANALYZE_COMBINED_HOST_LAST, /* combined + fields + the host as the last field */
+    ANALYZE_LAYOUT,             /* a compiled --log-format / --apache-format layout */
 };
+
+struct analyze_layout;
 
 /* One parsed line. Slices point into the line or into the parser's scratch buffer and are
  * valid until the next analyze_parse_line() on the same parser. */
@@ -45,6 +51,7 @@ struct analyze_parser {
     char *scratch;              /* unescaped fields of the current line */
     size_t scratch_len, scratch_cap;
     void *json;                 /* jansson document of the last odd json line */
+    const struct analyze_layout *layout;        /* ANALYZE_LAYOUT: borrowed */
 };
 
 void analyze_parse_init(struct analyze_parser *p, enum analyze_format f);
@@ -55,7 +62,13 @@ int analyze_parse_line(struct analyze_parser *p, const char *line, size_t len,
                        struct analyze_line *out, const char **why);
 /* The format a line looks like: ANALYZE_JSON, ANALYZE_COMBINED_HOST or ANALYZE_COMBINED. */
 enum analyze_format analyze_parse_sniff(const char *line, size_t len);
-/* Parses "combined", "combined_host", "json" or "auto"; -EINVAL otherwise. */
+/* The format most of the sample lines fit: json, combined_host, combined_host_last (only
+ * when the last field looks like a host name on most lines) or combined. *fit: how many
+ * of the n lines parse with it. */
+#define ANALYZE_DETECT_LINES 200
+enum analyze_format analyze_parse_detect(const struct slice *lines, size_t n, size_t *fit);
+/* Parses "combined", "combined_host", "combined_host_last", "json" or "auto"; -EINVAL
+ * otherwise. */
 int analyze_parse_format(const char *name, enum analyze_format *out);
 const char *analyze_parse_format_name(enum analyze_format f);
 /* An IPv4 or IPv6 address in text form; false if it is neither. */
@@ -64,6 +77,33 @@ bool analyze_parse_addr(struct slice text, struct shield_addr *out);
 bool analyze_parse_clf_time(struct slice text, uint64_t *ms);
 /* "2026-11-24T21:59:58.123Z" (offsets +hh:mm allowed) -> Unix ms; false when malformed. */
 bool analyze_parse_iso_time(struct slice text, uint64_t *ms);
+
+/* Shared with analyze_layout.c. */
+/* The closing quote of a field starting after its opening quote (escaped quotes skipped). */
+const char *analyze_parse_quote_end(const char *s, const char *end, bool *escaped);
+/* nginx \xHH and Apache \" \\ escapes decoded into the parser's scratch. */
+struct slice analyze_parse_unescape(struct analyze_parser *p, const char *s, size_t n);
+/* A CLF (iso false) or ISO 8601 time through the parser's one-entry cache. */
+bool analyze_parse_time(struct analyze_parser *p, struct slice t, bool iso, uint64_t *ms);
+/* "GET /a?b HTTP/1.1" -> method, path, query of out. */
+void analyze_parse_request(struct slice r, struct analyze_line *out);
+bool analyze_parse_u64(const char *s, const char *e, uint64_t *out);
+/* "example.com:443" -> "example.com"; "[2001:db8::1]:443" keeps its brackets. */
+struct slice analyze_parse_strip_port(struct slice host);
+
+/* A layout compiled from an nginx log_format string ($remote_addr, ${status}, ...) or an
+ * Apache LogFormat string (%h, %>s, %{User-Agent}i, ...). The directive as written in the
+ * server's configuration is accepted too (`log_format main '...' '...';`,
+ * `LogFormat "..." combined`). Variables it does not know are skipped, quoted or not.
+ * Returns NULL with a message in err (what, at which column, how to fix). */
+enum analyze_layout_kind { ANALYZE_LAYOUT_NGINX, ANALYZE_LAYOUT_APACHE };
+struct analyze_layout *analyze_layout_compile(enum analyze_layout_kind kind, const char *fmt,
+                                              char *err, size_t errlen);
+void analyze_layout_free(struct analyze_layout *l);
+/* "nginx log_format" or "apache LogFormat". */
+const char *analyze_layout_name(const struct analyze_layout *l);
+int analyze_layout_parse(struct analyze_parser *p, const char *line, size_t len,
+                         struct analyze_line *out, const char **why);
 
 /* Input: every line of one file ("-" is stdin), gzip or plain (zlib looks at the magic). */
 typedef void (*analyze_line_fn)(void *ctx, const char *line, size_t len, uint64_t lineno);
@@ -126,7 +166,25 @@ struct analyze_addr {
     uint32_t nminutes, minutes_cap;
     struct analyze_hit *hits;
     unsigned nhits;
+    /* The long memory's view (clientmem.h): probes of sensitive or missing paths, answers
+     * that served a page or asset. */
+    uint32_t probes, served;
+    uint64_t first_probe_ms, last_probe_ms;
 };
+
+/* A network (IPv4 /24, IPv6 /48, /64 under narrower clients) with offending clients, and
+ * whether it meets the live shield's range rule (range_bans). */
+struct analyze_range {
+    char entry[64];
+    unsigned plen;
+    uint32_t seen, offending, good;
+    bool due;                   /* >= 8 offending, >= 25 % of seen, no good client */
+};
+/* Networks with 2 offending clients or more, due ones first. Returns the count; *out is
+ * malloc'd (caller frees). Offending: an offender, or a client that only probed (2 probes
+ * or more, nothing served); good: served and not an offender. */
+struct analyze_stats;
+size_t analyze_stats_ranges(const struct analyze_stats *s, struct analyze_range **out);
 
 struct analyze_stats {
     struct detect *det;
@@ -175,6 +233,8 @@ struct analyze_skip {
 struct analyze_file {
     const char *path;
     enum analyze_format format;
+    const struct analyze_layout *layout;        /* format ANALYZE_LAYOUT */
+    bool format_given;                          /* --format; else detected */
     struct analyze_input_info info;
     uint64_t skipped;
 };

@@ -16,6 +16,7 @@
 
 #include "conf/ctx.h"
 #include "conf/node.h"
+#include "core/mem.h"
 #include "shield/internal.h"
 #include "shield/shield_keys.h"
 
@@ -29,27 +30,52 @@ static const char *const main_login_paths[] = {
     "/session", "/wp-login.php", "/admin/login", NULL,
 };
 
+/* Lines that did not fit, kept with their text for the error when most of a file fails. */
+#define MAIN_BAD_SAMPLES 5
+#define MAIN_BAD_TEXT 160
+
+struct main_held {
+    char *text;             /* NULL: an over-long line */
+    size_t len;
+    uint64_t lineno;
+};
+
 struct main_file_ctx {
     struct analyze_run *run;
     struct analyze_file *file;
     struct analyze_parser parser;
-    bool forced;            /* --format given: never sniff */
+    bool forced;            /* --format or a layout given: never detect */
+    /* --format auto: the first lines are held until they say which layout fits. */
+    struct main_held held[ANALYZE_DETECT_LINES];
+    size_t nheld;
+    uint64_t bad_line[MAIN_BAD_SAMPLES];
+    const char *bad_why[MAIN_BAD_SAMPLES];
+    char bad_text[MAIN_BAD_SAMPLES][MAIN_BAD_TEXT + 1];
+    size_t nbad;
 };
 
 static void
 main_usage(FILE *out)
 {
-    fputs("usage: tierd analyze ACCESS_LOG... [--format auto|combined|combined_host|json]\n"
-          "                     [--json] [--flood-per-minute N] [--login-path P]...\n"
-          "                     [--stack FILE] [--ipv6-prefix N]\n"
+    fputs("usage: tierd analyze ACCESS_LOG... [--format auto|combined|combined_host|\n"
+          "                     combined_host_last|json] [--log-format NGINX_LOG_FORMAT]\n"
+          "                     [--apache-format LOGFORMAT] [--json] [--flood-per-minute N]\n"
+          "                     [--login-path P]... [--stack FILE] [--ipv6-prefix N]\n"
           "\n"
           "Runs the shield's detectors over existing access logs (\"-\" is stdin; gzip'd\n"
           "files are recognised by their magic bytes) and reports offenders, the request\n"
           "rate per minute and suggested deny entries. Several files are read in the\n"
           "given order: oldest first (access.log.2.gz access.log.1 access.log).\n"
           "\n"
-          "  --format F            line format; auto (default) looks at each file's first\n"
-          "                        line; combined_host is \"$host[:port] \" + combined\n"
+          "  --format F            line format; auto (default) tries each on the first\n"
+          "                        200 lines of each file and takes the one most fit;\n"
+          "                        combined_host is \"$host[:port] \" + combined,\n"
+          "                        combined_host_last combined + ... + the host last\n"
+          "  --log-format S        the nginx log_format string the log was written with\n"
+          "                        ('$remote_addr - ... \"$http_user_agent\" \"$host\"', or\n"
+          "                        the whole log_format directive); unknown variables\n"
+          "                        are skipped\n"
+          "  --apache-format S     the same for an Apache LogFormat string (%h %l %u %t ...)\n"
           "  --json                one JSON document instead of the text report\n"
           "  --flood-per-minute N  requests from one address in 60 s that count as a flood\n"
           "                        (default 1200; 0 turns the check off)\n"
@@ -61,15 +87,27 @@ main_usage(FILE *out)
           "                        bans it (32..128; default: the stack file's, else 64;\n"
           "                        128 is per address)\n"
           "\n"
-          "Exit status: 0 when the logs were read, 2 on bad arguments or unreadable input.\n"
+          "Exit status: 0 when the logs were read, 2 on bad arguments, unreadable input or\n"
+          "a file most of whose lines do not fit the layout.\n"
           "Formats and report fields: docs/analyze.md.\n",
           out);
 }
 
 static void
-main_skip(struct main_file_ctx *c, uint64_t lineno, const char *why)
+main_skip(struct main_file_ctx *c, uint64_t lineno, const char *why, const char *line,
+          size_t len)
 {
     struct analyze_run *r = c->run;
+
+    if (c->nbad < MAIN_BAD_SAMPLES) {
+        char *o = c->bad_text[c->nbad];
+        size_t n = 0;
+        for (size_t i = 0; line && i < len && n < MAIN_BAD_TEXT; i++)
+            o[n++] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
+        o[n] = '\0';
+        c->bad_line[c->nbad] = lineno;
+        c->bad_why[c->nbad++] = why;
+    }
 
     r->skipped++;
     c->file->skipped++;
@@ -82,31 +120,90 @@ main_skip(struct main_file_ctx *c, uint64_t lineno, const char *why)
 }
 
 static void
-main_on_line(void *ctx, const char *line, size_t len, uint64_t lineno)
+main_parse(struct main_file_ctx *c, const char *line, size_t len, uint64_t lineno)
 {
-    struct main_file_ctx *c = ctx;
     struct analyze_line l;
     const char *why;
 
     c->run->lines++;
     if (!line) {
-        main_skip(c, lineno, "line longer than 1 MiB");
+        main_skip(c, lineno, "line longer than 1 MiB", NULL, 0);
         return;
     }
-    if (!c->forced && c->parser.format == ANALYZE_AUTO && len) {
-        c->parser.format = analyze_parse_sniff(line, len);
-        c->file->format = c->parser.format;
-    }
     if (analyze_parse_line(&c->parser, line, len, &l, &why) < 0) {
-        main_skip(c, lineno, why);
+        main_skip(c, lineno, why, line, len);
         return;
     }
     c->run->parsed++;
     analyze_stats_add(&c->run->stats, &l);
 }
 
+/* Decides the layout from the held lines, then parses them. */
+static void
+main_decide(struct main_file_ctx *c)
+{
+    struct slice sample[ANALYZE_DETECT_LINES];
+    size_t n = 0, fit;
+
+    for (size_t i = 0; i < c->nheld; i++)
+        if (c->held[i].text && c->held[i].len)
+            sample[n++] = slice_make(c->held[i].text, c->held[i].len);
+    c->parser.format = analyze_parse_detect(sample, n, &fit);
+    c->file->format = c->parser.format;
+    c->forced = true;
+    for (size_t i = 0; i < c->nheld; i++) {
+        main_parse(c, c->held[i].text, c->held[i].len, c->held[i].lineno);
+        free(c->held[i].text);
+    }
+    c->nheld = 0;
+}
+
+static void
+main_on_line(void *ctx, const char *line, size_t len, uint64_t lineno)
+{
+    struct main_file_ctx *c = ctx;
+
+    if (c->forced) {
+        main_parse(c, line, len, lineno);
+        return;
+    }
+    struct main_held *h = &c->held[c->nheld++];
+    h->text = line ? mem_alloc_or_exit(len + 1) : NULL;
+    if (line)
+        memcpy(h->text, line, len);
+    h->len = len;
+    h->lineno = lineno;
+    if (c->nheld == ANALYZE_DETECT_LINES)
+        main_decide(c);
+}
+
+/* A file most of whose lines do not fit is read with the wrong layout: an empty report
+ * would say "no attack" about a log nobody read. Prints the error with samples. */
+static bool
+main_mostly_unfit(const struct main_file_ctx *c)
+{
+    const struct analyze_file *f = c->file;
+    const char *layout = f->layout ? analyze_layout_name(f->layout)
+                                   : analyze_parse_format_name(f->format);
+
+    if (f->info.lines == 0 || f->skipped * 2 <= f->info.lines)
+        return false;
+    fprintf(stderr, "tierd analyze: %s: %llu of %llu lines do not fit the layout %s%s; the "
+                    "first ones:\n", f->path, (unsigned long long)f->skipped,
+            (unsigned long long)f->info.lines, layout,
+            f->layout || f->format_given ? "" : " (detected)");
+    for (size_t i = 0; i < c->nbad; i++)
+        fprintf(stderr, "  %s:%llu: %s\n    %s\n", f->path, (unsigned long long)c->bad_line[i],
+                c->bad_why[i], c->bad_text[i]);
+    fputs("Give the layout the server wrote the log with: --log-format '<nginx log_format>', "
+          "--apache-format '<LogFormat>', or --format (docs/analyze.md#formats).\n", stderr);
+    return true;
+}
+
 struct main_opts {
     enum analyze_format fmt;
+    const char *log_format;     /* --log-format */
+    const char *apache_format;  /* --apache-format */
     bool json;
     unsigned flood;
     const char **paths;         /* log files, in order */
@@ -152,6 +249,17 @@ main_args(int argc, char **argv, struct main_opts *o)
                                 "or json%s%s\n", val ? ", not " : "", val ? val : "");
                 return -EINVAL;
             }
+        } else if ((strncmp(a, "--log-format", 12) == 0 && (a[12] == '=' || !a[12])) ||
+                   (strncmp(a, "--apache-format", 15) == 0 && (a[15] == '=' || !a[15]))) {
+            bool ng = a[2] == 'l';
+            size_t k = ng ? 12 : 15;
+            val = a[k] == '=' ? a + k + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!val || !*val) {
+                fprintf(stderr, "tierd analyze: %.*s takes the format string the log was "
+                                "written with\n", (int)k, a);
+                return -EINVAL;
+            }
+            *(ng ? &o->log_format : &o->apache_format) = val;
         } else if (strncmp(a, "--login-path", 12) == 0 && (a[12] == '=' || !a[12])) {
             val = a[12] == '=' ? a + 13 : (i + 1 < argc ? argv[++i] : NULL);
             if (!val || val[0] != '/') {
@@ -195,6 +303,11 @@ main_args(int argc, char **argv, struct main_opts *o)
             main_usage(stderr);
             return -EINVAL;
         }
+    }
+    if ((o->log_format != NULL) + (o->apache_format != NULL) + (o->fmt != ANALYZE_AUTO) > 1) {
+        fprintf(stderr, "tierd analyze: give one of --format, --log-format and "
+                        "--apache-format\n");
+        return -EINVAL;
     }
     if (!*npaths) {
         fprintf(stderr, "tierd analyze: no access log given\n");
@@ -249,10 +362,24 @@ shield_analyze_main(int argc, char **argv)
     struct analyze_run *r = NULL;
     struct detect *det = NULL;
     struct shield_conf *stack = NULL;
+    struct analyze_layout *layout = NULL;
     int rc = main_args(argc, argv, &o);
 
     if (rc != 0)
         goto out;
+    if (o.log_format || o.apache_format) {
+        char err[512];
+        layout = analyze_layout_compile(o.log_format ? ANALYZE_LAYOUT_NGINX
+                                                     : ANALYZE_LAYOUT_APACHE,
+                                        o.log_format ? o.log_format : o.apache_format, err,
+                                        sizeof(err));
+        if (!layout) {
+            fprintf(stderr, "tierd analyze: %s\n", err);
+            rc = -EINVAL;
+            goto out;
+        }
+        o.fmt = ANALYZE_LAYOUT;
+    }
     if (o.stack && !(stack = main_stack_shield(o.stack))) {
         rc = -EINVAL;
         goto out;
@@ -277,20 +404,30 @@ shield_analyze_main(int argc, char **argv)
     }
     analyze_stats_init(&r->stats, det, o.flood);
     for (size_t i = 0; i < o.npaths && rc == 0; i++) {
-        struct main_file_ctx c = { .run = r, .file = &r->files[i], .forced = o.fmt != ANALYZE_AUTO };
+        struct main_file_ctx *c = mem_alloc_or_exit(sizeof(*c));
         char err[512];
+        *c = (struct main_file_ctx){ .run = r, .file = &r->files[i],
+                                     .forced = o.fmt != ANALYZE_AUTO };
         r->files[i].path = o.paths[i];
         r->files[i].format = o.fmt;
+        r->files[i].layout = layout;
+        r->files[i].format_given = o.fmt != ANALYZE_AUTO;
         r->nfiles++;
-        analyze_parse_init(&c.parser, o.fmt);
-        rc = analyze_input_read(o.paths[i], main_on_line, &c, &r->files[i].info, err,
+        analyze_parse_init(&c->parser, o.fmt);
+        c->parser.layout = layout;
+        rc = analyze_input_read(o.paths[i], main_on_line, c, &r->files[i].info, err,
                                 sizeof(err));
-        analyze_parse_fini(&c.parser);
+        if (!c->forced)
+            main_decide(c);     /* a file shorter than the sample */
+        analyze_parse_fini(&c->parser);
         if (rc < 0)
             fprintf(stderr, "tierd analyze: %s\n", err);
         else if (r->files[i].info.truncated)
             fprintf(stderr, "tierd analyze: warning: %s ends in the middle of a gzip stream; "
                             "read up to the cut\n", o.paths[i]);
+        if (rc == 0 && main_mostly_unfit(c))
+            rc = -EBADMSG;
+        free(c);
     }
     if (rc == 0) {
         analyze_stats_finish(&r->stats);
@@ -303,6 +440,7 @@ shield_analyze_main(int argc, char **argv)
     }
     analyze_stats_fini(&r->stats);
 out:
+    analyze_layout_free(layout);
     shield_conf_free(stack);
     if (r)
         free(r->files);

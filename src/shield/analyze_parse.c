@@ -53,6 +53,7 @@ analyze_parse_format(const char *name, enum analyze_format *out)
     } names[] = { { "auto", ANALYZE_AUTO },
                   { "combined", ANALYZE_COMBINED },
                   { "combined_host", ANALYZE_COMBINED_HOST },
+                  { "combined_host_last", ANALYZE_COMBINED_HOST_LAST },
                   { "json", ANALYZE_JSON } };
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -71,6 +72,8 @@ analyze_parse_format_name(enum analyze_format f)
     case ANALYZE_COMBINED: return "combined";
     case ANALYZE_COMBINED_HOST: return "combined_host";
     case ANALYZE_JSON: return "json";
+    case ANALYZE_COMBINED_HOST_LAST: return "combined_host_last";
+    case ANALYZE_LAYOUT: return "layout";
     case ANALYZE_AUTO: break;
     }
     return "auto";
@@ -236,8 +239,8 @@ analyze_parse_iso_time(struct slice t, uint64_t *ms)
 }
 
 /* The timestamp through the one-entry cache: log lines mostly share the previous line's. */
-static bool
-cached_time(struct analyze_parser *p, struct slice t, bool iso, uint64_t *ms)
+bool
+analyze_parse_time(struct analyze_parser *p, struct slice t, bool iso, uint64_t *ms)
 {
     if (t.len == p->time_key_len && memcmp(t.p, p->time_key, t.len) == 0) {
         *ms = p->time_ms;
@@ -255,8 +258,8 @@ cached_time(struct analyze_parser *p, struct slice t, bool iso, uint64_t *ms)
 
 /* Returns the closing quote of a field starting at s (after its opening quote), skipping
  * quotes preceded by an odd number of backslashes; NULL when there is none. */
-static const char *
-quote_end(const char *s, const char *end, bool *escaped)
+const char *
+analyze_parse_quote_end(const char *s, const char *end, bool *escaped)
 {
     const char *q = s;
 
@@ -276,8 +279,8 @@ quote_end(const char *s, const char *end, bool *escaped)
 }
 
 /* nginx (\xHH) and Apache (\" \\) escapes, into the scratch buffer. */
-static struct slice
-unescape_clf(struct analyze_parser *p, const char *s, size_t n)
+struct slice
+analyze_parse_unescape(struct analyze_parser *p, const char *s, size_t n)
 {
     char *o = p->scratch + p->scratch_len, *start = o;
 
@@ -384,8 +387,8 @@ unescape_json(struct analyze_parser *p, const char *s, size_t n, struct slice *o
 
 /* "GET /a/b?x=1 HTTP/1.1" -> method, path, query. Anything else (nginx logs "-" for an
  * empty request and \xHH bytes for TLS on a plain port) leaves path empty. */
-static void
-split_request(struct slice r, struct analyze_line *out)
+void
+analyze_parse_request(struct slice r, struct analyze_line *out)
 {
     const char *end = r.p + r.len;
     const char *sp = memchr(r.p, ' ', r.len);
@@ -412,8 +415,8 @@ split_request(struct slice r, struct analyze_line *out)
     }
 }
 
-static bool
-parse_u64(const char *s, const char *e, uint64_t *out)
+bool
+analyze_parse_u64(const char *s, const char *e, uint64_t *out)
 {
     uint64_t v = 0;
     if (s == e || e - s > 19)
@@ -434,17 +437,18 @@ quoted(struct analyze_parser *p, const char **s, const char *end, struct slice *
     bool esc;
     const char *q;
 
-    if (*s >= end || **s != '"' || !(q = quote_end(*s + 1, end, &esc)))
+    if (*s >= end || **s != '"' || !(q = analyze_parse_quote_end(*s + 1, end, &esc)))
         return false;
-    *out = esc ? unescape_clf(p, *s + 1, (size_t)(q - *s - 1))
+    *out = esc ? analyze_parse_unescape(p, *s + 1, (size_t)(q - *s - 1))
                : slice_make(*s + 1, (size_t)(q - *s - 1));
     *s = q + 1;
     return true;
 }
 
+/* rest (may be NULL): where the fields after the user agent start. */
 static int
 parse_combined(struct analyze_parser *p, const char *s, const char *end,
-               struct analyze_line *out, const char **why)
+               struct analyze_line *out, const char **rest, const char **why)
 {
     const char *sp = memchr(s, ' ', (size_t)(end - s));
     struct slice req;
@@ -460,7 +464,7 @@ parse_combined(struct analyze_parser *p, const char *s, const char *end,
     const char *rb = memchr(lb, ']', (size_t)(end - lb));
     if (!rb)
         BAD("no closing ] after the time");
-    if (!cached_time(p, slice_make(lb + 1, (size_t)(rb - lb - 1)), false, &out->time_ms))
+    if (!analyze_parse_time(p, slice_make(lb + 1, (size_t)(rb - lb - 1)), false, &out->time_ms))
         BAD("time is not dd/Mon/yyyy:HH:MM:SS +zzzz");
     s = rb + 1;
     if (end - s < 2 || s[0] != ' ' || s[1] != '"')
@@ -468,7 +472,7 @@ parse_combined(struct analyze_parser *p, const char *s, const char *end,
     s++;
     if (!quoted(p, &s, end, &req))
         BAD("request has no closing quote");
-    split_request(req, out);
+    analyze_parse_request(req, out);
     if (end - s < 5 || s[0] != ' ')
         BAD("no status after the request");
     int st;
@@ -481,9 +485,11 @@ parse_combined(struct analyze_parser *p, const char *s, const char *end,
     const char *b = ++s;
     sp = memchr(s, ' ', (size_t)(end - s));
     s = sp ? sp : end;
-    if (!(s - b == 1 && *b == '-') && !parse_u64(b, s, &out->body_bytes))
+    if (!(s - b == 1 && *b == '-') && !analyze_parse_u64(b, s, &out->body_bytes))
         BAD("body size is not a number");
     out->referer = out->user_agent = slice_make("", 0);
+    if (rest)
+        *rest = end;
     if (s == end)
         return 0;       /* common log format */
     s++;
@@ -496,12 +502,33 @@ parse_combined(struct analyze_parser *p, const char *s, const char *end,
     s++;
     if (!quoted(p, &s, end, &out->user_agent))
         BAD("user agent is not a quoted field");
+    if (rest)
+        *rest = s;
     /* Fields nginx users append ("$http_x_forwarded_for", $request_time, ...) are ignored. */
     if (out->referer.len == 1 && out->referer.p[0] == '-')
         out->referer.len = 0;
     if (out->user_agent.len == 1 && out->user_agent.p[0] == '-')
         out->user_agent.len = 0;
     return 0;
+}
+
+struct slice
+analyze_parse_strip_port(struct slice h)
+{
+    const char *s = h.p, *e = h.p + h.len;
+
+    /* example.com:443 or [2001:db8::1]:443: drop the port. */
+    for (const char *c = e; c > s; c--) {
+        if (c[-1] == ':') {
+            bool bracketed = s[0] == '[';
+            if (c < e && (!bracketed || (c - 1 > s && c[-2] == ']')))
+                return slice_make(s, (size_t)(c - 1 - s));
+            break;
+        }
+        if (c[-1] < '0' || c[-1] > '9')
+            break;
+    }
+    return h;
 }
 
 static int
@@ -512,23 +539,67 @@ parse_combined_host(struct analyze_parser *p, const char *s, const char *end,
 
     if (!sp || sp == s)
         BAD("no virtual host before the client address");
-    const char *he = sp;
-    /* example.com:443 or [2001:db8::1]:443: drop the port. */
-    for (const char *c = sp; c > s; c--) {
-        if (c[-1] == ':') {
-            bool bracketed = s[0] == '[';
-            if (c < sp && (!bracketed || (c - 1 > s && c[-2] == ']')))
-                he = c - 1;
-            break;
-        }
-        if (c[-1] < '0' || c[-1] > '9')
-            break;
-    }
-    int rc = parse_combined(p, sp + 1, end, out, why);
+    struct slice h = analyze_parse_strip_port(slice_make(s, (size_t)(sp - s)));
+    int rc = parse_combined(p, sp + 1, end, out, NULL, why);
     if (rc == 0)
-        out->host = (he - s == 1 && *s == '-') ? slice_make("", 0)
-                                                : slice_make(s, (size_t)(he - s));
+        out->host = (h.len == 1 && *s == '-') ? slice_make("", 0) : h;
     return rc;
+}
+
+/* A host name as $host / %v write it: letters, digits, '-', '.', '_', an optional :port, or
+ * a bracketed IPv6 address. X-Forwarded-For lists and "-" are not. */
+static bool
+host_like(struct slice h, bool *letters)
+{
+    *letters = false;
+    if (h.len == 0 || (h.len == 1 && h.p[0] == '-'))
+        return false;
+    if (h.p[0] == '[')
+        return memchr(h.p, ']', h.len) != NULL;
+    for (size_t i = 0; i < h.len; i++) {
+        char c = h.p[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            *letters = true;
+        else if (!((c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == ':'))
+            return false;
+    }
+    return true;
+}
+
+/* combined, then anything, then the host as the last field ("$host" or $host): nginx's
+ * `... "$http_user_agent" "$host"`, often with $request_time or the upstream between. */
+static int
+parse_combined_host_last(struct analyze_parser *p, const char *s, const char *end,
+                         struct analyze_line *out, const char **why)
+{
+    const char *rest;
+    int rc = parse_combined(p, s, end, out, &rest, why);
+    bool letters;
+
+    if (rc != 0)
+        return rc;
+    const char *e = end;
+    while (e > rest && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    if (e == rest)
+        BAD("no host after the user agent");
+    const char *b = e;
+    if (e[-1] == '"') {
+        b = e - 1;
+        while (b > rest && b[-1] != '"')
+            b--;
+        if (b == rest || b - 1 == rest - 1)
+            BAD("the last field (the host) has no opening quote");
+        e--;
+    } else {
+        while (b > rest && b[-1] != ' ')
+            b--;
+    }
+    struct slice h = slice_make(b, (size_t)(e - b));
+    if (!host_like(h, &letters))
+        BAD("the last field is not a host name");
+    out->host = analyze_parse_strip_port(h);
+    return 0;
 }
 
 static void
@@ -538,8 +609,10 @@ skip_ws(const char **s, const char *end)
         (*s)++;
 }
 
-enum json_key { K_OTHER = 0, K_TIME, K_ADDR, K_REQUEST, K_HOST, K_STATUS, K_BYTES, K_REFERER,
-                K_UA };
+/* tierd's keys, and the names nginx users give their escape=json log_format keys (the
+ * variables' own names, mostly). */
+enum json_key { K_OTHER = 0, K_TIME, K_TIME_CLF, K_TIME_MSEC, K_ADDR, K_REQUEST, K_METHOD,
+                K_URI, K_HOST, K_STATUS, K_BYTES, K_REFERER, K_UA, K_LAST = K_UA };
 
 static enum json_key
 json_key(const char *k, size_t n)
@@ -555,45 +628,110 @@ json_key(const char *k, size_t n)
     KEY("body_bytes_sent", K_BYTES)
     KEY("referer", K_REFERER)
     KEY("user_agent", K_UA)
+    KEY("time_iso8601", K_TIME)
+    KEY("timestamp", K_TIME)
+    KEY("@timestamp", K_TIME)
+    KEY("time_local", K_TIME_CLF)
+    KEY("msec", K_TIME_MSEC)
+    KEY("client_ip", K_ADDR)
+    KEY("request_method", K_METHOD)
+    KEY("method", K_METHOD)
+    KEY("request_uri", K_URI)
+    KEY("uri", K_URI)
+    KEY("http_host", K_HOST)
+    KEY("http_referer", K_REFERER)
+    KEY("http_user_agent", K_UA)
 #undef KEY
     return K_OTHER;
 }
 
 /* Fields found in a json line, before validation. */
 struct json_fields {
-    struct slice v[K_UA + 1];
-    bool is_string[K_UA + 1];
-    bool have[K_UA + 1];
+    struct slice v[K_LAST + 1];
+    bool is_string[K_LAST + 1];
+    bool have[K_LAST + 1];
 };
+
+/* nginx's $msec: "1795557598.123" (seconds, milliseconds). */
+static bool
+parse_msec(struct slice t, uint64_t *ms)
+{
+    const char *dot = memchr(t.p, '.', t.len);
+    const char *e = t.p + t.len;
+    uint64_t sec, frac = 0;
+
+    if (!analyze_parse_u64(t.p, dot ? dot : e, &sec) || sec > (1ull << 40))
+        return false;
+    if (dot) {
+        unsigned n = 0;
+        for (const char *c = dot + 1; c < e; c++, n++) {
+            if (*c < '0' || *c > '9')
+                return false;
+            if (n < 3)
+                frac = frac * 10 + (uint64_t)(*c - '0');
+        }
+        if (n == 0)
+            return false;
+        for (; n < 3; n++)
+            frac *= 10;
+    }
+    *ms = sec * 1000 + frac;
+    return true;
+}
 
 static int
 json_finish(struct analyze_parser *p, struct json_fields *f, struct analyze_line *out,
             const char **why)
 {
-    if (!f->have[K_TIME])
-        BAD("json: no \"time\"");
+    if (!f->have[K_TIME] && !f->have[K_TIME_CLF] && !f->have[K_TIME_MSEC])
+        BAD("json: no \"time\" (nor time_local, time_iso8601, msec)");
     if (!f->have[K_ADDR])
         BAD("json: no \"remote_addr\"");
-    if (!f->have[K_REQUEST] || !f->is_string[K_REQUEST])
-        BAD("json: no \"request\" string");
+    bool request = f->have[K_REQUEST] && f->is_string[K_REQUEST];
+    if (!request && !(f->have[K_URI] && f->is_string[K_URI]))
+        BAD("json: no \"request\" string (nor request_uri)");
     if (!f->have[K_STATUS])
         BAD("json: no \"status\"");
     out->addr_text = f->v[K_ADDR];
     if (!analyze_parse_addr(out->addr_text, &out->addr))
         BAD("json: remote_addr is not an IP address");
-    if (!cached_time(p, f->v[K_TIME], true, &out->time_ms))
-        BAD("json: time is not an ISO 8601 UTC time");
+    if (f->have[K_TIME]) {
+        if (!analyze_parse_time(p, f->v[K_TIME], true, &out->time_ms))
+            BAD("json: time is not an ISO 8601 UTC time");
+    } else if (f->have[K_TIME_CLF]) {
+        if (!analyze_parse_time(p, f->v[K_TIME_CLF], false, &out->time_ms))
+            BAD("json: time_local is not dd/Mon/yyyy:HH:MM:SS +zzzz");
+    } else if (!parse_msec(f->v[K_TIME_MSEC], &out->time_ms)) {
+        BAD("json: msec is not seconds.milliseconds");
+    }
     int st;
     if (f->v[K_STATUS].len != 3 || !digits(f->v[K_STATUS].p, 3, &st))
         BAD("json: status is not three digits");
     out->status = st;
-    if (f->have[K_BYTES] && !parse_u64(f->v[K_BYTES].p, f->v[K_BYTES].p + f->v[K_BYTES].len,
-                                       &out->body_bytes))
+    if (f->have[K_BYTES] && !analyze_parse_u64(f->v[K_BYTES].p,
+                                               f->v[K_BYTES].p + f->v[K_BYTES].len,
+                                               &out->body_bytes))
         BAD("json: body_bytes_sent is not a number");
-    split_request(f->v[K_REQUEST], out);
-    out->host = f->have[K_HOST] ? f->v[K_HOST] : slice_make("", 0);
+    if (request) {
+        analyze_parse_request(f->v[K_REQUEST], out);
+    } else {
+        struct slice u = f->v[K_URI];
+        const char *qm = memchr(u.p, '?', u.len);
+        out->method = f->have[K_METHOD] ? f->v[K_METHOD] : slice_make("", 0);
+        out->path = qm ? slice_make(u.p, (size_t)(qm - u.p)) : u;
+        out->query = qm ? slice_make(qm + 1, (size_t)(u.p + u.len - qm - 1))
+                        : slice_make("", 0);
+    }
+    out->host = f->have[K_HOST] ? analyze_parse_strip_port(f->v[K_HOST]) : slice_make("", 0);
     out->referer = f->have[K_REFERER] ? f->v[K_REFERER] : slice_make("", 0);
     out->user_agent = f->have[K_UA] ? f->v[K_UA] : slice_make("", 0);
+    /* nginx writes "-" for an absent header. */
+    if (out->referer.len == 1 && out->referer.p[0] == '-')
+        out->referer.len = 0;
+    if (out->user_agent.len == 1 && out->user_agent.p[0] == '-')
+        out->user_agent.len = 0;
+    if (out->host.len == 1 && out->host.p[0] == '-')
+        out->host.len = 0;
     return 0;
 }
 
@@ -602,11 +740,10 @@ static int
 parse_json_slow(struct analyze_parser *p, const char *s, size_t len, struct analyze_line *out,
                 const char **why)
 {
-    static const char *const names[] = { "", "time", "remote_addr", "request", "host",
-                                         "status", "body_bytes_sent", "referer",
-                                         "user_agent" };
     struct json_fields f = { 0 };
     json_error_t err;
+    const char *name;
+    json_t *v;
 
     p->scratch_len = 0;     /* what the fast scan unescaped is not used */
     if (p->json)
@@ -616,8 +753,10 @@ parse_json_slow(struct analyze_parser *p, const char *s, size_t len, struct anal
         BAD("json: syntax error");
     if (!json_is_object((json_t *)p->json))
         BAD("json: not an object");
-    for (int k = K_TIME; k <= K_UA; k++) {
-        json_t *v = json_object_get(p->json, names[k]);
+    json_object_foreach((json_t *)p->json, name, v) {
+        enum json_key k = json_key(name, strlen(name));
+        if (k == K_OTHER || f.have[k])
+            continue;
         if (json_is_string(v)) {
             f.v[k] = slice_make(json_string_value(v), json_string_length(v));
             f.have[k] = f.is_string[k] = true;
@@ -655,7 +794,7 @@ parse_json(struct analyze_parser *p, const char *s, const char *end, struct anal
             break;
         bool esc;
         const char *ke;
-        if (s == end || *s != '"' || !(ke = quote_end(s + 1, end, &esc)))
+        if (s == end || *s != '"' || !(ke = analyze_parse_quote_end(s + 1, end, &esc)))
             BAD("json: expected a quoted key");
         enum json_key k = esc ? K_OTHER : json_key(s + 1, (size_t)(ke - s - 1));
         s = ke + 1;
@@ -669,7 +808,7 @@ parse_json(struct analyze_parser *p, const char *s, const char *end, struct anal
         struct slice v;
         bool str = false;
         if (*s == '"') {
-            const char *q = quote_end(s + 1, end, &esc);
+            const char *q = analyze_parse_quote_end(s + 1, end, &esc);
             if (!q)
                 BAD("json: string has no closing quote");
             v = slice_make(s + 1, (size_t)(q - s - 1));
@@ -687,7 +826,7 @@ parse_json(struct analyze_parser *p, const char *s, const char *end, struct anal
             if (v.len == 0)
                 BAD("json: empty value");
         }
-        if (k != K_OTHER) {
+        if (k != K_OTHER && !f.have[k]) {
             f.v[k] = v;
             f.is_string[k] = str;
             f.have[k] = true;
@@ -733,6 +872,45 @@ analyze_parse_sniff(const char *line, size_t len)
     return ANALYZE_COMBINED;
 }
 
+enum analyze_format
+analyze_parse_detect(const struct slice *lines, size_t n, size_t *fit)
+{
+    /* In order of preference on a tie: the more fields a layout reads, the earlier. */
+    static const enum analyze_format cand[] = { ANALYZE_JSON, ANALYZE_COMBINED_HOST,
+                                                ANALYZE_COMBINED_HOST_LAST, ANALYZE_COMBINED };
+    enum analyze_format best = ANALYZE_COMBINED;
+    size_t best_fit = 0;
+    bool have = false;
+
+    for (size_t c = 0; c < sizeof(cand) / sizeof(cand[0]); c++) {
+        struct analyze_parser p;
+        struct analyze_line l;
+        const char *why;
+        size_t ok = 0, letters = 0;
+        analyze_parse_init(&p, cand[c]);
+        for (size_t i = 0; i < n; i++) {
+            if (analyze_parse_line(&p, lines[i].p, lines[i].len, &l, &why) != 0)
+                continue;
+            ok++;
+            bool lt = false;
+            host_like(l.host, &lt);
+            letters += lt;
+        }
+        analyze_parse_fini(&p);
+        /* The last field of `... "$http_user_agent" "$http_x_forwarded_for"` is often an
+         * address: take it for the host only when most of them hold a name. */
+        if (cand[c] == ANALYZE_COMBINED_HOST_LAST && letters * 2 < ok)
+            continue;
+        if (!have || ok > best_fit) {
+            best = cand[c];
+            best_fit = ok;
+            have = true;
+        }
+    }
+    *fit = best_fit;
+    return best;
+}
+
 int
 analyze_parse_line(struct analyze_parser *p, const char *line, size_t len,
                    struct analyze_line *out, const char **why)
@@ -757,8 +935,10 @@ analyze_parse_line(struct analyze_parser *p, const char *line, size_t len,
     switch (p->format) {
     case ANALYZE_COMBINED_HOST: return parse_combined_host(p, line, end, out, why);
     case ANALYZE_JSON: return parse_json(p, line, end, out, why);
+    case ANALYZE_COMBINED_HOST_LAST: return parse_combined_host_last(p, line, end, out, why);
+    case ANALYZE_LAYOUT: return analyze_layout_parse(p, line, len, out, why);
     case ANALYZE_COMBINED:
     case ANALYZE_AUTO: break;
     }
-    return parse_combined(p, line, end, out, why);
+    return parse_combined(p, line, end, out, NULL, why);
 }

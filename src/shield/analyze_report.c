@@ -183,8 +183,11 @@ text_header(const struct analyze_run *r, FILE *out)
             r->nfiles, r->nfiles == 1 ? "" : "s");
     for (size_t i = 0; i < r->nfiles; i++) {
         const struct analyze_file *f = &r->files[i];
-        fprintf(out, "  %s: %llu lines, %s%s%s\n", f->path, (unsigned long long)f->info.lines,
-                analyze_parse_format_name(f->format), f->info.gzip ? ", gzip" : "",
+        fprintf(out, "  %s: %llu lines, layout %s%s, %llu did not fit%s%s\n", f->path,
+                (unsigned long long)f->info.lines,
+                f->layout ? analyze_layout_name(f->layout) : analyze_parse_format_name(f->format),
+                f->layout || f->format_given ? "" : " (detected)",
+                (unsigned long long)f->skipped, f->info.gzip ? ", gzip" : "",
                 f->info.truncated ? ", gzip stream truncated (read up to the cut)" : "");
     }
     if (s->requests) {
@@ -315,12 +318,32 @@ text_deny(const struct analyze_stats *s, FILE *out)
     free(m);
 }
 
+/* Networks with offending clients: what the live shield's range_bans would do. */
+static void
+text_ranges(const struct analyze_stats *s, FILE *out)
+{
+    struct analyze_range *g;
+    size_t n = analyze_stats_ranges(s, &g);
+
+    if (n) {
+        fputs("\nNetworks with offending clients (range_bans: >= 8 offending, >= 25 % of the "
+              "clients seen, no good client)\n", out);
+        for (size_t i = 0; i < n && i < 20; i++)
+            fprintf(out, "  %-24s %u offending of %u seen, %u good: %s\n", g[i].entry,
+                    g[i].offending, g[i].seen, g[i].good,
+                    g[i].due ? "range ban proposed"
+                    : g[i].good ? "held back: it holds good traffic" : "below the rule");
+    }
+    free(g);
+}
+
 void
 analyze_report_text(const struct analyze_run *r, FILE *out)
 {
     text_header(r, out);
     text_offenders(&r->stats, out);
     text_timeline(&r->stats, out);
+    text_ranges(&r->stats, out);
     text_deny(&r->stats, out);
 }
 
@@ -403,9 +426,13 @@ analyze_report_json(const struct analyze_run *r, FILE *out)
 
     for (size_t i = 0; i < r->nfiles; i++) {
         const struct analyze_file *f = &r->files[i];
-        json_array_append_new(files, json_pack("{s:o, s:s, s:b, s:b, s:I, s:I, s:I}", "path",
-                                               jstr(f->path), "format",
-                                               analyze_parse_format_name(f->format), "gzip",
+        json_array_append_new(files, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I}",
+                                               "path", jstr(f->path), "format",
+                                               analyze_parse_format_name(f->format), "layout",
+                                               f->layout ? analyze_layout_name(f->layout)
+                                                         : analyze_parse_format_name(f->format),
+                                               "detected", !f->layout && !f->format_given,
+                                               "gzip",
                                                f->info.gzip, "truncated", f->info.truncated,
                                                "lines", (json_int_t)f->info.lines, "skipped",
                                                (json_int_t)f->skipped, "bytes",
@@ -463,6 +490,17 @@ analyze_report_json(const struct analyze_run *r, FILE *out)
                                               : json_null(),
                                   "minute_seconds", 60, "requests", minutes, "offenders", offm));
     json_object_set_new(doc, "deny", deny);
+    json_t *ranges = json_array();
+    struct analyze_range *g;
+    size_t ng = analyze_stats_ranges(s, &g);
+    for (size_t i = 0; i < ng; i++)
+        json_array_append_new(ranges, json_pack("{s:s, s:I, s:I, s:I, s:b}", "network",
+                                                g[i].entry, "seen", (json_int_t)g[i].seen,
+                                                "offending", (json_int_t)g[i].offending,
+                                                "good", (json_int_t)g[i].good, "range_ban",
+                                                g[i].due));
+    free(g);
+    json_object_set_new(doc, "ranges", ranges);
     json_object_set_new(doc, "stack_file", json_string(stack));
     free(stack);
     free(d);

@@ -21,6 +21,13 @@
 
 #include "core/mem.h"
 #include "shield/cidr.h"
+#include "shield/clientmem.h"
+
+/* The live shield's defaults (shield.slow_scan, shield.range_bans). */
+#define STATS_SLOW_PROBES 10
+#define STATS_SLOW_SPAN_MS (3600ULL * 1000)
+#define STATS_RANGE_MIN_OFFENDERS 8
+#define STATS_RANGE_MIN_PCT 25
 
 #define STATS_SEEN_MAX (1u << 24)           /* 128 MiB of hashes */
 #define STATS_TIMELINE_MAX_MINUTES (1u << 22)   /* about 8 years */
@@ -391,9 +398,20 @@ analyze_stats_add(struct analyze_stats *s, const struct analyze_line *l)
         a->last_ms = l->time_ms;
     a->status_4xx += l->status >= 400 && l->status < 500;
     a->status_5xx += l->status >= 500 && l->status < 600;
-    if (l->path.len && seen_insert(s, kp)) {
+    bool new_path = l->path.len && seen_insert(s, kp);
+    if (new_path) {
         a->distinct_paths++;
         sample(s, a->paths, &a->npaths, ANALYZE_SAMPLE_PATHS, l->path);
+    }
+    bool sensitive;
+    enum clientmem_kind kind = clientmem_classify(l->path, l->status, false, &sensitive);
+    if (kind == CLIENTMEM_GOOD) {
+        a->served++;
+    } else if (kind == CLIENTMEM_PROBE && (sensitive || new_path)) {
+        if (!a->probes++ || l->time_ms < a->first_probe_ms)
+            a->first_probe_ms = l->time_ms;
+        if (l->time_ms > a->last_probe_ms)
+            a->last_probe_ms = l->time_ms;
     }
     if (new_host) {
         a->last_host_key = kh;
@@ -450,6 +468,16 @@ analyze_stats_finish(struct analyze_stats *s)
             minute_push(a, a->cur);
             a->cur.requests = 0;
         }
+        /* The live shield's slow_scan: only ever probing, slowly, for an hour or more. */
+        if (!a->served && a->probes >= STATS_SLOW_PROBES &&
+            a->last_probe_ms - a->first_probe_ms >= STATS_SLOW_SPAN_MS) {
+            char ev[160];
+            uint64_t span = (a->last_probe_ms - a->first_probe_ms) / 1000;
+            snprintf(ev, sizeof(ev), "%u probes of sensitive or nonexistent paths over %llu h "
+                     "%02llu min and no page or asset ever served", a->probes,
+                     (unsigned long long)(span / 3600), (unsigned long long)(span / 60 % 60));
+            analyze_stats_hit(s, a, "slow_scan", ev, a->last_probe_ms);
+        }
         if (!a->nhits)
             continue;
         s->offenders[s->noffenders++] = i;
@@ -460,4 +488,77 @@ analyze_stats_finish(struct analyze_stats *s)
         }
     }
     qsort_r(s->offenders, s->noffenders, sizeof(*s->offenders), offender_cmp, s->addrs);
+}
+
+struct stats_range_key {
+    struct shield_addr net;
+    unsigned plen;
+    size_t client;
+};
+
+static int
+range_key_cmp(const void *x, const void *y)
+{
+    const struct stats_range_key *a = x, *b = y;
+    int c = memcmp(a->net.b, b->net.b, 16);
+    return c ? c : (int)a->plen - (int)b->plen;
+}
+
+static int
+range_cmp(const void *x, const void *y)
+{
+    const struct analyze_range *a = x, *b = y;
+    if (a->due != b->due)
+        return a->due ? -1 : 1;
+    if (a->offending != b->offending)
+        return a->offending > b->offending ? -1 : 1;
+    return strcmp(a->entry, b->entry);
+}
+
+size_t
+analyze_stats_ranges(const struct analyze_stats *s, struct analyze_range **out)
+{
+    struct stats_range_key *k = mem_alloc_or_exit((2 * s->naddrs + 1) * sizeof(*k));
+    struct analyze_range *r = mem_alloc_or_exit((2 * s->naddrs + 1) * sizeof(*r));
+    size_t nk = 0, nr = 0;
+
+    for (size_t i = 0; i < s->naddrs; i++) {
+        const struct analyze_addr *a = &s->addrs[i];
+        if (cidr_is_v4(&a->addr)) {
+            k[nk] = (struct stats_range_key){ .plen = 120, .client = i };
+            cidr_addr_mask(&a->addr, 120, &k[nk++].net);
+            continue;
+        }
+        k[nk] = (struct stats_range_key){ .plen = 48, .client = i };
+        cidr_addr_mask(&a->addr, 48, &k[nk++].net);
+        if (a->plen > 64) {
+            k[nk] = (struct stats_range_key){ .plen = 64, .client = i };
+            cidr_addr_mask(&a->addr, 64, &k[nk++].net);
+        }
+    }
+    qsort(k, nk, sizeof(*k), range_key_cmp);
+    for (size_t i = 0; i < nk;) {
+        struct analyze_range g = { .plen = k[i].plen };
+        size_t j = i;
+        for (; j < nk && k[j].plen == k[i].plen && memcmp(k[j].net.b, k[i].net.b, 16) == 0;
+             j++) {
+            const struct analyze_addr *a = &s->addrs[k[j].client];
+            bool offending = a->nhits || (a->probes >= 2 && !a->served);
+            g.seen++;
+            g.offending += offending;
+            g.good += !offending && a->served;
+        }
+        if (g.offending >= 2) {
+            struct cidr c = { k[i].net, k[i].plen };
+            cidr_format(&c, g.entry, sizeof(g.entry));
+            g.due = !g.good && g.offending >= STATS_RANGE_MIN_OFFENDERS &&
+                    (uint64_t)g.offending * 100 >= (uint64_t)STATS_RANGE_MIN_PCT * g.seen;
+            r[nr++] = g;
+        }
+        i = j;
+    }
+    free(k);
+    qsort(r, nr, sizeof(*r), range_cmp);
+    *out = r;
+    return nr;
 }

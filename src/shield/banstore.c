@@ -14,11 +14,13 @@
 #include <string.h>
 
 #include "core/sqldb.h"
+#include "shield/clientmem.h"
 
 struct banstore {
     sqlite3 *db;
     sqlite3_stmt *ins, *count, *active, *end, *purge;
     sqlite3_stmt *nft_put, *nft_forget, *nft_list;
+    sqlite3_stmt *cl_put, *cl_load, *cl_purge;
 };
 
 static const char banstore_schema[] =
@@ -40,7 +42,15 @@ static const char banstore_schema[] =
     " set_name TEXT NOT NULL,"
     " token TEXT NOT NULL,"
     " created_ms INTEGER NOT NULL,"
-    " PRIMARY KEY (family, name));";
+    " PRIMARY KEY (family, name));"
+    "CREATE TABLE IF NOT EXISTS clients ("
+    " key TEXT PRIMARY KEY,"
+    " first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"
+    " first_probe_ms INTEGER NOT NULL, last_probe_ms INTEGER NOT NULL,"
+    " probes INTEGER NOT NULL, good INTEGER NOT NULL,"
+    " paths BLOB, offended INTEGER NOT NULL, slow_reported INTEGER NOT NULL,"
+    " requests INTEGER NOT NULL DEFAULT 0, answered INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS clients_last ON clients(last_ms);";
 
 static int
 banstore_prepare(struct banstore *b, const char *sql, sqlite3_stmt **st, char *err,
@@ -87,7 +97,18 @@ banstore_open(const char *dir, struct banstore **out, char *err, size_t errlen)
         banstore_prepare(b, "DELETE FROM nft_tables WHERE family = ?1 AND name = ?2",
                          &b->nft_forget, err, errlen) ||
         banstore_prepare(b, "SELECT family, name, set_name, token, created_ms FROM nft_tables "
-                         "ORDER BY created_ms, name", &b->nft_list, err, errlen)) {
+                         "ORDER BY created_ms, name", &b->nft_list, err, errlen) ||
+        banstore_prepare(b, "INSERT OR REPLACE INTO clients(key, first_ms, last_ms, "
+                         "first_probe_ms, last_probe_ms, probes, good, paths, offended, "
+                         "slow_reported, requests, answered) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                         "?8, ?9, ?10, ?11, ?12)",
+                         &b->cl_put, err, errlen) ||
+        banstore_prepare(b, "SELECT key, first_ms, last_ms, first_probe_ms, last_probe_ms, "
+                         "probes, good, paths, offended, slow_reported, requests, answered "
+                         "FROM clients "
+                         "WHERE last_ms >= ?1", &b->cl_load, err, errlen) ||
+        banstore_prepare(b, "DELETE FROM clients WHERE last_ms < ?1", &b->cl_purge, err,
+                         errlen)) {
         banstore_close(b);
         return -EIO;
     }
@@ -108,6 +129,9 @@ banstore_close(struct banstore *b)
     sqlite3_finalize(b->nft_put);
     sqlite3_finalize(b->nft_forget);
     sqlite3_finalize(b->nft_list);
+    sqlite3_finalize(b->cl_put);
+    sqlite3_finalize(b->cl_load);
+    sqlite3_finalize(b->cl_purge);
     sqlite3_close(b->db);
     free(b);
 }
@@ -235,4 +259,80 @@ banstore_nft_list(struct banstore *b, struct banstore_nft *out, size_t max, size
     }
     sqlite3_reset(b->nft_list);
     return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+banstore_clients_put(struct banstore *b, const char *const *keys,
+                     const struct clientmem_rec *recs, size_t n)
+{
+    int rc = 0;
+
+    if (n == 0)
+        return 0;
+    if (sqlite3_exec(b->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return -EIO;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct clientmem_rec *r = &recs[i];
+        sqlite3_bind_text(b->cl_put, 1, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(b->cl_put, 2, (int64_t)r->first_ms);
+        sqlite3_bind_int64(b->cl_put, 3, (int64_t)r->last_ms);
+        sqlite3_bind_int64(b->cl_put, 4, (int64_t)r->first_probe_ms);
+        sqlite3_bind_int64(b->cl_put, 5, (int64_t)r->last_probe_ms);
+        sqlite3_bind_int64(b->cl_put, 6, r->probes);
+        sqlite3_bind_int64(b->cl_put, 7, r->good);
+        sqlite3_bind_blob(b->cl_put, 8, r->paths, (int)(r->npaths * sizeof(r->paths[0])),
+                          SQLITE_STATIC);
+        sqlite3_bind_int(b->cl_put, 9, r->offended);
+        sqlite3_bind_int(b->cl_put, 10, r->slow_reported);
+        sqlite3_bind_int64(b->cl_put, 11, r->requests);
+        sqlite3_bind_int64(b->cl_put, 12, r->answered);
+        rc = banstore_step_done(b->cl_put);
+    }
+    if (sqlite3_exec(b->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+        rc = -EIO;
+    return rc;
+}
+
+int
+banstore_clients_load(struct banstore *b, int64_t since_ms, banstore_client_fn fn, void *ctx)
+{
+    int rc;
+
+    banstore_clients_purge(b, since_ms);
+    sqlite3_bind_int64(b->cl_load, 1, since_ms);
+    while ((rc = sqlite3_step(b->cl_load)) == SQLITE_ROW) {
+        struct clientmem_rec r;
+        char key[64];
+        memset(&r, 0, sizeof(r));
+        banstore_col_text(b->cl_load, 0, key, sizeof(key));
+        r.first_ms = (uint64_t)sqlite3_column_int64(b->cl_load, 1);
+        r.last_ms = (uint64_t)sqlite3_column_int64(b->cl_load, 2);
+        r.first_probe_ms = (uint64_t)sqlite3_column_int64(b->cl_load, 3);
+        r.last_probe_ms = (uint64_t)sqlite3_column_int64(b->cl_load, 4);
+        r.probes = (uint32_t)sqlite3_column_int64(b->cl_load, 5);
+        r.good = (uint32_t)sqlite3_column_int64(b->cl_load, 6);
+        int nb = sqlite3_column_bytes(b->cl_load, 7);
+        const void *blob = sqlite3_column_blob(b->cl_load, 7);
+        if (blob && nb > 0) {
+            size_t k = (size_t)nb / sizeof(r.paths[0]);
+            if (k > CLIENTMEM_PATHS)
+                k = CLIENTMEM_PATHS;
+            memcpy(r.paths, blob, k * sizeof(r.paths[0]));
+            r.npaths = (uint8_t)k;
+        }
+        r.offended = sqlite3_column_int(b->cl_load, 8) != 0;
+        r.slow_reported = sqlite3_column_int(b->cl_load, 9) != 0;
+        r.requests = (uint32_t)sqlite3_column_int64(b->cl_load, 10);
+        r.answered = (uint32_t)sqlite3_column_int64(b->cl_load, 11);
+        fn(ctx, key, &r);
+    }
+    sqlite3_reset(b->cl_load);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+banstore_clients_purge(struct banstore *b, int64_t before_ms)
+{
+    sqlite3_bind_int64(b->cl_purge, 1, before_ms);
+    return banstore_step_done(b->cl_purge);
 }

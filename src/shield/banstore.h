@@ -59,4 +59,17 @@ int banstore_nft_forget(struct banstore *b, const char *family, const char *tabl
 /* Copies up to max records, oldest first, into out and sets *n. 0 or -EIO. */
 int banstore_nft_list(struct banstore *b, struct banstore_nft *out, size_t max, size_t *n);
 
+/* The shield's long memory of clients (clientmem.h), one row per client key. */
+struct clientmem_rec;
+/* Replaces the rows of n clients (keys as text: "203.0.113.7", "2001:db8:1:2::/64") in one
+ * transaction, committed before 0 returns. -EIO on failure. */
+int banstore_clients_put(struct banstore *b, const char *const *keys,
+                         const struct clientmem_rec *recs, size_t n);
+/* Calls fn for every client seen at or after since_ms; deletes the others. */
+typedef void (*banstore_client_fn)(void *ctx, const char *key, const struct clientmem_rec *r);
+int banstore_clients_load(struct banstore *b, int64_t since_ms, banstore_client_fn fn,
+                          void *ctx);
+/* Deletes clients last seen before before_ms. */
+int banstore_clients_purge(struct banstore *b, int64_t before_ms);
+
 #endif

@@ -170,7 +170,7 @@ detect_ends_with(const char *s, const char *suffix)
 }
 
 /* CrowdSec's http-logs static_ressource extensions: missing assets never count. */
-static bool
+bool
 detect_is_static_path(struct slice path)
 {
     static const char *const exts[] = {

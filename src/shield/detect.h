@@ -73,6 +73,8 @@ bool detect_feed(struct detect *d, const struct detect_event *ev, struct detect_
 bool detect_is_sensitive_path(struct slice path);
 bool detect_is_scanner_ua(struct slice ua);
 bool detect_is_injection(struct slice path, struct slice query);
+/* True for static-asset extensions (CrowdSec's list: .js, .css, .png, ...). */
+bool detect_is_static_path(struct slice path);
 /* The prefix length an IPv6 address is counted by (d's ipv6_prefix; 128: per address). */
 unsigned detect_ipv6_prefix(const struct detect *d);
 /* Addresses dropped because the table was full (added for the shield's counters). */

@@ -41,6 +41,13 @@ struct shield_conf {
     bool nft_enabled;
     char *nft_table, *nft_set;          /* the sets are <set>_v4 and <set>_v6 */
     struct detect_params detect;
+    uint64_t client_memory_ms;          /* clientmem: how long a client is remembered */
+    bool slow_enabled;
+    unsigned slow_probes;
+    uint64_t slow_over_ms;
+    bool range_enabled;                 /* false: proposals recorded counted_only */
+    unsigned range_min_offenders, range_min_share;
+    uint64_t range_ban_ms;
 };
 
 /* Time sources, replaceable by tests: the verdict calls' now_ms is mono_ms's time base,

@@ -26,6 +26,7 @@
 #include "core/mem.h"
 #include "shield/addrmap.h"
 #include "shield/banstore.h"
+#include "shield/clientmem.h"
 #include "shield/internal.h"
 #include "shield/nftset.h"
 #include "shield/ratelimit.h"
@@ -40,6 +41,11 @@
 #define SHIELD_PURGE_MS (3600ULL * 1000)
 #define SHIELD_NFT_TABLES_MAX 16                /* recorded kernel tables handled per sync */
 #define SHIELD_NFT_LEFT_MAX 8                   /* ours, could not be removed: unbans reach */
+#define SHIELD_MEM_SHARDS 16                    /* long-memory tables, by network */
+#define SHIELD_MEM_CLIENTS (1u << 15)           /* clients remembered per table */
+#define SHIELD_MEM_FLUSH_MS 2000                /* the memory reaches shield.db this often */
+#define SHIELD_MEM_LOAD_MS (30ULL * 86400 * 1000)   /* client_memory's maximum */
+#define SHIELD_PROPOSED_MAX 64                  /* recent range proposals (not enforced) */
 
 enum shield_counter {
     SC_DENY = 0, SC_DENY_COUNTED, SC_BAN, SC_BAN_COUNTED, SC_MAXCONN, SC_MAXCONN_COUNTED,
@@ -48,6 +54,7 @@ enum shield_counter {
     SC_LOGIN_BRUTEFORCE,
     SC_BANS_ADDED, SC_BANS_COUNTED_ONLY, SC_BANS_EXPIRED, SC_BANS_SKIPPED_ALLOW,
     SC_BANS_SKIPPED_ACTIVE, SC_QUEUE_DROPPED, SC_DB_ERRORS, SC_NFT_ERRORS,
+    SC_SLOW_SCAN, SC_RANGE_BANS, SC_RANGE_BANS_PROPOSED,
     SC_NCOUNTERS
 };
 
@@ -58,6 +65,7 @@ static const char *const shield_counter_names[SC_NCOUNTERS] = {
     "detector_injection", "detector_vhost_fuzzing", "detector_login_bruteforce",
     "bans_added", "bans_counted_only", "bans_expired", "bans_skipped_allowlisted",
     "bans_skipped_active", "queue_dropped", "db_errors", "nft_errors",
+    "detector_slow_scan", "range_bans", "range_bans_proposed",
 };
 
 /* An in-memory ban; the store holds the reason and evidence. */
@@ -86,6 +94,13 @@ struct shield_job {
     const char *detector;       /* static string from detect.c */
     char evidence[256];
     bool counted_only;
+    bool range;                 /* a network ban: addr's /plen, IPv4 included */
+};
+
+/* The long memory of clients (clientmem.h), by network: a network's clients share a table. */
+struct shield_mem {
+    pthread_mutex_t lock;
+    struct clientmem m;
 };
 
 struct shield {
@@ -121,6 +136,11 @@ struct shield {
     pthread_t thread;
 
     atomic_uint_fast64_t counters[SC_NCOUNTERS];
+
+    struct shield_mem mem[SHIELD_MEM_SHARDS];
+    uint64_t mem_flushed_ms;                    /* mono, by the shield thread */
+    struct shield_range_ban proposed[SHIELD_PROPOSED_MAX];  /* under slow_lock */
+    unsigned nproposed;
 };
 
 static void
@@ -296,6 +316,94 @@ shield_on_stored_ban(void *ctx, const struct banstore_row *r)
 
 static void *shield_thread_main(void *arg);
 
+static void
+shield_mem_params(const struct shield_conf *c, struct clientmem_params *p)
+{
+    *p = (struct clientmem_params){
+        .memory_ms = c->client_memory_ms,
+        .slow_probes = c->slow_enabled ? c->slow_probes : 0,
+        .slow_span_ms = c->slow_over_ms,
+        .range_min_offenders = c->range_min_offenders,
+        .range_min_pct = c->range_min_share,
+        .ipv6_prefix = c->ipv6_prefix,
+    };
+}
+
+/* The memory table of addr's network: its IPv4 /24 or IPv6 /48 (which holds its /64s). */
+static struct shield_mem *
+shield_mem_of(struct shield *s, const struct shield_addr *a)
+{
+    struct shield_addr net;
+
+    cidr_addr_mask(a, cidr_is_v4(a) ? 120 : 48, &net);
+    return &s->mem[addrmap_hash(&net, s->seed ^ 0x5bd1e995u) % SHIELD_MEM_SHARDS];
+}
+
+static void
+shield_on_stored_client(void *ctx, const char *key, const struct clientmem_rec *r)
+{
+    struct shield *s = ctx;
+    struct cidr c;
+    char why[128];
+
+    if (cidr_parse(key, strlen(key), &c, why, sizeof(why)) < 0)
+        return;
+    struct shield_mem *m = shield_mem_of(s, &c.addr);
+    pthread_mutex_lock(&m->lock);
+    clientmem_restore(&m->m, &c, r);
+    pthread_mutex_unlock(&m->lock);
+}
+
+struct shield_mem_batch {
+    char (*keys)[64];
+    const char **kp;
+    struct clientmem_rec *recs;
+    size_t n, cap;
+};
+
+static void
+shield_mem_collect(void *ctx, const struct cidr *key, const struct clientmem_rec *r)
+{
+    struct shield_mem_batch *b = ctx;
+
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 256;
+        b->keys = mem_realloc_or_exit(b->keys, b->cap * sizeof(*b->keys));
+        b->recs = mem_realloc_or_exit(b->recs, b->cap * sizeof(*b->recs));
+    }
+    cidr_format(key, b->keys[b->n], sizeof(b->keys[b->n]));
+    b->recs[b->n++] = *r;
+}
+
+/* Forgets clients past client_memory and writes the changed ones to shield.db, one
+ * transaction. A crash loses at most SHIELD_MEM_FLUSH_MS of evidence, never a ban (bans are
+ * committed before they act). Runs on the shield thread, and at shield_free. */
+static void
+shield_mem_flush(struct shield *s)
+{
+    struct shield_mem_batch b = { 0 };
+    uint64_t now = s->clk.wall_ms();
+
+    for (unsigned i = 0; i < SHIELD_MEM_SHARDS; i++) {
+        pthread_mutex_lock(&s->mem[i].lock);
+        clientmem_expire(&s->mem[i].m, now);
+        clientmem_visit(&s->mem[i].m, true, shield_mem_collect, &b);
+        pthread_mutex_unlock(&s->mem[i].lock);
+    }
+    if (b.n) {
+        b.kp = mem_alloc_or_exit(b.n * sizeof(*b.kp));
+        for (size_t i = 0; i < b.n; i++)
+            b.kp[i] = b.keys[i];
+        pthread_mutex_lock(&s->slow_lock);
+        if (banstore_clients_put(s->store, b.kp, b.recs, b.n) < 0)
+            shield_count(s, SC_DB_ERRORS);
+        pthread_mutex_unlock(&s->slow_lock);
+    }
+    free(b.keys);
+    free(b.kp);
+    free(b.recs);
+}
+
 struct shield *
 shield_new_clock(const char *state_dir, const struct shield_clock *clk, char *errbuf,
                  size_t errlen)
@@ -319,6 +427,14 @@ shield_new_clock(const char *state_dir, const struct shield_clock *clk, char *er
     s->conf = shield_conf_new_off();
     s->ranges = mem_alloc_or_exit(SHIELD_RANGE_BANS_MAX * sizeof(*s->ranges));
     s->q = mem_alloc_or_exit(SHIELD_QUEUE_MAX * sizeof(*s->q));
+    struct clientmem_params mp;
+    shield_mem_params(s->conf, &mp);
+    for (unsigned i = 0; i < SHIELD_MEM_SHARDS; i++) {
+        pthread_mutex_init(&s->mem[i].lock, NULL);
+        /* Out of memory this early: the table holds nothing and tracks no one. */
+        if (clientmem_init(&s->mem[i].m, &mp, SHIELD_MEM_CLIENTS, s->seed * (i + 101)) < 0)
+            log_error("shield", "out of memory for the client memory table=%u", i);
+    }
     for (unsigned i = 0; i < SHIELD_SHARDS; i++) {
         if (shield_shard_init(&s->shards[i], &s->conf->detect, s->seed * (i + 3)) < 0) {
             snprintf(errbuf, errlen, "shield: out of memory");
@@ -334,6 +450,12 @@ shield_new_clock(const char *state_dir, const struct shield_clock *clk, char *er
         snprintf(errbuf, errlen, "%s/shield.db: cannot read the bans", state_dir ? state_dir : "");
         goto fail;
     }
+    if (banstore_clients_load(s->store, (int64_t)clk->wall_ms() - (int64_t)SHIELD_MEM_LOAD_MS,
+                              shield_on_stored_client, s) < 0) {
+        snprintf(errbuf, errlen, "%s/shield.db: cannot read the client memory",
+                 state_dir ? state_dir : "");
+        goto fail;
+    }
     if ((rc = pthread_create(&s->thread, NULL, shield_thread_main, s)) != 0) {
         snprintf(errbuf, errlen, "shield: cannot start its thread: %s", strerror(rc));
         goto fail;
@@ -343,6 +465,10 @@ fail:
     for (unsigned i = 0; i < SHIELD_SHARDS; i++)
         shield_shard_fini(&s->shards[i]);
 fail_shards:
+    for (unsigned i = 0; i < SHIELD_MEM_SHARDS; i++) {
+        clientmem_fini(&s->mem[i].m);
+        pthread_mutex_destroy(&s->mem[i].lock);
+    }
     banstore_close(s->store);
     shield_conf_free(s->conf);
     free(s->ranges);
@@ -664,6 +790,13 @@ shield_apply(struct shield *s, struct shield_conf *conf)
             addrmap_init(&sh->rates, sizeof(struct ratelimit_window), max, s->seed + i);
         }
     }
+    struct clientmem_params mp;
+    shield_mem_params(conf, &mp);
+    for (unsigned i = 0; i < SHIELD_MEM_SHARDS; i++) {
+        pthread_mutex_lock(&s->mem[i].lock);
+        s->mem[i].m.p = mp;
+        pthread_mutex_unlock(&s->mem[i].lock);
+    }
     shield_nft_sync(s, old, conf);
     pthread_rwlock_unlock(&s->conf_lock);
     pthread_mutex_unlock(&s->slow_lock);
@@ -728,6 +861,33 @@ shield_ban_active(struct shield_shard *sh, const struct shield_addr *addr, int64
     return shield_ban_active_prefix(sh, addr, 128, now, counted_only);
 }
 
+/* For a network kept in the range list (IPv4, wide IPv6): an unexpired ban of exactly c, or
+ * (counted_only) a proposal of it. Called with slow_lock free. */
+static bool
+shield_range_known(struct shield *s, const struct cidr *c, int64_t now, bool counted_only,
+                   bool *was_counted)
+{
+    bool hit = false;
+
+    pthread_mutex_lock(&s->ranges_lock);
+    unsigned n = atomic_load(&s->nranges);
+    for (unsigned i = 0; i < n && !hit; i++)
+        hit = s->ranges[i].expiry_ms > now && s->ranges[i].c.plen == c->plen &&
+              memcmp(s->ranges[i].c.addr.b, c->addr.b, 16) == 0;
+    pthread_mutex_unlock(&s->ranges_lock);
+    *was_counted = false;
+    if (hit || !counted_only)
+        return hit;
+    pthread_mutex_lock(&s->slow_lock);
+    unsigned np = s->nproposed < SHIELD_PROPOSED_MAX ? s->nproposed : SHIELD_PROPOSED_MAX;
+    for (unsigned i = 0; i < np && !hit; i++)
+        hit = s->proposed[i].expiry_ms > now && s->proposed[i].c.plen == c->plen &&
+              memcmp(s->proposed[i].c.addr.b, c->addr.b, 16) == 0;
+    pthread_mutex_unlock(&s->slow_lock);
+    *was_counted = hit;
+    return hit;
+}
+
 /* One detection: re-check the allow list, skip addresses already banned, then store,
  * enforce and mirror. Runs on the shield thread. */
 static void
@@ -741,12 +901,21 @@ shield_job_run(struct shield *s, const struct shield_job *j)
     bool active, was_counted = false, nft_on;
     int64_t now = (int64_t)s->clk.wall_ms();
 
-    cidr_client(&j->addr, j->plen, &c);
+    if (j->range) {
+        c.plen = j->plen;
+        cidr_addr_mask(&j->addr, j->plen, &c.addr);
+    } else {
+        cidr_client(&j->addr, j->plen, &c);
+    }
     pthread_rwlock_rdlock(&s->conf_lock);
     bool allowed = cidrset_lookup(s->conf->firewall, &j->addr) == SHIELD_FW_ALLOW;
+    /* A network ban never covers an allowed address or a trusted proxy at all. */
+    if (j->range)
+        allowed = allowed || cidrset_overlaps(s->conf->firewall, &c, SHIELD_FW_ALLOW) ||
+                  cidrset_overlaps(s->conf->trusted, &c, 0);
     /* A prefix ban must not reach an allowed address or a trusted proxy inside the prefix
      * (the kernel mirror would drop their packets): then the address alone is banned. */
-    if (!allowed && c.plen < 128 &&
+    if (!allowed && !j->range && c.plen < 128 &&
         (cidrset_overlaps(s->conf->firewall, &c, SHIELD_FW_ALLOW) ||
          cidrset_overlaps(s->conf->trusted, &c, 0)))
         c = (struct cidr){ j->addr, 128 };
@@ -760,6 +929,8 @@ shield_job_run(struct shield *s, const struct shield_job *j)
     pthread_mutex_lock(&sh->lock);
     active = shield_ban_active_prefix(sh, &c.addr, c.plen, now, &was_counted);
     pthread_mutex_unlock(&sh->lock);
+    if (!active && !shield_ban_hashed(&c))
+        active = shield_range_known(s, &c, now, j->counted_only, &was_counted);
     /* An enforced ban covers everything; a counted-only one covers other counted-only
      * decisions but yields to a real ban (count mode switched to block). */
     if (active && (!was_counted || j->counted_only)) {
@@ -775,7 +946,7 @@ shield_job_run(struct shield *s, const struct shield_job *j)
     pthread_mutex_lock(&s->slow_lock);
     if (banstore_count(s->store, row.addr, &prev) < 0)
         shield_count(s, SC_DB_ERRORS);
-    dur_ms = shield_conf_ban_ms(&snap, prev);
+    dur_ms = j->range ? snap.range_ban_ms : shield_conf_ban_ms(&snap, prev);
     row.start_ms = now;
     row.expiry_ms = now + (int64_t)dur_ms;
     if (banstore_insert(s->store, &row) < 0) {
@@ -785,6 +956,13 @@ shield_job_run(struct shield *s, const struct shield_job *j)
                   row.addr, row.reason);
     }
     shield_ban_set(s, &c, row.expiry_ms, row.counted_only);
+    if (j->range && row.counted_only && !shield_ban_hashed(&c)) {
+        /* A proposal: remembered so the next offender of the range does not repeat it. */
+        s->proposed[s->nproposed++ % SHIELD_PROPOSED_MAX] =
+            (struct shield_range_ban){ c, row.expiry_ms };
+    }
+    if (j->range)
+        shield_count(s, row.counted_only ? SC_RANGE_BANS_PROPOSED : SC_RANGE_BANS);
     nft_on = s->nft != NULL && !row.counted_only;
     if (nft_on && nftset_add_prefix(s->nft, &c.addr, c.plen, dur_ms / 1000) < 0) {
         shield_count(s, SC_NFT_ERRORS);
@@ -919,9 +1097,15 @@ shield_thread_main(void *arg)
             shield_sweep(s);
             last_sweep = now;
         }
+        if (now - s->mem_flushed_ms >= SHIELD_MEM_FLUSH_MS) {
+            shield_mem_flush(s);
+            s->mem_flushed_ms = now;
+        }
         if (now - last_purge >= SHIELD_PURGE_MS) {
             pthread_mutex_lock(&s->slow_lock);
             banstore_purge(s->store, (int64_t)s->clk.wall_ms() - (int64_t)BANSTORE_KEEP_MS);
+            banstore_clients_purge(s->store,
+                                   (int64_t)s->clk.wall_ms() - (int64_t)SHIELD_MEM_LOAD_MS);
             pthread_mutex_unlock(&s->slow_lock);
             last_purge = now;
         }
@@ -940,7 +1124,7 @@ shield_thread_main(void *arg)
  * ban is for addr's /plen (the ipv6_prefix the detector counted by; IPv4 ignores it). */
 static void
 shield_enqueue(struct shield *s, const struct shield_addr *addr, unsigned plen,
-               const struct detect_hit *hit, bool counted_only)
+               const struct detect_hit *hit, bool counted_only, bool range)
 {
     pthread_mutex_lock(&s->q_lock);
     if (s->q_len >= SHIELD_QUEUE_MAX) {
@@ -954,6 +1138,7 @@ shield_enqueue(struct shield *s, const struct shield_addr *addr, unsigned plen,
     j->detector = hit->detector;
     memcpy(j->evidence, hit->evidence, sizeof(j->evidence));
     j->counted_only = counted_only;
+    j->range = range;
     s->q_len++;
     s->q_queued++;
     pthread_cond_signal(&s->q_cond);
@@ -981,6 +1166,11 @@ shield_free(struct shield *s)
     pthread_cond_signal(&s->q_cond);
     pthread_mutex_unlock(&s->q_lock);
     pthread_join(s->thread, NULL);
+    shield_mem_flush(s);
+    for (unsigned i = 0; i < SHIELD_MEM_SHARDS; i++) {
+        clientmem_fini(&s->mem[i].m);
+        pthread_mutex_destroy(&s->mem[i].lock);
+    }
     /* The kernel table stays: its elements time out by themselves, and the next start
      * refills it from the store. */
     shield_nft_close(s);
@@ -1163,6 +1353,9 @@ shield_event_init(struct detect_event *ev, enum detect_kind kind,
     ev->static_asset = r->static_asset;
 }
 
+static void shield_mem_offended(struct shield *s, const struct shield_conf *c,
+                                const struct shield_addr *addr, uint64_t now_ms);
+
 /* Feeds the detectors; on a trip, queues the ban and returns true. The detectors count an
  * IPv6 client by its prefix, so every address of the prefix goes to the prefix's shard. */
 static bool
@@ -1181,8 +1374,81 @@ shield_detect(struct shield *s, const struct shield_conf *c, const struct detect
     if (!tripped)
         return false;
     shield_count(s, shield_detector_counter(hit.detector));
-    shield_enqueue(s, &ev->addr, key.plen, &hit, c->mode == SHIELD_MODE_COUNT);
+    shield_enqueue(s, &ev->addr, key.plen, &hit, c->mode == SHIELD_MODE_COUNT, false);
+    shield_mem_offended(s, c, &ev->addr, ev->now_ms);
     return true;
+}
+
+/* Queues a range ban (a proposal when range_bans is off) for each network in due. */
+static void
+shield_enqueue_ranges(struct shield *s, const struct shield_conf *c,
+                      const struct shield_addr *addr, const struct clientmem_range *due,
+                      size_t n, const char *ev)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct detect_hit hit = { .detector = "range" };
+        snprintf(hit.evidence, sizeof(hit.evidence), "%s", ev);
+        if (i > 0) {
+            char net[64];
+            cidr_format(&due[i].net, net, sizeof(net));
+            snprintf(hit.evidence, sizeof(hit.evidence), "%u of the %u clients seen in %s "
+                     "offended, none got a page or asset", due[i].offending, due[i].seen, net);
+        }
+        shield_enqueue(s, addr, due[i].net.plen, &hit,
+                       c->mode == SHIELD_MODE_COUNT || !c->range_enabled, true);
+    }
+}
+
+/* addr's client offended (a detector tripped, the rate limit refused it); networks that
+ * now meet the range rule get their ban queued. now_ms is the verdict calls' clock. */
+static void
+shield_mem_offended(struct shield *s, const struct shield_conf *c,
+                    const struct shield_addr *addr, uint64_t now_ms)
+{
+    struct shield_mem *m = shield_mem_of(s, addr);
+    struct clientmem_range due[3];
+    char ev[256];
+    size_t n = 0;
+
+    pthread_mutex_lock(&m->lock);
+    if (clientmem_offended(&m->m, addr, (uint64_t)shield_wall_at(s, now_ms)))
+        n = clientmem_ranges_due(&m->m, addr, due, 3, ev, sizeof(ev));
+    pthread_mutex_unlock(&m->lock);
+    shield_enqueue_ranges(s, c, addr, due, n, ev);
+}
+
+/* What an answered request adds to the long memory: a slow scanner is banned, a client that
+ * now only probes may complete a range. */
+static void
+shield_mem_observe(struct shield *s, const struct shield_conf *c,
+                   const struct shield_request_info *r, int status, uint64_t now_ms)
+{
+    struct shield_mem *m = shield_mem_of(s, &r->client);
+    struct clientmem_range due[3];
+    char ev[256], rev[256];
+    bool sensitive, offending = false;
+    size_t n = 0;
+    enum clientmem_kind k = clientmem_classify(r->path, status, r->static_asset, &sensitive);
+
+    pthread_mutex_lock(&m->lock);
+    bool slow = clientmem_observe(&m->m, &r->client, k, sensitive, r->path,
+                                  (uint64_t)shield_wall_at(s, now_ms), ev, sizeof(ev),
+                                  &offending);
+    if (slow)
+        offending = clientmem_offended(&m->m, &r->client, (uint64_t)shield_wall_at(s, now_ms)) ||
+                    offending;
+    if (offending)
+        n = clientmem_ranges_due(&m->m, &r->client, due, 3, rev, sizeof(rev));
+    pthread_mutex_unlock(&m->lock);
+    if (slow) {
+        struct detect_hit hit = { .detector = "slow_scan" };
+        struct cidr key;
+        memcpy(hit.evidence, ev, sizeof(hit.evidence));
+        cidr_client(&r->client, c->ipv6_prefix, &key);
+        shield_count(s, SC_SLOW_SCAN);
+        shield_enqueue(s, &r->client, key.plen, &hit, c->mode == SHIELD_MODE_COUNT, false);
+    }
+    shield_enqueue_ranges(s, c, &r->client, due, n, rev);
 }
 
 struct shield_decision
@@ -1232,6 +1498,11 @@ shield_request(struct shield *s, const struct shield_request_info *r, uint64_t n
         pthread_mutex_unlock(&sh->lock);
         if (!pass) {
             shield_count(s, count_mode ? SC_RATE_COUNTED : SC_RATE);
+            /* A refused client offends; the whole /24 is the key of ip_24 already. */
+            if (c->rate_key != SHIELD_KEY_IP_24 && c->scanners_enabled)
+                shield_mem_offended(s, c, c->rate_key == SHIELD_KEY_IP ? (shield_addr_is_zero(
+                                              &r->peer) ? &r->client : &r->peer) : &r->client,
+                                    now_ms);
             if (!count_mode) {
                 /* Refused requests feed no detector (reference §10, feedback loop). */
                 d = (struct shield_decision){ SHIELD_DENY, c->rate_status, "rate_limit" };
@@ -1244,6 +1515,14 @@ shield_request(struct shield *s, const struct shield_request_info *r, uint64_t n
         shield_event_init(&ev, DETECT_REQUEST, r, now_ms);
         if (shield_detect(s, c, &ev) && !count_mode)
             d = (struct shield_decision){ SHIELD_DENY, 403, "ban" };
+        /* Admitted: the long memory sees every client of a network, and (as the edge
+         * reports failed answers only) a request never reported failed was served. */
+        if (d.verdict == SHIELD_ALLOW) {
+            struct shield_mem *m = shield_mem_of(s, &r->client);
+            pthread_mutex_lock(&m->lock);
+            clientmem_request(&m->m, &r->client, (uint64_t)shield_wall_at(s, now_ms));
+            pthread_mutex_unlock(&m->lock);
+        }
     }
 out:
     pthread_rwlock_unlock(&s->conf_lock);
@@ -1269,7 +1548,8 @@ shield_response(struct shield *s, const struct shield_request_info *r, int statu
     struct detect_event ev;
     shield_event_init(&ev, DETECT_RESPONSE, r, now_ms);
     ev.status = status;
-    shield_detect(s, c, &ev);
+    if (!shield_detect(s, c, &ev))
+        shield_mem_observe(s, c, r, status, now_ms);
 out:
     pthread_rwlock_unlock(&s->conf_lock);
 }

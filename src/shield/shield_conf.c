@@ -308,6 +308,38 @@ shield_conf_read_nft(struct shield_conf *c, const struct conf_node *sh, struct d
     shield_conf_read_nft_name(nf, SK_NFT_SET, &c->nft_set, d);
 }
 
+static void
+shield_conf_read_memory(struct shield_conf *c, const struct conf_node *sh, struct diag *d)
+{
+    const struct conf_node *sl = shield_conf_section(sh, SK_SLOW, CONF_MAP, d);
+    const struct conf_node *rb = shield_conf_section(sh, SK_RANGE, CONF_MAP, d);
+    uint64_t v;
+
+    if (conf_key_duration(sh, K(SK_CLIENT_MEMORY), &v, d) == 0)
+        c->client_memory_ms = v;
+    conf_key_check_map(sl, shield_keys, SK_COUNT, K(SK_SLOW), K(SK_SLOW)->path, d);
+    conf_key_bool(sl, K(SK_SLOW_ENABLED), &c->slow_enabled, d);
+    if (conf_key_uint(sl, K(SK_SLOW_PROBES), &v, d) == 0)
+        c->slow_probes = (unsigned)v;
+    if (conf_key_duration(sl, K(SK_SLOW_OVER), &v, d) == 0)
+        c->slow_over_ms = v;
+    if (c->slow_over_ms >= c->client_memory_ms) {
+        const struct conf_node *n = conf_key_get(sl, K(SK_SLOW_OVER));
+        diag_at(d, n ? n : conf_key_get(sh, K(SK_CLIENT_MEMORY)), "%s is not shorter than %s: "
+                "a client would be forgotten before its probes could add up; lower %s or "
+                "raise %s", K(SK_SLOW_OVER)->path, K(SK_CLIENT_MEMORY)->path,
+                K(SK_SLOW_OVER)->path, K(SK_CLIENT_MEMORY)->path);
+    }
+    conf_key_check_map(rb, shield_keys, SK_COUNT, K(SK_RANGE), K(SK_RANGE)->path, d);
+    conf_key_bool(rb, K(SK_RANGE_ENABLED), &c->range_enabled, d);
+    if (conf_key_uint(rb, K(SK_RANGE_MIN_OFFENDERS), &v, d) == 0)
+        c->range_min_offenders = (unsigned)v;
+    if (conf_key_uint(rb, K(SK_RANGE_MIN_SHARE), &v, d) == 0)
+        c->range_min_share = (unsigned)v;
+    if (conf_key_duration(rb, K(SK_RANGE_BAN), &v, d) == 0)
+        c->range_ban_ms = v;
+}
+
 /* Everything but the address lists, from `sh` or, where a key is absent (or sh is NULL),
  * from the table's defaults. */
 static void
@@ -328,6 +360,7 @@ shield_conf_read_settings(struct shield_conf *c, const struct conf_node *sh, str
     shield_conf_read_scanners(c, sh, d);
     shield_conf_read_login(c, sh, d);
     shield_conf_read_nft(c, sh, d);
+    shield_conf_read_memory(c, sh, d);
 }
 
 int

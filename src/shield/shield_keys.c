@@ -54,6 +54,25 @@ const struct conf_key shield_keys[SK_COUNT] = {
                        NULL },
     [SK_NFT_SET] = { "shield.nftables.set", KT_STRING, CONF_KEY_REPLACE, "banned", 0, 32,
                      NULL },
+    /* How long the shield remembers a client it has not seen again (clientmem.h): the
+     * evidence of slow scans and of range bans. Kept in shield.db across restarts. */
+    [SK_CLIENT_MEMORY] = { "shield.client_memory", KT_DURATION, 0, "24h", 10 * SEC, 30 * DAY,
+                           NULL },
+    [SK_SLOW] = { "shield.slow_scan", KT_MAP, 0, NULL, 0, 0, NULL },
+    [SK_SLOW_ENABLED] = { "shield.slow_scan.enabled", KT_BOOL, 0, "true", 0, 0, NULL },
+    /* Probes of sensitive or missing paths, with no page or asset ever served, ... */
+    [SK_SLOW_PROBES] = { "shield.slow_scan.probes", KT_UINT, 0, "10", 3, 100000, NULL },
+    /* ... spread from the first to the last over at least this long. */
+    [SK_SLOW_OVER] = { "shield.slow_scan.over", KT_DURATION, 0, "1h", SEC, 7 * DAY, NULL },
+    [SK_RANGE] = { "shield.range_bans", KT_MAP, 0, NULL, 0, 0, NULL },
+    /* false: a range that meets the rule is recorded (counted_only), not banned. */
+    [SK_RANGE_ENABLED] = { "shield.range_bans.enabled", KT_BOOL, 0, "false", 0, 0, NULL },
+    /* Never below 8 offenders and 25 % of the clients seen (issue 17). */
+    [SK_RANGE_MIN_OFFENDERS] = { "shield.range_bans.min_offenders", KT_UINT, 0, "8", 8, 65536,
+                                 NULL },
+    [SK_RANGE_MIN_SHARE] = { "shield.range_bans.min_share_percent", KT_UINT, 0, "25", 25, 100,
+                             NULL },
+    [SK_RANGE_BAN] = { "shield.range_bans.ban", KT_DURATION, 0, "1h", SEC, 30 * DAY, NULL },
 };
 
 const struct conf_keytab shield_keytab = { "shield", shield_keys, SK_COUNT };

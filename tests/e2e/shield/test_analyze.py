@@ -89,13 +89,15 @@ def test_rotated_gzip_files_in_order_and_the_text_report(log):
 
 def test_malformed_lines_are_counted_with_file_and_line(tmp_path):
     p = tmp_path / "bad.log"
-    p.write_text('10.0.0.1 - - [24/Nov/2026:21:59:58 +0000] "GET / HTTP/1.1" 200 1 "-" "ua"\n'
+    good = '10.0.0.1 - - [24/Nov/2026:21:59:58 +0000] "GET / HTTP/1.1" 200 1 "-" "ua"\n'
+    p.write_text(good +
                  'not a log line\n'
-                 '10.0.0.1 - - [24/Nov/2026:21:59:59 +0000] "GET / HTTP/1.1" 2x0 1 "-" "ua"\n')
+                 '10.0.0.1 - - [24/Nov/2026:21:59:59 +0000] "GET / HTTP/1.1" 2x0 1 "-" "ua"\n' +
+                 good + good)
     rc, out, err = analyze(str(p), "--json", "--format", "combined")
     assert rc == 0, err
     doc = json.loads(out)
-    assert doc["parsed"] == 1 and doc["skipped"] == 2
+    assert doc["parsed"] == 3 and doc["skipped"] == 2
     assert [(s["line"], s["reason"]) for s in doc["skipped_samples"]] == [
         (2, "client address is not an IP address"), (3, "status is not three digits")]
 

@@ -85,7 +85,10 @@ TEST(shield_keys_every_entry_is_read)
         "  rate_limit: { window: 120s, limit: 500, key: forwarded_ip, status: 429 }\n"
         "  scanners: { enabled: false, ban: 10m, repeat_ban_factor: 3, max_ban: 1d }\n"
         "  login_paths: [/login]\n"
-        "  nftables: { enabled: true, table: t1, set: s1 }\n";
+        "  nftables: { enabled: true, table: t1, set: s1 }\n"
+        "  client_memory: 2h\n"
+        "  slow_scan: { enabled: false, probes: 5, over: 30m }\n"
+        "  range_bans: { enabled: true, min_offenders: 9, min_share_percent: 30, ban: 2h }\n";
     bool seen[SK_COUNT] = { false };
     struct diag d;
 
@@ -121,6 +124,14 @@ TEST(shield_keys_every_entry_is_read)
     EXPECT_TRUE(c->nft_enabled);
     EXPECT_STREQ(c->nft_table, "t1");
     EXPECT_STREQ(c->nft_set, "s1");
+    EXPECT_EQ(c->client_memory_ms, 7200000);
+    EXPECT_FALSE(c->slow_enabled);
+    EXPECT_EQ(c->slow_probes, 5);
+    EXPECT_EQ(c->slow_over_ms, 1800000);
+    EXPECT_TRUE(c->range_enabled);
+    EXPECT_EQ(c->range_min_offenders, 9);
+    EXPECT_EQ(c->range_min_share, 30);
+    EXPECT_EQ(c->range_ban_ms, 7200000);
     shield_conf_free(c);
 }
 
@@ -167,6 +178,14 @@ expect_defaults(const struct shield_conf *c)
     EXPECT_EQ(c->nft_enabled, strcmp(shield_keys[SK_NFT_ENABLED].def, "true") == 0);
     EXPECT_STREQ(c->nft_table, shield_keys[SK_NFT_TABLE].def);
     EXPECT_STREQ(c->nft_set, shield_keys[SK_NFT_SET].def);
+    EXPECT_EQ(c->client_memory_ms, def_uint(SK_CLIENT_MEMORY));
+    EXPECT_EQ(c->slow_enabled, strcmp(shield_keys[SK_SLOW_ENABLED].def, "true") == 0);
+    EXPECT_EQ(c->slow_probes, def_uint(SK_SLOW_PROBES));
+    EXPECT_EQ(c->slow_over_ms, def_uint(SK_SLOW_OVER));
+    EXPECT_EQ(c->range_enabled, strcmp(shield_keys[SK_RANGE_ENABLED].def, "true") == 0);
+    EXPECT_EQ(c->range_min_offenders, def_uint(SK_RANGE_MIN_OFFENDERS));
+    EXPECT_EQ(c->range_min_share, def_uint(SK_RANGE_MIN_SHARE));
+    EXPECT_EQ(c->range_ban_ms, def_uint(SK_RANGE_BAN));
     /* Lists without a default are empty. */
     EXPECT_EQ(c->nallow + c->ndeny + c->ntrusted + c->nlogin, 0);
     EXPECT_TRUE(c->login_paths[0] == NULL);
@@ -211,9 +230,17 @@ section_with(const struct conf_key *k, const char *value, char *buf, size_t len)
         extra = ", ban: 1s";
     else if (strncmp(k->path, "shield.rate_limit.", 18) == 0 && k != &shield_keys[SK_RATE_LIMIT])
         extra = ", limit: 10";
+
     size_t plen = (size_t)(leaf - k->path) - 1;
     snprintf(parent, sizeof(parent), "%.*s", (int)plen, k->path);
-    if (strcmp(parent, "shield") == 0)
+    /* slow_scan.over must stay below client_memory: each bound is tried against the other's
+     * widest value. */
+    if (k == &shield_keys[SK_CLIENT_MEMORY])
+        snprintf(buf, len, "shield: { %s: %s, slow_scan: { over: 1s } }\n", leaf, value);
+    else if (k == &shield_keys[SK_SLOW_OVER])
+        snprintf(buf, len, "shield: { client_memory: 30d, slow_scan: { %s: %s } }\n", leaf,
+                 value);
+    else if (strcmp(parent, "shield") == 0)
         snprintf(buf, len, "shield: { %s: %s }\n", leaf, value);
     else
         snprintf(buf, len, "shield: { %s: { %s: %s%s } }\n", parent + 7, leaf, value, extra);
