@@ -9,6 +9,7 @@ PYTHON ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
 PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib libcurl libcrypto
+PKGS        += libsystemd
 WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
                -Wno-unused-parameter
 ifeq ($(CI),true)

@@ -4,7 +4,7 @@
 # is printed and the script fails. Groups: build, check, fuzz, bench.
 set -eu
 
-pkgs_build="gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl"
+pkgs_build="gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl libsystemd-dev"
 pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_bench="nginx-light haproxy caddy wrk python3"

@@ -24,6 +24,7 @@
 #include "daemon/applylog.h"
 #include "daemon/plan.h"
 #include "daemon/routes.h"
+#include "daemon/sdnotify.h"
 #include "daemon/keytabs.h"
 #include "daemon/stack.h"
 #include "edge/edge.h"
@@ -186,8 +187,11 @@ on_reload(struct loop *l, int signo, void *ctx)
     (void)signo;
     diag_init(&d);
     log_info("daemon", "reloading path=%s", dm->path);
-    if (apply_text(dm, dm->path, NULL, 0, "SIGHUP", &d, NULL, err, sizeof(err)) == -EINVAL)
+    sdnotify_reloading();
+    int rc = apply_text(dm, dm->path, NULL, 0, "SIGHUP", &d, NULL, err, sizeof(err));
+    if (rc == -EINVAL)
         log_diag(&d);
+    sdnotify_reloaded(dm->path, rc == 0);
     diag_fini(&d);
 }
 
@@ -207,6 +211,7 @@ on_stop(struct loop *l, int signo, void *ctx)
 {
     (void)ctx;
     log_info("daemon", "%s received, draining", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    sdnotify_stopping();
     loop_stop(l);
 }
 
@@ -382,6 +387,7 @@ daemon_run(const char *path)
         goto out;
     }
     log_info("daemon", "started path=%s workers=%u", path, dm.workers);
+    sdnotify_ready(path);
     loop_run(dm.loop);
     ctl_stop(dm.ctl);           /* clients learn at once that the daemon is going */
     watch_stop(dm.watch);       /* before the sources it reads go away */
