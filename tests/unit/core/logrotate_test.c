@@ -96,9 +96,12 @@ TEST(logrotate_prune_deletes_only_what_retention_let_go)
     touch(dir, "access.log.20261001T000000Z.gz", "not ours\n");
     touch(dir, "other.log.20261001T000000Z", "not ours\n");
 
-    /* At T0 + 1 ms with 30 days: exactly 30 days old is past it, 1 s younger is not. */
-    EXPECT_EQ(logrotate_prune(path, T0 + 1, 30 * DAY_MS), 2);
+    /* At T0 with 30 days: 36 days old goes; exactly 30 days old is not past it yet. */
+    EXPECT_EQ(logrotate_prune(path, T0, 30 * DAY_MS), 1);
     EXPECT_FALSE(exists(dir, "access.log.20261101T000000Z"));
+    EXPECT_TRUE(exists(dir, "access.log.20261107T000000Z.1"));
+    /* One millisecond later it is. */
+    EXPECT_EQ(logrotate_prune(path, T0 + 1, 30 * DAY_MS), 1);
     EXPECT_FALSE(exists(dir, "access.log.20261107T000000Z.1"));
     EXPECT_TRUE(exists(dir, "access.log.20261107T000001Z"));
     EXPECT_TRUE(exists(dir, "access.log.20261206T000000Z"));
