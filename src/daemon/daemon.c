@@ -47,6 +47,7 @@ struct daemon {
     struct watch *watch;
     struct applylog *applies;   /* state_dir/daemon.db: every apply and reload */
     struct routes_apply *apply_routes;
+    struct accessroll *roll;    /* access-log rotation and syslog shipping */
 };
 
 /* The fleet registers its instances into the edge's target groups through these. */
@@ -154,6 +155,8 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
             s->fleet = NULL;
             watch_apply(dm->watch, s->watch);
             s->watch = NULL;
+            accessroll_apply(dm->roll, s->roll);
+            s->roll = NULL;
             routes_view_set(dm->routes, v);
         }
         stack_free(s);
@@ -386,6 +389,9 @@ daemon_run(const char *path)
         rc = 1;
         goto out;
     }
+    dm.roll = accessroll_new(dm.loop, dm.edge);
+    accessroll_apply(dm.roll, s->roll);
+    s->roll = NULL;
     log_info("daemon", "started path=%s workers=%u", path, dm.workers);
     sdnotify_ready(path);
     loop_run(dm.loop);
@@ -396,6 +402,7 @@ daemon_run(const char *path)
     log_info("daemon", "stopped");
     rc = 0;
 out:
+    accessroll_free(dm.roll);
     stack_free(s);
     ctl_free(dm.ctl);
     routes_apply_free(dm.apply_routes);
