@@ -5,7 +5,7 @@
 set -eu
 
 pkgs_build="gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl libsystemd-dev"
-pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver dpkg-dev pandoc lintian logrotate systemd"
+pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver dpkg-dev pandoc lintian logrotate systemd rsyslog"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_deb="dpkg-dev pandoc lintian"
 pkgs_bench="nginx-light haproxy caddy wrk python3"

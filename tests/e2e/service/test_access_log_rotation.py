@@ -3,6 +3,7 @@ logrotate, and shipping each line to a syslog socket (access_log.syslog)."""
 import os
 import re
 import socket
+import subprocess
 import time
 
 from harness import App, Tierd, get, stack, wait_for
@@ -90,3 +91,49 @@ def test_ships_each_line_to_a_syslog_socket():
                 assert [g.split(b": ", 1)[1].decode() for g in got] == file_lines
         finally:
             rx.close()
+
+
+RSYSLOG_CONF = """global(workDirectory="{d}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{d}/log.sock")
+template(name="line" type="string"
+         string="%syslogfacility-text%.%syslogseverity-text% %programname% %msg%\\n")
+*.* action(type="omfile" file="{d}/received.log" template="line")
+"""
+
+
+def test_rsyslog_receives_the_lines():
+    # A real syslog daemon (rsyslog's imuxsock, the module behind /dev/log) on its own socket.
+    with App(name="a") as a:
+        t = Tierd(stack(groups={"web": [a.addr]}, extra=(
+            "access_log:\n  path: ${dir}/access.log\n"
+            "  syslog: { socket: ${dir}/log.sock, facility: local5, tag: shop }\n")))
+        conf = os.path.join(t.dir, "rsyslog.conf")
+        with open(conf, "w") as f:
+            f.write(RSYSLOG_CONF.format(d=t.dir))
+        rs = subprocess.Popen(["rsyslogd", "-n", "-f", conf, "-i", os.path.join(t.dir, "rs.pid")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: os.path.exists(os.path.join(t.dir, "log.sock")), 10,
+                     what="rsyslogd's socket")
+            with t:
+                for i in range(10):
+                    assert get(t.url(f"/bytes?n=3&r={i}")).status == 200
+                out = os.path.join(t.dir, "received.log")
+
+                def received():
+                    if not os.path.exists(out):
+                        return None
+                    with open(out) as f:
+                        got = [line for line in f.read().splitlines() if "shop" in line]
+                    return got if len(got) >= 10 else None
+                got = wait_for(received, 15, what="ten lines in rsyslog's file")
+                file_lines = t.access_log_lines()
+                assert len(got) == 10 and len(file_lines) == 10
+                for g, line in zip(got, file_lines):
+                    head, _, msg = g.partition(" shop ")
+                    assert head == "local5.info", g
+                    assert msg.strip() == line.strip()
+        finally:
+            rs.terminate()
+            rs.wait(timeout=10)
