@@ -9,6 +9,7 @@ PYTHON ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
 PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib libcurl libcrypto
+PKGS        += libsystemd
 WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
                -Wno-unused-parameter
 ifeq ($(CI),true)
@@ -30,7 +31,7 @@ APP_SRC  := $(shell find examples/app -name '*.c' | sort)
 FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/*.c)))
 
 .PHONY: all release deps deps-check check unit fuzz-replay e2e examples san fuzz bench demo \
-        clean format stems
+        clean format stems deb
 
 all: deps $(B)/tierd $(B)/app
 release: all
@@ -124,6 +125,15 @@ bench: deps $(B)/tierd $(B)/app
 	$(PYTHON) bench/run.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/tierd_bench.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/scaleout.py --tierd $(B)/tierd
+
+# The Debian package, $(B)/tierd_VERSION_amd64.deb: a binary built with dpkg-buildflags
+# (hardening), then packaging/mkdeb.sh (docs/service.md says what it installs).
+deb:
+	@scripts/deps.sh build deb
+	$(MAKE) B=$(B)/deb-build OPT="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
+	    EXTRA_CFLAGS="$$(dpkg-buildflags --get LDFLAGS) -Wl,-z,now" $(B)/deb-build/tierd
+	packaging/mkdeb.sh $(B)/deb-build/tierd $(B)
+	lintian --fail-on error $(B)/tierd_*_amd64.deb
 
 demo: all
 	@scripts/demo.sh $(B)

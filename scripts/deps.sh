@@ -1,12 +1,13 @@
 #!/bin/sh
 # scripts/deps.sh GROUP...: make sure the Debian packages a make target needs are present.
 # As root, missing packages are installed with apt-get; otherwise the exact apt-get line
-# is printed and the script fails. Groups: build, check, fuzz, bench.
+# is printed and the script fails. Groups: build, check, fuzz, deb, bench.
 set -eu
 
-pkgs_build="gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl"
-pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2"
+pkgs_build="gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl libsystemd-dev"
+pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog"
 pkgs_fuzz="clang libclang-rt-dev"
+pkgs_deb="dpkg-dev pandoc lintian"
 pkgs_bench="nginx-light haproxy caddy wrk python3"
 
 want=""

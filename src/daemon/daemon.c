@@ -24,6 +24,7 @@
 #include "daemon/applylog.h"
 #include "daemon/plan.h"
 #include "daemon/routes.h"
+#include "daemon/sdnotify.h"
 #include "daemon/keytabs.h"
 #include "daemon/stack.h"
 #include "edge/edge.h"
@@ -46,6 +47,7 @@ struct daemon {
     struct watch *watch;
     struct applylog *applies;   /* state_dir/daemon.db: every apply and reload */
     struct routes_apply *apply_routes;
+    struct accessroll *roll;    /* access-log rotation and syslog shipping */
 };
 
 /* The fleet registers its instances into the edge's target groups through these. */
@@ -153,6 +155,8 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
             s->fleet = NULL;
             watch_apply(dm->watch, s->watch);
             s->watch = NULL;
+            accessroll_apply(dm->roll, s->roll);
+            s->roll = NULL;
             routes_view_set(dm->routes, v);
         }
         stack_free(s);
@@ -186,8 +190,11 @@ on_reload(struct loop *l, int signo, void *ctx)
     (void)signo;
     diag_init(&d);
     log_info("daemon", "reloading path=%s", dm->path);
-    if (apply_text(dm, dm->path, NULL, 0, "SIGHUP", &d, NULL, err, sizeof(err)) == -EINVAL)
+    sdnotify_reloading();
+    int rc = apply_text(dm, dm->path, NULL, 0, "SIGHUP", &d, NULL, err, sizeof(err));
+    if (rc == -EINVAL)
         log_diag(&d);
+    sdnotify_reloaded(dm->path, rc == 0);
     diag_fini(&d);
 }
 
@@ -207,6 +214,7 @@ on_stop(struct loop *l, int signo, void *ctx)
 {
     (void)ctx;
     log_info("daemon", "%s received, draining", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    sdnotify_stopping();
     loop_stop(l);
 }
 
@@ -381,7 +389,11 @@ daemon_run(const char *path)
         rc = 1;
         goto out;
     }
+    dm.roll = accessroll_new(dm.loop, dm.edge);
+    accessroll_apply(dm.roll, s->roll);
+    s->roll = NULL;
     log_info("daemon", "started path=%s workers=%u", path, dm.workers);
+    sdnotify_ready(path);
     loop_run(dm.loop);
     ctl_stop(dm.ctl);           /* clients learn at once that the daemon is going */
     watch_stop(dm.watch);       /* before the sources it reads go away */
@@ -390,6 +402,7 @@ daemon_run(const char *path)
     log_info("daemon", "stopped");
     rc = 0;
 out:
+    accessroll_free(dm.roll);
     stack_free(s);
     ctl_free(dm.ctl);
     routes_apply_free(dm.apply_routes);

@@ -114,6 +114,8 @@ load_text(const char *path, char *text, size_t len, bool check_only, struct diag
     cx.groups = groups;
     if (watch_conf_build(doc->root, &cx, &s->watch) < 0)
         rc = -EINVAL;
+    if (!(s->roll = accessroll_conf_build(doc->root, d)))
+        rc = -EINVAL;
     const char *sdir = NULL;
     if (conf_key_string(doc->root, &stack_keys[DK_STATE_DIR], &sdir, d) < 0)
         rc = -EINVAL;
@@ -158,6 +160,7 @@ stack_free(struct stack *s)
         fleet_conf_free(s->fleet);
     if (s->watch)
         watch_conf_free(s->watch);
+    accessroll_conf_free(s->roll);
     free(s->state_dir);
     free(s->path);
     free(s->text);

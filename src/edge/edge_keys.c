@@ -13,6 +13,10 @@ static const char *const algorithms[] = {
     "round_robin", "least_outstanding_requests", "weighted_random", NULL,
 };
 static const char *const log_formats[] = { "combined", "json", NULL };
+/* daemon/accessroll.c maps these, in this order, to syslog's facility codes. */
+static const char *const syslog_facilities[] = { "user", "daemon", "local0", "local1", "local2",
+                                                 "local3", "local4", "local5", "local6",
+                                                 "local7", NULL };
 
 #define SEC 1000ULL
 #define DAY (86400 * SEC)
@@ -115,6 +119,20 @@ const struct conf_key edge_keys[EK_COUNT] = {
     [EK_LIM_HEADERS] = { "edge.limits.headers", KT_UINT, 0, "100", 1, 256, NULL },
     /* 0 means unlimited. */
     [EK_LIM_BODY_BYTES] = { "edge.limits.body_bytes", KT_SIZE, 0, "10m", 0, 0, NULL },
+
+    /* tierd rotates the access log itself (for hosts without logrotate): past max_size,
+     * and, with retention, at each UTC midnight; retention deletes older rotated files.
+     * Absent: tierd never rotates (logrotate and SIGUSR1 do). */
+    [EK_AL_MAX_SIZE] = { "access_log.max_size", KT_SIZE, 0, NULL, 4096, 1ULL << 40, NULL },
+    [EK_AL_RETENTION] = { "access_log.retention", KT_DURATION, 0, NULL, 60 * SEC,
+                          3660 * DAY, NULL },
+    /* Each line also goes to a syslog socket (journald's /dev/log on systemd hosts). */
+    [EK_AL_SYSLOG] = { "access_log.syslog", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_AL_SL_SOCKET] = { "access_log.syslog.socket", KT_STRING, 0, "/dev/log", 0, 107,
+                          NULL },
+    [EK_AL_SL_FACILITY] = { "access_log.syslog.facility", KT_ENUM, 0, "local7", 0, 0,
+                            syslog_facilities },
+    [EK_AL_SL_TAG] = { "access_log.syslog.tag", KT_STRING, 0, "tierd-access", 0, 32, NULL },
 };
 
 const struct conf_keytab edge_keytab = { "edge", edge_keys, EK_COUNT };

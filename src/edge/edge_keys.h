@@ -66,6 +66,13 @@ enum edge_key {
     EK_LIM_HEADER_BYTES,
     EK_LIM_HEADERS,
     EK_LIM_BODY_BYTES,
+    /* access_log rotation and shipping, read by daemon/accessroll.c (kept last: appended). */
+    EK_AL_MAX_SIZE,
+    EK_AL_RETENTION,
+    EK_AL_SYSLOG,
+    EK_AL_SL_SOCKET,
+    EK_AL_SL_FACILITY,
+    EK_AL_SL_TAG,
     EK_COUNT
 };
 

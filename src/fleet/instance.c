@@ -202,6 +202,9 @@ instance_child(const struct instance_spec *s, int out_w, int report_w, char **ar
             setuid(pw->pw_uid) < 0)
             goto fail_id;
     }
+    /* tierd.service hands tierd its capabilities as ambient ones, which execve() would
+     * pass on: the app gets none of them (no file capabilities, not root: nothing left). */
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     execvpe(argv[0], argv, envp);
     goto fail;
 fail_id:

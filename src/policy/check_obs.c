@@ -1,7 +1,8 @@
 /*
  * policy/check_obs.c: rules on alarms, topics and mail: alarms that tell no one
  * (TD-OBS-001), notifications in clear text (002), unsigned webhooks (003), groups
- * without a CPU alarm (004), topics without subscribers (006) and literal secrets in
+ * without a CPU alarm (004), access logs kept less than a year (005), topics without
+ * subscribers (006) and literal secrets in
  * notification settings (007: webhook secrets and URLs, smtp.url and smtp.password).
  */
 #include <stdio.h>
@@ -208,4 +209,30 @@ check_obs_literal_secret(struct policy_ctx *cx, const struct conf_node *root)
     }
     if (!failed)
         policy_pass(cx, conf_key_node(root, sk), sk->path);
+}
+
+#define OBS_LOG_RETENTION_MS (365ull * 86400 * 1000)
+
+/* Only a file that has an access log is judged: none at all is TD-EDGE-005's finding. No
+ * retention is advice (INFO: logrotate may keep the files long enough), a short one LOW. */
+void
+check_obs_log_retention(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_key *ak = EK(EK_ACCESS_LOG), *rk = EK(EK_AL_RETENTION);
+    const struct conf_node *al = conf_key_get(root, ak);
+    const char *path = inspect_str(conf_key_get(al, EK(EK_AL_PATH)));
+    uint64_t ms;
+
+    if (!al || !path || strcmp(path, "off") == 0)
+        return;
+    if (inspect_key_ms(al, rk, &ms) < 0)
+        policy_fail(cx, conf_key_node(root, ak), POLICY_INFO, ak->path,
+                    "access_log has no retention: how long its lines are kept is up to "
+                    "whatever rotates it");
+    else if (ms < OBS_LOG_RETENTION_MS)     /* a decision to keep less: LOW */
+        policy_fail(cx, conf_key_node(al, rk), POLICY_LOW, ak->path,
+                    "access_log.retention keeps lines %llu days, less than 365",
+                    (unsigned long long)(ms / 86400000));
+    else
+        policy_pass(cx, conf_key_node(al, rk), ak->path);
 }

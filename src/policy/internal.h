@@ -87,7 +87,8 @@ policy_check_fn check_asg_ec2_health, check_asg_min_size, check_asg_literal_secr
     check_asg_grace_period, check_asg_no_rollback, check_asg_root_user, check_asg_no_limits;
 /* policy/check_obs.c: alarms, topics, smtp. */
 policy_check_fn check_obs_alarm_actions, check_obs_plain_webhook, check_obs_unsigned_webhook,
-    check_obs_no_cpu_alarm, check_obs_empty_topic, check_obs_literal_secret;
+    check_obs_no_cpu_alarm, check_obs_empty_topic, check_obs_literal_secret,
+    check_obs_log_retention;
 
 /* One file per output format; each reads a finished report. SARIF always carries failed
  * and skipped results (code scanning shows skips as suppressed); passed ones never. */

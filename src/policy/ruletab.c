@@ -143,6 +143,12 @@ static const struct policy_rule rules[] = {
       "too little capacity or a runaway release.",
       "Add an alarm with metric: cpu_utilization and dimensions: { auto_scaling_group: NAME }.",
       NULL, check_obs_no_cpu_alarm),
+    R("TD-OBS-005", LOW, "Access log kept less than a year, or without a retention",
+      "Attacks are often found months later: the access log is the record to investigate "
+      "them with, and common baselines keep security-relevant logs for 365 days.",
+      "Set access_log.retention: 365d (tierd rotates and deletes), or keep the logrotate "
+      "files as long and skip this rule with a comment saying so.",
+      "CKV_AWS_66, CKV_AWS_338", check_obs_log_retention),
     R("TD-OBS-006", MEDIUM, "Topic without subscribers",
       "Every alarm that names a topic without subscriptions notifies no one.",
       "Add at least one subscription (webhook, email or command) to the topic.", NULL,

@@ -229,7 +229,7 @@ TEST(policy_exit_codes)
 
     /* Skipped and INFO findings never fail a run. */
     ptest_run("# tierd:skip=TD-TG-001 elsewhere\n"
-              "access_log: { path: a.log, format: combined }\n"
+              "access_log: { path: a.log, format: combined, retention: 365d }\n"
               "target_groups: { web: { targets: [127.0.0.1:1] } }\n", &r);
     EXPECT_EQ(r.failed, 0);
     EXPECT_EQ(r.info, 1);

@@ -203,6 +203,9 @@ static const struct rcase obs_cases[] = {
     { "TD-OBS-004", false, 0, 0,
       "auto_scaling_groups: { web: {} }\n"
       "alarms: { hot: { metric: cpu_utilization, dimensions: { auto_scaling_group: web } } }\n" },
+    { "TD-OBS-005", true, 1, 1, "access_log: { path: a.log }\n" },
+    { "TD-OBS-005", true, 1, 28, "access_log: { path: a.log, retention: 30d }\n" },
+    { "TD-OBS-005", false, 0, 0, "access_log: { path: a.log, retention: 365d }\n" },
     { "TD-OBS-006", true, 2, 3, "topics:\n  ops: {}\n" },
     { "TD-OBS-006", true, 0, 0, "topics: { ops: { subscriptions: [] } }\n" },
     { "TD-OBS-006", false, 0, 0, "topics: { ops: { subscriptions: [{ email: a@example.com }] } }\n" },
@@ -405,7 +408,8 @@ TEST(policy_severity_of_split_rules)
     EXPECT_EQ(medium, 1);
     policy_report_fini(&r);
 
-    ptest_run("access_log: { path: a.log }\nedge: { timeouts: { keepalive: 1h } }\n", &r);
+    ptest_run("access_log: { path: a.log, retention: 400d }\nedge: { timeouts: { keepalive: 1h } }\n",
+              &r);
     f = ptest_find(&r, "TD-EDGE-005", POLICY_FAILED);
     assert_non_null(f);
     EXPECT_EQ(f->severity, POLICY_INFO);
@@ -414,6 +418,17 @@ TEST(policy_severity_of_split_rules)
     EXPECT_EQ(f->severity, POLICY_LOW);
     EXPECT_EQ(r.info, 1);
     EXPECT_EQ(r.failed, 1);                 /* INFO is not a failure */
+    policy_report_fini(&r);
+
+    ptest_run("access_log: { path: a.log, format: json }\n", &r);      /* no retention */
+    f = ptest_find(&r, "TD-OBS-005", POLICY_FAILED);
+    assert_non_null(f);
+    EXPECT_EQ(f->severity, POLICY_INFO);
+    policy_report_fini(&r);
+    ptest_run("access_log: { path: a.log, format: json, retention: 90d }\n", &r);
+    f = ptest_find(&r, "TD-OBS-005", POLICY_FAILED);
+    assert_non_null(f);
+    EXPECT_EQ(f->severity, POLICY_LOW);
     policy_report_fini(&r);
 }
 
