@@ -10,6 +10,7 @@
 
 #include "conf/diag.h"
 #include "ctl/ctl_conf.h"
+#include "data/data_conf.h"
 #include "edge/edge_conf.h"
 #include "fleet/fleet_conf.h"
 #include "shield/shield.h"
@@ -25,6 +26,7 @@ struct stack {
     struct shield_conf *shield; /* never NULL once loaded (off when absent) */
     struct fleet_conf *fleet;   /* never NULL once loaded (empty when absent) */
     struct watch_conf *watch;   /* never NULL once loaded (no alarms when absent) */
+    struct data_conf *data;     /* never NULL once loaded (no databases when absent) */
 };
 
 /* Returns a new stack, or NULL with every problem in d. `check_only` is for `tierd check`:

@@ -1,0 +1,179 @@
+/*
+ * data/proc.c: fork and exec for the data tier (data/proc.h). The child resets what tierd
+ * set up for itself (signal mask, SIGPIPE ignored) and asks to be killed with its parent
+ * thread, then execs; between fork and exec only async-signal-safe calls.
+ */
+#include "data/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void __attribute__((noreturn))
+proc_child(char *const argv[], int in_fd, int out_fd, int parent, bool own_group)
+{
+    sigset_t none;
+
+    /* A server of its own process group does not get the terminal's ^C with tierd's:
+     * tierd stops it, in order, after the apps that use it. */
+    if (own_group)
+        setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(127);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    if (in_fd >= 0)
+        dup2(in_fd, 0);
+    if (out_fd >= 0) {
+        dup2(out_fd, 1);
+        dup2(out_fd, 2);
+    }
+    execvp(argv[0], argv);
+    if (!strchr(argv[0], '/')) {        /* mariadbd lives in /usr/sbin, off users' PATH */
+        char path[256] = "/usr/sbin/";
+        strncat(path, argv[0], sizeof(path) - 11);
+        execv(path, argv);
+    }
+    _exit(127);
+}
+
+static long long
+proc_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+proc_run(char *const argv[], const char *in, char *out, size_t outlen, unsigned timeout_ms)
+{
+    int ip[2], op[2], status = 0, parent = getpid();
+    size_t got = 0, inlen = in ? strlen(in) : 0, sent = 0;
+
+    if (pipe2(ip, O_CLOEXEC) < 0)
+        return -errno;
+    if (pipe2(op, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(ip[0]);
+        close(ip[1]);
+        return -e;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(ip[0]);
+        close(ip[1]);
+        close(op[0]);
+        close(op[1]);
+        return -e;
+    }
+    if (pid == 0)
+        proc_child(argv, ip[0], op[1], parent, false);
+    close(ip[0]);
+    close(op[1]);
+    fcntl(ip[1], F_SETFL, O_NONBLOCK);
+    if (inlen == 0) {
+        close(ip[1]);
+        ip[1] = -1;
+    }
+    long long deadline = proc_now_ms() + timeout_ms;
+    for (;;) {
+        struct pollfd p[2] = { { .fd = op[0], .events = POLLIN },
+                               { .fd = ip[1], .events = POLLOUT } };
+        long long left = deadline - proc_now_ms();
+        if (left <= 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            close(op[0]);
+            if (ip[1] >= 0)
+                close(ip[1]);
+            if (out && outlen)
+                out[got] = '\0';
+            return -ETIMEDOUT;
+        }
+        if (poll(p, ip[1] >= 0 ? 2 : 1, (int)left) < 0 && errno != EINTR)
+            break;
+        if (ip[1] >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t w = write(ip[1], in + sent, inlen - sent);
+            if (w > 0)
+                sent += (size_t)w;
+            if (w < 0 && errno != EAGAIN) {
+                close(ip[1]);
+                ip[1] = -1;
+            } else if (sent == inlen) {
+                close(ip[1]);
+                ip[1] = -1;
+            }
+        }
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            char buf[4096];
+            ssize_t r = read(op[0], buf, sizeof(buf));
+            if (r <= 0)
+                break;
+            if (out && outlen > 1 && got < outlen - 1) {
+                size_t n = (size_t)r < outlen - 1 - got ? (size_t)r : outlen - 1 - got;
+                memcpy(out + got, buf, n);
+                got += n;
+            }
+        }
+    }
+    close(op[0]);
+    if (ip[1] >= 0)
+        close(ip[1]);
+    if (out && outlen)
+        out[got] = '\0';
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    return status;
+}
+
+pid_t
+proc_spawn(char *const argv[], const char *log_path)
+{
+    int parent = getpid();
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0 || devnull < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (devnull >= 0)
+            close(devnull);
+        return -e;
+    }
+    pid_t pid = fork();
+    if (pid == 0)
+        proc_child(argv, devnull, fd, parent, true);
+    int e = errno;
+    close(fd);
+    close(devnull);
+    return pid < 0 ? -e : pid;
+}
+
+const char *
+proc_status_text(int status, char *buf, size_t len)
+{
+    if (status < 0)
+        snprintf(buf, len, "status unknown");
+    else if (WIFEXITED(status))
+        snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "signal %d", WTERMSIG(status));
+    else
+        snprintf(buf, len, "status %d", status);
+    return buf;
+}
