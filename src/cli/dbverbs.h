@@ -1,6 +1,6 @@
 /*
- * cli/dbverbs.h: `tierd db status|logs`, a client of the data tier's control routes
- * (GET /v1/db, GET /v1/db/{name}/logs). Takes the verb's argv (argv[0] is "db") and
+ * cli/dbverbs.h: `tierd db status|backups|backup|verify|restore|logs`, a client of the data
+ * tier's control routes (daemon/routes_data.c). Takes the verb's argv (argv[0] is "db") and
  * returns the exit code: 0, 1 when the daemon refused, 2 for usage errors, 3 when it
  * cannot be reached.
  */

@@ -13,9 +13,10 @@
  * server's data exactly what was committed (the config syncs every commit). The state
  * other threads read (status, ${db:} references) sits under one mutex.
  */
-#include "data/data.h"
+#include "data/internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,37 +39,12 @@
 #define DATA_BACKOFF_MAX_MS 30000
 #define DATA_STABLE_MS 60000
 
-enum data_state { DATA_DOWN = 0, DATA_STARTING, DATA_RUNNING, DATA_BACKOFF, DATA_EXTERNAL };
-
 static const char *const data_state_names[] = {
     [DATA_DOWN] = "down", [DATA_STARTING] = "starting", [DATA_RUNNING] = "running",
     [DATA_BACKOFF] = "backoff", [DATA_EXTERNAL] = "external",
 };
 
-struct data_server {
-    const struct data_db_conf *conf;    /* borrowed from dt->conf */
-    struct mariadb_paths paths;
-    enum data_state state;
-    pid_t pid;
-    unsigned restarts;
-    unsigned backoff_ms;
-    long long started_ms, due_ms, deadline_ms;
-    char error[512];
-};
-
-struct data {
-    char *state_dir;
-    struct data_conf *conf;
-    struct data_server *servers;
-    unsigned n;
-    pthread_t thread;
-    bool running;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stopping;
-};
-
-static long long
+long long
 data_now_ms(void)
 {
     struct timespec ts;
@@ -82,19 +58,44 @@ data_new(const char *state_dir, char *err, size_t errlen)
 {
     struct data *dt = mem_alloc_or_exit(sizeof(*dt));
 
-    (void)err;
-    (void)errlen;
+    if (!(dt->cat = catalog_open(state_dir, err, errlen))) {
+        free(dt);
+        return NULL;
+    }
     dt->state_dir = mem_strdup_or_exit(state_dir);
+    dt->next_job_id = 1;
+    pthread_cond_init(&dt->job_cv, NULL);
     pthread_mutex_init(&dt->mu, NULL);
     pthread_cond_init(&dt->cv, NULL);
     return dt;
 }
 
+static struct data_server *
+data_server_init(struct data *dt, const struct data_db_conf *conf, struct data_conf *owned)
+{
+    struct data_server *s = mem_alloc_or_exit(sizeof(*s));
+    char err[512];
+
+    s->conf = conf;
+    s->owned_conf = owned;
+    s->pid = -1;
+    s->backoff_ms = DATA_BACKOFF_MIN_MS;
+    s->last_auto_day = -1;
+    s->state = conf->mode == DATA_MODE_EXTERNAL ? DATA_EXTERNAL : DATA_DOWN;
+    if (mariadb_paths_init(&s->paths, dt->state_dir, conf, err, sizeof(err)) < 0) {
+        snprintf(s->error, sizeof(s->error), "%s", err);
+        s->state = DATA_BACKOFF;
+        s->due_ms = INT64_MAX;
+        log_error("data", "%s", err);
+    }
+    dt->servers = mem_realloc_or_exit(dt->servers, (dt->n + 1) * sizeof(*dt->servers));
+    dt->servers[dt->n++] = s;
+    return s;
+}
+
 void
 data_apply(struct data *dt, struct data_conf *c)
 {
-    char err[512];
-
     if (dt->conf) {
         /* Servers keep what they were started with (the keys are marked restart). */
         if (c && c->n != dt->conf->n)
@@ -104,21 +105,23 @@ data_apply(struct data *dt, struct data_conf *c)
         return;
     }
     dt->conf = c;
-    dt->n = c ? c->n : 0;
-    dt->servers = mem_alloc_or_exit((dt->n + 1) * sizeof(*dt->servers));
-    for (unsigned i = 0; i < dt->n; i++) {
-        struct data_server *s = &dt->servers[i];
-        s->conf = &c->dbs[i];
-        s->pid = -1;
-        s->backoff_ms = DATA_BACKOFF_MIN_MS;
-        s->state = s->conf->mode == DATA_MODE_EXTERNAL ? DATA_EXTERNAL : DATA_DOWN;
-        if (mariadb_paths_init(&s->paths, dt->state_dir, s->conf, err, sizeof(err)) < 0) {
-            snprintf(s->error, sizeof(s->error), "%s", err);
-            s->state = DATA_BACKOFF;
-            s->due_ms = INT64_MAX;
-            log_error("data", "%s", err);
-        }
-    }
+    for (unsigned i = 0; c && i < c->n; i++)
+        data_server_init(dt, &c->dbs[i], NULL);
+}
+
+struct data_server *
+data_server_find(struct data *dt, const char *name)
+{
+    for (unsigned i = 0; i < dt->n; i++)
+        if (strcmp(dt->servers[i]->conf->name, name) == 0)
+            return dt->servers[i];
+    return NULL;
+}
+
+struct data_server *
+data_server_add(struct data *dt, struct data_conf *c)
+{
+    return data_server_init(dt, &c->dbs[0], c);
 }
 
 /* Called with dt->mu held; drops it around the blocking work. */
@@ -280,7 +283,7 @@ data_thread(void *arg)
     while (!dt->stopping) {
         long long now = data_now_ms();
         for (unsigned i = 0; i < dt->n && !dt->stopping; i++)
-            data_server_tick(dt, &dt->servers[i], now);
+            data_server_tick(dt, dt->servers[i], now);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += DATA_TICK_MS * 1000000L;
@@ -293,10 +296,10 @@ data_thread(void *arg)
     pthread_mutex_unlock(&dt->mu);
     /* Shut down in parallel: SIGTERM to all, then wait for each. */
     for (unsigned i = 0; i < dt->n; i++)
-        if (dt->servers[i].pid > 0)
-            kill(dt->servers[i].pid, SIGTERM);
+        if (dt->servers[i]->pid > 0)
+            kill(dt->servers[i]->pid, SIGTERM);
     for (unsigned i = 0; i < dt->n; i++)
-        data_server_stop(&dt->servers[i]);
+        data_server_stop(dt->servers[i]);
     return NULL;
 }
 
@@ -308,6 +311,14 @@ data_start(struct data *dt)
     int rc = pthread_create(&dt->thread, NULL, data_thread, dt);
     if (rc != 0)
         return -rc;
+    if ((rc = pthread_create(&dt->job_thread, NULL, jobs_thread, dt)) != 0) {
+        pthread_mutex_lock(&dt->mu);
+        dt->stopping = true;
+        pthread_cond_signal(&dt->cv);
+        pthread_mutex_unlock(&dt->mu);
+        pthread_join(dt->thread, NULL);
+        return -rc;
+    }
     dt->running = true;
     return 0;
 }
@@ -320,7 +331,9 @@ data_stop(struct data *dt)
     pthread_mutex_lock(&dt->mu);
     dt->stopping = true;
     pthread_cond_signal(&dt->cv);
+    pthread_cond_signal(&dt->job_cv);
     pthread_mutex_unlock(&dt->mu);
+    pthread_join(dt->job_thread, NULL);     /* a job in flight ends first (bounded) */
     pthread_join(dt->thread, NULL);
     dt->running = false;
 }
@@ -331,8 +344,14 @@ data_free(struct data *dt)
     if (!dt)
         return;
     data_stop(dt);
+    for (unsigned i = 0; i < dt->n; i++) {
+        data_conf_free(dt->servers[i]->owned_conf);
+        free(dt->servers[i]);
+    }
     data_conf_free(dt->conf);
     free(dt->servers);
+    catalog_close(dt->cat);
+    pthread_cond_destroy(&dt->job_cv);
     free(dt->state_dir);
     pthread_mutex_destroy(&dt->mu);
     pthread_cond_destroy(&dt->cv);
@@ -346,7 +365,7 @@ data_status_json(struct data *dt)
 
     pthread_mutex_lock(&dt->mu);
     for (unsigned i = 0; i < dt->n; i++) {
-        const struct data_server *s = &dt->servers[i];
+        const struct data_server *s = dt->servers[i];
         const struct data_db_conf *c = s->conf;
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s?, s:I, s:b, s:b}",
                               "name", c->name, "engine", "mariadb",
@@ -360,6 +379,15 @@ data_status_json(struct data *dt)
                               "backups", c->backup_on && c->retention_ms > 0);
         json_object_set_new(o, "datadir", json_string(s->paths.datadir));
         json_object_set_new(o, "error", s->error[0] ? json_string(s->error) : json_null());
+        json_object_set_new(o, "restored", json_boolean(s->owned_conf != NULL));
+        if (c->backup_on) {
+            json_t *b = catalog_backups_json(dt->cat, c->name);
+            json_object_set(o, "latest_restorable_ms", json_object_get(b,
+                                                                      "latest_restorable_ms"));
+            json_t *newest = json_array_get(json_object_get(b, "backups"), 0);
+            json_object_set(o, "newest_backup", newest ? newest : json_null());
+            json_decref(b);
+        }
         json_array_append_new(arr, o);
     }
     pthread_mutex_unlock(&dt->mu);
@@ -378,7 +406,7 @@ data_resolve(void *ctx, const char *ref)
         return NULL;
     pthread_mutex_lock(&dt->mu);
     for (unsigned i = 0; i < dt->n && !out; i++) {
-        const struct data_server *s = &dt->servers[i];
+        const struct data_server *s = dt->servers[i];
         const char *field = dot + 1;
         if (strlen(s->conf->name) != (size_t)(dot - ref) ||
             strncmp(s->conf->name, ref, (size_t)(dot - ref)) != 0)
@@ -403,5 +431,63 @@ data_resolve(void *ctx, const char *ref)
         break;
     }
     pthread_mutex_unlock(&dt->mu);
+    return out;
+}
+
+int
+data_parse_time(const char *s, int64_t *ms)
+{
+    struct tm tm;
+    const char *rest;
+
+    memset(&tm, 0, sizeof(tm));
+    if (!(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) &&
+        !(rest = strptime(s, "%Y-%m-%d %H:%M:%S", &tm)))
+        return -EINVAL;
+    long frac = 0;
+    if (*rest == '.') {
+        int digits = 0;
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+            if (digits < 3)
+                frac = frac * 10 + (*rest - '0');
+        for (; digits < 3; digits++)
+            frac *= 10;
+    }
+    if (*rest == 'Z')
+        rest++;
+    if (*rest)
+        return -EINVAL;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -EINVAL;
+    *ms = (int64_t)t * 1000 + frac;
+    return 0;
+}
+
+char *
+data_log_tail(struct data *dt, const char *name, const char *kind, size_t max, size_t *len)
+{
+    char path[PATH_MAX];
+
+    pthread_mutex_lock(&dt->mu);
+    struct data_server *s = data_server_find(dt, name);
+    if (s)
+        snprintf(path, sizeof(path), "%s", strcmp(kind, "error") == 0 ? s->paths.errlog
+                                                                        : s->paths.slowlog);
+    pthread_mutex_unlock(&dt->mu);
+    if (!s)
+        return NULL;
+    char *out = mem_alloc_or_exit(max + 1);
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        if (fseek(f, 0, SEEK_END) == 0) {
+            long size = ftell(f);
+            fseek(f, size > (long)max ? size - (long)max : 0, SEEK_SET);
+        }
+        *len = fread(out, 1, max, f);
+        fclose(f);
+    }
+    out[*len] = '\0';
     return out;
 }

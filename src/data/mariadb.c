@@ -205,8 +205,7 @@ mariadb_write_config(const struct mariadb_paths *p, const struct data_db_conf *d
         fprintf(f, "user = root\n");
     /* Durability: a committed transaction survives kill -9 and power loss. */
     fprintf(f, "innodb_flush_log_at_trx_commit = 1\nsync_binlog = 1\n"
-            "log-bin = %s/binlog\nlog-basename = %s\nserver-id = 1\nbinlog_format = ROW\n"
-            "log_slave_updates = ON\n", p->datadir, db->name);
+            "log-bin = %s/binlog\nserver-id = 1\nbinlog_format = ROW\n", p->datadir);
     fprintf(f, "slow_query_log = ON\nslow_query_log_file = %s\nlong_query_time = 1\n",
             p->slowlog);
     if (p->key_file[0])
