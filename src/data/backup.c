@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -184,9 +185,9 @@ backup_figures(const struct mariadb_paths *p, const struct data_db_conf *db, cha
         if (!tab)
             continue;
         *tab++ = '\0';
-        if (strcmp(line, "binlog_snapshot_file") == 0)
+        if (strcasecmp(line, "binlog_snapshot_file") == 0)
             json_object_set_new(o, "file", json_string(tab));
-        else if (strcmp(line, "binlog_snapshot_position") == 0)
+        else if (strcasecmp(line, "binlog_snapshot_position") == 0)
             json_object_set_new(o, "pos", json_integer(strtoll(tab, NULL, 10)));
         else
             json_object_set_new(tables, line, json_integer(strtoll(tab, NULL, 10)));
@@ -361,24 +362,50 @@ backup_ship_one(const struct mariadb_paths *p, const struct data_db_conf *db,
     return rc;
 }
 
+/* The server's current binlog file and position (SHOW MASTER STATUS). */
+static int
+backup_master_status(const struct mariadb_paths *p, char *file, size_t len, uint64_t *pos,
+                     char *err, size_t errlen)
+{
+    char out[1024];
+
+    if (mariadb_sql(p, "SHOW MASTER STATUS;\n", NULL, out, sizeof(out), err, errlen) < 0)
+        return -EIO;
+    char *tab = strchr(out, '\t');
+    if (!tab) {
+        snprintf(err, errlen, "the server has no binlog (SHOW MASTER STATUS is empty)");
+        return -EIO;
+    }
+    *tab = '\0';
+    snprintf(file, len, "%.127s", out);
+    *pos = strtoull(tab + 1, NULL, 10);
+    return 0;
+}
+
 int
 backup_ship_binlogs(const struct mariadb_paths *p, const struct data_db_conf *db,
-                    struct catalog *cat, char *err, size_t errlen)
+                    struct catalog *cat, struct backup_ship_state *ss, char *err,
+                    size_t errlen)
 {
-    char *list = mem_alloc_or_exit(BACKUP_OUT_MAX);
+    char *list = mem_alloc_or_exit(BACKUP_OUT_MAX), file[128];
     int64_t t0 = (int64_t)clock_wall_ms();
+    uint64_t pos;
     int rc;
 
-    if ((rc = backup_repo_ready(db, err, errlen)) < 0) {
-        free(list);
-        return rc;
+    if ((rc = backup_master_status(p, file, sizeof(file), &pos, err, errlen)) < 0)
+        goto out;
+    /* Nothing written since the last flush: every commit is archived already, and a new
+     * empty binlog every binlog_interval would only fill the repository. */
+    if (ss && ss->ok && strcmp(ss->file, file) == 0 && ss->pos == pos) {
+        rc = catalog_restorable_set(cat, db->name, t0);
+        goto out;
     }
+    if ((rc = backup_repo_ready(db, err, errlen)) < 0)
+        goto out;
     /* Every commit before t0 is in a binlog this flush closes (sync_binlog=1). */
     if ((rc = mariadb_sql(p, "FLUSH BINARY LOGS;\nSHOW BINARY LOGS;\n", NULL, list,
-                          BACKUP_OUT_MAX, err, errlen)) < 0) {
-        free(list);
-        return rc;
-    }
+                          BACKUP_OUT_MAX, err, errlen)) < 0)
+        goto out;
     char *files[4096];
     unsigned n = 0;
     for (char *line = strtok(list, "\n"); line && n < 4096; line = strtok(NULL, "\n")) {
@@ -392,6 +419,12 @@ backup_ship_binlogs(const struct mariadb_paths *p, const struct data_db_conf *db
         snprintf(err, errlen, "cannot write the backup catalog (data.db)");
         rc = -EIO;
     }
+    if (ss) {
+        char e2[128];
+        ss->ok = rc == 0 && backup_master_status(p, ss->file, sizeof(ss->file), &ss->pos, e2,
+                                                 sizeof(e2)) == 0;
+    }
+out:
     free(list);
     return rc;
 }

@@ -9,6 +9,7 @@
  */
 #ifndef DATA_BACKUP_H
 #define DATA_BACKUP_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,10 +31,20 @@ int backup_repo_ready(const struct data_db_conf *db, char *err, size_t errlen);
  * catalog id, or -errno with a reason in err. */
 int64_t backup_base(const struct mariadb_paths *p, const struct data_db_conf *db,
                     struct catalog *cat, char *err, size_t errlen);
+/* Where the binlog stood right after the last flush (the caller keeps it between ships;
+ * zeroed at first). */
+struct backup_ship_state {
+    bool ok;
+    char file[128];
+    uint64_t pos;
+};
+
 /* Flushes the binlog and archives every closed binlog not archived yet; when all are,
- * records the flush time as the newest restorable point. 0 or -errno with err. */
+ * records the flush time as the newest restorable point. When nothing was written since
+ * the last flush (ss says where it stood), only the point moves. 0 or -errno with err. */
 int backup_ship_binlogs(const struct mariadb_paths *p, const struct data_db_conf *db,
-                        struct catalog *cat, char *err, size_t errlen);
+                        struct catalog *cat, struct backup_ship_state *ss, char *err,
+                        size_t errlen);
 /* Row counts of every table of the declared schemas in one consistent snapshot, with the
  * binlog position the snapshot stands at: a new JSON text
  * {"file": F, "pos": P, "tables": {"shop.t": N}}, or NULL with err. */

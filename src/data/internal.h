@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "data/backup.h"
 #include "data/catalog.h"
 #include "data/data.h"
 #include "data/mariadb.h"
@@ -28,6 +29,7 @@ struct data_server {
     int64_t last_auto_day;              /* the UTC day of the last automated backup */
     char error[512];
     char ship_error[512];               /* the last binlog ship's failure, "" after success */
+    struct backup_ship_state ship;      /* the job thread's */
 };
 
 enum data_job_kind { DATA_JOB_BACKUP = 0, DATA_JOB_RESTORE, DATA_JOB_VERIFY };

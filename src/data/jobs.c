@@ -211,7 +211,7 @@ jobs_backup(struct data *dt, struct data_server *s, char *msg, size_t len)
     if (id < 0)
         return (int)id;
     /* Ship now: the base's own binlog is then archived and a restore can start from it. */
-    if (backup_ship_binlogs(&s->paths, s->conf, dt->cat, err, sizeof(err)) < 0)
+    if (backup_ship_binlogs(&s->paths, s->conf, dt->cat, &s->ship, err, sizeof(err)) < 0)
         log_warn("data", "database %s: binlog ship after backup: %s", s->conf->name, err);
     snprintf(msg, len, "backup %lld of %s done", (long long)id, s->conf->name);
     return 0;
@@ -310,7 +310,7 @@ jobs_verify(struct data *dt, struct data_server *s, char *msg, size_t len)
     }
     /* The figures stand at a binlog position after the base: archive up to it first. */
     if (s->state == DATA_RUNNING &&
-        backup_ship_binlogs(&s->paths, s->conf, dt->cat, err, sizeof(err)) < 0)
+        backup_ship_binlogs(&s->paths, s->conf, dt->cat, &s->ship, err, sizeof(err)) < 0)
         log_warn("data", "database %s: binlog ship before verify: %s", s->conf->name, err);
     snprintf(name, sizeof(name), "%s-verify", s->conf->name);
     snprintf(dir, sizeof(dir), "%s/%s", s->paths.dir, name);
@@ -540,7 +540,7 @@ jobs_periodic(struct data *dt, struct data_server *s, int64_t wall)
         return false;
     s->next_ship_ms = wall + (int64_t)c->binlog_interval_ms;
     pthread_mutex_unlock(&dt->mu);
-    int rc = backup_ship_binlogs(&s->paths, c, dt->cat, err, sizeof(err));
+    int rc = backup_ship_binlogs(&s->paths, c, dt->cat, &s->ship, err, sizeof(err));
     pthread_mutex_lock(&dt->mu);
     if (rc < 0 && strcmp(err, s->ship_error) != 0)
         log_error("data", "database %s: binlog ship: %s", c->name, err);
