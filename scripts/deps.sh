@@ -5,7 +5,7 @@
 set -eu
 
 pkgs_build="gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl libsystemd-dev"
-pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog"
+pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_deb="dpkg-dev pandoc lintian"
 pkgs_bench="nginx-light haproxy caddy wrk python3"
@@ -26,6 +26,13 @@ done
 
 if [ "$(id -u)" = 0 ]; then
     echo "deps: installing$missing"
+    # Packages must not start their system service (mariadb on :3306): tests start their own.
+    rc_d=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+        rc_d=/usr/sbin/policy-rc.d
+        trap 'rm -f "$rc_d"' EXIT
+    fi
     if ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing >/dev/null 2>&1; then
         apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing

@@ -17,6 +17,7 @@
 #include "cli/shieldverbs.h"
 #include "cli/verbs.h"
 #include "cli/watchverbs.h"
+#include "cli/dbverbs.h"
 
 #ifndef TIERD_VERSION
 #define TIERD_VERSION "0.1.0"
@@ -59,6 +60,10 @@ cli_usage(FILE *out)
           "                 replace GROUP's instances with its launch template's version\n"
           "                 (instance refresh), follow it, or stop it where it is\n"
           "  alarms         the alarms: state, when it last changed, and why\n"
+          "  db status      the databases: mode, server state, pid, restarts, endpoint\n"
+          "  db backups|backup|verify|logs NAME, db restore NAME --to-time T|--latest --as NEW\n"
+          "                 backups and their verify results, one now, a verify, the slow\n"
+          "                 query log, a point-in-time restore into a new database\n"
           "  analyze LOG... [--format auto|combined|combined_host|json] [--json]\n"
           "                 run the shield's detectors over access logs (gzip too): offenders,\n"
           "                 evidence, requests per minute, deny entries (docs/analyze.md)\n"
@@ -146,6 +151,7 @@ cli_main(int argc, char **argv)
         { "instances", fleetverbs_instances },
         { "refresh", fleetverbs_refresh },
         { "alarms", watchverbs_alarms },
+        { "db", dbverbs_db },
     };
     const char *verb = argc > 0 ? argv[0] : "help";
     char socket[PATH_MAX];

@@ -21,6 +21,7 @@ struct conf_ctx {
     bool check_only;
     const char *const *target_groups;   /* NULL-terminated; set before the fleet reads */
     const char *const *groups;          /* auto scaling groups; set before watch reads */
+    const char *const *databases;       /* databases:; set before the fleet reads */
 };
 
 #endif

@@ -17,11 +17,17 @@
 /* What tierd prints in place of a sensitive value (as Terraform does). */
 #define CONF_SENSITIVE "(sensitive)"
 
-/* True when s holds at least one "${env:" reference. */
+/* "${db:NAME.FIELD}" references (a database's host, port, socket or a user's password)
+ * are expanded by a resolver the daemon registers: it returns a new string (wiped and
+ * freed after use), or NULL when there is no such value. Callable from any thread. */
+typedef char *(*conf_ref_db_fn)(void *ctx, const char *ref);
+void conf_ref_set_db(conf_ref_db_fn fn, void *ctx);
+
+/* True when s holds at least one "${env:" or "${db:" reference. */
 bool conf_ref_has(const char *s);
 /* True when s is exactly one reference and nothing else; sets name (cap bytes). */
 bool conf_ref_is_whole(const char *s, char *name, size_t cap);
-/* Checks every "${env:NAME}" in the scalar n: a malformed reference is an error; a
+/* Checks every "${env:NAME}" and "${db:NAME.FIELD}" (against cx->databases) in the scalar n: a malformed reference is an error; a
  * reference to an unset variable is an error, or a warning when cx->check_only (tierd
  * check judges a file without its secrets). `what` names the field. 0 or -EINVAL. */
 int conf_ref_check(const struct conf_node *n, const char *what, const struct conf_ctx *cx);

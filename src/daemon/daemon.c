@@ -21,6 +21,8 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "ctl/ctl.h"
+#include "conf/ref.h"
+#include "data/data.h"
 #include "daemon/applylog.h"
 #include "daemon/plan.h"
 #include "daemon/routes.h"
@@ -48,6 +50,7 @@ struct daemon {
     struct applylog *applies;   /* state_dir/daemon.db: every apply and reload */
     struct routes_apply *apply_routes;
     struct accessroll *roll;    /* access-log rotation and syslog shipping */
+    struct data *data;          /* the databases: managed mariadbd servers */
 };
 
 /* The fleet registers its instances into the edge's target groups through these. */
@@ -157,6 +160,8 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
             s->watch = NULL;
             accessroll_apply(dm->roll, s->roll);
             s->roll = NULL;
+            data_apply(dm->data, s->data);
+            s->data = NULL;
             routes_view_set(dm->routes, v);
         }
         stack_free(s);
@@ -345,6 +350,11 @@ daemon_run(const char *path)
         goto out;
     }
     sources_add(dm.watch, dm.edge, dm.shield, dm.fleet);
+    /* Databases start before the fleet: launch templates read ${db:NAME.FIELD}. */
+    dm.data = data_new(s->state_dir, err, sizeof(err));
+    data_apply(dm.data, s->data);
+    s->data = NULL;
+    conf_ref_set_db(data_resolve, dm.data);
     if (!(dm.applies = applylog_new(s->state_dir, err, sizeof(err)))) {
         fprintf(stderr, "tierd: %s\n", err);
         goto out;
@@ -354,6 +364,7 @@ daemon_run(const char *path)
     routes_shield_add(dm.ctl, dm.shield);
     routes_fleet_add(dm.ctl, dm.fleet);
     routes_watch_add(dm.ctl, dm.watch);
+    routes_data_add(dm.ctl, dm.data);
     if ((rc = ctl_start(dm.ctl, s->ctl, err, sizeof(err))) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         rc = rc == -EINVAL ? 2 : 1;
@@ -383,7 +394,8 @@ daemon_run(const char *path)
     loop_signal(dm.loop, SIGUSR1, on_reopen, &dm);
     loop_signal(dm.loop, SIGTERM, on_stop, &dm);
     loop_signal(dm.loop, SIGINT, on_stop, &dm);
-    if ((rc = edge_start(dm.edge)) < 0 || (rc = fleet_start(dm.fleet)) < 0 ||
+    if ((rc = data_start(dm.data)) < 0 || (rc = edge_start(dm.edge)) < 0 ||
+        (rc = fleet_start(dm.fleet)) < 0 ||
         (rc = watch_start(dm.watch)) < 0) {
         fprintf(stderr, "tierd: cannot start: %s\n", strerror(-rc));
         rc = 1;
@@ -399,6 +411,7 @@ daemon_run(const char *path)
     watch_stop(dm.watch);       /* before the sources it reads go away */
     fleet_stop(dm.fleet);       /* instances get stop_signal while the edge still drains */
     edge_shutdown(dm.edge);
+    data_stop(dm.data);         /* after the apps that use the databases */
     log_info("daemon", "stopped");
     rc = 0;
 out:
@@ -413,6 +426,8 @@ out:
         watch_free(dm.watch);
     if (dm.fleet)
         fleet_free(dm.fleet);
+    conf_ref_set_db(NULL, NULL);
+    data_free(dm.data);
     edge_free(dm.edge);
     if (dm.shield)
         shield_free(dm.shield);

@@ -35,6 +35,10 @@ struct watch;
 /* routes_watch.c: GET /metrics (Prometheus), GET /v1/alarms, GET /v1/metrics. */
 void routes_watch_add(struct ctl *ctl, struct watch *w);
 
+/* GET /v1/db (routes_data.c). */
+struct data;
+void routes_data_add(struct ctl *ctl, struct data *dt);
+
 /* The running stack file's text (borrowed until the next routes_view_set()), or NULL. */
 const char *routes_config_text(const struct routes *r, size_t *len);
 

@@ -103,6 +103,15 @@ load_text(const char *path, char *text, size_t len, bool check_only, struct diag
         tgs[ntg++] = s->edge->tgs[i].name;
     tgs[ntg] = NULL;
     cx.target_groups = tgs;
+    /* Launch templates name databases in ${db:NAME.FIELD}. */
+    if (data_conf_build(doc->root, &cx, &s->data) < 0)
+        rc = -EINVAL;
+    const char *dbs[257];
+    unsigned ndb = 0;
+    for (unsigned i = 0; s->data && i < s->data->n && ndb < 256; i++)
+        dbs[ndb++] = s->data->dbs[i].name;
+    dbs[ndb] = NULL;
+    cx.databases = dbs;
     if (fleet_conf_build(doc->root, &cx, &s->fleet) < 0)
         rc = -EINVAL;
     /* Alarms name groups and target groups in their dimensions. */
@@ -161,6 +170,7 @@ stack_free(struct stack *s)
     if (s->watch)
         watch_conf_free(s->watch);
     accessroll_conf_free(s->roll);
+    data_conf_free(s->data);
     free(s->state_dir);
     free(s->path);
     free(s->text);

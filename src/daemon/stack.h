@@ -11,6 +11,7 @@
 #include "conf/diag.h"
 #include "ctl/ctl_conf.h"
 #include "daemon/accessroll.h"
+#include "data/data_conf.h"
 #include "edge/edge_conf.h"
 #include "fleet/fleet_conf.h"
 #include "shield/shield.h"
@@ -27,6 +28,7 @@ struct stack {
     struct fleet_conf *fleet;   /* never NULL once loaded (empty when absent) */
     struct watch_conf *watch;   /* never NULL once loaded (no alarms when absent) */
     struct accessroll_conf *roll;   /* access-log rotation and shipping; never NULL loaded */
+    struct data_conf *data;     /* never NULL once loaded (no databases when absent) */
 };
 
 /* Returns a new stack, or NULL with every problem in d. `check_only` is for `tierd check`:

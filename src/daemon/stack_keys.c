@@ -5,6 +5,7 @@
 #include "daemon/keytabs.h"
 
 #include "ctl/ctl_keys.h"
+#include "data/data_keys.h"
 #include "edge/edge_keys.h"
 #include "fleet/fleet_keys.h"
 #include "shield/shield_keys.h"
@@ -18,5 +19,5 @@ static const struct conf_keytab stack_keytab = { "daemon", stack_keys, DK_COUNT 
 
 const struct conf_keytab *const keytabs_all[] = {
     &edge_keytab, &ctl_keytab, &fleet_keytab, &shield_keytab, &watch_keytab,
-    &stack_keytab, NULL,
+    &stack_keytab, &data_keytab, NULL,
 };

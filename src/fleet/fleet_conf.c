@@ -65,14 +65,14 @@ fleet_conf_placeholders(const struct conf_node *n, const char *s, bool allow_env
 
     if (!template_bad_placeholder(s, allow_env, buf, sizeof(buf)))
         return;
-    if (!allow_env && strncmp(buf, "${env:", 6) == 0)
+    if (!allow_env && (strncmp(buf, "${env:", 6) == 0 || strncmp(buf, "${db:", 5) == 0))
         diag_at(d, n, "%s: %s in a command would show the secret in the process list; pass "
                 "it through env (VALUE: ${env:NAME}) and read the variable in the app", what,
                 buf);
     else
         diag_at(d, n, "%s: unknown placeholder %s; tierd substitutes only ${PORT} and "
-                "${INSTANCE_ID}%s", what, buf, allow_env ? ", and ${env:NAME} from its own "
-                "environment" : "");
+                "${INSTANCE_ID}, ${db:NAME.FIELD}%s", what, buf, allow_env ? ", and ${env:NAME} "
+                "from its own environment" : "");
 }
 
 static int

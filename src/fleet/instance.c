@@ -238,8 +238,22 @@ instance_spawn(const struct instance_spec *s, struct instance **out)
         return -ENOKEY;
     }
     char **argv = mem_alloc_or_exit((s->t->argc + 1) * sizeof(char *));
-    for (unsigned i = 0; i < s->t->argc; i++)
-        argv[i] = template_expand(s->t->argv[i], s->port, s->id);
+    for (unsigned i = 0; i < s->t->argc; i++) {
+        char *a = template_expand(s->t->argv[i], s->port, s->id), missing[160] = "?";
+        /* ${db:NAME.FIELD} (the only references a command may hold, conf says). */
+        argv[i] = conf_ref_has(a) ? conf_ref_expand(a, missing, sizeof(missing)) : a;
+        if (argv[i] != a)
+            free(a);
+        if (!argv[i]) {
+            snprintf(s->err, s->err_len, "command[%u]: %s has no value (is the database "
+                     "declared and its user listed?)", i, missing);
+            instance_strv_free(argv);
+            instance_strv_free(envp);
+            close(pipefd[0]);
+            close(pipefd[1]);
+            return -ENOKEY;
+        }
+    }
     int report[2] = { -1, -1 }, joined = -1;
     if (s->cgroup_procs_fd >= 0 && pipe2(report, O_CLOEXEC) < 0) {
         rc = -errno;

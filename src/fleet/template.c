@@ -257,6 +257,11 @@ template_bad_placeholder(const char *s, bool allow_env, char *buf, unsigned len)
         if (strncmp(p, "${PORT}", 7) == 0 || strncmp(p, "${INSTANCE_ID}", 14) == 0 ||
             (allow_env && strncmp(p, "${env:", 6) == 0))    /* conf/ref.c judges these */
             continue;
+        /* A database's address may go anywhere; a password only where env may. */
+        const char *close = strchr(p, '}');
+        if (strncmp(p, "${db:", 5) == 0 &&
+            (allow_env || !close || close - p < 10 || strncmp(close - 9, ".password", 9) != 0))
+            continue;
         const char *end = strchr(p, '}');
         int n = end ? (int)(end - p + 1) : (int)strlen(p);
         snprintf(buf, len, "%.*s", n > 40 ? 40 : n, p);

@@ -7,7 +7,7 @@ Tierd(stack_yaml)    build/tierd run on a stack file written into a temporary di
                      ${dir} the temporary directory, other ${names} come from keyword args.
 RawConn / raw(...)   byte-exact requests over a plain socket, and a small response reader.
 need(probe, ...)     the only way a test skips: "probe NAME: why" (PROBES: root, netns, nft,
-                     chromium, ipv6, kernel_backlog_hang); CI=true fails a skip whose probe
+                     chromium, ipv6, kernel_backlog_hang, mariadb); CI=true fails a skip whose probe
                      succeeds (conftest.py).
 
 Every process started here is killed when its context ends (and at interpreter exit as a
@@ -948,3 +948,14 @@ def _probe_kernel_backlog_hang():
     finally:
         for s in socks:
             s.close()
+
+
+@probe("mariadb")
+def _probe_mariadb():
+    # The data tier's scenarios run a real server: Debian's mariadb-server and its client.
+    for prog, package in (("mariadbd", "mariadb-server"), ("mariadb-install-db", "mariadb-server"),
+                          ("mariadb", "mariadb-client")):
+        ok, detail = _which(prog, package)
+        if not ok:
+            return False, detail
+    return _run(["mariadbd", "--version"])

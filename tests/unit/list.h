@@ -10,3 +10,4 @@
 #include "analyze/list.h"
 #include "shield/list.h"
 #include "daemon/list.h"
+#include "data/list.h"

@@ -1,0 +1,76 @@
+/*
+ * data/internal.h: what the data tier's files share: the tier itself, its servers and its
+ * jobs. Not for other folders (they see data/data.h).
+ */
+#ifndef DATA_INTERNAL_H
+#define DATA_INTERNAL_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "data/backup.h"
+#include "data/catalog.h"
+#include "data/data.h"
+#include "data/mariadb.h"
+
+enum data_state { DATA_DOWN = 0, DATA_STARTING, DATA_RUNNING, DATA_BACKOFF, DATA_EXTERNAL };
+
+struct data_server {
+    const struct data_db_conf *conf;    /* from dt->conf, or owned_conf's only entry */
+    struct data_conf *owned_conf;       /* a database made by a restore */
+    struct mariadb_paths paths;
+    enum data_state state;
+    pid_t pid;
+    unsigned restarts;
+    unsigned backoff_ms;
+    long long started_ms, due_ms, deadline_ms;
+    int64_t next_ship_ms;               /* wall clock: the next binlog flush and ship */
+    int64_t last_auto_day;              /* the UTC day of the last automated backup */
+    char error[512];
+    char ship_error[512];               /* the last binlog ship's failure, "" after success */
+    struct backup_ship_state ship;      /* the job thread's */
+};
+
+enum data_job_kind { DATA_JOB_BACKUP = 0, DATA_JOB_RESTORE, DATA_JOB_VERIFY };
+enum data_job_state { DATA_JOB_QUEUED = 0, DATA_JOB_RUNNING, DATA_JOB_OK, DATA_JOB_FAILED };
+
+#define DATA_JOBS_MAX 64
+
+struct data_job {
+    int64_t id;
+    enum data_job_kind kind;
+    enum data_job_state state;
+    char db[80], as[80];
+    int64_t to_ms;                      /* restore: the point in time; 0: the latest */
+    int64_t started_ms, ended_ms;
+    char message[768];
+};
+
+struct data {
+    char *state_dir;
+    struct data_conf *conf;
+    struct data_server **servers;
+    unsigned n;
+    struct catalog *cat;
+    pthread_t thread, job_thread;
+    bool running;
+    pthread_mutex_t mu;                 /* servers, jobs */
+    pthread_cond_t cv, job_cv;
+    bool stopping;
+    struct data_job jobs[DATA_JOBS_MAX];    /* a ring: the newest DATA_JOBS_MAX */
+    unsigned njobs;
+    int64_t next_job_id;
+};
+
+long long data_now_ms(void);
+/* The server named `name` (dt->mu held), or NULL. */
+struct data_server *data_server_find(struct data *dt, const char *name);
+/* Adds a managed server for c's only database, to be started by the supervisor; takes c.
+ * Called with dt->mu held. */
+struct data_server *data_server_add(struct data *dt, struct data_conf *c);
+
+/* jobs.c: the job thread (backups, binlog shipping, restores, verifies). */
+void *jobs_thread(void *arg);
+
+#endif

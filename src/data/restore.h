@@ -1,0 +1,35 @@
+/*
+ * data/restore.h: getting a database back out of the restic repository: a base backup
+ * extracted (`restic dump | mbstream -x`) and prepared (`mariadb-backup --prepare`), then
+ * the archived binlogs replayed into a running server (`mariadb-binlog --start-position
+ * ... --stop-datetime ... | mariadb`). Uses only the repository and the catalog's list of
+ * what is in it, never the source server. Blocking: the data tier's job thread.
+ */
+#ifndef DATA_RESTORE_H
+#define DATA_RESTORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/catalog.h"
+#include "data/data_conf.h"
+
+/* Extracts snapshot `snap` of src's base backups into dir (which must not exist) and
+ * prepares it. 0 or -errno with a reason in err (a damaged or missing pack is restic's
+ * error, named). */
+int restore_base(const struct data_db_conf *src, const char *snap, const char *dir,
+                 char *err, size_t errlen);
+
+struct restore_stop {
+    const char *datetime;       /* "YYYY-MM-DD HH:MM:SS" UTC, or NULL */
+    const char *file;           /* with pos: stop at this binlog position, or NULL */
+    uint64_t pos;
+};
+
+/* Replays src's archived binlogs from (from_file, from_pos) up to stop into the server
+ * listening on socket, staging binlogs in staging (created, emptied). 0 or -errno with
+ * err. Nothing to replay is success. */
+int restore_replay(const struct data_db_conf *src, struct catalog *cat, const char *from_file,
+                   uint64_t from_pos, const struct restore_stop *stop, const char *staging,
+                   const char *socket, char *err, size_t errlen);
+
+#endif
