@@ -83,7 +83,9 @@ function chart(key, title, labels, xs, ys, parent) {
   if (c && c.root.isConnected) { c.setData(data); return; }
   const box = h('div', { class: 'chart' }, h('h3', {}, title));
   parent.append(box);
-  const opts = { width: 420, height: 180, series: [{}, ...labels.map((l, i) => ({
+  const opts = { width: 420, height: 180,
+    // The last 15 minutes, whatever the data: an empty series still shows the window.
+    scales: { x: { time: true, range: () => [now() - 900, now()] } }, series: [{}, ...labels.map((l, i) => ({
     label: l, stroke: ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c'][i % 4], width: 1.5 }))],
     axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor' }] };
   charts[key] = new uPlot(opts, data, box);
