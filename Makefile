@@ -30,6 +30,17 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/obj/%.o)
 APP_SRC  := $(shell find examples/app -name '*.c' | sort)
 FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/*.c)))
 
+# The console's files (web/console/, uPlot from package-lock.json) as C arrays: embedded
+# in the binary, nothing read or fetched at run time (docs/console.md).
+CONSOLE_FILES := $(sort $(wildcard web/console/*)) node_modules/uplot/dist/uPlot.esm.js \
+                 node_modules/uplot/dist/uPlot.min.css
+CONSOLE_GEN   := $(B)/gen/console_assets.c
+LIB_OBJ       += $(B)/obj/$(CONSOLE_GEN:.c=.o)
+$(CONSOLE_GEN): scripts/embed.js $(CONSOLE_FILES)
+	node scripts/embed.js $@ $(foreach f,$(CONSOLE_FILES),$(notdir $(f))=$(f))
+node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css: package-lock.json
+	@scripts/deps.sh build
+
 .PHONY: all release deps deps-check check unit fuzz-replay e2e examples san fuzz bench demo \
         clean format stems deb
 
@@ -75,7 +86,7 @@ unit: deps-check $(B)/unit
 # `make check` replays corpus and regressions.
 FUZZ_FLAGS  := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 -fno-sanitize-recover=undefined \
                $(shell pkg-config --cflags $(PKGS))
-FUZZ_OBJ    := $(LIB_SRC:%.c=$(B)/fuzzobj/%.o)
+FUZZ_OBJ    := $(LIB_SRC:%.c=$(B)/fuzzobj/%.o) $(B)/fuzzobj/$(CONSOLE_GEN:.c=.o)
 $(B)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@

@@ -4,7 +4,7 @@
 # is printed and the script fails. Groups: build, check, fuzz, deb, bench.
 set -eu
 
-pkgs_build="gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl libsystemd-dev"
+pkgs_build="nodejs gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl libsystemd-dev"
 pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_deb="dpkg-dev pandoc lintian"
@@ -22,7 +22,26 @@ for p in $want; do
     case "$st" in *"ok installed"*) ;; *) missing="$missing $p" ;; esac
 done
 
-[ -z "$missing" ] && exit 0
+# The console's front-end packages (package-lock.json), installed with the build group:
+# `npm ci` when node_modules is missing or older than the lock file.
+front_end() {
+    case " $* " in *" build "*) ;; *) return 0 ;; esac
+    stamp=node_modules/.package-lock.json
+    if ! command -v npm >/dev/null; then
+        # Debian's nodejs comes without npm (NodeSource's has it built in).
+        if [ "$(id -u)" != 0 ]; then
+            echo "deps: npm is missing; install it with: sudo apt-get install -y npm" >&2
+            exit 1
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q npm
+    fi
+    if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+        echo "deps: npm ci (package-lock.json)"
+        npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    fi
+}
+
+[ -z "$missing" ] && { front_end "$@"; exit 0; }
 
 if [ "$(id -u)" = 0 ]; then
     echo "deps: installing$missing"
@@ -37,6 +56,7 @@ if [ "$(id -u)" = 0 ]; then
         apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing
     fi
+    front_end "$@"
     exit 0
 fi
 echo "deps: missing Debian packages; install them with:" >&2

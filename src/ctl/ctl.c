@@ -64,6 +64,7 @@ struct ctl {
     char *token;                /* control.token expanded at start (TCP needs one) */
     char **origins;             /* control.allowed_origins, copied at start */
     unsigned norigins;
+    struct ctl_console *console;    /* control.console: sessions; NULL when off */
     struct ctl_conn *conns;
     unsigned nconns;
     struct ctl_stats stats;
@@ -211,7 +212,8 @@ conn_read(struct ctl_conn *cn)
         buf_commit(&cn->in, (size_t)n);
         int status = 0;
         struct ctl_guard g = { cn->c->token, cn->local, true,
-                               (const char *const *)cn->c->origins, cn->c->norigins };
+                               (const char *const *)cn->c->origins, cn->c->norigins,
+                               cn->c->console };
         ssize_t used = ctl_req_handle(&cn->c->rt, buf_head(&cn->in), buf_len(&cn->in),
                                       &cn->peer, cn->tcp ? &g : NULL, &cn->out, &status);
         if (used == -EAGAIN)
@@ -423,6 +425,14 @@ listen_tcp(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
             c->origins[i] = mem_strdup_or_exit(conf->origins[i]);
         c->norigins = conf->norigins;
     }
+    if (conf->console && !c->console) {
+        /* The routes stay registered after a stop; the sessions go with the token. */
+        if (!(c->console = ctl_console_new(c->token, NULL)) ||
+            ctl_console_routes(&c->rt, c->console) < 0) {
+            snprintf(err, errlen, "control.console: cannot set up the console's routes");
+            return -ENOMEM;
+        }
+    }
     fd = sock_listen(&conf->addr, false, 64);
     if (fd < 0) {
         snprintf(err, errlen, "control.address: cannot listen on %s: %s", conf->addr_text,
@@ -453,8 +463,9 @@ ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
     if (conf->socket_path)
         log_info("ctl", "control API listening socket=%s", conf->socket_path);
     if (conf->addr_text)
-        log_info("ctl", "control API listening address=%s token=required origins=%u",
-                 conf->addr_text, c->norigins);
+        log_info("ctl", "control API listening address=%s token=required origins=%u "
+                 "console=%s", conf->addr_text, c->norigins,
+                 c->console ? "on" : "off");
     return 0;
 fail:
     ctl_stop(c);
@@ -504,5 +515,6 @@ ctl_free(struct ctl *c)
     ctl_stop(c);
     loop_flush_deferred(c->loop);
     ctl_router_fini(&c->rt);
+    ctl_console_free(c->console);
     free(c);
 }

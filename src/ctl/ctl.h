@@ -68,6 +68,14 @@ const char *ctl_req_query(const struct ctl_req *req, const char *name);
 /* The decoded JSON body (borrowed), or NULL when the request had none. */
 json_t *ctl_req_body(const struct ctl_req *req);
 const struct ctl_peer *ctl_req_peer(const struct ctl_req *req);
+/* The value of the first header field `name` (case-insensitive), *len set; NULL when
+ * absent. Not NUL-terminated. */
+const char *ctl_req_header(const struct ctl_req *req, const char *name, size_t *len);
+/* Who is acting, for the operator log: "console:operator" for a console session,
+ * "token" for a bearer token, NULL on the unix socket (the peer's uid says who). */
+const char *ctl_req_who(const struct ctl_req *req);
+/* Extra response header lines ("Name: value\r\n"...), borrowed until the reply. */
+void ctl_req_set_headers(struct ctl_req *req, const char *lines);
 
 /* Answers with `status` and `body` (taken; NULL sends {}). */
 void ctl_req_reply(struct ctl_req *req, int status, json_t *body);

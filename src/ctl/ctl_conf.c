@@ -234,6 +234,11 @@ ctl_conf_read(const struct conf_node *root, struct ctl_conf *out, const struct c
     if (out->norigins && !out->addr_text)
         diag_at(d, conf_key_get(sec, K(CK_ALLOWED_ORIGINS)), "control.allowed_origins: only "
                 "the TCP listener checks origins; set control.address or remove this key");
+    const struct conf_node *con = conf_key_get(sec, K(CK_CONSOLE));
+    if (conf_key_bool(sec, K(CK_CONSOLE), &out->console, d) == 0 && out->console &&
+        !out->addr_text)
+        diag_at(d, con, "control.console: the console is served on the TCP listener only; set "
+                "control.address (and control.token) or remove this key");
     if (diag_count(d) > before) {
         ctl_conf_fini(out);
         return -EINVAL;
@@ -294,7 +299,8 @@ ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b)
     for (unsigned i = 0; i < a->norigins; i++)
         if (strcmp(a->origins[i], b->origins[i]) != 0)
             return false;
-    return str_eq(a->socket_path, b->socket_path) && str_eq(a->addr_text, b->addr_text) &&
+    return a->console == b->console &&
+           str_eq(a->socket_path, b->socket_path) && str_eq(a->addr_text, b->addr_text) &&
            str_eq(a->token, b->token);
 }
 

@@ -27,6 +27,7 @@ struct ctl_conf {
     const char *token_key;      /* "control.token" or "control.token_env", for messages */
     char **origins;             /* control.allowed_origins: "scheme://host[:port]", lower case */
     unsigned norigins;
+    bool console;               /* control.console: the web console on the TCP listener */
 };
 
 

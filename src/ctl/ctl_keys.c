@@ -26,6 +26,8 @@ const struct conf_key ctl_keys[CK_COUNT] = {
      * default. The console's own origin will be one. */
     [CK_ALLOWED_ORIGINS] = { "control.allowed_origins", KT_LIST, CONF_KEY_RESTART, NULL, 0,
                              CTL_CONF_ORIGINS_MAX, NULL },
+    /* The web console (docs/console.md) on the TCP listener; never on the unix socket. */
+    [CK_CONSOLE] = { "control.console", KT_BOOL, CONF_KEY_RESTART, "false", 0, 0, NULL },
 };
 
 const struct conf_keytab ctl_keytab = { "ctl", ctl_keys, CK_COUNT };

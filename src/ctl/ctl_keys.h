@@ -14,6 +14,7 @@ enum ctl_key {
     CK_TOKEN,
     CK_TOKEN_ENV,
     CK_ALLOWED_ORIGINS,
+    CK_CONSOLE,
     CK_COUNT
 };
 

@@ -24,6 +24,8 @@ struct ctl_req {
     json_t *body;
     struct buf *out;
     const char *extra_headers;      /* "Allow: ...\r\n" and the like, or "" */
+    const struct h1_request *head;
+    char who[CTL_WHO_MAX + 16];
     bool replied;
     int status;
 };
@@ -71,6 +73,31 @@ const struct ctl_peer *
 ctl_req_peer(const struct ctl_req *req)
 {
     return req->peer;
+}
+
+static const struct h1_header *find_header(const struct h1_request *r, const char *name);
+
+const char *
+ctl_req_header(const struct ctl_req *req, const char *name, size_t *len)
+{
+    const struct h1_header *h = req->head ? find_header(req->head, name) : NULL;
+
+    if (!h)
+        return NULL;
+    *len = h->value.len;
+    return h->value.p;
+}
+
+const char *
+ctl_req_who(const struct ctl_req *req)
+{
+    return req->who[0] ? req->who : NULL;
+}
+
+void
+ctl_req_set_headers(struct ctl_req *req, const char *lines)
+{
+    req->extra_headers = lines;
 }
 
 /* Appends the whole response; on allocation failure the buffer gets a bodiless 503 if
@@ -232,6 +259,56 @@ method_changes_state(const char *m)
     return method_wants_body(m) || strcmp(m, "DELETE") == 0;
 }
 
+/* True when an Origin is the listener's own "http://<host>": the console's pages. */
+static bool
+own_origin(const struct ctl_guard *g, const struct h1_header *origin)
+{
+    char own[96];
+
+    snprintf(own, sizeof(own), "http://%s", g->host ? g->host : "?");
+    const char *const list[] = { own };
+    return ctl_auth_origin_ok(origin->value.p, origin->value.len, list, 1);
+}
+
+/* The console's own paths ("/", "/console", "/console/..."): served without a token. */
+static bool
+is_console_path(struct slice p)
+{
+    return (p.len == 1 && p.p[0] == '/') || slice_eq_lit_nocase(p, "/console") ||
+           (p.len > 9 && memcmp(p.p, "/console/", 9) == 0);
+}
+
+/* A request without a bearer token: a console session cookie, with its CSRF token and
+ * the console's own origin. Replies and returns true when refused. */
+static bool
+refuse_session(struct ctl_req *req, const struct h1_request *r, const struct ctl_guard *g)
+{
+    const struct h1_header *c = find_header(r, "Cookie");
+    const struct h1_header *x = find_header(r, "X-CSRF-Token");
+    const struct h1_header *o = find_header(r, "Origin");
+    const struct h1_header *sf = find_header(r, "Sec-Fetch-Site");
+    struct ctl_session *s = c ? ctl_console_session(g->console, c->value.p, c->value.len) : NULL;
+
+    if (!s) {
+        req->extra_headers = "WWW-Authenticate: Bearer realm=\"tierd\"\r\n";
+        ctl_req_error(req, 401, "unauthorized", NULL,
+                      c ? "the console session is unknown or expired; sign in again"
+                        : "this listener needs \"Authorization: Bearer <token>\"");
+        return true;
+    }
+    /* The cookie alone never suffices: a page of another site cannot read the CSRF token
+     * nor send the header without a CORS preflight, and the Origin (or, on a same-origin
+     * GET where browsers send none, Sec-Fetch-Site) must be the console's own. */
+    if (!x || !ctl_console_csrf_ok(s, x->value.p, x->value.len) ||
+        (o ? !own_origin(g, o) : !(sf && slice_eq_lit_nocase(sf->value, "same-origin")))) {
+        ctl_req_error(req, 403, "csrf", NULL, "a console session needs its X-CSRF-Token header "
+                      "and the console's own Origin");
+        return true;
+    }
+    snprintf(req->who, sizeof(req->who), "console:%s", ctl_console_who(s));
+    return false;
+}
+
 /* The Host, Origin and Sec-Fetch-Site checks of a TCP listener (see struct ctl_guard).
  * Replies and returns true when the request is refused. */
 static bool
@@ -255,7 +332,8 @@ refuse_by_guard(struct ctl_req *req, const struct h1_request *r, const struct ct
     if (!g->check_origin)
         return false;
     h = find_header(r, "Origin");
-    if (h && !ctl_auth_origin_ok(h->value.p, h->value.len, g->origins, g->norigins)) {
+    if (h && !ctl_auth_origin_ok(h->value.p, h->value.len, g->origins, g->norigins) &&
+        !(g->console && own_origin(g, h))) {
         ctl_req_error(req, 403, "origin_not_allowed", NULL,
                       "requests from web pages are refused: Origin %.*s is not in "
                       "control.allowed_origins",
@@ -313,10 +391,22 @@ handle(const struct ctl_router *rt, const char *in, size_t len, const struct ctl
     snprintf(req->method, sizeof(req->method), "%.*s", (int)r.method.len, r.method.p);
     snprintf(req->path, sizeof(req->path), "%.*s", (int)r.path.len, r.path.p);
 
+    req->head = &r;
+    bool console_path = is_console_path(r.path);
+    if (console_path && !(g && g->console)) {
+        ctl_req_error(req, 404, "not_found", NULL, "no route for %s %s (the console is off: "
+                      "set control.console: true)", req->method, req->path);
+        return head;
+    }
     if (g && refuse_by_guard(req, &r, g))
         return head;
-    if (g && g->token) {
-        const struct h1_header *h = find_header(&r, "Authorization");
+    const struct h1_header *authz = find_header(&r, "Authorization");
+    if (g && g->token && !console_path && !authz && g->console) {
+        if (refuse_session(req, &r, g))
+            return head;
+    } else if (g && g->token && !console_path) {
+        const struct h1_header *h = authz;
+        snprintf(req->who, sizeof(req->who), "token");
         if (!h || !ctl_auth_bearer_ok(h->value.p, h->value.len, g->token)) {
             req->extra_headers = "WWW-Authenticate: Bearer realm=\"tierd\"\r\n";
             ctl_req_error(req, 401, "unauthorized", NULL, "%s",

@@ -7,12 +7,13 @@
 #define CTL_INTERNAL_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "core/buf.h"
 #include "ctl/ctl.h"
 
-#define CTL_ROUTES_MAX 64
+#define CTL_ROUTES_MAX 96
 #define CTL_SEGS_MAX 8
 #define CTL_KV_MAX 8                /* path parameters or query pairs per request */
 #define CTL_KV_VALUE_MAX 256        /* decoded value bytes, NUL included */
@@ -72,6 +73,10 @@ struct ctl_guard {
     bool check_origin;              /* an Origin must be one of origins[] */
     const char *const *origins;
     unsigned norigins;
+    /* non-NULL: the console is on (control.console); its routes need no token, /v1 also
+     * takes its session cookie with X-CSRF-Token, and http://<host> counts as an allowed
+     * Origin. */
+    struct ctl_console *console;
 };
 
 /* Handles one request in in[0..len). Returns -EAGAIN when more bytes are needed (nothing
@@ -95,5 +100,32 @@ bool ctl_auth_origin_ok(const char *value, size_t len, const char *const *origin
 
 /* Constant-time comparison of a presented Authorization value with "Bearer <token>". */
 bool ctl_auth_bearer_ok(const char *value, size_t len, const char *token);
+
+/* ------------------------------------------------------------------ console */
+
+#define CTL_CONSOLE_SESSIONS_MAX 32
+#define CTL_CONSOLE_SESSION_MS (12ull * 3600 * 1000)    /* signed in at most this long */
+#define CTL_CONSOLE_IDLE_MS (3600ull * 1000)            /* ... or this long without a request */
+#define CTL_WHO_MAX 48
+
+struct ctl_console;
+struct ctl_session;
+
+/* A session store checking sign-ins against `token` (copied). now_ms (NULL: the
+ * monotonic clock) is injectable for the tests of expiry. */
+struct ctl_console *ctl_console_new(const char *token, uint64_t (*now_ms)(void));
+void ctl_console_free(struct ctl_console *k);
+/* Registers the console's routes (/, /console/..., sign-in, sign-out, the assets). */
+int ctl_console_routes(struct ctl_router *rt, struct ctl_console *k);
+/* The live session named by a Cookie field value, or NULL (none, unknown, expired). A hit
+ * counts as activity for the idle timeout. */
+struct ctl_session *ctl_console_session(struct ctl_console *k, const char *cookie, size_t len);
+/* Opens a session for `who`; NULL when no random bytes could be had. When all slots are
+ * taken the least recently used session is signed out. */
+struct ctl_session *ctl_console_sign_in(struct ctl_console *k, const char *who);
+void ctl_console_sign_out(struct ctl_session *s);
+/* Constant-time check of an X-CSRF-Token value against the session's. */
+bool ctl_console_csrf_ok(const struct ctl_session *s, const char *v, size_t len);
+const char *ctl_console_who(const struct ctl_session *s);
 
 #endif

@@ -52,8 +52,10 @@ TEST(ctl_keys_table_every_key_and_defaults)
     EXPECT_EQ(build("control: {}\n", &c, &d), 0);
     EXPECT_STREQ(c.socket_path, ctl_keys[CK_SOCKET].def);
     EXPECT_TRUE(c.addr_text == NULL && c.token == NULL);
+    EXPECT_FALSE(c.console);
     ctl_conf_fini(&c);
     for (unsigned i = 0; i < CK_COUNT; i++)
-        EXPECT_TRUE(i == CK_SOCKET || ctl_keys[i].def == NULL);
+        EXPECT_TRUE(i == CK_SOCKET || i == CK_CONSOLE || ctl_keys[i].def == NULL);
+    EXPECT_STREQ(ctl_keys[CK_CONSOLE].def, "false");
     diag_fini(&d);
 }

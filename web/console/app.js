@@ -1,0 +1,250 @@
+// tierd console: plain JS module, no framework. Reads /v1 with the session cookie plus the
+// X-CSRF-Token header (docs/console.md); every value goes into the page as text, never HTML.
+import uPlot from './uPlot.esm.js';
+
+const REFRESH_MS = 2000;
+let csrf = null;
+let timer = null;
+let charts = {};
+
+const $ = (id) => document.getElementById(id);
+
+function h(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'on') for (const [ev, f] of Object.entries(v)) e.addEventListener(ev, f);
+    else if (k === 'class') e.className = v;
+    else e.setAttribute(k, v);
+  }
+  for (const k of kids.flat()) e.append(k instanceof Node ? k : String(k ?? ''));
+  return e;
+}
+
+async function api(method, path, body) {
+  const headers = { 'X-CSRF-Token': csrf || '' };
+  if (method !== 'GET') headers['Content-Type'] = 'application/json';
+  const r = await fetch(path, { method, headers, credentials: 'same-origin',
+                                body: body === undefined ? undefined : JSON.stringify(body) });
+  const j = await r.json().catch(() => ({}));
+  if (r.status === 401) { signedOut(); throw new Error('signed out'); }
+  if (!r.ok) throw new Error(j.error ? j.error.message : `HTTP ${r.status}`);
+  return j;
+}
+
+function table(cols, rows, empty) {
+  if (!rows.length) return h('p', { class: 'muted' }, empty);
+  return h('table', {}, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
+           h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))));
+}
+
+function state(s) { return h('span', { class: String(s) }, s); }
+
+function ago(sec) {
+  if (!sec) return '';
+  return new Date(sec * 1000).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
+}
+
+function confirmAction(text) {
+  const d = $('confirm');
+  $('confirm-text').textContent = text;
+  return new Promise((resolve) => {
+    d.addEventListener('close', () => resolve(d.returnValue === 'ok'), { once: true });
+    d.returnValue = '';
+    d.showModal();
+    $('confirm-ok').focus();
+  });
+}
+
+async function act(text, method, path, body) {
+  if (!(await confirmAction(text))) return;
+  try {
+    await api(method, path, body);
+    $('status').textContent = `done: ${text}`;
+  } catch (e) {
+    $('status').textContent = `failed: ${text}: ${e.message}`;
+  }
+  render();
+}
+
+// ---------------------------------------------------------------- pages
+
+const now = () => Math.floor(Date.now() / 1000);
+
+async function series(metric, stat, listener) {
+  const q = new URLSearchParams({ metric, statistic: stat, period: '1', start: String(now() - 900),
+                                  end: String(now()), dimension: `listener:${listener}` });
+  const j = await api('GET', `/v1/metrics?${q}`);
+  return j.datapoints;
+}
+
+function chart(key, title, labels, xs, ys, parent) {
+  const data = [xs, ...ys];
+  let c = charts[key];
+  if (c && c.root.isConnected) { c.setData(data); return; }
+  const box = h('div', { class: 'chart' }, h('h3', {}, title));
+  parent.append(box);
+  const opts = { width: 420, height: 180,
+    // The last 15 minutes, whatever the data: an empty series still shows the window.
+    scales: { x: { time: true, range: () => [now() - 900, now()] } }, series: [{}, ...labels.map((l, i) => ({
+    label: l, stroke: ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c'][i % 4], width: 1.5 }))],
+    axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor' }] };
+  charts[key] = new uPlot(opts, data, box);
+}
+
+function align(lists) {
+  const xs = [...new Set(lists.flat().map((p) => p.timestamp))].sort((a, b) => a - b);
+  const ys = lists.map((l) => { const m = new Map(l.map((p) => [p.timestamp, p.value]));
+                                return xs.map((x) => (m.has(x) ? m.get(x) : null)); });
+  return [xs, ys];
+}
+
+async function overview(page) {
+  const [st, ls] = await Promise.all([api('GET', '/v1/status'), api('GET', '/v1/listeners')]);
+  page.replaceChildren(h('h2', {}, 'Overview'),
+    h('p', {}, `tierd ${st.version}, pid ${st.pid}, up ${st.uptime_s} s, generation ` +
+               `${st.generation}, ${st.connections} open connections`));
+  const grid = h('div', { class: 'charts' });
+  for (const l of ls.listeners) {
+    const [req, e4, e5, p50, p90, p99, conns] = await Promise.all([
+      series('request_count', 'sum', l.name), series('http_4xx_count', 'sum', l.name),
+      series('http_5xx_count', 'sum', l.name), series('target_response_time', 'p50', l.name),
+      series('target_response_time', 'p90', l.name), series('target_response_time', 'p99', l.name),
+      series('active_connections', 'maximum', l.name)]);
+    const [x1, y1] = align([req, e4, e5]);
+    const [x2, y2] = align([p50, p90, p99].map((s) => s.map((p) => ({ ...p, value: p.value * 1000 }))));
+    const [x3, y3] = align([conns]);
+    chart(`${l.name}/req`, `${l.name} (${l.address}): requests/s`, ['requests', '4xx', '5xx'], x1, y1, grid);
+    chart(`${l.name}/lat`, `${l.name}: latency (ms)`, ['p50', 'p90', 'p99'], x2, y2, grid);
+    chart(`${l.name}/conn`, `${l.name}: open connections`, ['connections'], x3, y3, grid);
+  }
+  page.append(grid);
+}
+
+async function targets(page) {
+  const j = await api('GET', '/v1/targets');
+  page.replaceChildren(h('h2', {}, 'Target groups'),
+    table(['group', 'target', 'health', 'reason', 'in flight', 'requests', 'errors', 'latency (ms)'],
+      j.targets.map((t) => [t.group, t.address, state(t.state), t.reason, t.in_flight,
+                            t.requests, t.errors, t.latency_avg_ms.toFixed(1)]),
+      'no targets'));
+}
+
+async function groups(page) {
+  const j = await api('GET', '/v1/auto-scaling-groups');
+  const ins = await api('GET', '/v1/instances');
+  page.replaceChildren(h('h2', {}, 'Auto scaling groups'),
+    table(['group', 'version', 'desired', 'min', 'max', 'pending', 'in service', 'terminating',
+           'refresh', ''],
+      j.auto_scaling_groups.map((g) => [g.name, g.version, g.desired_capacity, g.min_size,
+        g.max_size, g.pending, g.in_service, g.terminating, g.refresh_status || 'none',
+        h('span', {},
+          h('button', { type: 'button', on: { click: () => act(`start an instance refresh of ${g.name}`,
+            'POST', `/v1/auto-scaling-groups/${encodeURIComponent(g.name)}/refresh`) } },
+            'Start refresh'), ' ',
+          h('button', { type: 'button', class: 'danger', on: { click: () => act(
+            `cancel the instance refresh of ${g.name}`, 'DELETE',
+            `/v1/auto-scaling-groups/${encodeURIComponent(g.name)}/refresh`) } },
+            'Cancel refresh'))]),
+      'no auto scaling groups configured'),
+    h('h2', {}, 'Instances'),
+    table(['instance', 'group', 'state', 'health', 'version', 'port', 'CPU %'],
+      ins.instances.map((i) => [i.id, i.group, state(i.state), state(i.health), i.version, i.port,
+                                i.cpu_pct === null ? '' : i.cpu_pct.toFixed(1)]),
+      'no instances'));
+}
+
+async function shield(page) {
+  const [b, s] = await Promise.all([api('GET', '/v1/bans'), api('GET', '/v1/shield')]);
+  page.replaceChildren(h('h2', {}, 'Shield'),
+    h('p', {}, s.enabled ? 'enabled' : 'not configured'),
+    h('h2', {}, 'Active bans'),
+    table(['address', 'reason', 'evidence', 'since', 'expires', ''],
+      b.bans.map((x) => [x.address, x.reason, x.evidence, ago(x.start), ago(x.expiry),
+        h('button', { type: 'button', class: 'danger', on: { click: () => act(`unban ${x.address}`,
+          'DELETE', `/v1/bans/${encodeURIComponent(x.address)}`) } }, 'Unban')]),
+      'no active bans'),
+    h('h2', {}, 'Counters'),
+    table(['counter', 'value'], Object.entries(s.counters || {}), 'no counters'));
+}
+
+async function alarms(page) {
+  const j = await api('GET', '/v1/alarms');
+  page.replaceChildren(h('h2', {}, 'Alarms'),
+    table(['alarm', 'state', 'metric', 'since', 'reason'],
+      j.alarms.map((a) => [a.name, state(a.state), a.metric, ago(a.updated), a.reason]),
+      'no alarms configured'));
+}
+
+async function events(page) {
+  const j = await api('GET', '/v1/events?limit=100');
+  page.replaceChildren(h('h2', {}, 'Events'),
+    table(['time', 'level', 'subsystem', 'message'],
+      j.events.slice().reverse().map((e) => [e.time, e.level, e.subsystem, e.message]),
+      'no events'));
+}
+
+const pages = { overview, targets, groups, shield, alarms, events };
+
+async function render() {
+  if (!csrf) return;
+  const name = (location.hash || '#overview').slice(1);
+  const fn = pages[name] || overview;
+  for (const a of document.querySelectorAll('nav a'))
+    a.toggleAttribute('aria-current', a.getAttribute('href') === `#${name}`) &&
+      a.setAttribute('aria-current', 'page');
+  const page = $('page');
+  if (page.dataset.page !== name) { page.replaceChildren(); charts = {}; page.dataset.page = name; }
+  try {
+    await fn(page);
+    page.dataset.loaded = String(Date.now());
+  } catch (e) {
+    if (csrf) $('status').textContent = `error: ${e.message}`;
+  }
+}
+
+function signedIn(j) {
+  csrf = j.csrf;
+  $('who').textContent = `signed in as ${j.who}`;
+  $('sign-in').hidden = true;
+  $('nav').hidden = false;
+  $('sign-out').hidden = false;
+  render();
+  clearInterval(timer);
+  timer = setInterval(() => { if (!$('confirm').open) render(); }, REFRESH_MS);
+}
+
+function signedOut() {
+  csrf = null;
+  clearInterval(timer);
+  $('page').replaceChildren();
+  $('page').dataset.page = '';
+  $('nav').hidden = true;
+  $('sign-out').hidden = true;
+  $('who').textContent = '';
+  $('sign-in').hidden = false;
+  $('token').focus();
+}
+
+$('sign-in').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const r = await fetch('/console/sign-in', { method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token: $('token').value }) });
+  $('token').value = '';
+  const j = await r.json().catch(() => ({}));
+  if (!r.ok) { $('sign-in-error').textContent = j.error ? j.error.message : `HTTP ${r.status}`; return; }
+  $('sign-in-error').textContent = '';
+  signedIn(j);
+});
+
+$('sign-out').addEventListener('click', async () => {
+  await fetch('/console/sign-out', { method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf || '' } });
+  signedOut();
+});
+
+window.addEventListener('hashchange', render);
+
+fetch('/console/session', { credentials: 'same-origin' })
+  .then(async (r) => (r.ok ? signedIn(await r.json()) : signedOut()))
+  .catch(signedOut);
