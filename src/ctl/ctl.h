@@ -74,6 +74,11 @@ const char *ctl_req_header(const struct ctl_req *req, const char *name, size_t *
 /* Who is acting, for the operator log: "console:operator" for a console session,
  * "token" for a bearer token, NULL on the unix socket (the peer's uid says who). */
 const char *ctl_req_who(const struct ctl_req *req);
+/* Turns the reply into the head of an event stream of the GET routes in `paths`
+ * (comma-separated) for session `session_id`: for the console only (ctl_console.c).
+ * Returns 0, or -ENOTSUP where the connection cannot stream. */
+int ctl_req_stream(struct ctl_req *req, const char *paths, const char *session_id,
+                   const char *extra_headers);
 /* Extra response header lines ("Name: value\r\n"...), borrowed until the reply. */
 void ctl_req_set_headers(struct ctl_req *req, const char *lines);
 

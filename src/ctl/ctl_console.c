@@ -32,6 +32,7 @@ struct ctl_session {
 struct ctl_console {
     struct ctl_session s[CTL_CONSOLE_SESSIONS_MAX];
     char *token;                /* a copy: the server's is wiped at stop */
+    unsigned streams;           /* open event streams (ctl.c closes them) */
     uint64_t (*now_ms)(void);
 };
 
@@ -185,6 +186,44 @@ ctl_console_sign_out(struct ctl_session *s)
     explicit_bzero(s, sizeof(*s));
 }
 
+bool
+ctl_console_session_alive(struct ctl_console *k, const char *id)
+{
+    uint64_t now = k->now_ms();
+
+    for (unsigned j = 0; j < CTL_CONSOLE_SESSIONS_MAX; j++) {
+        struct ctl_session *s = &k->s[j];
+        if (s->used && eq_const_time(id, strlen(id), s->id))
+            return !expired(k, s, now);
+    }
+    return false;
+}
+
+void
+ctl_console_stream_closed(struct ctl_console *k)
+{
+    if (k && k->streams > 0)
+        k->streams--;
+}
+
+/* The paths a stream may carry: GET routes of /v1 with a plain query, at most 8. */
+static bool
+stream_paths_ok(const char *paths)
+{
+    unsigned n = 1;
+
+    if (strncmp(paths, "/v1/", 4) != 0 || strstr(paths, "..") || strstr(paths, ",,"))
+        return false;
+    for (const char *p = paths; *p; p++) {
+        if (*p == ',' && (++n > 8 || strncmp(p + 1, "/v1/", 4) != 0))
+            return false;
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-.:?=&,",
+                    *p))
+            return false;
+    }
+    return true;
+}
+
 /* ------------------------------------------------------------------ routes */
 
 static bool
@@ -307,6 +346,41 @@ sign_out_post(struct ctl_req *req, void *ctx)
     ctl_req_reply(req, 200, json_pack("{s:b}", "signed_out", 1));
 }
 
+/* GET /console/stream?csrf=..&paths=/v1/targets,/v1/bans: EventSource sends no custom
+ * header, so the CSRF token comes in the query (no Referer leaves the console:
+ * Referrer-Policy: no-referrer). */
+static void
+stream_get(struct ctl_req *req, void *ctx)
+{
+    struct ctl_console *k = ctx;
+    struct ctl_session *s;
+    const char *csrf = ctl_req_query(req, "csrf"), *paths = ctl_req_query(req, "paths");
+
+    if (refuse_unix(req))
+        return;
+    ctl_req_set_headers(req, console_headers);
+    if (!(s = session_of(k, req)) || !csrf || !ctl_console_csrf_ok(s, csrf, strlen(csrf))) {
+        ctl_req_error(req, 403, "csrf", NULL, "an event stream needs the session cookie and "
+                      "its CSRF token (?csrf=)");
+        return;
+    }
+    if (!paths || !stream_paths_ok(paths)) {
+        ctl_req_error(req, 400, "invalid", "paths", "paths: up to 8 GET routes of /v1, "
+                      "comma-separated, e.g. ?paths=/v1/targets,/v1/bans");
+        return;
+    }
+    if (k->streams >= CTL_STREAMS_MAX) {
+        ctl_req_error(req, 503, "too_many_streams", NULL, "%u event streams are open (the "
+                      "limit); close a console tab", k->streams);
+        return;
+    }
+    if (ctl_req_stream(req, paths, s->id, console_headers) < 0) {
+        ctl_req_error(req, 400, "invalid", NULL, "this connection cannot stream");
+        return;
+    }
+    k->streams++;
+}
+
 int
 ctl_console_routes(struct ctl_router *rt, struct ctl_console *k)
 {
@@ -318,6 +392,7 @@ ctl_console_routes(struct ctl_router *rt, struct ctl_console *k)
     rc |= ctl_router_add(rt, "GET", "/console/session", session_get, k);
     rc |= ctl_router_add(rt, "POST", "/console/sign-in", sign_in_post, k);
     rc |= ctl_router_add(rt, "POST", "/console/sign-out", sign_out_post, k);
+    rc |= ctl_router_add(rt, "GET", "/console/stream", stream_get, k);
     for (size_t i = 0; i < ctl_nassets; i++) {
         const struct ctl_asset *a = &ctl_assets[i];
         snprintf(pattern, sizeof(pattern), "/console/%s", a->name);

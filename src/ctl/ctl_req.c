@@ -25,6 +25,7 @@ struct ctl_req {
     struct buf *out;
     const char *extra_headers;      /* "Allow: ...\r\n" and the like, or "" */
     const struct h1_request *head;
+    struct ctl_result *res;         /* NULL: the caller cannot stream */
     char who[CTL_WHO_MAX + 16];
     bool replied;
     int status;
@@ -92,6 +93,25 @@ const char *
 ctl_req_who(const struct ctl_req *req)
 {
     return req->who[0] ? req->who : NULL;
+}
+
+int
+ctl_req_stream(struct ctl_req *req, const char *paths, const char *session_id,
+               const char *extra_headers)
+{
+    BUG_ON(req->replied);
+    if (!req->res || strlen(paths) >= sizeof(req->res->stream_paths))
+        return -ENOTSUP;
+    req->replied = true;
+    req->status = 200;
+    snprintf(req->res->stream_paths, sizeof(req->res->stream_paths), "%s", paths);
+    snprintf(req->res->stream_session, sizeof(req->res->stream_session), "%s", session_id);
+    /* No Content-Length: the body ends when the connection does. retry: how long
+     * EventSource waits before it reconnects after a close. */
+    buf_printf(req->out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                         "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n"
+                         "retry: 2000\n\n", extra_headers);
+    return 0;
 }
 
 void
@@ -496,14 +516,31 @@ handle(const struct ctl_router *rt, const char *in, size_t len, const struct ctl
 }
 
 ssize_t
+ctl_req_handle_full(const struct ctl_router *rt, const char *in, size_t len,
+                    const struct ctl_peer *peer, const struct ctl_guard *g, struct buf *out,
+                    struct ctl_result *res)
+{
+    struct ctl_req req = { .peer = peer, .out = out, .extra_headers = "", .res = res };
+
+    if (res) {
+        res->stream_paths[0] = '\0';
+        res->stream_session[0] = '\0';
+    }
+    ssize_t n = handle(rt, in, len, g, &req);
+    if (res)
+        res->status = req.status;
+    return n;
+}
+
+ssize_t
 ctl_req_handle(const struct ctl_router *rt, const char *in, size_t len,
                const struct ctl_peer *peer, const struct ctl_guard *g, struct buf *out,
                int *status)
 {
-    struct ctl_req req = { .peer = peer, .out = out, .extra_headers = "" };
-    ssize_t n = handle(rt, in, len, g, &req);
+    struct ctl_result res;
+    ssize_t n = ctl_req_handle_full(rt, in, len, peer, g, out, &res);
 
     if (status)
-        *status = req.status;
+        *status = res.status;
     return n;
 }

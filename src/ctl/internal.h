@@ -90,6 +90,22 @@ ssize_t ctl_req_handle(const struct ctl_router *rt, const char *in, size_t len,
                        const struct ctl_peer *peer, const struct ctl_guard *g, struct buf *out,
                        int *status);
 
+/* What a request turned its connection into, besides one response. */
+#define CTL_STREAM_PATHS_MAX 512
+struct ctl_result {
+    int status;
+    /* Non-empty: the response is the head of an event stream (text/event-stream); the
+     * connection stays open and every CTL_STREAM_TICK_MS gets one event per GET path of
+     * this comma-separated list, the path's JSON as the event's data. */
+    char stream_paths[CTL_STREAM_PATHS_MAX];
+    char stream_session[65];        /* the session it belongs to: it ends with it */
+};
+
+/* ctl_req_handle() with the whole result (res may be NULL). */
+ssize_t ctl_req_handle_full(const struct ctl_router *rt, const char *in, size_t len,
+                            const struct ctl_peer *peer, const struct ctl_guard *g,
+                            struct buf *out, struct ctl_result *res);
+
 /* True when a Host field value names the listener's own address `own` ("127.0.0.1:7070",
  * "[::1]:7070"): the same text, case-insensitive, or without ":80" for port 80. */
 bool ctl_auth_host_ok(const char *value, size_t len, const char *own);
@@ -127,5 +143,16 @@ void ctl_console_sign_out(struct ctl_session *s);
 /* Constant-time check of an X-CSRF-Token value against the session's. */
 bool ctl_console_csrf_ok(const struct ctl_session *s, const char *v, size_t len);
 const char *ctl_console_who(const struct ctl_session *s);
+
+/* Event streams (docs/console.md, "Live updates"): the one exception to one request per
+ * connection and the 10 s deadline, capped in number and lifetime. */
+#define CTL_STREAMS_MAX 8
+#define CTL_STREAM_LIFETIME_MS (10u * 60 * 1000)   /* then closed; EventSource reconnects */
+#define CTL_STREAM_TICK_MS 1000
+#define CTL_STREAM_BACKLOG_MAX (1u << 20)           /* unsent bytes: a stalled reader, closed */
+/* True while the session whose id is `id` is signed in (and not expired). */
+bool ctl_console_session_alive(struct ctl_console *k, const char *id);
+/* The stream count, kept by ctl.c as streams open and close. */
+void ctl_console_stream_closed(struct ctl_console *k);
 
 #endif

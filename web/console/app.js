@@ -2,9 +2,7 @@
 // X-CSRF-Token header (docs/console.md); every value goes into the page as text, never HTML.
 import uPlot from './uPlot.esm.js';
 
-const REFRESH_MS = 2000;
 let csrf = null;
-let timer = null;
 let charts = {};
 
 const $ = (id) => document.getElementById(id);
@@ -63,7 +61,6 @@ async function act(text, method, path, body) {
   } catch (e) {
     $('status').textContent = `failed: ${text}: ${e.message}`;
   }
-  render();
 }
 
 // ---------------------------------------------------------------- pages
@@ -98,8 +95,8 @@ function align(lists) {
   return [xs, ys];
 }
 
-async function overview(page) {
-  const [st, ls] = await Promise.all([api('GET', '/v1/status'), api('GET', '/v1/listeners')]);
+async function overview(page, d) {
+  const st = d['/v1/status'], ls = d['/v1/listeners'];
   page.replaceChildren(h('h2', {}, 'Overview'),
     h('p', {}, `tierd ${st.version}, pid ${st.pid}, up ${st.uptime_s} s, generation ` +
                `${st.generation}, ${st.connections} open connections`));
@@ -120,8 +117,8 @@ async function overview(page) {
   page.append(grid);
 }
 
-async function targets(page) {
-  const j = await api('GET', '/v1/targets');
+async function targets(page, d) {
+  const j = d['/v1/targets'];
   page.replaceChildren(h('h2', {}, 'Target groups'),
     table(['group', 'target', 'health', 'reason', 'in flight', 'requests', 'errors', 'latency (ms)'],
       j.targets.map((t) => [t.group, t.address, state(t.state), t.reason, t.in_flight,
@@ -129,9 +126,8 @@ async function targets(page) {
       'no targets'));
 }
 
-async function groups(page) {
-  const j = await api('GET', '/v1/auto-scaling-groups');
-  const ins = await api('GET', '/v1/instances');
+async function groups(page, d) {
+  const j = d['/v1/auto-scaling-groups'], ins = d['/v1/instances'];
   page.replaceChildren(h('h2', {}, 'Auto scaling groups'),
     table(['group', 'version', 'desired', 'min', 'max', 'pending', 'in service', 'terminating',
            'refresh', ''],
@@ -153,8 +149,8 @@ async function groups(page) {
       'no instances'));
 }
 
-async function shield(page) {
-  const [b, s] = await Promise.all([api('GET', '/v1/bans'), api('GET', '/v1/shield')]);
+async function shield(page, d) {
+  const b = d['/v1/bans'], s = d['/v1/shield'];
   page.replaceChildren(h('h2', {}, 'Shield'),
     h('p', {}, s.enabled ? 'enabled' : 'not configured'),
     h('h2', {}, 'Active bans'),
@@ -167,39 +163,90 @@ async function shield(page) {
     table(['counter', 'value'], Object.entries(s.counters || {}), 'no counters'));
 }
 
-async function alarms(page) {
-  const j = await api('GET', '/v1/alarms');
+async function alarms(page, d) {
+  const j = d['/v1/alarms'];
   page.replaceChildren(h('h2', {}, 'Alarms'),
     table(['alarm', 'state', 'metric', 'since', 'reason'],
       j.alarms.map((a) => [a.name, state(a.state), a.metric, ago(a.updated), a.reason]),
       'no alarms configured'));
 }
 
-async function events(page) {
-  const j = await api('GET', '/v1/events?limit=100');
+async function events(page, d) {
+  const j = d['/v1/events?limit=100'];
   page.replaceChildren(h('h2', {}, 'Events'),
     table(['time', 'level', 'subsystem', 'message'],
       j.events.slice().reverse().map((e) => [e.time, e.level, e.subsystem, e.message]),
       'no events'));
 }
 
-const pages = { overview, targets, groups, shield, alarms, events };
+// Each page: the GET routes it shows, streamed over one EventSource (/console/stream), and
+// how it draws them. The overview's charts also fetch their series every CHART_MS.
+const pages = {
+  overview: [['/v1/status', '/v1/listeners'], overview],
+  targets: [['/v1/targets'], targets],
+  groups: [['/v1/auto-scaling-groups', '/v1/instances'], groups],
+  shield: [['/v1/bans', '/v1/shield'], shield],
+  alarms: [['/v1/alarms'], alarms],
+  events: [['/v1/events?limit=100'], events],
+};
+const CHART_MS = 5000;
+let stream = null;
+let data = {};
+let lastChart = 0;
 
-async function render() {
-  if (!csrf) return;
+function pageName() {
   const name = (location.hash || '#overview').slice(1);
-  const fn = pages[name] || overview;
-  for (const a of document.querySelectorAll('nav a'))
-    a.toggleAttribute('aria-current', a.getAttribute('href') === `#${name}`) &&
-      a.setAttribute('aria-current', 'page');
+  return pages[name] ? name : 'overview';
+}
+
+async function draw() {
+  const name = pageName();
+  const [paths, fn] = pages[name];
+  if (!paths.every((p) => p in data)) return;
+  if ($('confirm').open) return;
   const page = $('page');
-  if (page.dataset.page !== name) { page.replaceChildren(); charts = {}; page.dataset.page = name; }
   try {
-    await fn(page);
+    if (name === 'overview' && Date.now() - lastChart < CHART_MS && page.dataset.loaded) return;
+    lastChart = Date.now();
+    await fn(page, data);
     page.dataset.loaded = String(Date.now());
   } catch (e) {
     if (csrf) $('status').textContent = `error: ${e.message}`;
   }
+}
+
+function render() {
+  if (!csrf) return;
+  const name = pageName();
+  for (const a of document.querySelectorAll('nav a')) {
+    if (a.getAttribute('href') === `#${name}`) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const page = $('page');
+  if (page.dataset.page === name && stream) return;
+  page.replaceChildren();
+  delete page.dataset.loaded;
+  charts = {};
+  data = {};
+  lastChart = 0;
+  page.dataset.page = name;
+  if (stream) stream.close();
+  const paths = pages[name][0];
+  const q = new URLSearchParams({ csrf, paths: paths.join(',') });
+  stream = new EventSource(`/console/stream?${q}`);
+  for (const p of paths) {
+    stream.addEventListener(p, (ev) => {
+      try { data[p] = JSON.parse(ev.data); } catch (e) { return; }
+      draw();
+    });
+  }
+  // EventSource reconnects by itself (the server closes a stream after its lifetime); a
+  // session that ended shows as a refused reconnect: ask the server.
+  stream.onerror = () => {
+    fetch('/console/session', { credentials: 'same-origin' }).then((r) => {
+      if (r.status === 401) signedOut();
+    }).catch(() => {});
+  };
 }
 
 function signedIn(j) {
@@ -209,13 +256,11 @@ function signedIn(j) {
   $('nav').hidden = false;
   $('sign-out').hidden = false;
   render();
-  clearInterval(timer);
-  timer = setInterval(() => { if (!$('confirm').open) render(); }, REFRESH_MS);
 }
 
 function signedOut() {
   csrf = null;
-  clearInterval(timer);
+  if (stream) { stream.close(); stream = null; }
   $('page').replaceChildren();
   $('page').dataset.page = '';
   $('nav').hidden = true;

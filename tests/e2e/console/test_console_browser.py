@@ -359,7 +359,8 @@ def test_08_page_weight_under_150_kb_compressed(env):
     d = env["d"]
     names = d.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
-        ".filter(n => n.includes('/console/') && !n.includes('/console/session'))")
+        ".filter(n => n.includes('/console/') && !n.includes('/console/session')"
+        " && !n.includes('/console/stream'))")
     files = sorted({n.split("/console/")[1].split("#")[0] for n in names} | {"index.html"})
     total = 0
     import urllib.request
