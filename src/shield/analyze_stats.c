@@ -403,8 +403,8 @@ analyze_stats_add(struct analyze_stats *s, const struct analyze_line *l)
         a->distinct_paths++;
         sample(s, a->paths, &a->npaths, ANALYZE_SAMPLE_PATHS, l->path);
     }
-    bool sensitive;
-    enum clientmem_kind kind = clientmem_classify(l->path, l->status, false, &sensitive);
+    bool sensitive = detect_path_sensitive(s->det, l->path, l->query);
+    enum clientmem_kind kind = clientmem_classify_known(l->path, l->status, false, sensitive);
     if (kind == CLIENTMEM_GOOD) {
         a->served++;
     } else if (kind == CLIENTMEM_PROBE && (sensitive || new_path)) {

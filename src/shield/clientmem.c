@@ -24,8 +24,14 @@ enum clientmem_kind
 clientmem_classify(struct slice path, int status, bool static_asset, bool *sensitive)
 {
     *sensitive = path.len && detect_is_sensitive_path(path);
+    return clientmem_classify_known(path, status, static_asset, *sensitive);
+}
+
+enum clientmem_kind
+clientmem_classify_known(struct slice path, int status, bool static_asset, bool sensitive)
+{
     /* A sensitive path served is not a page the client came for either. */
-    if (*sensitive)
+    if (sensitive)
         return status >= 400 ? CLIENTMEM_PROBE : CLIENTMEM_NEUTRAL;
     if (status >= 200 && status < 400)
         return CLIENTMEM_GOOD;

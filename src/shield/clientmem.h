@@ -38,6 +38,10 @@ enum clientmem_kind { CLIENTMEM_NEUTRAL = 0, CLIENTMEM_GOOD, CLIENTMEM_PROBE };
  * does not feed those). */
 enum clientmem_kind clientmem_classify(struct slice path, int status, bool static_asset,
                                        bool *sensitive);
+/* The same, with the path's sensitivity already known (detect_path_sensitive() has it
+ * cached for a path the detectors just saw: analyze reads millions of lines). */
+enum clientmem_kind clientmem_classify_known(struct slice path, int status, bool static_asset,
+                                             bool sensitive);
 
 struct clientmem_params {
     uint64_t memory_ms;         /* a client not seen for this long is forgotten */

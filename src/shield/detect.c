@@ -396,6 +396,12 @@ detect_classify(struct detect *d, struct slice path, struct slice query)
     return c;
 }
 
+bool
+detect_path_sensitive(struct detect *d, struct slice path, struct slice query)
+{
+    return path.len && detect_classify(d, path, query)->sens != DETECT_SENS_NONE;
+}
+
 static bool
 detect_request(struct detect *d, struct detect_rec *r, const struct detect_event *ev,
                struct detect_hit *hit)

@@ -71,6 +71,9 @@ void detect_free(struct detect *d);
 bool detect_feed(struct detect *d, const struct detect_event *ev, struct detect_hit *hit);
 /* True for paths every scanner probes (exposed for analyze's report and tests). */
 bool detect_is_sensitive_path(struct slice path);
+/* detect_is_sensitive_path() through d's cache of paths and queries (the detectors fill
+ * it as they see each request). Not thread-safe: d's owner calls it. */
+bool detect_path_sensitive(struct detect *d, struct slice path, struct slice query);
 bool detect_is_scanner_ua(struct slice ua);
 bool detect_is_injection(struct slice path, struct slice query);
 /* True for static-asset extensions (CrowdSec's list: .js, .css, .png, ...). */
