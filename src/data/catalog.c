@@ -4,6 +4,7 @@
 #include "data/catalog.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static const char catalog_schema[] =
     "  status TEXT NOT NULL, error TEXT, snapshot TEXT, started_ms INTEGER NOT NULL,"
     "  ended_ms INTEGER, size_bytes INTEGER, binlog_file TEXT, binlog_pos INTEGER,"
     "  gtid TEXT, figures TEXT, verify TEXT, verify_ms INTEGER, verify_detail TEXT,"
-    "  verified_at_ms INTEGER);"
+    "  verified_at_ms INTEGER, key_snapshot TEXT);"
     "CREATE TABLE IF NOT EXISTS binlogs ("
     "  db TEXT NOT NULL, file TEXT NOT NULL, snapshot TEXT NOT NULL,"
     "  shipped_ms INTEGER NOT NULL, size_bytes INTEGER NOT NULL, PRIMARY KEY (db, file));"
@@ -42,6 +43,20 @@ catalog_open(const char *state_dir, char *err, size_t errlen)
 
     snprintf(path, sizeof(path), "%s/data.db", state_dir);
     if (!(c->db = sqldb_open(path, catalog_schema, err, errlen))) {
+        free(c);
+        return NULL;
+    }
+    /* Catalogs written before key_snapshot existed gain the column (NULL: no key
+     * stored with that backup). */
+    sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog columns",
+                                     "SELECT 1 FROM pragma_table_info('backups')"
+                                     " WHERE name = 'key_snapshot'");
+    bool has = st && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!has && sqlite3_exec(c->db, "ALTER TABLE backups ADD COLUMN key_snapshot TEXT", NULL,
+                             NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot add key_snapshot: %s", path, sqlite3_errmsg(c->db));
+        sqlite3_close(c->db);
         free(c);
         return NULL;
     }
@@ -90,7 +105,7 @@ int
 catalog_backup_end(struct catalog *c, int64_t id, bool ok, const char *error,
                    const char *snapshot, int64_t ended_ms, uint64_t size,
                    const char *binlog_file, uint64_t binlog_pos, const char *gtid,
-                   const char *figures)
+                   const char *figures, const char *key_snapshot)
 {
     int rc = -EIO;
 
@@ -98,7 +113,8 @@ catalog_backup_end(struct catalog *c, int64_t id, bool ok, const char *error,
     sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog end",
                                      "UPDATE backups SET status = ?, error = ?, snapshot = ?,"
                                      " ended_ms = ?, size_bytes = ?, binlog_file = ?,"
-                                     " binlog_pos = ?, gtid = ?, figures = ? WHERE id = ?");
+                                     " binlog_pos = ?, gtid = ?, figures = ?,"
+                                     " key_snapshot = ? WHERE id = ?");
     if (st) {
         sqlite3_bind_text(st, 1, ok ? "ok" : "failed", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
@@ -109,7 +125,8 @@ catalog_backup_end(struct catalog *c, int64_t id, bool ok, const char *error,
         sqlite3_bind_int64(st, 7, (sqlite3_int64)binlog_pos);
         sqlite3_bind_text(st, 8, gtid, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 9, figures, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 10, id);
+        sqlite3_bind_text(st, 10, key_snapshot, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 11, id);
         rc = sqldb_done(c->db, "data", "catalog end", st);
     }
     pthread_mutex_unlock(&c->mu);
@@ -126,7 +143,8 @@ catalog_latest_base(struct catalog *c, const char *db, int64_t before_ms,
     pthread_mutex_lock(&c->mu);
     sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog latest",
                                      "SELECT id, snapshot, started_ms, ended_ms, binlog_file,"
-                                     " binlog_pos, gtid, figures FROM backups WHERE db = ? AND"
+                                     " binlog_pos, gtid, figures, key_snapshot FROM backups"
+                                     " WHERE db = ? AND"
                                      " status = 'ok' AND ended_ms <= ? ORDER BY ended_ms DESC,"
                                      " id DESC LIMIT 1");
     if (st) {
@@ -142,6 +160,7 @@ catalog_latest_base(struct catalog *c, const char *db, int64_t before_ms,
             catalog_text(st, 6, out->gtid, sizeof(out->gtid));
             const unsigned char *f = sqlite3_column_text(st, 7);
             out->figures = f ? mem_strdup_or_exit((const char *)f) : NULL;
+            catalog_text(st, 8, out->key_snapshot, sizeof(out->key_snapshot));
             rc = 0;
         }
         sqlite3_finalize(st);

@@ -24,6 +24,7 @@ struct catalog_base {
     uint64_t binlog_pos;
     char gtid[256];
     char *figures;              /* JSON {"schema.table": rows}; owned, may be NULL */
+    char key_snapshot[80];      /* the key file's snapshot; "" without encryption */
 };
 
 struct catalog *catalog_open(const char *state_dir, char *err, size_t errlen);
@@ -31,12 +32,12 @@ void catalog_close(struct catalog *c);
 
 /* A new row in state "running"; its id, or -EIO. */
 int64_t catalog_backup_begin(struct catalog *c, const char *db, int64_t started_ms);
-/* Ends row id: ok (with the snapshot, size, binlog position and figures) or failed (with
- * error). 0 or -EIO. */
+/* Ends row id: ok (with the snapshot, size, binlog position, figures and the snapshot of
+ * the key file stored with it, NULL for none) or failed (with error). 0 or -EIO. */
 int catalog_backup_end(struct catalog *c, int64_t id, bool ok, const char *error,
                        const char *snapshot, int64_t ended_ms, uint64_t size,
                        const char *binlog_file, uint64_t binlog_pos, const char *gtid,
-                       const char *figures);
+                       const char *figures, const char *key_snapshot);
 /* The newest good base backup of db that ended at or before before_ms. 0, or -ENOENT. The
  * caller frees out->figures. */
 int catalog_latest_base(struct catalog *c, const char *db, int64_t before_ms,

@@ -378,6 +378,9 @@ data_status_json(struct data *dt)
                               "storage_encrypted", c->key_file != NULL,
                               "backups", c->backup_on && c->retention_ms > 0);
         json_object_set_new(o, "datadir", json_string(s->paths.datadir));
+        /* Where its key is, never what it holds. */
+        json_object_set_new(o, "key_file", s->paths.key_file[0] ?
+                            json_string(s->paths.key_file) : json_null());
         json_object_set_new(o, "error", s->error[0] ? json_string(s->error) : json_null());
         json_object_set_new(o, "restored", json_boolean(s->owned_conf != NULL));
         if (c->backup_on) {

@@ -166,10 +166,11 @@ jobs_rmtree(const char *dir)
 }
 
 /* A one-database conf for a server a job makes (a restore or a scratch verify), from
- * the source's: no schemas or users (they come with the data), the same key file. */
+ * the source's: no schemas or users (they come with the data); key_file is the key
+ * restored from the repository (NULL: the source's own, for a backup stored without). */
 static struct data_conf *
 jobs_conf_for(const struct data_db_conf *src, const char *name, unsigned port,
-              const char *datadir, const char *socket)
+              const char *datadir, const char *socket, const char *key_file)
 {
     struct data_conf *c = mem_alloc_or_exit(sizeof(*c));
     struct data_db_conf *db = c->dbs = mem_alloc_or_exit(sizeof(*db));
@@ -187,7 +188,9 @@ jobs_conf_for(const struct data_db_conf *src, const char *name, unsigned port,
     }
     db->datadir = datadir ? mem_strdup_or_exit(datadir) : NULL;
     db->socket = socket ? mem_strdup_or_exit(socket) : NULL;
-    db->key_file = src->key_file ? mem_strdup_or_exit(src->key_file) : NULL;
+    if (!key_file)
+        key_file = src->key_file;
+    db->key_file = key_file ? mem_strdup_or_exit(key_file) : NULL;
     db->deletion_protection = true;
     return c;
 }
@@ -300,7 +303,7 @@ jobs_verify(struct data *dt, struct data_server *s, char *msg, size_t len)
 {
     struct catalog_base b;
     char dir[PATH_MAX], datadir[2 * PATH_MAX], sock[2 * PATH_MAX], staging[2 * PATH_MAX];
-    char name[96], err[512], detail[4096] = "";
+    char name[96], err[512], detail[4096] = "", keyp[2 * PATH_MAX];
     long long t0 = data_now_ms();
     int rc;
 
@@ -317,14 +320,18 @@ jobs_verify(struct data *dt, struct data_server *s, char *msg, size_t len)
     snprintf(datadir, sizeof(datadir), "%s/data", dir);
     snprintf(sock, sizeof(sock), "%s.sock", dir);
     snprintf(staging, sizeof(staging), "%s/binlogs", dir);
+    snprintf(keyp, sizeof(keyp), "%s/keyfile", dir);
     jobs_rmtree(dir);
     mkdir(dir, 0750);
-    struct data_conf *c = jobs_conf_for(s->conf, name, 0, datadir, sock);
+    /* The scratch server gets its key from the repository, as a lost host would. */
+    struct restore_key key = { .snapshot = b.key_snapshot, .path = keyp };
+    struct data_conf *c = jobs_conf_for(s->conf, name, 0, datadir, sock,
+                                        b.key_snapshot[0] ? keyp : NULL);
     struct mariadb_paths p;
     pid_t pid = -1;
     json_t *fig = b.figures ? json_loads(b.figures, 0, NULL) : NULL;
     if ((rc = mariadb_paths_init(&p, dt->state_dir, &c->dbs[0], err, sizeof(err))) < 0 ||
-        (rc = restore_base(s->conf, b.snapshot, datadir, err, sizeof(err))) < 0 ||
+        (rc = restore_base(s->conf, &key, b.snapshot, datadir, err, sizeof(err))) < 0 ||
         (rc = mariadb_write_config(&p, &c->dbs[0], err, sizeof(err))) < 0)
         goto done;
     if ((pid = mariadb_spawn(&p)) < 0) {
@@ -378,7 +385,7 @@ jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, c
 {
     struct catalog_base b;
     char when[32] = "", err[512], dir[PATH_MAX], datadir[2 * PATH_MAX];
-    char scratch[2 * PATH_MAX], staging[2 * PATH_MAX];
+    char scratch[2 * PATH_MAX], staging[2 * PATH_MAX], keyp[2 * PATH_MAX];
     int64_t point = catalog_restorable_get(dt->cat, s->conf->name);
     int64_t to = j->to_ms ? j->to_ms : point;
     int rc;
@@ -402,6 +409,8 @@ jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, c
     snprintf(datadir, sizeof(datadir), "%s/data", dir);
     snprintf(scratch, sizeof(scratch), "%s/data.init", dir);
     snprintf(staging, sizeof(staging), "%s/binlogs", dir);
+    snprintf(keyp, sizeof(keyp), "%s/keyfile", dir);
+    struct restore_key key = { .snapshot = b.key_snapshot, .path = keyp };
     if (access(dir, F_OK) == 0) {
         snprintf(msg, len, "%.300s exists; a restore never overwrites: choose another --as",
                  dir);
@@ -409,7 +418,7 @@ jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, c
         return -EEXIST;
     }
     mkdir(dir, 0750);
-    if ((rc = restore_base(s->conf, b.snapshot, scratch, err, sizeof(err))) < 0 ||
+    if ((rc = restore_base(s->conf, &key, b.snapshot, scratch, err, sizeof(err))) < 0 ||
         (rename(scratch, datadir) < 0 && (rc = -errno) < 0)) {
         snprintf(msg, len, "restore of %s failed: %.600s", s->conf->name,
                  rc == -errno ? strerror(errno) : err);
@@ -418,7 +427,8 @@ jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, c
         return rc;
     }
     unsigned port = jobs_free_port();
-    struct data_conf *c = jobs_conf_for(s->conf, j->as, port, NULL, NULL);
+    struct data_conf *c = jobs_conf_for(s->conf, j->as, port, NULL, NULL,
+                                        b.key_snapshot[0] ? keyp : NULL);
     pthread_mutex_lock(&dt->mu);
     struct data_server *ns = data_server_add(dt, c);
     pthread_mutex_unlock(&dt->mu);
