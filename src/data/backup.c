@@ -460,3 +460,32 @@ out:
     free(list);
     return rc;
 }
+
+int
+backup_forget(const struct data_db_conf *db, char *const *snaps, unsigned n, char *err,
+              size_t errlen)
+{
+    char out[4096], line[512];
+    int rc = 0;
+
+    /* In batches: an argv stays small, and one failure names its batch. */
+    for (unsigned i = 0; i < n && rc == 0; i += 16) {
+        const char *args[20] = { "forget" };
+        unsigned a = 1;
+        for (unsigned j = i; j < n && j < i + 16; j++)
+            args[a++] = snaps[j];
+        args[a] = NULL;
+        if ((rc = backup_restic(db, args, out, sizeof(out))) != 0) {
+            backup_last_line(out, line, sizeof(line));
+            snprintf(err, errlen, "restic forget failed: %s", line);
+            return -EIO;
+        }
+    }
+    static const char *const prune[] = { "prune", NULL };
+    if (n && backup_restic(db, prune, out, sizeof(out)) != 0) {
+        backup_last_line(out, line, sizeof(line));
+        snprintf(err, errlen, "restic prune failed: %s", line);
+        return -EIO;
+    }
+    return 0;
+}

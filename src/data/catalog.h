@@ -56,6 +56,18 @@ int catalog_restorable_set(struct catalog *c, const char *db, int64_t ms);
 /* The newest point db can be restored to (ms since the epoch), or 0. */
 int64_t catalog_restorable_get(struct catalog *c, const char *db);
 
+/* Retention at cutoff_ms (now minus backup.retention): every base backup of db that ended
+ * before the newest good one ended at or before the cutoff goes (that one stays: points
+ * just inside the window are restored from it), and so does every archived binlog older
+ * than the binlog it starts from; nothing newer is touched, so the newest restorable
+ * point always survives. Bases are marked "expired", binlog rows removed, in one
+ * transaction, and their restic snapshots (bases, key files, binlogs) queued to be
+ * forgotten. Returns every queued snapshot of db (this call's and any an earlier forget
+ * failed on): a new NULL-terminated array (free each, then it), *n set. */
+char **catalog_expire(struct catalog *c, const char *db, int64_t cutoff_ms, unsigned *n);
+/* restic forgot these: off the queue. */
+void catalog_forgotten(struct catalog *c, const char *db, char *const *snaps, unsigned n);
+
 /* {"backups": [...], "latest_restorable_ms": N}: db's backups, newest first; a new object. */
 json_t *catalog_backups_json(struct catalog *c, const char *db);
 

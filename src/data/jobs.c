@@ -205,6 +205,26 @@ jobs_utc(int64_t ms, char *out, size_t len)
     strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* Retention after a good backup: what the catalog says is older than the window (and
+ * not needed by its oldest point) is forgotten in restic. A failure only delays it: the
+ * snapshots stay queued in the catalog and the next backup forgets them. */
+static void
+jobs_retention(struct data *dt, const struct data_db_conf *c, int64_t now_ms)
+{
+    unsigned n;
+    char err[512];
+    char **snaps = catalog_expire(dt->cat, c->name, now_ms - (int64_t)c->retention_ms, &n);
+
+    if (n && backup_forget(c, snaps, n, err, sizeof(err)) < 0)
+        log_error("data", "database %s: retention: %s", c->name, err);
+    else if (n && (catalog_forgotten(dt->cat, c->name, snaps, n), true))
+        log_info("data", "database %s: retention %llu s: forgot %u snapshots older than the "
+                 "window", c->name, (unsigned long long)(c->retention_ms / 1000), n);
+    for (unsigned i = 0; i < n; i++)
+        free(snaps[i]);
+    free(snaps);
+}
+
 static int
 jobs_backup(struct data *dt, struct data_server *s, char *msg, size_t len)
 {
@@ -217,6 +237,8 @@ jobs_backup(struct data *dt, struct data_server *s, char *msg, size_t len)
     if (backup_ship_binlogs(&s->paths, s->conf, dt->cat, &s->ship, err, sizeof(err)) < 0)
         log_warn("data", "database %s: binlog ship after backup: %s", s->conf->name, err);
     snprintf(msg, len, "backup %lld of %s done", (long long)id, s->conf->name);
+    if (s->conf->retention_ms > 0)
+        jobs_retention(dt, s->conf, (int64_t)clock_wall_ms());
     return 0;
 }
 
