@@ -489,3 +489,26 @@ catalog_forgotten(struct catalog *c, const char *db, char *const *snaps, unsigne
     }
     pthread_mutex_unlock(&c->mu);
 }
+
+int
+catalog_verify_latest(struct catalog *c, const char *db, bool *ok, int64_t *duration_ms)
+{
+    int rc = -ENOENT;
+
+    pthread_mutex_lock(&c->mu);
+    sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog verify latest",
+                                     "SELECT verify, verify_ms FROM backups WHERE db = ? AND"
+                                     " verify IS NOT NULL AND status != 'expired'"
+                                     " ORDER BY verified_at_ms DESC, id DESC LIMIT 1");
+    if (st) {
+        sqlite3_bind_text(st, 1, db, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+            *duration_ms = sqlite3_column_int64(st, 1);
+            rc = 0;
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}

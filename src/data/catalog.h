@@ -68,6 +68,10 @@ char **catalog_expire(struct catalog *c, const char *db, int64_t cutoff_ms, unsi
 /* restic forgot these: off the queue. */
 void catalog_forgotten(struct catalog *c, const char *db, char *const *snaps, unsigned n);
 
+/* The newest verify of db: its result and how long the restore took. 0, or -ENOENT when
+ * no backup of db was ever verified. */
+int catalog_verify_latest(struct catalog *c, const char *db, bool *ok, int64_t *duration_ms);
+
 /* {"backups": [...], "latest_restorable_ms": N}: db's backups, newest first; a new object. */
 json_t *catalog_backups_json(struct catalog *c, const char *db);
 

@@ -282,8 +282,10 @@ data_thread(void *arg)
     pthread_mutex_lock(&dt->mu);
     while (!dt->stopping) {
         long long now = data_now_ms();
-        for (unsigned i = 0; i < dt->n && !dt->stopping; i++)
+        for (unsigned i = 0; i < dt->n && !dt->stopping; i++) {
             data_server_tick(dt, dt->servers[i], now);
+            metrics_sample(dt, dt->servers[i], now);
+        }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += DATA_TICK_MS * 1000000L;

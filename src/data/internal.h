@@ -16,6 +16,14 @@
 
 enum data_state { DATA_DOWN = 0, DATA_STARTING, DATA_RUNNING, DATA_BACKOFF, DATA_EXTERNAL };
 
+/* The metrics.c cache: the newest sample of a server (NAN: not known). */
+struct data_figures {
+    long long next_ms;                  /* the next sample (monotonic ms); 0: never sampled */
+    long long cpu_ticks, cpu_ms;        /* the previous CPU reading */
+    double connections, cpu_pct, free_bytes, deadlocks;
+    double backup_age_s, binlog_lag_s, verify_ok, restore_s;
+};
+
 struct data_server {
     const struct data_db_conf *conf;    /* from dt->conf, or owned_conf's only entry */
     struct data_conf *owned_conf;       /* a database made by a restore */
@@ -30,6 +38,7 @@ struct data_server {
     char error[512];
     char ship_error[512];               /* the last binlog ship's failure, "" after success */
     struct backup_ship_state ship;      /* the job thread's */
+    struct data_figures fig;            /* metrics.c's, under dt->mu */
 };
 
 enum data_job_kind { DATA_JOB_BACKUP = 0, DATA_JOB_RESTORE, DATA_JOB_VERIFY };
@@ -69,6 +78,9 @@ struct data_server *data_server_find(struct data *dt, const char *name);
 /* Adds a managed server for c's only database, to be started by the supervisor; takes c.
  * Called with dt->mu held. */
 struct data_server *data_server_add(struct data *dt, struct data_conf *c);
+
+/* metrics.c: samples s when due (dt->mu held; dropped while sampling). */
+void metrics_sample(struct data *dt, struct data_server *s, long long now);
 
 /* jobs.c: the job thread (backups, binlog shipping, restores, verifies). */
 void *jobs_thread(void *arg);
