@@ -144,10 +144,15 @@ data_server_start(struct data *dt, struct data_server *s, long long now)
     char err[512];
 
     pthread_mutex_unlock(&dt->mu);
-    int rc = mariadb_write_config(&s->paths, s->conf, err, sizeof(err));
-    if (rc == 0)
+    /* A server the previous tierd started (it crashed, or was killed) still runs on this
+     * config: adopt it rather than start a second one on the same datadir. */
+    pid_t adopted = s->restarts == 0 && !s->owned_conf ? mariadb_running(&s->paths) : 0;
+    int rc = adopted ? 0 : mariadb_write_config(&s->paths, s->conf, err, sizeof(err));
+    if (rc == 0 && !adopted)
         rc = mariadb_init_datadir(&s->paths, err, sizeof(err));
-    pid_t pid = rc == 0 ? mariadb_spawn(&s->paths) : -1;
+    /* Detached: the managed server outlives tierd (a crash, kill -9), and is adopted by
+     * the next start; a clean stop still shuts it down. */
+    pid_t pid = adopted ? adopted : rc == 0 ? mariadb_spawn(&s->paths, true) : -1;
     pthread_mutex_lock(&dt->mu);
     if (rc < 0) {
         data_server_fail(dt, s, now, err);
@@ -160,10 +165,12 @@ data_server_start(struct data *dt, struct data_server *s, long long now)
         return;
     }
     s->pid = pid;
+    s->adopted = adopted > 0;
     s->state = DATA_STARTING;
     s->started_ms = now;
     s->deadline_ms = now + DATA_START_TIMEOUT_MS;
-    log_info("data", "database %s: mariadbd started pid=%d datadir=%s", s->conf->name, pid,
+    log_info("data", "database %s: mariadbd %s pid=%d datadir=%s", s->conf->name,
+             adopted ? "adopted (left running by an earlier tierd)" : "started", pid,
              s->paths.datadir);
 }
 
@@ -174,6 +181,10 @@ data_server_exited(struct data_server *s, int *status)
 {
     if (s->pid <= 0)
         return false;
+    if (s->adopted) {                   /* not our child: no wait status to read */
+        *status = -1;
+        return !mariadb_is_ours(&s->paths, s->pid);
+    }
     pid_t r = waitpid(s->pid, status, WNOHANG);
     if (r == s->pid)
         return true;
@@ -237,6 +248,7 @@ data_server_tick(struct data *dt, struct data_server *s, long long now)
         if (!data_server_exited(s, &status))
             return;
         s->pid = -1;
+        s->adopted = false;
         s->restarts++;
         if (now - s->started_ms >= DATA_STABLE_MS)
             s->backoff_ms = DATA_BACKOFF_MIN_MS;
@@ -271,6 +283,7 @@ data_server_stop(struct data_server *s)
         usleep(20000);
     }
     s->pid = -1;
+    s->adopted = false;
     s->state = DATA_DOWN;
 }
 
@@ -385,6 +398,7 @@ data_status_json(struct data *dt)
                             json_string(s->paths.key_file) : json_null());
         json_object_set_new(o, "error", s->error[0] ? json_string(s->error) : json_null());
         json_object_set_new(o, "restored", json_boolean(s->owned_conf != NULL));
+        json_object_set_new(o, "adopted", json_boolean(s->adopted));
         if (c->backup_on) {
             json_t *b = catalog_backups_json(dt->cat, c->name);
             json_object_set(o, "latest_restorable_ms", json_object_get(b,

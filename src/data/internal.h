@@ -30,6 +30,7 @@ struct data_server {
     struct mariadb_paths paths;
     enum data_state state;
     pid_t pid;
+    bool adopted;                       /* pid was started by an earlier tierd */
     unsigned restarts;
     unsigned backoff_ms;
     long long started_ms, due_ms, deadline_ms;

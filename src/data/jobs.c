@@ -356,7 +356,7 @@ jobs_verify(struct data *dt, struct data_server *s, char *msg, size_t len)
         (rc = restore_base(s->conf, &key, b.snapshot, datadir, err, sizeof(err))) < 0 ||
         (rc = mariadb_write_config(&p, &c->dbs[0], err, sizeof(err))) < 0)
         goto done;
-    if ((pid = mariadb_spawn(&p)) < 0) {
+    if ((pid = mariadb_spawn(&p, false)) < 0) {
         snprintf(err, sizeof(err), "cannot start a scratch mariadbd: %s", strerror((int)-pid));
         rc = (int)pid;
         goto done;

@@ -295,13 +295,35 @@ mariadb_init_datadir(const struct mariadb_paths *p, char *err, size_t errlen)
 }
 
 pid_t
-mariadb_spawn(const struct mariadb_paths *p)
+mariadb_spawn(const struct mariadb_paths *p, bool detached)
 {
     char arg_cnf[PATH_MAX + 20];
 
     snprintf(arg_cnf, sizeof(arg_cnf), "--defaults-file=%s", p->cnf);
     char *const argv[] = { "mariadbd", arg_cnf, NULL };
-    return proc_spawn(argv, p->errlog);
+    return proc_spawn(argv, p->errlog, detached);
+}
+
+bool
+mariadb_is_ours(const struct mariadb_paths *p, pid_t pid)
+{
+    char arg_cnf[PATH_MAX + 20];
+
+    snprintf(arg_cnf, sizeof(arg_cnf), "--defaults-file=%s", p->cnf);
+    return proc_runs_with(pid, arg_cnf);
+}
+
+pid_t
+mariadb_running(const struct mariadb_paths *p)
+{
+    char buf[32];
+    FILE *f = fopen(p->pidfile, "r");
+
+    if (!f)
+        return 0;
+    pid_t pid = fgets(buf, sizeof(buf), f) ? (pid_t)strtol(buf, NULL, 10) : 0;
+    fclose(f);
+    return pid > 0 && mariadb_is_ours(p, pid) && mariadb_ping(p) ? pid : 0;
 }
 
 bool

@@ -37,8 +37,14 @@ int mariadb_write_config(const struct mariadb_paths *p, const struct data_db_con
  * scratch directory renamed into place when complete, so that an interrupted
  * initialisation is started again, never mistaken for a database. 0 or -errno. */
 int mariadb_init_datadir(const struct mariadb_paths *p, char *err, size_t errlen);
-/* Starts mariadbd on p's config; its output goes to p->errlog. The pid, or -errno. */
-pid_t mariadb_spawn(const struct mariadb_paths *p);
+/* Starts mariadbd on p's config; its output goes to p->errlog. Detached: it outlives
+ * tierd, for the next tierd to adopt (mariadb_running). The pid, or -errno. */
+pid_t mariadb_spawn(const struct mariadb_paths *p, bool detached);
+/* The pid of a mariadbd already running on p's config (its pid file names a live process
+ * started with p's --defaults-file, and its socket answers), or 0. */
+pid_t mariadb_running(const struct mariadb_paths *p);
+/* True while pid is alive and is a mariadbd on p's config (for one tierd did not start). */
+bool mariadb_is_ours(const struct mariadb_paths *p, pid_t pid);
 /* True when the server accepts connections on its socket. */
 bool mariadb_ping(const struct mariadb_paths *p);
 /* Runs sql through the mariadb client over the socket as administrator. Returns 0, or -EIO
