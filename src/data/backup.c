@@ -465,8 +465,20 @@ int
 backup_forget(const struct data_db_conf *db, char *const *snaps, unsigned n, char *err,
               size_t errlen)
 {
-    char out[4096], line[512];
+    char out[4096], line[512], tags[128], within[32];
     int rc = 0;
+
+    /* tierd's state snapshots: those of the window, and always the newest. */
+    snprintf(tags, sizeof(tags), "tierd,kind:state,db:%s", db->name);
+    snprintf(within, sizeof(within), "%lluh",
+             (unsigned long long)((db->retention_ms + 3599999) / 3600000));
+    const char *const state[] = { "forget", "--tag", tags, "--keep-last", "1",
+                                  "--keep-within", within, NULL };
+    if (backup_restic(db, state, out, sizeof(out)) != 0) {
+        backup_last_line(out, line, sizeof(line));
+        snprintf(err, errlen, "restic forget of old state snapshots failed: %s", line);
+        return -EIO;
+    }
 
     /* In batches: an argv stays small, and one failure names its batch. */
     for (unsigned i = 0; i < n && rc == 0; i += 16) {
@@ -481,6 +493,8 @@ backup_forget(const struct data_db_conf *db, char *const *snaps, unsigned n, cha
             return -EIO;
         }
     }
+    /* Pruning rewrites packs: only when a base or binlog went (state snapshots are small
+     * and deduplicated; their leftovers go with the next prune). */
     static const char *const prune[] = { "prune", NULL };
     if (n && backup_restic(db, prune, out, sizeof(out)) != 0) {
         backup_last_line(out, line, sizeof(line));

@@ -51,8 +51,9 @@ int backup_ship_binlogs(const struct mariadb_paths *p, const struct data_db_conf
 char *backup_figures(const struct mariadb_paths *p, const struct data_db_conf *db,
                      char *err, size_t errlen);
 
-/* Forgets the given snapshots (retention: see catalog_expire) and prunes the repository
- * so their data is gone. 0 or -EIO with err. */
+/* Forgets the given snapshots (retention: see catalog_expire) and tierd's state snapshots
+ * older than the retention but the newest, and prunes the repository so their data is
+ * gone. 0 or -EIO with err. */
 int backup_forget(const struct data_db_conf *db, char *const *snaps, unsigned n, char *err,
                   size_t errlen);
 

@@ -83,6 +83,10 @@ struct data_server *data_server_add(struct data *dt, struct data_conf *c);
 /* metrics.c: samples s when due (dt->mu held; dropped while sampling). */
 void metrics_sample(struct data *dt, struct data_server *s, long long now);
 
+/* statebak.c: tierd's state_dir stores (and acme/) into db's repository, as one snapshot
+ * tagged kind:state. 0 or -errno with err. Blocking: the job thread. */
+int statebak_run(struct data *dt, const struct data_db_conf *db, char *err, size_t errlen);
+
 /* jobs.c: the job thread (backups, binlog shipping, restores, verifies). */
 void *jobs_thread(void *arg);
 

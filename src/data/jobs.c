@@ -215,7 +215,7 @@ jobs_retention(struct data *dt, const struct data_db_conf *c, int64_t now_ms)
     char err[512];
     char **snaps = catalog_expire(dt->cat, c->name, now_ms - (int64_t)c->retention_ms, &n);
 
-    if (n && backup_forget(c, snaps, n, err, sizeof(err)) < 0)
+    if (backup_forget(c, snaps, n, err, sizeof(err)) < 0)
         log_error("data", "database %s: retention: %s", c->name, err);
     else if (n && (catalog_forgotten(dt->cat, c->name, snaps, n), true))
         log_info("data", "database %s: retention %llu s: forgot %u snapshots older than the "
@@ -237,6 +237,9 @@ jobs_backup(struct data *dt, struct data_server *s, char *msg, size_t len)
     if (backup_ship_binlogs(&s->paths, s->conf, dt->cat, &s->ship, err, sizeof(err)) < 0)
         log_warn("data", "database %s: binlog ship after backup: %s", s->conf->name, err);
     snprintf(msg, len, "backup %lld of %s done", (long long)id, s->conf->name);
+    /* tierd's own state goes with it: a lost host is rebuilt from the repository. */
+    if (statebak_run(dt, s->conf, err, sizeof(err)) < 0)
+        log_error("data", "database %s: %s", s->conf->name, err);
     if (s->conf->retention_ms > 0)
         jobs_retention(dt, s->conf, (int64_t)clock_wall_ms());
     return 0;

@@ -181,6 +181,23 @@ def test_verify_restores_from_the_repository_and_compares(db):
     assert alarm_state(db, "verify-failed") == "OK"
 
 
+def test_tierd_state_is_in_the_repository_too(db, tmp_path):
+    """After a backup the repository also holds tierd's own state, consistent SQLite copies:
+    restored from the repository alone, the catalog lists the backups."""
+    out = tmp_path / "state-restore"
+    p = subprocess.run(["restic", "-r", db.repo, "--password-file", str(db.pw), "restore",
+                        "latest", "--tag", "kind:state", "--target", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    found = [os.path.join(r, f) for r, _, fs in os.walk(out) for f in fs if f == "data.db"]
+    assert found, list(os.walk(out))
+    import sqlite3
+    con = sqlite3.connect(found[0])
+    n = con.execute("SELECT COUNT(*) FROM backups WHERE status = 'ok'").fetchone()[0]
+    con.close()
+    assert n >= 1
+
+
 def test_wrong_repository_password_is_a_clear_error(db):
     db.pw.write_text("not-the-password\n")
     try:

@@ -72,6 +72,9 @@ def test_retention_forgets_what_aged_out_and_keeps_what_the_window_needs(tmp_pat
             kinds = sorted(tag for s in snaps.values() for tag in s["tags"]
                            if tag.startswith("kind:"))
             assert kinds.count("kind:base") == 2
+            # tierd's own state is kept too (restic's --keep-within counts whole hours, so
+            # a 6 s window keeps them all here).
+            assert kinds.count("kind:state") == 3
             # The binlogs the oldest kept base needs are still there: the chain is whole.
             r = cli(t, "db", "restore", "main", "--latest", "--as", "after_prune")
             assert r.returncode == 0, r.stderr
