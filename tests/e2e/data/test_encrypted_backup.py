@@ -9,7 +9,8 @@ import os
 import stat
 
 from harness import Tierd, control_request, need
-from datakit import APP_PASSWORD, cli, db_stack, pick_port, sock_path, sql, wait_running
+from datakit import APP_PASSWORD, backup_section, cli, db_stack, pick_port, repo_password_file, \
+    sock_path, sql, wait_running
 
 REPO_PASSWORD = "repo-pw-enc-51ab"
 
@@ -17,18 +18,10 @@ REPO_PASSWORD = "repo-pw-enc-51ab"
 def test_encrypted_backup_verifies_and_restores_from_the_repository_alone(tmp_path):
     need("mariadb")
     key = tmp_path / "keys" / "db-main.key"
-    pw = tmp_path / "restic.pass"
-    pw.write_text(REPO_PASSWORD + "\n")
-    os.chmod(pw, 0o600)
+    pw = repo_password_file(tmp_path / "restic.pass", REPO_PASSWORD)
     port = pick_port()
     extra = (f"    storage_encryption: {{ key_file: {key} }}\n"
-             "    backup:\n"
-             f"      repository: {tmp_path}/repo\n"
-             f"      password_file: {pw}\n"
-             "      window: \"00:00-00:30\"\n"
-             "      retention: 7d\n"
-             "      binlog_interval: 1s\n"
-             "      verify: false\n")
+             + backup_section(f"{tmp_path}/repo", pw))
     os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
     try:
         with Tierd(db_stack(port, extra_db=extra)) as t:

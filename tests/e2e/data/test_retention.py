@@ -9,7 +9,8 @@ import subprocess
 import time
 
 from harness import Tierd, control_request, need
-from datakit import APP_PASSWORD, cli, db_stack, pick_port, sock_path, sql, wait_running
+from datakit import APP_PASSWORD, backup_section, cli, db_stack, pick_port, repo_password_file, \
+    sock_path, sql, wait_running
 
 REPO_PASSWORD = "repo-pw-ret-77c0"
 RETENTION_S = 6
@@ -30,18 +31,10 @@ def restic_snapshots(repo, pw):
 
 def test_retention_forgets_what_aged_out_and_keeps_what_the_window_needs(tmp_path):
     need("mariadb")
-    pw = tmp_path / "restic.pass"
-    pw.write_text(REPO_PASSWORD + "\n")
-    os.chmod(pw, 0o600)
+    pw = repo_password_file(tmp_path / "restic.pass", REPO_PASSWORD)
     repo = f"{tmp_path}/repo"
     port = pick_port()
-    extra = ("    backup:\n"
-             f"      repository: {repo}\n"
-             f"      password_file: {pw}\n"
-             "      window: \"00:00-00:30\"\n"
-             f"      retention: {RETENTION_S}s\n"
-             "      binlog_interval: 1s\n"
-             "      verify: false\n")
+    extra = backup_section(repo, pw, retention=f"{RETENTION_S}s")
     os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
     try:
         with Tierd(db_stack(port, extra_db=extra)) as t:
