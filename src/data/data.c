@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf/ref.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "data/mariadb.h"
@@ -70,7 +71,7 @@ data_new(const char *state_dir, char *err, size_t errlen)
     return dt;
 }
 
-static struct data_server *
+struct data_server *
 data_server_init(struct data *dt, const struct data_db_conf *conf, struct data_conf *owned)
 {
     struct data_server *s = mem_alloc_or_exit(sizeof(*s));
@@ -97,11 +98,10 @@ void
 data_apply(struct data *dt, struct data_conf *c)
 {
     if (dt->conf) {
-        /* Servers keep what they were started with (the keys are marked restart). */
-        if (c && c->n != dt->conf->n)
-            log_warn("data", "databases changed; the change takes effect when tierd "
-                     "restarts");
-        data_conf_free(c);
+        pthread_mutex_lock(&dt->mu);
+        reconf_apply(dt, c);
+        pthread_cond_signal(&dt->cv);
+        pthread_mutex_unlock(&dt->mu);
         return;
     }
     dt->conf = c;
@@ -262,7 +262,7 @@ data_server_tick(struct data *dt, struct data_server *s, long long now)
     }
 }
 
-static void
+void
 data_server_stop(struct data_server *s)
 {
     int status;
@@ -297,6 +297,7 @@ data_thread(void *arg)
         long long now = data_now_ms();
         for (unsigned i = 0; i < dt->n && !dt->stopping; i++) {
             data_server_tick(dt, dt->servers[i], now);
+            reconf_tick(dt, dt->servers[i], (int64_t)clock_wall_ms());
             metrics_sample(dt, dt->servers[i], now);
         }
         struct timespec ts;
@@ -364,6 +365,9 @@ data_free(struct data *dt)
         free(dt->servers[i]);
     }
     data_conf_free(dt->conf);
+    for (unsigned i = 0; i < dt->nretired; i++)
+        data_conf_free(dt->retired[i]);
+    free(dt->retired);
     free(dt->servers);
     catalog_close(dt->cat);
     pthread_cond_destroy(&dt->job_cv);
@@ -399,6 +403,7 @@ data_status_json(struct data *dt)
         json_object_set_new(o, "error", s->error[0] ? json_string(s->error) : json_null());
         json_object_set_new(o, "restored", json_boolean(s->owned_conf != NULL));
         json_object_set_new(o, "adopted", json_boolean(s->adopted));
+        json_object_set_new(o, "pending_restart", json_string(s->pending));
         if (c->backup_on) {
             json_t *b = catalog_backups_json(dt->cat, c->name);
             json_object_set(o, "latest_restorable_ms", json_object_get(b,

@@ -25,7 +25,9 @@ struct data_figures {
 };
 
 struct data_server {
-    const struct data_db_conf *conf;    /* from dt->conf, or owned_conf's only entry */
+    /* From dt->conf (swapped by a reload; old confs live until data_free, so a job that
+     * read the pointer keeps a valid one), or owned_conf's only entry. */
+    const struct data_db_conf *_Atomic conf;
     struct data_conf *owned_conf;       /* a database made by a restore */
     struct mariadb_paths paths;
     enum data_state state;
@@ -40,6 +42,9 @@ struct data_server {
     char ship_error[512];               /* the last binlog ship's failure, "" after success */
     struct backup_ship_state ship;      /* the job thread's */
     struct data_figures fig;            /* metrics.c's, under dt->mu */
+    bool reconf;                        /* a reload changed its conf: apply it (reconf.c) */
+    bool restart_due;                   /* pending parameters: restart in the window */
+    char pending[512];                  /* parameters waiting for a restart, "a, b" */
 };
 
 enum data_job_kind { DATA_JOB_BACKUP = 0, DATA_JOB_RESTORE, DATA_JOB_VERIFY };
@@ -60,6 +65,8 @@ struct data_job {
 struct data {
     char *state_dir;
     struct data_conf *conf;
+    struct data_conf **retired;         /* confs a reload replaced, freed with the tier */
+    unsigned nretired;
     struct data_server **servers;
     unsigned n;
     struct catalog *cat;
@@ -76,9 +83,25 @@ struct data {
 long long data_now_ms(void);
 /* The server named `name` (dt->mu held), or NULL. */
 struct data_server *data_server_find(struct data *dt, const char *name);
+/* A server for conf (owned: the conf it came with, or NULL), added to dt (dt->mu held). */
+struct data_server *data_server_init(struct data *dt, const struct data_db_conf *conf,
+                                     struct data_conf *owned);
 /* Adds a managed server for c's only database, to be started by the supervisor; takes c.
  * Called with dt->mu held. */
 struct data_server *data_server_add(struct data *dt, struct data_conf *c);
+
+/* Stops s's server cleanly (SIGTERM, SIGKILL after the grace period); call without
+ * dt->mu. */
+void data_server_stop(struct data_server *s);
+
+/* reconf.c: a reload's new conf for the servers (dt->mu held), and applying it to a
+ * running server: schemas and users again, dynamic parameters with SET GLOBAL, the rest
+ * pending until the maintenance window or at once with apply_immediately (dt->mu held,
+ * dropped while it works). */
+void reconf_apply(struct data *dt, struct data_conf *c);
+void reconf_tick(struct data *dt, struct data_server *s, int64_t wall_ms);
+/* True when wall_ms (UTC) falls in c's maintenance_window. */
+bool reconf_in_window(const struct data_db_conf *c, int64_t wall_ms);
 
 /* metrics.c: samples s when due (dt->mu held; dropped while sampling). */
 void metrics_sample(struct data *dt, struct data_server *s, long long now);

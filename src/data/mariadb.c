@@ -372,8 +372,12 @@ mariadb_sql(const struct mariadb_paths *p, const char *sql, const char *const *s
         return 0;
     mariadb_scrub(o, secrets);
     char st[32];
-    snprintf(err, errlen, "%.*s", (int)strcspn(o, "\n"),
-             rc < 0 ? strerror(-rc) : (o[0] ? o : proc_status_text(rc, st, sizeof(st))));
+    /* The client may echo the failed statement between dashes first: the ERROR line is
+     * the one that says why. */
+    const char *line = strncmp(o, "ERROR ", 6) == 0 ? o : strstr(o, "\nERROR ");
+    line = line ? line + (line[0] == '\n') : o;
+    snprintf(err, errlen, "%.*s", (int)strcspn(line, "\n"),
+             rc < 0 ? strerror(-rc) : (line[0] ? line : proc_status_text(rc, st, sizeof(st))));
     return -EIO;
 }
 
