@@ -42,7 +42,7 @@
 
 static const char *const data_state_names[] = {
     [DATA_DOWN] = "down", [DATA_STARTING] = "starting", [DATA_RUNNING] = "running",
-    [DATA_BACKOFF] = "backoff", [DATA_EXTERNAL] = "external",
+    [DATA_BACKOFF] = "backoff", [DATA_EXTERNAL] = "external", [DATA_LOST] = "lost",
 };
 
 long long
@@ -147,13 +147,34 @@ data_server_start(struct data *dt, struct data_server *s, long long now)
     /* A server the previous tierd started (it crashed, or was killed) still runs on this
      * config: adopt it rather than start a second one on the same datadir. */
     pid_t adopted = s->restarts == 0 && !s->owned_conf ? mariadb_running(&s->paths) : 0;
-    int rc = adopted ? 0 : mariadb_write_config(&s->paths, s->conf, err, sizeof(err));
-    if (rc == 0 && !adopted)
+    /* A datadir gone (a lost disk, a mistaken rm) while the repository has its backups:
+     * an empty server started in its place would look healthy, and its backups would
+     * bury the good ones. Wait for a restore instead, and write nothing (not even a new
+     * key file where the lost one was). */
+    struct catalog_base b;
+    bool lost = !adopted && !mariadb_datadir_ready(&s->paths) && !s->owned_conf &&
+                catalog_latest_base(dt->cat, s->conf->name, INT64_MAX, &b) == 0;
+    int rc = adopted || lost ? 0 : mariadb_write_config(&s->paths, s->conf, err, sizeof(err));
+    if (lost) {
+        free(b.figures);
+        snprintf(err, sizeof(err), "datadir %.300s holds no database, but the repository has "
+                 "backups of %s: restore them into place with `tierd db restore %s --latest "
+                 "--as %s`", s->paths.datadir, s->conf->name, s->conf->name, s->conf->name);
+        rc = -ENOENT;
+    } else if (rc == 0 && !adopted) {
         rc = mariadb_init_datadir(&s->paths, err, sizeof(err));
+    }
     /* Detached: the managed server outlives tierd (a crash, kill -9), and is adopted by
      * the next start; a clean stop still shuts it down. */
     pid_t pid = adopted ? adopted : rc == 0 ? mariadb_spawn(&s->paths, true) : -1;
     pthread_mutex_lock(&dt->mu);
+    if (lost) {
+        if (s->state != DATA_LOST)
+            log_error("data", "database %s: %s", s->conf->name, err);
+        snprintf(s->error, sizeof(s->error), "%s", err);
+        s->state = DATA_LOST;
+        return;
+    }
     if (rc < 0) {
         data_server_fail(dt, s, now, err);
         return;
@@ -258,6 +279,7 @@ data_server_tick(struct data *dt, struct data_server *s, long long now)
         data_server_fail(dt, s, now, err);
         return;
     case DATA_EXTERNAL:
+    case DATA_LOST:
         return;
     }
 }

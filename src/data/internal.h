@@ -14,7 +14,11 @@
 #include "data/data.h"
 #include "data/mariadb.h"
 
-enum data_state { DATA_DOWN = 0, DATA_STARTING, DATA_RUNNING, DATA_BACKOFF, DATA_EXTERNAL };
+/* DATA_LOST: its datadir holds no database but the repository has backups of it; tierd
+ * does not initialise an empty one over that (a restore --as its own name brings it back). */
+enum data_state {
+    DATA_DOWN = 0, DATA_STARTING, DATA_RUNNING, DATA_BACKOFF, DATA_EXTERNAL, DATA_LOST
+};
 
 /* The metrics.c cache: the newest sample of a server (NAN: not known). */
 struct data_figures {

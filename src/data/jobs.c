@@ -83,10 +83,13 @@ data_job_submit(struct data *dt, const char *kind, const char *db, int64_t to_ms
             snprintf(why, whylen, "--as: name the new database (letters, digits, '_', '-')");
             return -EINVAL;
         }
-        if (data_server_find(dt, as)) {
+        /* Into place only when the database's datadir is gone: nothing to overwrite. */
+        bool in_place = strcmp(as, db) == 0 && s->state == DATA_LOST;
+        if (!in_place && data_server_find(dt, as)) {
             pthread_mutex_unlock(&dt->mu);
             snprintf(why, whylen, "a database named %s exists; a restore never overwrites: "
-                     "choose another --as", as);
+                     "choose another --as (only a database whose datadir is lost is "
+                     "restored into place)", as);
             return -EEXIST;
         }
     }
@@ -404,6 +407,103 @@ done:
     return rc;
 }
 
+/* The number of the newest binlog archived for db ("binlog.000042": 42), or 0. */
+static unsigned
+jobs_last_binlog(struct data *dt, const char *db)
+{
+    unsigned n, last = 0;
+    char **files = catalog_binlogs_from(dt->cat, db, "", &n);
+
+    for (unsigned i = 0; i < n; i++) {
+        const char *dot = strrchr(files[i], '.');
+        unsigned v = dot ? (unsigned)strtoul(dot + 1, NULL, 10) : 0;
+        if (v > last)
+            last = v;
+        free(files[i]);
+    }
+    free(files);
+    return last;
+}
+
+/* Restores a database whose datadir is lost into its own datadir: the newest base (and
+ * its key file when the configured one is missing too), then the server is started by the
+ * supervisor, its binlog numbering moved past every archived binlog (a restored datadir
+ * starts at binlog.000001, whose name the archive already holds), and the archived binlogs
+ * replayed up to the point asked for. */
+static int
+jobs_restore_in_place(struct data *dt, struct data_server *s, const struct data_job *j,
+                      const struct catalog_base *b, char *msg, size_t len)
+{
+    char scratch[PATH_MAX + 16], staging[PATH_MAX + 16], err[512], sql[64], when[32];
+    const struct data_db_conf *c = s->conf;
+    struct restore_key key = { .snapshot = "", .path = s->paths.key_file };
+    int rc;
+
+    if (s->paths.key_file[0] && access(s->paths.key_file, F_OK) < 0)
+        key.snapshot = b->key_snapshot;             /* the lost host's key, from the repository */
+    snprintf(scratch, sizeof(scratch), "%s.restore", s->paths.datadir);
+    snprintf(staging, sizeof(staging), "%s.binlogs", s->paths.datadir);
+    jobs_rmtree(scratch);
+    rmdir(s->paths.datadir);
+    if (access(s->paths.datadir, F_OK) == 0) {
+        snprintf(msg, len, "%.300s is not empty; a restore never overwrites", s->paths.datadir);
+        return -EEXIST;
+    }
+    if ((rc = restore_base(c, &key, b->snapshot, scratch, err, sizeof(err))) < 0 ||
+        (rename(scratch, s->paths.datadir) < 0 && (rc = -errno) < 0)) {
+        snprintf(msg, len, "restore of %s into place failed: %.600s", c->name,
+                 rc == -errno ? strerror(errno) : err);
+        jobs_rmtree(scratch);
+        return rc;
+    }
+    pthread_mutex_lock(&dt->mu);
+    s->state = DATA_DOWN;
+    s->due_ms = 0;
+    s->error[0] = '\0';
+    memset(&s->ship, 0, sizeof(s->ship));
+    pthread_cond_signal(&dt->cv);
+    pthread_mutex_unlock(&dt->mu);
+    long long deadline = data_now_ms() + JOBS_SERVER_TIMEOUT_MS;
+    for (;;) {
+        pthread_mutex_lock(&dt->mu);
+        enum data_state st = s->state;
+        bool stopping = dt->stopping;
+        pthread_mutex_unlock(&dt->mu);
+        if (st == DATA_RUNNING)
+            break;
+        if (stopping || data_now_ms() > deadline) {
+            snprintf(msg, len, "restored %s into place, but its server did not start: %.400s",
+                     c->name, s->error);
+            return -ETIMEDOUT;
+        }
+        usleep(50000);
+    }
+    snprintf(sql, sizeof(sql), "RESET MASTER TO %u;\n", jobs_last_binlog(dt, c->name) + 1);
+    if (mariadb_sql(&s->paths, sql, NULL, NULL, 0, err, sizeof(err)) < 0) {
+        snprintf(msg, len, "restored %s into place, but moving its binlog numbering failed: "
+                 "%.400s", c->name, err);
+        return -EIO;
+    }
+    char stopdt[32];
+    struct restore_stop stop = { 0 };
+    if (j->to_ms) {
+        jobs_utc(j->to_ms, stopdt, sizeof(stopdt));
+        stop.datetime = stopdt;
+    }
+    rc = restore_replay(c, dt->cat, b->binlog_file, b->binlog_pos, &stop, staging,
+                        s->paths.socket, err, sizeof(err));
+    jobs_utc(j->to_ms ? j->to_ms : catalog_restorable_get(dt->cat, c->name), when,
+             sizeof(when));
+    if (rc < 0)
+        snprintf(msg, len, "restored base backup %lld of %s into place, but the binlog replay "
+                 "failed: %.500s", (long long)b->id, c->name, err);
+    else
+        snprintf(msg, len, "restored %s into place to %s UTC (base backup %lld, then the "
+                 "archived binlogs)", c->name, when, (long long)b->id);
+    log_info("data", "%s", msg);
+    return rc;
+}
+
 static int
 jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, char *msg,
              size_t len)
@@ -426,6 +526,11 @@ jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, c
         snprintf(msg, len, "database %s has no base backup before the time asked for",
                  s->conf->name);
         return -ENOENT;
+    }
+    if (strcmp(j->as, s->conf->name) == 0) {
+        rc = jobs_restore_in_place(dt, s, j, &b, msg, len);
+        free(b.figures);
+        return rc;
     }
     if (snprintf(dir, sizeof(dir), "%s/%s", s->paths.dir, j->as) >= (int)sizeof(dir)) {
         snprintf(msg, len, "the path for %s is too long", j->as);

@@ -242,6 +242,12 @@ mariadb_rmtree(const char *dir)
     return proc_run(argv, NULL, NULL, 0, 60000) == 0 ? 0 : -EIO;
 }
 
+bool
+mariadb_datadir_ready(const struct mariadb_paths *p)
+{
+    return mariadb_is_initialised(p->datadir);
+}
+
 int
 mariadb_init_datadir(const struct mariadb_paths *p, char *err, size_t errlen)
 {

@@ -37,6 +37,8 @@ int mariadb_write_config(const struct mariadb_paths *p, const struct data_db_con
  * scratch directory renamed into place when complete, so that an interrupted
  * initialisation is started again, never mistaken for a database. 0 or -errno. */
 int mariadb_init_datadir(const struct mariadb_paths *p, char *err, size_t errlen);
+/* True when p's datadir holds a database (its mysql/ system schema). */
+bool mariadb_datadir_ready(const struct mariadb_paths *p);
 /* Starts mariadbd on p's config; its output goes to p->errlog. Detached: it outlives
  * tierd, for the next tierd to adopt (mariadb_running). The pid, or -errno. */
 pid_t mariadb_spawn(const struct mariadb_paths *p, bool detached);
