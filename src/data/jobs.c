@@ -344,7 +344,11 @@ jobs_verify(struct data *dt, struct data_server *s, char *msg, size_t len)
         backup_ship_binlogs(&s->paths, s->conf, dt->cat, &s->ship, err, sizeof(err)) < 0)
         log_warn("data", "database %s: binlog ship before verify: %s", s->conf->name, err);
     snprintf(name, sizeof(name), "%s-verify", s->conf->name);
-    snprintf(dir, sizeof(dir), "%s/%s", s->paths.dir, name);
+    if (snprintf(dir, sizeof(dir), "%s/%s", s->paths.dir, name) >= (int)sizeof(dir)) {
+        snprintf(msg, len, "the path for %s's scratch server is too long", s->conf->name);
+        free(b.figures);
+        return -ENAMETOOLONG;
+    }
     snprintf(datadir, sizeof(datadir), "%s/data", dir);
     snprintf(sock, sizeof(sock), "%s.sock", dir);
     snprintf(staging, sizeof(staging), "%s/binlogs", dir);
