@@ -96,9 +96,12 @@ def p99(xs):
 
 
 def du(path):
+    """Bytes of the datadir a physical backup copies (binlogs are archived apart)."""
     total = 0
     for root, _, files in os.walk(path):
         for f in files:
+            if f.startswith("binlog."):
+                continue
             try:
                 total += os.path.getsize(os.path.join(root, f))
             except OSError:
