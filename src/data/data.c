@@ -425,6 +425,8 @@ data_status_json(struct data *dt)
         json_object_set_new(o, "error", s->error[0] ? json_string(s->error) : json_null());
         json_object_set_new(o, "restored", json_boolean(s->owned_conf != NULL));
         json_object_set_new(o, "adopted", json_boolean(s->adopted));
+        if (s->state == DATA_EXTERNAL)
+            json_object_set_new(o, "reachable", json_boolean(s->reachable));
         json_object_set_new(o, "pending_restart", json_string(s->pending));
         if (c->backup_on) {
             json_t *b = catalog_backups_json(dt->cat, c->name);

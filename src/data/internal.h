@@ -37,6 +37,7 @@ struct data_server {
     enum data_state state;
     pid_t pid;
     bool adopted;                       /* pid was started by an earlier tierd */
+    bool reachable;                     /* external: the last health check answered */
     unsigned restarts;
     unsigned backoff_ms;
     long long started_ms, due_ms, deadline_ms;

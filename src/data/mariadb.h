@@ -53,6 +53,11 @@ bool mariadb_ping(const struct mariadb_paths *p);
  * with the client's first error line in err (with every string of `secrets` blanked). */
 int mariadb_sql(const struct mariadb_paths *p, const char *sql, const char *const *secrets,
                 char *out, size_t outlen, char *err, size_t errlen);
+/* Runs sql on an external server (mode: external) as its first declared user, through a
+ * client option file (0600, in p->dir) that holds the password. 0, or -errno with the
+ * client's error line in err. */
+int mariadb_sql_external(const struct mariadb_paths *p, const struct data_db_conf *db,
+                         const char *sql, char *out, size_t outlen, char *err, size_t errlen);
 /* Creates the declared schemas and users (passwords expanded from tierd's environment
  * now, set again on every start so that a rotated secret takes effect) and grants. 0, or
  * -errno with a reason that never holds a password. */

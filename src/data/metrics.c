@@ -3,7 +3,8 @@
  * supervisor thread samples a running server every DATA_SAMPLE_MS (two status variables
  * over the admin socket, its process's CPU from /proc, free space under its datadir) and
  * reads the catalog's backup figures; the watch thread's visit only copies the cache, so
- * a slow server never holds up a metrics collection.
+ * a slow server never holds up a metrics collection. For an external server the same
+ * sample, as its first declared user, is its health check (reachable, with the error).
  */
 #include "data/internal.h"
 
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 
 #define DATA_SAMPLE_MS 5000
 
@@ -40,16 +42,21 @@ metrics_cpu_ticks(pid_t pid)
     return (long long)(ut + st);
 }
 
-static void
-metrics_status(struct data_server *s, struct data_figures *f)
+/* Two status variables; for an external server this is its health check too. 0, or
+ * -errno with why in err. */
+static int
+metrics_status(struct data_server *s, const struct data_db_conf *c, bool external,
+               struct data_figures *f, char *err, size_t errlen)
 {
-    char out[1024], err[256];
+    static const char sql[] = "SHOW GLOBAL STATUS WHERE Variable_name IN "
+                              "('Threads_connected', 'Innodb_deadlocks');\n";
+    char out[1024];
 
     f->connections = f->deadlocks = NAN;
-    if (mariadb_sql(&s->paths, "SHOW GLOBAL STATUS WHERE Variable_name IN "
-                    "('Threads_connected', 'Innodb_deadlocks');\n", NULL, out, sizeof(out),
-                    err, sizeof(err)) < 0)
-        return;
+    int rc = external ? mariadb_sql_external(&s->paths, c, sql, out, sizeof(out), err, errlen)
+                      : mariadb_sql(&s->paths, sql, NULL, out, sizeof(out), err, errlen);
+    if (rc < 0)
+        return rc;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
         char *tab = strchr(line, '\t');
         if (!tab)
@@ -60,23 +67,27 @@ metrics_status(struct data_server *s, struct data_figures *f)
         else if (strcasecmp(line, "Innodb_deadlocks") == 0)
             f->deadlocks = strtod(tab, NULL);
     }
+    return 0;
 }
 
 void
 metrics_sample(struct data *dt, struct data_server *s, long long now)
 {
     struct data_figures f = s->fig;
+    bool external = s->state == DATA_EXTERNAL;
+    char err[512] = "";
 
-    if (s->state != DATA_RUNNING || now < s->fig.next_ms)
+    if ((s->state != DATA_RUNNING && !external) || now < s->fig.next_ms)
         return;
     f.next_ms = now + DATA_SAMPLE_MS;
     pid_t pid = s->pid;
-    bool backups = s->conf->backup_on;
+    const struct data_db_conf *c = s->conf;
+    bool backups = c->backup_on && !external;
     char name[80];
-    snprintf(name, sizeof(name), "%s", s->conf->name);
+    snprintf(name, sizeof(name), "%s", c->name);
     pthread_mutex_unlock(&dt->mu);
 
-    metrics_status(s, &f);
+    int up = metrics_status(s, c, external, &f, err, sizeof(err));
     long long ticks = pid > 0 ? metrics_cpu_ticks(pid) : -1;
     f.cpu_pct = NAN;
     if (ticks >= 0 && f.cpu_ticks > 0 && now > f.cpu_ms && ticks >= f.cpu_ticks)
@@ -85,7 +96,7 @@ metrics_sample(struct data *dt, struct data_server *s, long long now)
     f.cpu_ticks = ticks;
     f.cpu_ms = now;
     struct statvfs vfs;
-    f.free_bytes = statvfs(s->paths.datadir, &vfs) == 0 ?
+    f.free_bytes = !external && statvfs(s->paths.datadir, &vfs) == 0 ?
                    (double)vfs.f_bavail * (double)vfs.f_frsize : NAN;
     f.backup_age_s = f.binlog_lag_s = f.verify_ok = f.restore_s = NAN;
     if (backups) {
@@ -107,6 +118,14 @@ metrics_sample(struct data *dt, struct data_server *s, long long now)
     }
     pthread_mutex_lock(&dt->mu);
     s->fig = f;
+    if (external) {
+        if (up < 0 && (s->reachable || !s->error[0]))
+            log_warn("data", "external database %s: unreachable: %s", name, err);
+        else if (up == 0 && !s->reachable && s->error[0])
+            log_info("data", "external database %s: reachable again", name);
+        s->reachable = up == 0;
+        snprintf(s->error, sizeof(s->error), "%s", up < 0 ? err : "");
+    }
 }
 
 void
@@ -126,7 +145,7 @@ data_visit_metrics(struct data *dt, data_metric_fn fn, void *ctx)
             { "tierd_db_last_verify_ok", f->verify_ok, false },
             { "tierd_db_restore_duration_seconds", f->restore_s, false },
         };
-        if (s->state != DATA_RUNNING || f->next_ms == 0)
+        if ((s->state != DATA_RUNNING && s->state != DATA_EXTERNAL) || f->next_ms == 0)
             continue;                   /* not sampled yet: missing data, not zeros */
         for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++)
             if (!isnan(m[k].v))
