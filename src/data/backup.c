@@ -38,6 +38,10 @@ backup_restic_argv(const struct data_db_conf *db, const char **out, unsigned cap
     out[n++] = db->repository;
     out[n++] = "--password-file";
     out[n++] = db->password_file;
+    for (unsigned i = 0; i < db->nrestic_opts && n + 4 < cap; i++) {
+        out[n++] = "-o";
+        out[n++] = db->restic_opts[i];
+    }
     out[n++] = "-q";
     for (; args && *args && n + 1 < cap; args++)
         out[n++] = *args;
@@ -62,9 +66,9 @@ backup_last_line(const char *s, char *out, size_t len)
 static int
 backup_restic(const struct data_db_conf *db, const char *const *args, char *out, size_t len)
 {
-    const char *argv[32];
+    const char *argv[BACKUP_ARGV_MAX];
 
-    backup_restic_argv(db, argv, 32, args);
+    backup_restic_argv(db, argv, BACKUP_ARGV_MAX, args);
     return proc_run((char *const *)argv, NULL, out, len, BACKUP_RESTIC_TIMEOUT_MS);
 }
 
@@ -237,8 +241,8 @@ backup_put_file(const struct data_db_conf *db, const char *path, const char *nam
     const char *const args[] = { "backup", "--stdin", "--stdin-filename", name, "--tag",
                                  "tierd", "--tag", tag_db, "--tag", tag_kind, "--host",
                                  "tierd", "--json", NULL };
-    const char *cons[32];
-    backup_restic_argv(db, cons, 32, args);
+    const char *cons[BACKUP_ARGV_MAX];
+    backup_restic_argv(db, cons, BACKUP_ARGV_MAX, args);
     int rc = proc_pipe(cat_argv, (char *const *)cons, -1, out, sizeof(out), cout,
                        BACKUP_OUT_MAX, BACKUP_RESTIC_TIMEOUT_MS, &ps, &cs);
     bool have_snap = rc == 0 && backup_summary(cout, snap, snaplen, size) == 0;
@@ -322,8 +326,8 @@ backup_base(const struct mariadb_paths *p, const struct data_db_conf *db, struct
     const char *const args[] = { "backup", "--stdin", "--stdin-filename", stdin_name, "--tag",
                                  "tierd", "--tag", tag_db, "--tag", "kind:base", "--host",
                                  "tierd", "--json", NULL };
-    const char *cons[32];
-    backup_restic_argv(db, cons, 32, args);
+    const char *cons[BACKUP_ARGV_MAX];
+    backup_restic_argv(db, cons, BACKUP_ARGV_MAX, args);
     rc = proc_pipe(prod, (char *const *)cons, -1, perr, BACKUP_OUT_MAX, cout, BACKUP_OUT_MAX,
                    BACKUP_TIMEOUT_MS, &ps, &cs);
     bool have_snap = rc == 0 && backup_summary(cout, snap, sizeof(snap), &size) == 0;

@@ -17,7 +17,10 @@
 #include "data/data_conf.h"
 #include "data/mariadb.h"
 
-/* argv of `restic -r REPO --password-file FILE <args...>` into out (cap entries, NULL
+/* Entries of a restic argv: the fixed ones, 16 backup.options (two each), the command. */
+#define BACKUP_ARGV_MAX 96
+
+/* argv of `restic -r REPO --password-file FILE [-o OPT]... <args...>` into out (cap entries, NULL
  * terminated; the strings are db's, borrowed). Returns the number of entries. */
 unsigned backup_restic_argv(const struct data_db_conf *db, const char **out, unsigned cap,
                             const char *const *args);

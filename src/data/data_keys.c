@@ -56,6 +56,9 @@ const struct conf_key data_keys[XK_COUNT] = {
     [XK_BK_BINLOG_INTERVAL] = { "databases.*.backup.binlog_interval", KT_DURATION, 0, "60s",
                                 SEC, 3600 * SEC, NULL },
     [XK_BK_VERIFY] = { "databases.*.backup.verify", KT_BOOL, 0, "true", 0, 0, NULL },
+    /* restic's extended options (-o name=value): sftp.command, s3.region, ...; max: entries. */
+    [XK_BK_OPTIONS] = { "databases.*.backup.options", KT_NAMED, 0, NULL, 0, 16, NULL },
+    [XK_BK_OPTION] = { "databases.*.backup.options.*", KT_STRING, 0, NULL, 0, 1024, NULL },
     /* ddd:hh:mm-ddd:hh:mm UTC, at least 30 minutes, not overlapping the backup window. */
     [XK_MAINTENANCE_WINDOW] = { "databases.*.maintenance_window", KT_STRING, 0,
                                 "sun:04:00-sun:04:30", 0, 19, NULL },

@@ -59,10 +59,10 @@ restore_dump(const struct data_db_conf *src, const char *snap, const char *path,
 {
     char perr[RESTORE_OUT_MAX], cout[RESTORE_OUT_MAX], line[512], st[32];
     const char *const args[] = { "dump", snap, path, NULL };
-    const char *prod[32];
+    const char *prod[BACKUP_ARGV_MAX];
     int ps = -1, cs = -1;
 
-    backup_restic_argv(src, prod, 32, args);
+    backup_restic_argv(src, prod, BACKUP_ARGV_MAX, args);
     int rc = proc_pipe((char *const *)prod, cons, -1, perr, sizeof(perr), cout, sizeof(cout),
                        RESTORE_TIMEOUT_MS, &ps, &cs);
     if (rc < 0) {

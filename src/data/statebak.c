@@ -103,8 +103,8 @@ statebak_run(struct data *dt, const struct data_db_conf *db, char *err, size_t e
         if (have_acme)
             args[a++] = acme;
         args[a] = NULL;
-        const char *argv[32];
-        backup_restic_argv(db, argv, 32, args);
+        const char *argv[BACKUP_ARGV_MAX];
+        backup_restic_argv(db, argv, BACKUP_ARGV_MAX, args);
         int st2 = proc_run((char *const *)argv, NULL, out, sizeof(out), 600000);
         if (st2 != 0) {
             snprintf(err, errlen, "restic backup of tierd's state failed: %.300s", out);

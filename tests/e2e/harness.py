@@ -988,6 +988,17 @@ def _probe_kernel_backlog_hang():
             s.close()
 
 
+@probe("sshd")
+def _probe_sshd():
+    # The SFTP backup scenario runs a real OpenSSH server on a loopback port.
+    for prog, package in (("sshd", "openssh-server"), ("ssh", "openssh-client"),
+                          ("ssh-keygen", "openssh-client")):
+        ok, detail = _which(prog, package)
+        if not ok:
+            return False, detail
+    return _run(["ssh", "-V"])
+
+
 @probe("mariadb")
 def _probe_mariadb():
     # The data tier's scenarios run a real server: Debian's mariadb-server and its client.
