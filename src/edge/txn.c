@@ -587,8 +587,8 @@ txn_run(struct txn *t)
                 }
             }
         }
-        /* Client side: write. */
-        if (conn_flush(c) < 0 || (t->file_fd >= 0 && relay_file(t) < 0)) {
+        /* Client side: write (a file's head goes with the file: relay_file first). */
+        if ((t->file_fd >= 0 && relay_file(t) < 0) || conn_flush(c) < 0) {
             conn_close(c);
             return;
         }

@@ -146,7 +146,8 @@ size_t relay_body_room(const struct txn *t);
 int relay_body_put(struct txn *t, const void *p, size_t n);
 /* The response body ended: the client's terminator, if any, and TXN_DONE. */
 void relay_body_end(struct txn *t);
-/* File bytes to the client once the head has left. 0 or -errno. */
+/* The head in c->out (flagged to share the first segment) and then the file bytes to
+ * the client. 0 or -errno. */
 int relay_file(struct txn *t);
 
 
