@@ -29,6 +29,7 @@ union uproto_state {
     struct {
         bool req_chunked;           /* the request body goes chunked to the target */
         bool keepalive;             /* the target allows reuse after this response */
+        bool odd_body;              /* a body on GET, HEAD or DELETE: never reuse */
         uint8_t resp_framing;       /* enum h1_framing of the target's response */
         uint64_t resp_remaining;    /* LENGTH: body bytes still to come */
         struct h1_chunked resp_chunk;

@@ -24,10 +24,25 @@
 #define UPROTO_H1_LINE_MAX_BYTES 8192
 #define UPROTO_H1_HEAD_MAX_BYTES 65536
 
+/* A body on GET, HEAD or DELETE "has no generally defined semantics" (RFC 9110 §9.3.1,
+ * 9.3.2, 9.3.5): it is forwarded whole with its framing, but a target may answer without
+ * reading it (Python's http.server does), leaving it to prefix the next request on the
+ * connection. Such a connection is closed after the exchange instead of pooled. */
+static bool
+h1_body_is_odd(const struct h1_request *r)
+{
+    if (r->framing == H1_FRAMING_NONE ||
+        (r->framing == H1_FRAMING_LENGTH && r->content_length == 0))
+        return false;
+    return slice_eq(r->method, SLICE_LIT("GET")) || slice_eq(r->method, SLICE_LIT("HEAD")) ||
+           slice_eq(r->method, SLICE_LIT("DELETE"));
+}
+
 static int
 h1_request_head(struct txn *t, const struct h1_request *r)
 {
     t->ups.h1.req_chunked = r->framing == H1_FRAMING_CHUNKED;
+    t->ups.h1.odd_body = h1_body_is_odd(r);
     return forward_request_head(&t->u->out, r, t->c, t);
 }
 
@@ -145,11 +160,13 @@ h1_response_body(struct txn *t)
     return 0;
 }
 
-/* A close-delimited response used the connection up; otherwise the target's word. */
+/* A close-delimited response used the connection up, and one that carried an odd body is
+ * in a state nobody knows; otherwise the target's word. */
 static bool
 h1_reusable(const struct txn *t)
 {
-    return t->ups.h1.keepalive && t->ups.h1.resp_framing != H1_FRAMING_CLOSE;
+    return t->ups.h1.keepalive && t->ups.h1.resp_framing != H1_FRAMING_CLOSE &&
+           !t->ups.h1.odd_body;
 }
 
 static int
