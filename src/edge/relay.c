@@ -153,30 +153,23 @@ relay_file(struct txn *t)
     struct conn *c = t->c;
     const struct transport_ops *tp = conn_tp(c);
 
-    /* The head first, flagged "more follows": it leaves in the file's first segment
-     * instead of a packet of its own (which both ends would have to handle). */
-    while (tp->send_more && t->file_left && c->wr_ready && buf_len(&c->out)) {
-        size_t want = buf_len(&c->out);
-        ssize_t n = tp->send_more(c, buf_head(&c->out), want);
+    /* The head goes first when the transport can flag "more follows": it then leaves in
+     * the file's first segment instead of a packet of its own (which both ends would have
+     * to handle). Otherwise conn_flush() sends it and the file waits for an empty c->out. */
+    while (t->file_left && c->wr_ready && (!buf_len(&c->out) || tp->send_more)) {
+        bool head = buf_len(&c->out) > 0;
+        size_t want = head ? buf_len(&c->out)
+                           : t->file_left > (1u << 20) ? (1u << 20) : (size_t)t->file_left;
+        ssize_t n = head ? tp->send_more(c, buf_head(&c->out), want)
+                         : tp->sendfile(c, t->file_fd, &t->file_off, want);
         if (n > 0) {
             c->w->moved += (uint64_t)n;
-            buf_consume(&c->out, (size_t)n);
-            if ((size_t)n < want)
-                c->wr_ready = false;
-        } else if (n < 0 && errno == EAGAIN) {
-            c->wr_ready = false;
-        } else if (n < 0 && errno != EINTR) {
-            return -errno;
-        }
-    }
-
-    while (t->file_left && c->wr_ready && !buf_len(&c->out)) {
-        size_t want = t->file_left > (1u << 20) ? (1u << 20) : (size_t)t->file_left;
-        ssize_t n = conn_tp(c)->sendfile(c, t->file_fd, &t->file_off, want);
-        if (n > 0) {
-            c->w->moved += (uint64_t)n;
-            t->file_left -= (uint64_t)n;
-            t->body_bytes_sent += (uint64_t)n;
+            if (head) {
+                buf_consume(&c->out, (size_t)n);
+            } else {
+                t->file_left -= (uint64_t)n;
+                t->body_bytes_sent += (uint64_t)n;
+            }
             if ((size_t)n < want)
                 c->wr_ready = false;
         } else if (n == 0) {
