@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -131,6 +133,10 @@ staticfs_root_open(const char *root, int *rootfd)
 
 static _Thread_local struct staticfs_root roots[STATICFS_ROOTS_MAX];
 static _Thread_local unsigned roots_next;
+static _Thread_local bool roots_registered;
+/* Its destructor closes and frees a thread's entries when the thread ends. */
+static pthread_key_t roots_key;
+static pthread_once_t roots_once = PTHREAD_ONCE_INIT;
 
 static void
 staticfs_root_drop(struct staticfs_root *e)
@@ -139,6 +145,23 @@ staticfs_root_drop(struct staticfs_root *e)
         close(e->fd);
     free(e->root);
     *e = (struct staticfs_root){ .fd = -1 };
+}
+
+static void
+staticfs_roots_free(void *arg)
+{
+    struct staticfs_root *r = arg;
+
+    for (unsigned i = 0; i < STATICFS_ROOTS_MAX; i++)
+        if (r[i].conf)
+            staticfs_root_drop(&r[i]);
+}
+
+static void
+staticfs_roots_key_make(void)
+{
+    if (pthread_key_create(&roots_key, staticfs_roots_free) != 0)
+        roots_key = (pthread_key_t)-1;
 }
 
 /* The root entry for conf, valid in second now_s; NULL with *err when the root cannot be
@@ -175,6 +198,12 @@ staticfs_root_get(const struct edge_static_conf *conf, int64_t now_s, int *err)
         return NULL;
     }
     *e = (struct staticfs_root){ .conf = conf, .root = copy, .fd = fd, .made_s = now_s };
+    if (!roots_registered) {
+        pthread_once(&roots_once, staticfs_roots_key_make);
+        if (roots_key != (pthread_key_t)-1)
+            pthread_setspecific(roots_key, roots);
+        roots_registered = true;
+    }
     return e;
 }
 
