@@ -3,9 +3,9 @@
  * configured root (never outside it), decides the response as nginx's static, index and
  * gzip_static modules would (conditionals, one byte range, precompressed siblings) and
  * writes the response head into the caller's buffer. Owns nothing past the call: the
- * caller takes the open file in static_reply.fd (staticfs.c opens files and keeps the
- * roots open). Does not send bytes and does not log;
- * docs/internals/static.md has the rules and the comparison with nginx.
+ * caller takes the open file in static_reply.fd; staticfs.c opens files and keeps the
+ * roots open. Does not send bytes and does not log; docs/internals/static.md has the
+ * rules and the comparison with nginx.
  */
 #include "edge/static.h"
 
