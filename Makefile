@@ -10,6 +10,7 @@ FUZZ_SECONDS ?= 60
 
 PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib libcurl libcrypto
 PKGS        += libsystemd
+PKGS        += libnghttp2
 WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
                -Wno-unused-parameter
 ifeq ($(CI),true)

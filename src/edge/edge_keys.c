@@ -133,6 +133,27 @@ const struct conf_key edge_keys[EK_COUNT] = {
     [EK_AL_SL_FACILITY] = { "access_log.syslog.facility", KT_ENUM, 0, "local7", 0, 0,
                             syslog_facilities },
     [EK_AL_SL_TAG] = { "access_log.syslog.tag", KT_STRING, 0, "tierd-access", 0, 32, NULL },
+
+    /* HTTP/2 on a listener (h2sess.c): by ALPN over TLS, with prior knowledge on a plain
+     * listener only with h2c. The limits are on by default; a client that breaks one is
+     * sent GOAWAY and reported to the shield. Defaults follow nginx and the published
+     * defences against Rapid Reset, CONTINUATION floods and HPACK bombs. */
+    [EK_L_HTTP2] = { "listeners[].http2", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_H2_MAX_STREAMS] = { "listeners[].http2.max_concurrent_streams", KT_UINT, 0, "100", 1,
+                            1000, NULL },
+    [EK_H2_MAX_HEADER_LIST] = { "listeners[].http2.max_header_list_size", KT_SIZE, 0, "64k",
+                                1024, 1024 * 1024, NULL },
+    [EK_H2_MAX_FIELDS] = { "listeners[].http2.max_header_fields", KT_UINT, 0, "100", 8, 1000,
+                           NULL },
+    [EK_H2_MAX_RESETS] = { "listeners[].http2.max_resets_per_second", KT_UINT, 0, "100", 1,
+                           100000, NULL },
+    [EK_H2_MAX_CONTINUATIONS] = { "listeners[].http2.max_continuations", KT_UINT, 0, "8", 1,
+                                  1000, NULL },
+    [EK_H2_MAX_REQUESTS] = { "listeners[].http2.max_requests_per_connection", KT_UINT, 0,
+                             "1000", 1, 10000000, NULL },
+    [EK_H2_IDLE_TIMEOUT] = { "listeners[].http2.idle_timeout", KT_DURATION, 0, "60s", SEC,
+                             DAY, NULL },
+    [EK_H2_H2C] = { "listeners[].http2.h2c", KT_BOOL, 0, "false", 0, 0, NULL },
 };
 
 const struct conf_keytab edge_keytab = { "edge", edge_keys, EK_COUNT };

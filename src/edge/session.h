@@ -25,9 +25,18 @@ struct session_ops {
     /* The connection's transaction ended cleanly; close_after says the connection must
      * not carry another request. Called with c->txn already NULL. */
     void (*on_txn_done)(struct conn *c, bool close_after);
+    /* Optional. The worker stops: finish what runs, take nothing new (HTTP/2: GOAWAY).
+     * Absent: close when idle, else after the current response. */
+    void (*on_shutdown)(struct conn *c);
+    /* Optional. The worker took a new configuration generation (a reload). */
+    void (*on_new_gen)(struct conn *c);
 };
 
 /* h1sess.c: HTTP/1.0 and 1.1, one request at a time, pipelined ones wait in c->in. */
 extern const struct session_ops h1sess_session;
+/* h2sess.c: HTTP/2, many streams at once; each stream is a connection of its own
+ * (CONN_SESS_H2S, h2stream.c) that runs the HTTP/1 session over translated bytes. */
+extern const struct session_ops h2sess_session;
+extern const struct session_ops h2stream_session;
 
 #endif

@@ -19,6 +19,7 @@
 #include "edge/gen.h"
 #include "edge/guard.h"
 #include "edge/health.h"
+#include "edge/session.h"
 #include "edge/txn.h"
 #include "edge/upstream.h"
 
@@ -162,6 +163,11 @@ worker_take_gen(struct worker *w)
     w->gen = g;
     stats_take_gen(w);
     accesslog_open(w);
+    for (struct conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->closed && conn_sess(c)->on_new_gen)
+            conn_sess(c)->on_new_gen(c);
+    }
     if (!w->stopping)
         watch_listeners(w, true);
     gen_release(old);
