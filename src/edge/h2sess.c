@@ -71,7 +71,7 @@ h2sess_kick(struct h2sess *h)
 /* Cuts a misbehaving client off: GOAWAY with ENHANCE_YOUR_CALM, its streams closed, the
  * shield told. */
 static void
-h2sess_abuse(struct h2sess *h, const char *why)
+h2sess_cut(struct h2sess *h, const char *why, bool abuse)
 {
     char peer[64] = "";
 
@@ -84,8 +84,25 @@ h2sess_abuse(struct h2sess *h, const char *why)
     log_warn("edge", "http2: client cut off peer=%s why=\"%s\" streams=%u requests=%llu",
              peer[0] ? peer : "ipv6", why, h->nstreams, (unsigned long long)h->nrequests);
     nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
-    guard_abuse(h->c->w, h->c);
+    if (abuse)
+        guard_abuse(h->c->w, h->c);
     h->goaway = h->ended = true;
+}
+
+static void
+h2sess_abuse(struct h2sess *h, const char *why)
+{
+    h2sess_cut(h, why, true);
+}
+
+/* Streams with response bytes that wait for the client's flow-control window. */
+static bool
+h2sess_stalled(const struct h2sess *h)
+{
+    for (const struct h2stream *st = h->streams; st; st = st->next)
+        if (st->rphase == H2R_BODY && buf_len(&st->resp))
+            return true;
+    return false;
 }
 
 /* ---- nghttp2 callbacks ---- */
@@ -391,7 +408,7 @@ h2sess_run_wakes(struct h2sess *h)
 
 /* nghttp2's output into c->out while below the high mark, then to the socket. */
 static int
-h2sess_send(struct h2sess *h)
+h2sess_send(struct h2sess *h, bool *wrote)
 {
     struct conn *c = h->c;
 
@@ -409,6 +426,8 @@ h2sess_send(struct h2sess *h)
         size_t before = buf_len(&c->out);
         if (conn_flush(c) < 0)
             return -EPIPE;
+        if (buf_len(&c->out) < before)
+            *wrote = true;
         if (!buf_len(&c->out) && before && nghttp2_session_want_write(h->ng))
             continue;
         return 0;
@@ -420,6 +439,7 @@ h2sess_pump(struct h2sess *h)
 {
     struct conn *c = h->c;
     struct worker *w = c->w;
+    bool wrote = false;
 
     for (int round = 0; round < H2_ROUNDS; round++) {
         if (!h->ended) {
@@ -457,7 +477,7 @@ h2sess_pump(struct h2sess *h)
         h2sess_run_wakes(h);
         if (c->closed)
             return;
-        if (h2sess_send(h) < 0) {
+        if (h2sess_send(h, &wrote) < 0) {
             conn_close(c);
             return;
         }
@@ -476,7 +496,12 @@ h2sess_pump(struct h2sess *h)
         conn_timer(c, w->gen->conf.timeouts.send_ms);
     else if (h->nstreams == 0)
         conn_timer(c, h->conf.idle_timeout_ms);
-    else
+    else if (h2sess_stalled(h)) {
+        /* A window held at zero (a slow-read attack, or a dead client): edge.timeouts.send
+         * without a byte written ends the connection. */
+        if (wrote || !loop_timer_is_armed(&c->timer))
+            conn_timer(c, w->gen->conf.timeouts.send_ms);
+    } else
         loop_timer_stop(w->loop, &c->timer);
 }
 
@@ -538,7 +563,10 @@ h2sess_on_timeout(struct conn *c)
         conn_close(c);              /* no preface in time, or a client that does not read */
         return;
     }
-    h2sess_goaway(h);               /* idle_timeout */
+    if (h->nstreams && h2sess_stalled(h))
+        h2sess_cut(h, "flow-control window stalled", false);
+    else
+        h2sess_goaway(h);           /* idle_timeout */
     h2sess_pump(h);
 }
 

@@ -386,6 +386,9 @@ static void
 h2stream_on_close(struct conn *sc)
 {
     struct h2stream *st = sc->sess_ctx;
+    /* A transaction still running was aborted (a timeout, a target that failed
+     * mid-response): its response will never be complete. */
+    bool aborted = sc->txn != NULL;
 
     h1sess_session.on_close(sc);
     if (!st)
@@ -402,8 +405,8 @@ h2stream_on_close(struct conn *sc)
     st->req_head_left = 0;
     if (st->closing)
         return;
-    if (st->rphase == H2R_HEAD) {
-        /* Closed before a whole response head: nothing to answer with but a reset. */
+    if (st->rphase == H2R_HEAD || (st->rphase == H2R_BODY && aborted)) {
+        /* Closed before a whole response: nothing to end it with but a reset. */
         nghttp2_submit_rst_stream(st->h->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
         st->rphase = H2R_DONE;
     } else if (st->rphase == H2R_BODY && st->deferred) {
