@@ -145,9 +145,9 @@ on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size
          * HTTP/1 side has no way to pass them on). */
         st->xl.list_bytes += nlen + vlen + 32;
         st->xl.nfields++;
-        if (st->xl.list_bytes > h->lim.list_bytes * 2 || st->xl.nfields > h->lim.fields * 2) {
+        if (st->xl.list_bytes > h->lim.list_bytes || st->xl.nfields > h->lim.fields) {
             h2sess_abuse(h, "header list too large");
-            return NGHTTP2_ERR_CALLBACK_FAILURE;
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         }
         return 0;
     }
@@ -159,9 +159,11 @@ on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size
     case H2XLATE_LIMIT:
         break;
     }
+    /* GOAWAY(ENHANCE_YOUR_CALM) now; the rest of the block is still decoded (the HPACK
+     * state must stay whole for the GOAWAY to be sent) but reaches no callback. */
     h2sess_abuse(h, st->xl.nfields > h->lim.fields ? "too many header fields"
                                                    : "header list too large");
-    return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 
 /* The request's head is complete: translate it and start its stream connection. */
