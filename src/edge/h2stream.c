@@ -96,7 +96,7 @@ h2stream_recv(struct conn *sc, void *p, size_t len)
         n = k;
     }
     size_t avail = st->req_head_left ? 0 : buf_len(&st->req);
-    if (!st->req_chunked) {
+    if (!st->req_chunked && avail) {
         size_t k = len - n < avail ? len - n : avail;
         memcpy(out + n, buf_head(&st->req), k);
         buf_consume(&st->req, k);
@@ -246,8 +246,10 @@ h2stream_read_body(nghttp2_session *ng, int32_t id, uint8_t *out, size_t len, ui
         size_t k = len < avail ? len : avail;
         if (st->framing == H1_FRAMING_LENGTH && k > st->resp_left)
             k = (size_t)st->resp_left;
-        memcpy(out, buf_head(&st->resp), k);
-        buf_consume(&st->resp, k);
+        if (k) {
+            memcpy(out, buf_head(&st->resp), k);
+            buf_consume(&st->resp, k);
+        }
         n = k;
         if (st->framing == H1_FRAMING_LENGTH) {
             st->resp_left -= k;

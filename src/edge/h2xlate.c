@@ -150,8 +150,8 @@ h2xlate_add(struct h2xlate *x, const struct h2xlate_limits *lim, const uint8_t *
 enum h2xlate_result
 h2xlate_head(struct h2xlate *x, bool end_stream, struct buf *out, bool *chunked)
 {
-    const char *fields = buf_head(&x->fields);
     size_t flen = buf_len(&x->fields);
+    const char *fields = flen ? buf_head(&x->fields) : "";
     const char *host = x->has_host ? fields + x->host_off : NULL;
 
     *chunked = false;
