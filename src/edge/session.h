@@ -1,8 +1,8 @@
 /*
  * edge/session.h: the protocol that turns a client connection's bytes into transactions:
- * HTTP/1 (h1sess.c) and HTTP/2 (h2sess.c, a stream connection per stream). A session reads and parses request heads while no
- * transaction runs, starts one per request, and decides what happens when one ends (the
- * next request, or closing). The connection (conn.c) owns lifetime, buffers, timers and
+ * HTTP/1 (h1sess.c) and HTTP/2 (h2sess.c, one stream connection per stream). A session
+ * reads and parses request heads while no transaction runs, starts one per request, and
+ * decides what happens when one ends (the next request, or closing). The connection (conn.c) owns lifetime, buffers, timers and
  * the transport; the transaction (txn.c) owns one exchange. Shaped after h2o's
  * balancer.h callbacks and HAProxy's mux_ops: a const table chosen at accept.
  */
