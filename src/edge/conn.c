@@ -17,12 +17,14 @@
 #include "edge/guard.h"
 #include "edge/session.h"
 #include "edge/stats.h"
+#include "edge/tls.h"
 #include "edge/transport.h"
 #include "edge/worker.h"
 
 /* A new transport or session protocol adds its table here and an index in conn.h. */
 const struct transport_ops *const conn_transports[] = {
     [CONN_TP_PLAIN] = &plain_transport,
+    [CONN_TP_TLS] = &tls_transport,
     [CONN_TP_H2S] = &h2stream_transport,
 };
 const struct session_ops *const conn_sessions[] = {
@@ -56,11 +58,13 @@ conn_close(struct conn *c)
     if (c->lstat != STATS_NONE)
         stats_add_signed(&c->w->stats.l[c->lstat]->active, -1);
     conn_sess(c)->on_close(c);
-    loop_timer_stop(c->w->loop, &c->timer);
-    if (c->io.fd >= 0) {
+    if (c->io.fd >= 0)
         loop_io_remove(c->w->loop, &c->io);
+    loop_timer_stop(c->w->loop, &c->timer);
+    if (conn_tp(c)->close)
+        conn_tp(c)->close(c);
+    if (c->io.fd >= 0)
         close(c->io.fd);
-    }
     loop_defer(c->w->loop, &c->defer, on_conn_free);
 }
 
@@ -184,6 +188,8 @@ conn_io_ready(struct conn *c, unsigned events)
         c->wr_ready = true;
     if (events & LOOP_HUP)
         c->hup = true;
+    if (conn_tp(c)->on_ready && !c->closed && !conn_tp(c)->on_ready(c, events))
+        return;
     if (c->state == CONN_TXN || c->state == CONN_TUNNEL)
         conn_sess(c)->on_txn_io(c);
     else if (c->state == CONN_LINGER)
@@ -240,7 +246,16 @@ conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
     c->local_port = local_port;
     conn_set_peer(c, peer);
     sock_set_nodelay(fd);
+    c->io.fd = fd;
+    struct tls_listener *tl = gen_tls_of(w->gen, listener_id);
+    if (tl && tls_conn_start(c, tl, w->index) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
     if (loop_io_add(w->loop, &c->io, fd, on_conn_io) < 0) {
+        if (conn_tp(c)->close)
+            conn_tp(c)->close(c);
         close(fd);
         free(c);
         return;

@@ -42,6 +42,7 @@ h2stream_open(struct h2stream *st)
         return -ENOMEM;
     sc->w = p->w;
     sc->tp = CONN_TP_H2S;
+    sc->tp_flags = conn_is_tls(p) ? CONN_H2S_TLS : 0;
     sc->sess = CONN_SESS_H2S;
     sc->sess_ctx = st;
     sc->io.fd = -1;

@@ -8,6 +8,8 @@
  */
 #ifndef EDGE_SESSION_H
 #define EDGE_SESSION_H
+/* The HTTP/2 session exists: TLS offers h2 by ALPN (tls.c). */
+#define EDGE_HAVE_H2 1
 #include <stdbool.h>
 
 struct conn;
