@@ -152,3 +152,23 @@ def test_requests_per_connection_limit():
                 assert [out[s]["status"] for s in (1, 3, 5)] == [200, 200, 200], out
                 assert goaways and goaways[0] == (5, 0), goaways
                 assert 7 not in out or out[7]["status"] is None, out
+
+
+def test_h2_over_tls_by_alpn():
+    from test_tls import TlsTierd, tls_stack
+    with App(name="a1") as a1, TlsTierd(tls_stack("      hsts: { max_age: 1d }\n",
+                                                  app=a1)) as t:
+        ca = ["--cacert", f"{t.dir}/shop.ec.pem", "--resolve", t.resolve()]
+        p = curl("--http2", "-i", *ca, t.surl("/headers"))
+        out = p.stdout.decode()
+        assert p.returncode == 0, p.stderr.decode()
+        assert out.startswith("HTTP/2 200"), out
+        assert "strict-transport-security: max-age=86400" in out, out
+        assert "X-Forwarded-Proto: https" in out, out        # what the target saw
+        # A client that asks for HTTP/1.1 only still gets it.
+        p = curl("--http1.1", "-o", "/dev/null", "-w", "%{http_version}", *ca, t.surl("/"))
+        assert p.stdout == b"1.1", p.stderr
+        p = subprocess.run(["h2load", "-c10", "-m10", "-n5000", f"https://127.0.0.1:{t.addr()[1]}/"],
+                           capture_output=True, text=True, timeout=120)
+        assert "Application protocol: h2" in p.stdout, p.stdout
+        assert "5000 succeeded, 0 failed, 0 errored, 0 timeout" in p.stdout, p.stdout
