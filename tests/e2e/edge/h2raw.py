@@ -21,8 +21,9 @@ def frame(ftype, flags, sid, payload=b""):
 
 
 class H2Raw:
-    def __init__(self, addr, settings=None, timeout=10.0):
-        self.s = socket.create_connection(addr, timeout=timeout)
+    def __init__(self, addr, settings=None, timeout=10.0, source=None):
+        self.s = socket.create_connection(addr, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         self.enc = hpack.Encoder()
         self.dec = hpack.Decoder()
         self.buf = b""

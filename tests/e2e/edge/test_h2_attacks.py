@@ -10,7 +10,9 @@ import time
 
 from h2raw import (CONTINUATION, ENHANCE_YOUR_CALM, HEADERS, INITIAL_WINDOW_SIZE, RST_STREAM,
                    END_HEADERS, END_STREAM, H2Raw, frame)
-from harness import App, Tierd, rss_kb, stack
+import json
+
+from harness import App, Tierd, control_request, rss_kb, stack, wait_for
 
 SHIELD = """shield:
   scanners: { enabled: true }
@@ -124,11 +126,7 @@ def test_hpack_bomb():
             results = []
             for _ in range(3):
                 with H2Raw(t.addr()) as c:
-                    # One 4,000-byte value into the dynamic table (it must fit its 4,096
-                    # bytes), then 4,000 one-byte references to it: 16 MB decoded from 8 kB.
-                    block = c.block("/") + bytes([0x40, 6]) + b"x-bomb" \
-                        + bytes([0x7f, 0xa1, 0x1e]) + b"a" * 4000 + bytes([0xbe]) * 4000
-                    c.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, block))
+                    c.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, hpack_bomb(c)))
                     results.append(c.until_goaway(timeout=10))
             return results
         for code, _, closed in contained(t, attack):
@@ -163,3 +161,38 @@ def test_zero_window_stall():
         resets, goaway, took = contained(t, attack)
         assert len(resets) == 50 or goaway == ENHANCE_YOUR_CALM, (len(resets), goaway)
         assert 1.5 < took < 12, took
+
+
+def hpack_bomb(c):
+    """A header block that decodes to 16 MB: one 4,000-byte value into the dynamic table
+    (it must fit the table's 4,096 bytes), then 4,000 one-byte references to it."""
+    return c.block("/") + bytes([0x40, 6]) + b"x-bomb" + bytes([0x7f, 0xa1, 0x1e]) \
+        + b"a" * 4000 + bytes([0xbe]) * 4000
+
+
+def test_a_client_cut_off_again_and_again_is_banned():
+    with App(name="a1") as a1:
+        text = (h2_stack(a1) + "shield: {}\nstate_dir: ${dir}/state\n"
+                "control: { socket: ${dir}/tierd.sock }\n")
+        with Tierd(text) as t:
+            sock = f"{t.dir}/tierd.sock"
+
+            def banned():
+                status, _, body = control_request(sock, "GET", "/v1/bans")
+                return [b for b in json.loads(body)["bans"] if b["address"] == "127.0.0.7"]
+            for _ in range(60):
+                try:
+                    with H2Raw(t.addr(), source="127.0.0.7", timeout=5) as c:
+                        c.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, hpack_bomb(c)))
+                        c.until_goaway(timeout=5)
+                except OSError:
+                    break                   # refused at accept: banned
+                if banned():
+                    break
+            ban = wait_for(banned, 10, what="a ban of the abusive client")[0]
+            assert "path_bruteforce" in json.dumps(ban), ban
+            # Others are still served.
+            p = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null",
+                                "-w", "%{http_code}", t.url("/")], capture_output=True,
+                               timeout=10)
+            assert p.stdout == b"200", p.stderr
