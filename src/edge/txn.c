@@ -116,6 +116,9 @@ txn_keep_log_fields(struct txn *t, const struct h1_request *r, const char *head)
     t->logmem = m;
     t->log_request = m;
     m = copy_field(m, slice_make(head, line));
+    /* An HTTP/2 stream's head was translated to HTTP/1.1: log the protocol it came in. */
+    if (conn_is_stream(t->c) && line >= 8 && memcmp(t->logmem + line - 8, "HTTP/1.1", 8) == 0)
+        memcpy(t->logmem + line - 8, "HTTP/2.0", 8);
     t->log_referer = m;
     m = copy_field(m, referer);
     t->log_ua = m;

@@ -67,6 +67,9 @@ def test_h2c_requests_reach_http1_targets(tmp_path):
             wait_for(lambda: len(t.access_log_lines()) >= 7, 10, what="access log lines")
             lines = [json.loads(x) for x in t.access_log_lines()]
             assert sum(1 for x in lines if x.get("status") == 200) == 7, lines
+            reqs = sorted(x["request"] for x in lines)
+            assert reqs.count("GET / HTTP/2.0") == 1 and reqs.count("GET / HTTP/1.1") == 1, reqs
+            assert reqs.count("POST /echo HTTP/2.0") == 2 and "HEAD / HTTP/2.0" in reqs, reqs
 
 
 def test_h2c_is_off_by_default():
