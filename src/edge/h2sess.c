@@ -623,6 +623,18 @@ h2sess_on_new_gen(struct conn *c)
     }
 }
 
+static void
+h2sess_each_stream(struct conn *c, void (*fn)(struct conn *stream))
+{
+    struct h2sess *h = c->sess_ctx;
+
+    /* fn may close a stream connection, never free a struct h2stream (nghttp2 does that
+     * when it sends or reads the stream's end), so the list holds still. */
+    for (struct h2stream *st = h ? h->streams : NULL; st; st = st->next)
+        if (st->sc && !st->sc->closed)
+            fn(st->sc);
+}
+
 const struct session_ops h2sess_session = {
     .name = "h2",
     .on_io = h2sess_on_io,
@@ -632,4 +644,5 @@ const struct session_ops h2sess_session = {
     .on_txn_done = h2sess_on_txn_done,
     .on_shutdown = h2sess_on_shutdown,
     .on_new_gen = h2sess_on_new_gen,
+    .each_stream = h2sess_each_stream,
 };

@@ -32,6 +32,9 @@ struct session_ops {
     void (*on_shutdown)(struct conn *c);
     /* Optional. The worker took a new configuration generation (a reload). */
     void (*on_new_gen)(struct conn *c);
+    /* Optional. Calls fn on each connection the session carries inside c (HTTP/2: one per
+     * stream), for the worker-wide sweeps; fn may close the one it is given. */
+    void (*each_stream)(struct conn *c, void (*fn)(struct conn *stream));
 };
 
 /* h1sess.c: HTTP/1.0 and 1.1, one request at a time, pipelined ones wait in c->in. */

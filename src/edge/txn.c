@@ -699,20 +699,30 @@ txn_finish(struct txn *t)
  * request not yet answered gets 502, as ALB does; anything else (a response being
  * streamed, a WebSocket tunnel) is closed. */
 static void
+txn_sweep_conn(struct conn *c)
+{
+    struct txn *t = c->txn;
+
+    if (c->closed || !t || !t->target || target_state_get(t->target) != TARGET_UNUSED)
+        return;
+    if (!txn_resp_started(t)) {
+        txn_local(t, 502, true);
+        txn_run(t);
+    } else {
+        conn_close(c);
+    }
+}
+
+static void
 on_sweep(struct loop *l, struct loop_timer *tm)
 {
     struct worker *w = container_of(tm, struct worker, sweep_timer);
 
     for (struct conn *c = w->conns; c; c = c->next) {
-        struct txn *t = c->txn;
-        if (c->closed || !t || !t->target || target_state_get(t->target) != TARGET_UNUSED)
-            continue;
-        if (!txn_resp_started(t)) {
-            txn_local(t, 502, true);
-            txn_run(t);
-        } else {
-            conn_close(c);
-        }
+        txn_sweep_conn(c);
+        /* HTTP/2: the transactions run on the connection's streams. */
+        if (!c->closed && conn_sess(c)->each_stream)
+            conn_sess(c)->each_stream(c, txn_sweep_conn);
     }
     loop_timer_start(l, &w->sweep_timer, TXN_SWEEP_MS, on_sweep);
 }

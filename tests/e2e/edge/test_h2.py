@@ -176,3 +176,26 @@ def test_h2_over_tls_by_alpn():
                            capture_output=True, text=True, timeout=120)
         assert "Application protocol: h2" in p.stdout, p.stdout
         assert "5000 succeeded, 0 failed, 0 errored, 0 timeout" in p.stdout, p.stdout
+
+
+def test_stream_to_a_drained_target_is_cut_off_at_the_delay():
+    from harness import instance_counts, tg_stack
+    with App(name="a") as a, App(name="b") as b:
+        def h2c(text):
+            return text.replace("    address: ${listen}\n", "    address: ${listen}\n" + H2C, 1)
+        before = h2c(tg_stack([(a.addr, 1), (b.addr, 999)], deregistration_delay="3s"))
+        after = h2c(tg_stack([(a.addr, 1)], deregistration_delay="3s"))
+        with Tierd(before) as t:
+            assert instance_counts(t.url("/"), 3) == {"b": 3}
+            with H2Raw(t.addr()) as c:
+                c.send(c.headers(1, "/sleep?ms=1500"), c.headers(3, "/sleep?ms=10000"))
+                time.sleep(0.4)
+                t0 = time.monotonic()
+                t.reload(after)
+                out, goaways = c.responses(timeout=15, want=2)
+                took = time.monotonic() - t0
+            # The short one finishes at b; the long one gets 502 when the delay ends.
+            assert out[1]["status"] == 200 and out[1]["body"] == b"slept 1500 ms\n", out
+            assert out[3]["status"] == 502, out
+            assert 2.5 <= took <= 6, took
+            assert goaways and goaways[0][0] == 3, goaways
