@@ -53,6 +53,9 @@ struct h2stream {
     size_t req_head_left;       /* bytes of req that are head */
     size_t req_unconsumed;      /* DATA bytes received, not yet given back to the window */
     bool req_chunked;           /* the body gets chunk framing as it is read */
+    size_t chunk_left;          /* chunked: data bytes of the current chunk still to read */
+    char pend[24];              /* chunked: framing bytes not yet read ... */
+    uint8_t pend_len, pend_off; /* ... from pend_off to pend_len */
     bool req_end;               /* END_STREAM came from the client */
     bool req_last_sent;         /* the final "0\r\n\r\n" was read */
     bool headers_done;

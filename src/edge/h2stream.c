@@ -78,6 +78,9 @@ h2stream_give_back(struct h2stream *st, size_t n)
     h2sess_kick(st->h);
 }
 
+/* The request as HTTP/1.1: the head, then the body; without a content-length the body is
+ * chunk-framed as it is read, the framing kept in st->pend so that any room, however
+ * small, takes bytes (an EAGAIN with bytes waiting would never be woken again). */
 static ssize_t
 h2stream_recv(struct conn *sc, void *p, size_t len)
 {
@@ -89,44 +92,55 @@ h2stream_recv(struct conn *sc, void *p, size_t len)
      * is reset with NO_ERROR after the response, 9113 §8.1). */
     if (!st || sc->shut_wr)
         return 0;
-    if (st->req_head_left) {
-        size_t k = len < st->req_head_left ? len : st->req_head_left;
-        memcpy(out, buf_head(&st->req), k);
-        buf_consume(&st->req, k);
-        st->req_head_left -= k;
-        n = k;
-    }
-    size_t avail = st->req_head_left ? 0 : buf_len(&st->req);
-    if (!st->req_chunked && avail) {
-        size_t k = len - n < avail ? len - n : avail;
-        memcpy(out + n, buf_head(&st->req), k);
-        buf_consume(&st->req, k);
-        h2stream_give_back(st, k);
-        n += k;
-    } else if (avail && len - n > 12) {
-        size_t k = len - n - 12 < avail ? len - n - 12 : avail;
-        n += (size_t)snprintf(out + n, 20, "%zx\r\n", k);
-        memcpy(out + n, buf_head(&st->req), k);
-        buf_consume(&st->req, k);
-        h2stream_give_back(st, k);
-        n += k;
-        memcpy(out + n, "\r\n", 2);
-        n += 2;
-    }
-    if (st->req_chunked && st->req_end && !st->req_head_left && !buf_len(&st->req) &&
-        !st->req_last_sent && len - n >= 5) {
-        memcpy(out + n, "0\r\n\r\n", 5);
-        n += 5;
-        st->req_last_sent = true;
+    while (n < len) {
+        size_t k, avail = buf_len(&st->req);
+        if (st->pend_off < st->pend_len) {
+            k = (size_t)(st->pend_len - st->pend_off);
+            if (k > len - n)
+                k = len - n;
+            memcpy(out + n, st->pend + st->pend_off, k);
+            st->pend_off = (uint8_t)(st->pend_off + k);
+            n += k;
+            continue;
+        }
+        if (st->req_head_left || !st->req_chunked || st->chunk_left) {
+            k = st->req_head_left ? st->req_head_left
+                                  : st->req_chunked ? st->chunk_left : avail;
+            if (k > len - n)
+                k = len - n;
+            if (!k)
+                break;
+            memcpy(out + n, buf_head(&st->req), k);
+            buf_consume(&st->req, k);
+            n += k;
+            if (st->req_head_left) {
+                st->req_head_left -= k;
+                continue;
+            }
+            h2stream_give_back(st, k);
+            if (st->req_chunked && !(st->chunk_left -= k)) {
+                memcpy(st->pend, "\r\n", 2);
+                st->pend_len = 2;
+                st->pend_off = 0;
+            }
+            continue;
+        }
+        /* Chunked, between chunks: the next one is everything buffered, or the end. */
+        if (avail) {
+            st->chunk_left = avail;
+            st->pend_len = (uint8_t)snprintf(st->pend, sizeof(st->pend), "%zx\r\n", avail);
+        } else if (st->req_end && !st->req_last_sent) {
+            memcpy(st->pend, "0\r\n\r\n", 5);
+            st->pend_len = 5;
+            st->req_last_sent = true;
+        } else {
+            break;
+        }
+        st->pend_off = 0;
     }
     if (!buf_len(&st->req))
         buf_release(&st->req);
     if (!n) {
-        /* Too little room for a chunk: ask again on the next turn. */
-        if (buf_len(&st->req) || (st->req_end && st->req_chunked && !st->req_last_sent)) {
-            h2sess_wake(st->h, st);
-            h2sess_kick(st->h);
-        }
         errno = EAGAIN;
         return -1;
     }
