@@ -270,3 +270,35 @@ def test_check_reports_bad_certificates_with_positions(tmp_path):
     assert re.search(r"s\.yaml:7:\d+: .*expired\.pem expired on 20\d\d-", out), out
     assert re.search(r"s\.yaml:8:\d+: .*needs a top-level state_dir", out), out
     assert re.search(r"s\.yaml:10:\d+: .*host \"api\.example\" is not covered", out), out
+
+
+def test_large_bodies_both_ways_and_static_files_over_tls():
+    """Partial TLS writes and reads: a 6 MiB static file (read + SSL_write), a 6 MiB
+    proxied response, chunked, and a 3 MiB upload echoed back, all byte-exact, with a
+    client that reads slowly so that OpenSSL keeps records it could not send."""
+    import hashlib
+    rules = ("      - match: { path_prefix: /static/ }\n"
+             "        static: { root: ${dir}/www }\n"
+             "      - forward: web\n")
+    with App(name="a1") as a1:
+        t = TlsTierd(tls_stack(rules=rules, app=a1))
+        os.makedirs(f"{t.dir}/www/static")
+        blob = os.urandom(6 << 20)
+        with open(f"{t.dir}/www/static/big.bin", "wb") as f:
+            f.write(blob)
+        with t:
+            base = ["--cacert", f"{t.dir}/shop.ec.pem", "--resolve", t.resolve()]
+            p = curl(*base, "--limit-rate", "3M", t.surl("/static/big.bin"), timeout=60)
+            assert p.returncode == 0, p.stderr.decode()
+            assert hashlib.sha256(p.stdout).digest() == hashlib.sha256(blob).digest()
+            p = curl(*base, t.surl("/bytes?n=6291456&chunked=1"), timeout=60)
+            assert p.returncode == 0 and len(p.stdout) == 6291456, p.stderr.decode()
+            pattern = bytes(range(ord("a"), ord("z") + 1))
+            assert p.stdout[:52] == pattern * 2 and p.stdout[-1:] in pattern
+            up = os.urandom(3 << 20)
+            with open(f"{t.dir}/up.bin", "wb") as f:
+                f.write(up)
+            p = curl(*base, "--data-binary", f"@{t.dir}/up.bin", "-H",
+                     "Content-Type: application/octet-stream", t.surl("/echo"), timeout=60)
+            assert p.returncode == 0, p.stderr.decode()
+            assert p.stdout == up
