@@ -302,3 +302,25 @@ def test_large_bodies_both_ways_and_static_files_over_tls():
                      "Content-Type: application/octet-stream", t.surl("/echo"), timeout=60)
             assert p.returncode == 0, p.stderr.decode()
             assert p.stdout == up
+
+
+def test_websocket_over_tls_and_graceful_close():
+    """wss:// through the TLS transport (the tunnel uses it both ways, half-close
+    included), with Python's websockets client over Python's ssl."""
+    import asyncio
+    import websockets
+    with App(name="a1") as a1, TlsTierd(tls_stack(app=a1)) as t:
+        ctx = ssl.create_default_context(cafile=f"{t.dir}/shop.ec.pem")
+
+        async def run():
+            async with websockets.connect(f"wss://shop.example:{t.addr()[1]}/ws", ssl=ctx,
+                                          host="127.0.0.1", port=t.addr()[1],
+                                          server_hostname="shop.example", max_size=None,
+                                          open_timeout=10) as ws:
+                await ws.send("hello over tls")
+                assert await ws.recv() == "hello over tls"
+                big = os.urandom(1 << 20)
+                await ws.send(big)
+                assert await ws.recv() == big
+        asyncio.run(asyncio.wait_for(run(), 30))
+        assert t.proc.poll() is None
