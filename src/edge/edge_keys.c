@@ -164,8 +164,8 @@ const struct conf_key edge_keys[EK_COUNT] = {
                          2048, NULL },
     [EK_TLS_CIPHERSUITES] = { "listeners[].tls.ciphersuites", KT_STRING, 0,
                               EDGE_TLS_SUITES_DEFAULT, 0, 2048, NULL },
-    /* Protocols offered by ALPN, in preference order: h2 and http/1.1 (absent: both,
-     * h2 only once the HTTP/2 session exists). */
+    /* Protocols offered by ALPN, in preference order: h2 and http/1.1 (absent: both, h2
+     * first; h2 is HTTP/2, h2sess.c). */
     [EK_TLS_ALPN] = { "listeners[].tls.alpn", KT_LIST, 0, NULL, 1, 2, NULL },
     /* Absent: no Strict-Transport-Security header. */
     [EK_TLS_HSTS] = { "listeners[].tls.hsts", KT_MAP, 0, NULL, 0, 0, NULL },
