@@ -457,6 +457,8 @@ h2sess_pump(struct h2sess *h)
                         h2sess_abuse(h, "flood of control frames");
                     else if (n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
                         h2sess_abuse(h, "too many CONTINUATION frames");
+                    else if (n == NGHTTP2_ERR_NOMEM)
+                        h2sess_cut(h, "out of memory", false);
                     else if (n != NGHTTP2_ERR_CALLBACK_FAILURE || !h->abuse)
                         h2sess_abuse(h, nghttp2_strerror((int)n));
                     buf_consume(&c->in, buf_len(&c->in));
