@@ -422,6 +422,10 @@ h2stream_on_close(struct conn *sc)
     st->req_head_left = 0;
     if (st->closing)
         return;
+    /* A local answer written just before the close (408) is whole: let it go out. */
+    if (aborted && st->rphase == H2R_BODY && st->framing == H1_FRAMING_LENGTH &&
+        st->resp_left <= buf_len(&st->resp))
+        aborted = false;
     if (st->rphase == H2R_HEAD || (st->rphase == H2R_BODY && aborted)) {
         /* Closed before a whole response: nothing to end it with but a reset. */
         nghttp2_submit_rst_stream(st->h->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);

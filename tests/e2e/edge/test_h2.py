@@ -199,3 +199,26 @@ def test_stream_to_a_drained_target_is_cut_off_at_the_delay():
             assert out[3]["status"] == 502, out
             assert 2.5 <= took <= 6, took
             assert goaways and goaways[0][0] == 3, goaways
+
+
+def test_stalled_request_body_gets_408_on_its_stream():
+    with App(name="a1") as a1:
+        edge = "  timeouts:\n    client_body: 1s\n"
+        with Tierd(h2_stack({"web": [a1.addr]}, edge=edge)) as t:
+            with H2Raw(t.addr()) as c:
+                c.send(c.headers(1, "/echo", method="POST", end_stream=False,
+                                 extra=[("content-length", "100")]),
+                       frame(DATA, 0, 1, b"x" * 10))
+                t0 = time.monotonic()
+                out, _ = c.responses(timeout=10, want=1)
+                assert out[1]["status"] == 408 and b"408" in out[1]["body"], out
+                assert out[1].get("reset") in (None, 0), out         # NO_ERROR at most
+                assert 0.8 < time.monotonic() - t0 < 5
+                # The connection still serves the next stream (the first one's reset with
+                # NO_ERROR, since its body never ended, may arrive in between).
+                c.send(c.headers(3, "/"))
+                for _ in range(3):
+                    out, _ = c.responses(timeout=10, want=1)
+                    if 3 in out:
+                        break
+                assert out[3]["status"] == 200, out
