@@ -26,6 +26,7 @@
 #include "edge/gen.h"
 #include "edge/guard.h"
 #include "edge/health.h"
+#include "edge/redirect.h"
 #include "edge/route.h"
 #include "edge/session.h"
 #include "edge/static.h"
@@ -117,6 +118,9 @@ txn_keep_log_fields(struct txn *t, const struct h1_request *r, const char *head)
     t->logmem = m;
     t->log_request = m;
     m = copy_field(m, slice_make(head, line));
+    /* An HTTP/2 stream's head was translated to HTTP/1.1: log the protocol it came in. */
+    if (conn_is_stream(t->c) && line >= 8 && memcmp(t->logmem + line - 8, "HTTP/1.1", 8) == 0)
+        memcpy(t->logmem + line - 8, "HTTP/2.0", 8);
     t->log_referer = m;
     m = copy_field(m, referer);
     t->log_ua = m;
@@ -175,8 +179,11 @@ txn_local(struct txn *t, int status, bool close)
     /* tierd's own 405 (CONNECT, TRACE) and 204 (OPTIONS with Max-Forwards: 0) say what
      * it forwards (9110 §15.5.6, §9.3.7). */
     const char *extra = status == 405 || status == 204 ? TXN_ALLOW : NULL;
+    size_t at = buf_len(&c->out);
     if (forward_local_response(&c->out, status, t->close_after || c->close_after, extra) < 0)
         t->close_after = true;
+    else if (forward_hsts(t))
+        forward_add_field(&c->out, at, "Strict-Transport-Security", forward_hsts(t));
 }
 
 /* The upstream connection's owner callback: whatever happened, the transaction looks. */
@@ -317,12 +324,15 @@ txn_static(struct txn *t, const struct edge_static_conf *sc, const struct h1_req
     if (!t->req_done)
         t->close_after = true;
     bool keep = !t->close_after && !c->close_after && !c->w->stopping;
+    size_t at = buf_len(&c->out);
     if (static_serve(sc, r, keep, (int64_t)(clock_wall_ms() / 1000), &c->out, &sr) < 0) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, 503, true);
         txn_run(t);
         return;
     }
+    if (forward_hsts(t))
+        forward_add_field(&c->out, at, "Strict-Transport-Security", forward_hsts(t));
     buf_consume(&c->in, r->head_len);
     t->req_done = true;
     t->status = sr.status;
@@ -333,6 +343,37 @@ txn_static(struct txn *t, const struct edge_static_conf *sc, const struct h1_req
         t->close_after = true;
     t->phase = t->file_left == 0 ? TXN_DONE : TXN_BODY;
     txn_run(t);
+}
+
+/* ALB's redirect action: 301 or 302 with the Location the rule builds, and nothing
+ * forwarded. */
+static void
+txn_redirect(struct txn *t, const struct edge_redirect_conf *rd, const struct h1_request *r)
+{
+    struct conn *c = t->c;
+    struct buf hdr = { 0 };
+    const struct edge_tls_conf *tls = t->lc->tls;
+    struct redirect_req q = { .tls = tls != NULL, .host = r->host, .port = c->local_port,
+                              .path = r->path.len ? r->path : SLICE_LIT("/"),
+                              .query = r->query };
+
+    if (!r->host.len) {
+        /* HTTP/1.0 without Host: there is no name to send the client to. */
+        txn_local(t, 400, true);
+        return;
+    }
+    t->status = (int)rd->status;
+    t->phase = TXN_DONE;
+    t->close_after |= !t->req_done;
+    if (buf_append_str(&hdr, "Location: ") < 0 || redirect_location(rd, &q, &hdr) < 0 ||
+        buf_append_str(&hdr, "\r\n") < 0 ||
+        (forward_hsts(t) && buf_printf(&hdr, "Strict-Transport-Security: %s\r\n",
+                                       forward_hsts(t)) < 0) ||
+        buf_append(&hdr, "", 1) < 0 ||
+        forward_local_response(&c->out, t->status, t->close_after || c->close_after,
+                               buf_head(&hdr)) < 0)
+        t->close_after = true;
+    buf_fini(&hdr);
 }
 
 /* Starts the transaction for the request parsed into w->req from c->in. */
@@ -391,6 +432,12 @@ txn_start(struct conn *c)
     if (trace || r->max_forwards == 0) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, trace ? 405 : 204, !t->req_done);
+        txn_run(t);
+        return;
+    }
+    if (rule && rule->redirect) {
+        buf_consume(&c->in, r->head_len);
+        txn_redirect(t, rule->redirect, r);
         txn_run(t);
         return;
     }
@@ -659,20 +706,30 @@ txn_finish(struct txn *t)
  * request not yet answered gets 502, as ALB does; anything else (a response being
  * streamed, a WebSocket tunnel) is closed. */
 static void
+txn_sweep_conn(struct conn *c)
+{
+    struct txn *t = c->txn;
+
+    if (c->closed || !t || !t->target || target_state_get(t->target) != TARGET_UNUSED)
+        return;
+    if (!txn_resp_started(t)) {
+        txn_local(t, 502, true);
+        txn_run(t);
+    } else {
+        conn_close(c);
+    }
+}
+
+static void
 on_sweep(struct loop *l, struct loop_timer *tm)
 {
     struct worker *w = container_of(tm, struct worker, sweep_timer);
 
     for (struct conn *c = w->conns; c; c = c->next) {
-        struct txn *t = c->txn;
-        if (c->closed || !t || !t->target || target_state_get(t->target) != TARGET_UNUSED)
-            continue;
-        if (!txn_resp_started(t)) {
-            txn_local(t, 502, true);
-            txn_run(t);
-        } else {
-            conn_close(c);
-        }
+        txn_sweep_conn(c);
+        /* HTTP/2: the transactions run on the connection's streams. */
+        if (!c->closed && conn_sess(c)->each_stream)
+            conn_sess(c)->each_stream(c, txn_sweep_conn);
     }
     loop_timer_start(l, &w->sweep_timer, TXN_SWEEP_MS, on_sweep);
 }

@@ -19,6 +19,7 @@
 #include "edge/gen.h"
 #include "edge/guard.h"
 #include "edge/health.h"
+#include "edge/session.h"
 #include "edge/txn.h"
 #include "edge/upstream.h"
 
@@ -162,6 +163,11 @@ worker_take_gen(struct worker *w)
     w->gen = g;
     stats_take_gen(w);
     accesslog_open(w);
+    for (struct conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->closed && conn_sess(c)->on_new_gen)
+            conn_sess(c)->on_new_gen(c);
+    }
     if (!w->stopping)
         watch_listeners(w, true);
     gen_release(old);
@@ -268,6 +274,12 @@ edge_apply(struct edge *e, struct edge_conf *conf, char *errbuf, size_t errlen)
     gen_publish(e, g);
     pthread_mutex_unlock(&e->lock);
     return 0;
+}
+
+unsigned
+edge_tls_poll(struct edge *e)
+{
+    return gen_tls_poll(e);
 }
 
 int
