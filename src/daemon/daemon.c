@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acme/acme.h"
 #include "cli/checkopt.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -51,6 +52,7 @@ struct daemon {
     struct routes_apply *apply_routes;
     struct accessroll *roll;    /* access-log rotation and syslog shipping */
     struct data *data;          /* the databases: managed mariadbd servers */
+    struct acme *acme;          /* automatic certificates (idle without acme: blocks) */
 };
 
 /* The fleet registers its instances into the edge's target groups through these. */
@@ -102,6 +104,13 @@ mkdir_p(const char *dir)
         p[i] = c;
     }
     return 0;
+}
+
+/* The edge's http-01 hook: the ACME client's answer for token. */
+static bool
+daemon_challenge(void *ctx, const char *token, char *out, size_t outlen)
+{
+    return acme_http01_answer(ctx, token, out, outlen);
 }
 
 static void
@@ -350,6 +359,12 @@ daemon_run(const char *path)
         goto out;
     }
     sources_add(dm.watch, dm.edge, dm.shield, dm.fleet);
+    if (!(dm.acme = acme_new(s->state_dir, err, sizeof(err)))) {
+        fprintf(stderr, "tierd: %s\n", err);
+        goto out;
+    }
+    sources_add_acme(dm.watch, dm.acme);
+    edge_set_challenge(dm.edge, daemon_challenge, dm.acme);
     /* Databases start before the fleet: launch templates read ${db:NAME.FIELD}. */
     dm.data = data_new(s->state_dir, err, sizeof(err));
     data_apply(dm.data, s->data);
@@ -365,6 +380,7 @@ daemon_run(const char *path)
     routes_fleet_add(dm.ctl, dm.fleet);
     routes_watch_add(dm.ctl, dm.watch);
     routes_data_add(dm.ctl, dm.data);
+    routes_acme_add(dm.ctl, dm.acme);
     if ((rc = ctl_start(dm.ctl, s->ctl, err, sizeof(err))) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         rc = rc == -EINVAL ? 2 : 1;
@@ -395,6 +411,7 @@ daemon_run(const char *path)
     loop_signal(dm.loop, SIGTERM, on_stop, &dm);
     loop_signal(dm.loop, SIGINT, on_stop, &dm);
     if ((rc = data_start(dm.data)) < 0 || (rc = edge_start(dm.edge)) < 0 ||
+        (rc = acme_start(dm.acme)) < 0 ||
         (rc = fleet_start(dm.fleet)) < 0 ||
         (rc = watch_start(dm.watch)) < 0) {
         fprintf(stderr, "tierd: cannot start: %s\n", strerror(-rc));
@@ -409,6 +426,7 @@ daemon_run(const char *path)
     loop_run(dm.loop);
     ctl_stop(dm.ctl);           /* clients learn at once that the daemon is going */
     watch_stop(dm.watch);       /* before the sources it reads go away */
+    acme_stop(dm.acme);         /* aborts an exchange with the CA in progress */
     fleet_stop(dm.fleet);       /* instances get stop_signal while the edge still drains */
     edge_shutdown(dm.edge);
     data_stop(dm.data);         /* after the apps that use the databases */
@@ -424,6 +442,7 @@ out:
     ctl_conf_fini(&dm.ctl_conf);
     if (dm.watch)
         watch_free(dm.watch);
+    acme_free(dm.acme);         /* after watch: a source reads it */
     if (dm.fleet)
         fleet_free(dm.fleet);
     conf_ref_set_db(NULL, NULL);

@@ -307,6 +307,13 @@ edge_set_shield(struct edge *e, struct shield *s)
 }
 
 void
+edge_set_challenge(struct edge *e, edge_challenge_fn fn, void *ctx)
+{
+    e->challenge = fn;
+    e->challenge_ctx = ctx;
+}
+
+void
 edge_reopen_logs(struct edge *e)
 {
     atomic_fetch_add(&e->log_reopen_seq, 1);

@@ -53,6 +53,8 @@ static const struct metricmap metricmap_table[] = {
       "DiskFreeBytes", { NULL } },
     { "process_cpu_utilization", "tierd_process_cpu_utilization", METRICMAP_GAUGE, NULL, NULL,
       NULL, 1, "ProcessCPUUtilization", { NULL } },
+    { "certificate_days_to_expiry", "tierd_certificate_days_to_expiry", METRICMAP_GAUGE, NULL,
+      NULL, NULL, 1, "CertificateDaysToExpiry", { "domain" } },
     { "process_resident_memory_bytes", "tierd_process_resident_memory_bytes", METRICMAP_GAUGE,
       NULL, NULL, NULL, 1, "ProcessResidentMemory", { NULL } },
 };
