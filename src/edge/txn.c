@@ -25,6 +25,7 @@
 #include "edge/gen.h"
 #include "edge/guard.h"
 #include "edge/health.h"
+#include "edge/redirect.h"
 #include "edge/route.h"
 #include "edge/session.h"
 #include "edge/static.h"
@@ -365,6 +366,32 @@ txn_challenge(struct txn *t, const struct h1_request *r)
     return true;
 }
 
+/* ALB's redirect action: 301 or 302 with the Location the rule builds, and nothing
+ * forwarded. */
+static void
+txn_redirect(struct txn *t, const struct edge_redirect_conf *rd, const struct h1_request *r)
+{
+    struct conn *c = t->c;
+    struct buf hdr = { 0 };
+    const struct edge_tls_conf *tls = t->lc->tls;
+    struct redirect_req q = { .tls = tls != NULL, .host = r->host, .port = c->local_port,
+                              .path = r->path.len ? r->path : SLICE_LIT("/"),
+                              .query = r->query };
+
+    t->status = (int)rd->status;
+    t->phase = TXN_DONE;
+    t->close_after |= !t->req_done;
+    if (buf_append_str(&hdr, "Location: ") < 0 || redirect_location(rd, &q, &hdr) < 0 ||
+        buf_append_str(&hdr, "\r\n") < 0 ||
+        (tls && tls->hsts && buf_printf(&hdr, "Strict-Transport-Security: %s\r\n",
+                                        tls->hsts_value) < 0) ||
+        buf_append(&hdr, "", 1) < 0 ||
+        forward_local_response(&c->out, t->status, t->close_after || c->close_after,
+                               buf_head(&hdr)) < 0)
+        t->close_after = true;
+    buf_fini(&hdr);
+}
+
 /* Starts the transaction for the request parsed into w->req from c->in. */
 void
 txn_start(struct conn *c)
@@ -423,6 +450,12 @@ txn_start(struct conn *c)
     if (trace || r->max_forwards == 0) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, trace ? 405 : 204, !t->req_done);
+        txn_run(t);
+        return;
+    }
+    if (rule && rule->redirect) {
+        buf_consume(&c->in, r->head_len);
+        txn_redirect(t, rule->redirect, r);
         txn_run(t);
         return;
     }
