@@ -25,6 +25,7 @@
 #include "conf/ref.h"
 #include "data/data.h"
 #include "daemon/applylog.h"
+#include "daemon/autocert.h"
 #include "daemon/plan.h"
 #include "daemon/routes.h"
 #include "daemon/sdnotify.h"
@@ -155,10 +156,14 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
         if (!ctl_conf_equal(&dm->ctl_conf, s->ctl))
             log_warn("daemon", "control changed: takes effect on restart");
         struct routes_view *v = routes_view_new(s);
+        struct acme_conf *ac = autocert_conf(s->edge);
         if (edge_apply(dm->edge, s->edge, err, errlen) < 0) {
             routes_view_free(v);
+            acme_conf_free(ac);
             rc = -EBUSY;
         } else {
+            acme_apply(dm->acme, ac);
+            acme_conf_free(ac);
             shield_apply(dm->shield, s->shield);
             s->shield = NULL;
             char ferr[256];
@@ -391,11 +396,15 @@ daemon_run(const char *path)
     memset(s->ctl, 0, sizeof(*s->ctl));
     log_listeners(s->edge);
     struct routes_view *v = routes_view_new(s);
+    struct acme_conf *ac = autocert_conf(s->edge);
     if (edge_apply(dm.edge, s->edge, err, sizeof(err)) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         routes_view_free(v);
+        acme_conf_free(ac);
         goto out;
     }
+    acme_apply(dm.acme, ac);
+    acme_conf_free(ac);
     routes_view_set(dm.routes, v);
     /* The fleet applies after the edge: its groups register into the edge's groups. */
     if (fleet_apply(dm.fleet, s->fleet, err, sizeof(err)) < 0) {

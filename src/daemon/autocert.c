@@ -1,0 +1,53 @@
+/*
+ * daemon/autocert.c: listeners' tls.acme blocks to the ACME client's certificate list
+ * (see autocert.h). Knows both struct edge_acme_conf and struct acme_cert_conf; neither
+ * subsystem knows the other.
+ */
+#include "daemon/autocert.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "acme/acme.h"
+#include "core/mem.h"
+#include "edge/edge_conf.h"
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? mem_strdup_or_exit(s) : NULL;
+}
+
+/* Whether an earlier listener already asked for the same first domain. */
+static bool
+autocert_seen(const struct acme_conf *out, const struct edge_acme_conf *a)
+{
+    for (unsigned i = 0; i < out->n; i++)
+        if (strcasecmp(out->certs[i].domains[0], a->domains[0]) == 0)
+            return true;
+    return false;
+}
+
+struct acme_conf *
+autocert_conf(const struct edge_conf *c)
+{
+    struct acme_conf *out = mem_alloc_or_exit(sizeof(*out));
+
+    out->certs = mem_alloc_or_exit((c->nlisteners + 1) * sizeof(*out->certs));
+    for (unsigned i = 0; i < c->nlisteners; i++) {
+        const struct edge_listener_conf *l = &c->listeners[i];
+        const struct edge_acme_conf *a = l->tls ? l->tls->acme : NULL;
+        if (!a || a->ndomains == 0 || autocert_seen(out, a))
+            continue;
+        struct acme_cert_conf *cc = &out->certs[out->n++];
+        cc->listener = dup_or_null(l->name);
+        for (unsigned k = 0; k < a->ndomains && k < ACME_DOMAINS_MAX; k++)
+            cc->domains[cc->ndomains++] = mem_strdup_or_exit(a->domains[k]);
+        cc->email = dup_or_null(a->email);
+        cc->directory = dup_or_null(a->directory);
+        cc->ca_bundle = dup_or_null(a->ca_bundle);
+        cc->challenge = a->challenge == EDGE_ACME_TLS_ALPN_01 ? ACME_TLSALPN01 : ACME_HTTP01;
+    }
+    return out;
+}
