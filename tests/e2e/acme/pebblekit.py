@@ -37,13 +37,15 @@ def _need_binaries():
 
 
 class Pebble:
-    def __init__(self, http_port, tls_port, validity_s=3600, nonce_reject=None):
+    def __init__(self, http_port, tls_port, validity_s=3600, nonce_reject=None,
+                 authz_reuse=None):
         _need_binaries()
         self.dir = tempfile.mkdtemp(prefix="tierd-pebble-")
         temp_paths.append(self.dir)
         self.http_port, self.tls_port = http_port, tls_port
         self.validity_s = validity_s
         self.nonce_reject = nonce_reject
+        self.authz_reuse = authz_reuse
         self.port, self.mgmt, self.dns, self.dns_mgmt = (free_port() for _ in range(4))
         self.directory = f"https://127.0.0.1:{self.port}/dir"
         self.ca_bundle = os.path.join(self.dir, "pebble-wfe.pem")
@@ -82,6 +84,8 @@ class Pebble:
         env = dict(os.environ, PEBBLE_VA_NOSLEEP="1")
         if self.nonce_reject is not None:
             env["PEBBLE_WFE_NONCEREJECT"] = str(self.nonce_reject)
+        if self.authz_reuse is not None:
+            env["PEBBLE_AUTHZREUSE"] = str(self.authz_reuse)
         self._spawn(["pebble", "-config", cfg, "-dnsserver", f"127.0.0.1:{self.dns}"], "pebble",
                     env=env)
         wait_for(self._ready, 20, interval=0.1, what="Pebble's directory")
