@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "edge/health.h"
+#include "edge/tls.h"
 #include "edge/worker.h"
 
 #define EDGE_LISTEN_BACKLOG 4096
@@ -172,6 +173,14 @@ fail:
     return NULL;
 }
 
+static void
+gen_box_tls_free(struct tls_listener **tls, unsigned n)
+{
+    for (unsigned i = 0; tls && i < n; i++)
+        tls_listener_free(tls[i]);
+    free(tls);
+}
+
 struct gen *
 gen_build(struct edge *e, struct edge_conf *conf, const struct gen *prev, uint64_t now_ms,
           char *errbuf, size_t errlen)
@@ -212,6 +221,27 @@ gen_build(struct edge *e, struct edge_conf *conf, const struct gen *prev, uint64
         free(g);
         free(box);
         snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    box->tls = calloc(conf->nlisteners ? conf->nlisteners : 1, sizeof(*box->tls));
+    for (unsigned i = 0; box->tls && i < conf->nlisteners; i++) {
+        const struct edge_listener_conf *l = &conf->listeners[i];
+        if (l->tls && !(box->tls[i] = tls_listener_new(l->tls, l->name, e->nworkers, errbuf,
+                                                       errlen))) {
+            gen_box_tls_free(box->tls, conf->nlisteners);
+            box->tls = NULL;
+            goto fail_tls;
+        }
+    }
+    if (!box->tls) {
+        snprintf(errbuf, errlen, "out of memory");
+fail_tls:
+        tgrt_free(g->tgrt, conf->ntgs);
+        for (unsigned k = 0; k < conf->nlisteners; k++)
+            lsock_release(g->lsocks[k]);
+        free(g->lsocks);
+        free(g);
+        free(box);
         return NULL;
     }
     atomic_init(&box->refs, 1);
@@ -271,6 +301,7 @@ gen_release(struct gen *g)
     free(g->lsocks);
     tgrt_free(g->tgrt, g->conf.ntgs);
     if (atomic_fetch_sub_explicit(&g->box->refs, 1, memory_order_acq_rel) == 1) {
+        gen_box_tls_free(g->box->tls, g->box->conf.nlisteners);
         edge_conf_fini(&g->box->conf);
         free(g->box);
     }
@@ -284,4 +315,12 @@ gen_listener_of(const struct gen *g, uint32_t lsock_id)
         if (g->lsocks[i]->id == lsock_id)
             return (int)i;
     return -1;
+}
+
+struct tls_listener *
+gen_tls_of(const struct gen *g, uint32_t lsock_id)
+{
+    int i = gen_listener_of(g, lsock_id);
+
+    return i >= 0 && g->box->tls ? g->box->tls[i] : NULL;
 }

@@ -19,6 +19,7 @@
 
 struct health;
 struct shield;
+struct tls_listener;
 struct worker;
 
 /* One listening address: one SO_REUSEPORT socket per worker. Shared by the generations
@@ -43,6 +44,7 @@ struct tg_rt {
 struct confbox {
     atomic_int refs;
     struct edge_conf conf;
+    struct tls_listener **tls;  /* parallel to conf.listeners; NULL for plain ones */
 };
 
 /* A configuration generation. */
@@ -86,6 +88,8 @@ void gen_publish(struct edge *e, struct gen *g);
 /* The index in g's listeners of the socket with this id, or -1 when a reload removed it
  * (a connection accepted under an older generation remembers only the id). */
 int gen_listener_of(const struct gen *g, uint32_t lsock_id);
+/* The TLS contexts of the listener with this socket id, or NULL (plain, or removed). */
+struct tls_listener *gen_tls_of(const struct gen *g, uint32_t lsock_id);
 
 static inline struct gen *
 gen_ref(struct gen *g)

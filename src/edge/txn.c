@@ -174,8 +174,11 @@ txn_local(struct txn *t, int status, bool close)
     /* tierd's own 405 (CONNECT, TRACE) and 204 (OPTIONS with Max-Forwards: 0) say what
      * it forwards (9110 §15.5.6, §9.3.7). */
     const char *extra = status == 405 || status == 204 ? TXN_ALLOW : NULL;
+    size_t at = buf_len(&c->out);
     if (forward_local_response(&c->out, status, t->close_after || c->close_after, extra) < 0)
         t->close_after = true;
+    else if (forward_hsts(t))
+        forward_add_field(&c->out, at, "Strict-Transport-Security", forward_hsts(t));
 }
 
 /* The upstream connection's owner callback: whatever happened, the transaction looks. */
@@ -315,12 +318,15 @@ txn_static(struct txn *t, const struct edge_static_conf *sc, const struct h1_req
     if (!t->req_done)
         t->close_after = true;
     bool keep = !t->close_after && !c->close_after && !c->w->stopping;
+    size_t at = buf_len(&c->out);
     if (static_serve(sc, r, keep, (int64_t)(clock_wall_ms() / 1000), &c->out, &sr) < 0) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, 503, true);
         txn_run(t);
         return;
     }
+    if (forward_hsts(t))
+        forward_add_field(&c->out, at, "Strict-Transport-Security", forward_hsts(t));
     buf_consume(&c->in, r->head_len);
     t->req_done = true;
     t->status = sr.status;
@@ -383,8 +389,8 @@ txn_redirect(struct txn *t, const struct edge_redirect_conf *rd, const struct h1
     t->close_after |= !t->req_done;
     if (buf_append_str(&hdr, "Location: ") < 0 || redirect_location(rd, &q, &hdr) < 0 ||
         buf_append_str(&hdr, "\r\n") < 0 ||
-        (tls && tls->hsts && buf_printf(&hdr, "Strict-Transport-Security: %s\r\n",
-                                        tls->hsts_value) < 0) ||
+        (forward_hsts(t) && buf_printf(&hdr, "Strict-Transport-Security: %s\r\n",
+                                       forward_hsts(t)) < 0) ||
         buf_append(&hdr, "", 1) < 0 ||
         forward_local_response(&c->out, t->status, t->close_after || c->close_after,
                                buf_head(&hdr)) < 0)
