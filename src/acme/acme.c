@@ -233,6 +233,28 @@ job_load(struct acme_job *j)
     j->state = j->has_cert ? JOB_VALID : JOB_MISSING;
 }
 
+bool
+acme_cert_ready(const char *state_dir, char *const *domains, unsigned ndomains, int64_t now_s,
+                char *cert, char *key)
+{
+    struct acme_cert_conf c = { .ndomains = ndomains };
+    struct acme_job *j = mem_alloc_or_exit(sizeof(*j));
+    bool ok;
+
+    for (unsigned i = 0; i < ndomains && i < ACME_DOMAINS_MAX; i++)
+        c.domains[i] = domains[i];
+    c.ndomains = ndomains < ACME_DOMAINS_MAX ? ndomains : ACME_DOMAINS_MAX;
+    acme_cert_name(&c, j->name, sizeof(j->name));
+    acme_cert_paths(state_dir, j->name, cert, key);
+    memcpy(j->cert_path, cert, ACME_PATH_MAX);
+    memcpy(j->key_path, key, ACME_PATH_MAX);
+    j->conf = c;                /* borrowed: never freed through j */
+    job_load(j);
+    ok = j->has_cert && j->info.not_after_s > now_s;
+    free(j);
+    return ok;
+}
+
 static struct acme_job *
 job_new(struct acme *a, struct acme_cert_conf *c)
 {

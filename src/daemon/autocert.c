@@ -10,8 +10,11 @@
 #include <strings.h>
 
 #include "acme/acme.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "edge/edge_conf.h"
+
+#define AUTOCERT_CERTS_MAX 16     /* what a TLS listener takes (docs/stack-file.md) */
 
 static char *
 dup_or_null(const char *s)
@@ -50,4 +53,26 @@ autocert_conf(const struct edge_conf *c)
         cc->challenge = a->challenge == EDGE_ACME_TLS_ALPN_01 ? ACME_TLSALPN01 : ACME_HTTP01;
     }
     return out;
+}
+
+void
+autocert_add_files(struct edge_conf *c, const char *state_dir, int64_t now_s)
+{
+    for (unsigned i = 0; i < c->nlisteners; i++) {
+        struct edge_tls_conf *t = c->listeners[i].tls;
+        char cert[ACME_PATH_MAX], key[ACME_PATH_MAX];
+
+        if (!t || !t->acme || t->acme->ndomains == 0 ||
+            !acme_cert_ready(state_dir, t->acme->domains, t->acme->ndomains, now_s, cert, key))
+            continue;
+        if (t->ncerts >= AUTOCERT_CERTS_MAX) {
+            log_warn("daemon", "listener %s: %u certificates already; the acme one is left out",
+                     c->listeners[i].name, t->ncerts);
+            continue;
+        }
+        t->certs = mem_realloc_or_exit(t->certs, (t->ncerts + 1) * sizeof(*t->certs));
+        t->certs[t->ncerts].cert = mem_strdup_or_exit(cert);
+        t->certs[t->ncerts].key = mem_strdup_or_exit(key);
+        t->ncerts++;
+    }
 }

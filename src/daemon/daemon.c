@@ -114,6 +114,13 @@ daemon_challenge(void *ctx, const char *token, char *out, size_t outlen)
     return acme_http01_answer(ctx, token, out, outlen);
 }
 
+/* The TLS layer's tls-alpn-01 hook: the ACME client's validation certificate. */
+static bool
+daemon_alpn_cert(void *ctx, const char *servername, X509 **cert, EVP_PKEY **key)
+{
+    return acme_alpn_cert(ctx, servername, cert, key);
+}
+
 static void
 log_diag(const struct diag *d)
 {
@@ -157,6 +164,7 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
             log_warn("daemon", "control changed: takes effect on restart");
         struct routes_view *v = routes_view_new(s);
         struct acme_conf *ac = autocert_conf(s->edge);
+        autocert_add_files(s->edge, s->state_dir, (int64_t)time(NULL));
         if (edge_apply(dm->edge, s->edge, err, errlen) < 0) {
             routes_view_free(v);
             acme_conf_free(ac);
@@ -195,6 +203,40 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
     else
         plan_free(p);
     return rc;
+}
+
+/* The ACME client installed a certificate (on its thread): wake the main loop. */
+static void
+on_cert_installed(void *ctx, const char *name, const char *cert_path, const char *key_path)
+{
+    struct daemon *dm = ctx;
+
+    loop_wake(dm->loop);
+}
+
+/* On the main loop: the running stack text applied again, so every TLS listener loads the
+ * certificates now in state_dir/acme (new, or renewed). Connections stay open; the
+ * running configuration is otherwise unchanged. */
+static void
+on_wake_certs(struct loop *l, void *ctx)
+{
+    struct daemon *dm = ctx;
+    size_t len = 0;
+    const char *text = routes_config_text(dm->routes, &len);
+    char *copy;
+    struct diag d;
+    char err[256];
+
+    (void)l;
+    if (!text || !(copy = malloc(len + 1)))
+        return;
+    memcpy(copy, text, len);            /* the apply replaces the text it borrows */
+    copy[len] = '\0';
+    diag_init(&d);
+    if (apply_text(dm, dm->path, copy, len, "acme", &d, NULL, err, sizeof(err)) == -EINVAL)
+        log_diag(&d);
+    diag_fini(&d);
+    free(copy);
 }
 
 /* SIGHUP: `tierd apply --auto-approve` of the file tierd was started with, re-read. */
@@ -369,7 +411,10 @@ daemon_run(const char *path)
         goto out;
     }
     sources_add_acme(dm.watch, dm.acme);
+    acme_set_installed(dm.acme, on_cert_installed, &dm);
+    loop_on_wake(dm.loop, on_wake_certs, &dm);
     edge_set_challenge(dm.edge, daemon_challenge, dm.acme);
+    edge_set_alpn_challenge(dm.edge, daemon_alpn_cert, dm.acme);
     /* Databases start before the fleet: launch templates read ${db:NAME.FIELD}. */
     dm.data = data_new(s->state_dir, err, sizeof(err));
     data_apply(dm.data, s->data);
@@ -397,6 +442,7 @@ daemon_run(const char *path)
     log_listeners(s->edge);
     struct routes_view *v = routes_view_new(s);
     struct acme_conf *ac = autocert_conf(s->edge);
+    autocert_add_files(s->edge, s->state_dir, (int64_t)time(NULL));
     if (edge_apply(dm.edge, s->edge, err, sizeof(err)) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         routes_view_free(v);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "core/sock.h"
 
 #include "edge/edge_conf.h"
@@ -32,6 +34,14 @@ typedef bool (*edge_challenge_fn)(void *ctx, const char *token, char *out, size_
 /* Makes every listener answer GET /.well-known/acme-challenge/TOKEN from fn before its
  * rules (an unknown token goes on to the rules). Before edge_start. */
 void edge_set_challenge(struct edge *e, edge_challenge_fn fn, void *ctx);
+/* Finds the ACME tls-alpn-01 validation certificate for servername: true with two new
+ * references (the edge frees them), or false. Called on edge worker threads during
+ * handshakes; must be thread-safe and never block. */
+typedef bool (*edge_alpn_cert_fn)(void *ctx, const char *servername, X509 **cert,
+                                  EVP_PKEY **key);
+/* Makes TLS listeners answer tls-alpn-01 (RFC 8737) from fn when a client offers ALPN
+ * acme-tls/1. Before edge_start. */
+void edge_set_alpn_challenge(struct edge *e, edge_alpn_cert_fn fn, void *ctx);
 /* Starts the worker threads; 0 or a negative errno. */
 int edge_start(struct edge *e);
 /* Stops accepting, lets requests in flight finish until the configured shutdown

@@ -21,6 +21,7 @@
  * rotate by themselves; each worker caches the two it uses.
  */
 #include "edge/tls.h"
+#include "edge/tls_alpn01.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -213,7 +214,8 @@ tls_on_alpn(SSL *s, const unsigned char **out, unsigned char *outlen, const unsi
     struct tls_listener *tl = arg;
     unsigned char *sel;
 
-    (void)s;
+    if (tls_alpn01_select(s, in, inlen, out, outlen))
+        return SSL_TLSEXT_ERR_OK;       /* an ACME validation: never reaches HTTP */
     if (SSL_select_next_proto(&sel, outlen, tl->alpn, tl->alpn_len, in, inlen) !=
         OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_ALERT_FATAL;
@@ -454,6 +456,10 @@ tls_on_ready(struct conn *c, unsigned events)
         int r = SSL_do_handshake(s);
         if (r == 1) {
             c->tp_flags |= TLS_HS_DONE;
+            if (tls_alpn01_chosen(s)) {     /* RFC 8737 §3: nothing follows the handshake */
+                conn_close(c);
+                return false;
+            }
             /* Application data may already sit in OpenSSL's buffer or the socket. */
             c->rd_ready = true;
             /* Hook for HTTP/2: with ALPN h2, the connection's session becomes h2's. */

@@ -21,6 +21,7 @@
 #include "edge/health.h"
 #include "edge/txn.h"
 #include "edge/upstream.h"
+#include "edge/tls_alpn01.h"
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100
@@ -311,6 +312,13 @@ edge_set_challenge(struct edge *e, edge_challenge_fn fn, void *ctx)
 {
     e->challenge = fn;
     e->challenge_ctx = ctx;
+}
+
+void
+edge_set_alpn_challenge(struct edge *e, edge_alpn_cert_fn fn, void *ctx)
+{
+    (void)e;                    /* one hook per process: the TLS layer's callbacks */
+    tls_alpn01_set_hook(fn, ctx);
 }
 
 void

@@ -11,6 +11,8 @@ connects to validate http-01 / tls-alpn-01: the tierd listeners under test.
 .ca_bundle          the PEM that makes the directory's certificate trusted (acme.ca_bundle)
 .root_pem()         the root issued certificates chain to (management API /roots/0)
 acme_stack(...)     a stack file with an http listener and an https listener with acme:
+                    serving ${dir}/www (make_site(t) fills it)
+https_get(...)      a GET over TLS trusting only Pebble's root, and the certificate served
 certs(t) / cert_info(path) / wait_installed(...)   state as tierd and openssl see it
 
 See ../../shared/reference/test-services.md for the traps (PEBBLE_VA_NOSLEEP, nonces).
@@ -18,6 +20,7 @@ See ../../shared/reference/test-services.md for the traps (PEBBLE_VA_NOSLEEP, no
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -137,10 +140,41 @@ def acme_stack(pebble, challenge="http-01", domains=("shop.test", "www.shop.test
             f"        ca_bundle: {pebble.ca_bundle}\n"
             f"        challenge: {challenge}\n"
             f"    rules:\n"
-            f"      - forward: web\n"
-            f"target_groups:\n"
-            f"  web:\n"
-            f"    targets: [127.0.0.1:1]\n" + extra)
+            f"      - static: {{ root: ${{dir}}/www }}\n" + extra)
+
+
+def make_site(t):
+    """The static root acme_stack serves, in the Tierd's directory (before it starts)."""
+    os.makedirs(os.path.join(t.dir, "www"), exist_ok=True)
+    with open(os.path.join(t.dir, "www", "index.html"), "w") as f:
+        f.write("hello over https\n")
+
+
+def https_get(pebble, t, host, path="/"):
+    """GET https://host:PORT/path on the https listener, trusting only Pebble's root:
+    (status, body, DER of the certificate served)."""
+    ctx = ssl.create_default_context(cadata=pebble.root_pem())
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    addr = t.subst["listen_tls"].rpartition(":")
+    sock = socket.create_connection((addr[0], int(addr[2])), timeout=10)
+    with ctx.wrap_socket(sock, server_hostname=host) as s:
+        der = s.getpeercert(binary_form=True)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body, der
+
+
+def leaf_der(path):
+    """The DER of the first certificate of a PEM chain file."""
+    pem = open(path).read()
+    first = pem[:pem.index("-----END CERTIFICATE-----") + 25]
+    return ssl.PEM_cert_to_DER_cert(first)
 
 
 def ports():

@@ -6,7 +6,8 @@ import os
 import time
 
 from harness import Tierd, free_port
-from pebblekit import Pebble, acme_stack, cert_info, certs_cli, ports, verify_chain, wait_state
+from pebblekit import Pebble, acme_stack, cert_info, certs_cli, https_get, leaf_der, make_site, \
+    ports, wait_state
 
 
 def test_failed_challenge_keeps_the_old_certificate():
@@ -17,6 +18,7 @@ def test_failed_challenge_keeps_the_old_certificate():
         t = Tierd(text, listen=f"127.0.0.1:{http_port}", listen_tls=f"127.0.0.1:{tls_port}",
                   moved=f"127.0.0.1:{free_port()}")
         cert = os.path.join(t.dir, "state", "acme", "fail.test", "cert.pem")
+        make_site(t)
         with t:
             first = wait_state(t, lambda c: c["state"] == "valid", 30, "the first certificate")
             serial = cert_info(cert).split("\n")[0]
@@ -30,5 +32,8 @@ def test_failed_challenge_keeps_the_old_certificate():
             # Backoff: the next attempt is a minute away, not a busy loop against the CA.
             assert c["next_renewal"] - time.time() > 50
             assert cert_info(cert).split("\n")[0] == serial
+            # ...and the listener still serves it.
+            status, _, der = https_get(pb, t, "fail.test")
+            assert status == 200 and der == leaf_der(cert)
             out = certs_cli(t)
             assert "challenge for fail.test failed" in out.stdout

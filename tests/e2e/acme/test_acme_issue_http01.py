@@ -1,6 +1,7 @@
 """Issuance at start over http-01 against a real Pebble: the http listener answers the
 challenge before its redirect rule, the chain verifies against Pebble's root, the files are
-0600 under state_dir/acme, `tierd certs` and the CertificateDaysToExpiry gauge show it, and
+0600 under state_dir/acme, the https listener serves it (a client trusting only Pebble's
+root connects), `tierd certs` and the CertificateDaysToExpiry gauge show it, and
 a restart reuses the account and the certificate instead of ordering again. Pebble keeps
 its default of rejecting 5% of nonces, so the badNonce retry is exercised too."""
 import os
@@ -8,9 +9,9 @@ import re
 import stat
 import time
 
-from harness import Tierd, control_request, get
-from pebblekit import Pebble, acme_stack, cert_info, certs, certs_cli, ports, verify_chain, \
-    wait_state
+from harness import Tierd, control_request, get, wait_for
+from pebblekit import Pebble, acme_stack, cert_info, certs_cli, https_get, leaf_der, make_site, \
+    ports, verify_chain, wait_state
 
 
 def test_issue_at_start_over_http01_then_reuse_after_restart():
@@ -20,6 +21,7 @@ def test_issue_at_start_over_http01_then_reuse_after_restart():
                   listen_tls=f"127.0.0.1:{tls_port}")
         state = os.path.join(t.dir, "state", "acme")
         cert = os.path.join(state, "shop.test", "cert.pem")
+        make_site(t)
         with t:
             c = wait_state(t, lambda c: c["state"] == "valid", 30, "the certificate issued")
             assert c["domains"] == "shop.test,www.shop.test"
@@ -30,6 +32,19 @@ def test_issue_at_start_over_http01_then_reuse_after_restart():
             assert abs(c["next_renewal"] - (c["not_before"] + life * 2 // 3)) <= 2
             v = verify_chain(pb, cert)
             assert v.returncode == 0, v.stdout + v.stderr
+            # The https listener serves it at once, for both names, trusted through
+            # Pebble's root alone.
+            def served():
+                try:
+                    return https_get(pb, t, "www.shop.test")
+                except OSError:
+                    return None
+            wait_for(lambda: served() is not None, 10, interval=0.2, what="HTTPS with the new "
+                     "certificate")
+            for host in ("shop.test", "www.shop.test"):
+                status, body, der = https_get(pb, t, host)
+                assert status == 200 and body == b"hello over https\n"
+                assert der == leaf_der(cert)
             assert "DNS:shop.test, DNS:www.shop.test" in cert_info(cert)
             for f in ("account.key", "shop.test/cert.pem", "shop.test/key.pem"):
                 assert stat.S_IMODE(os.stat(os.path.join(state, f)).st_mode) == 0o600, f
@@ -60,3 +75,4 @@ def test_issue_at_start_over_http01_then_reuse_after_restart():
             assert "last_success" not in c          # nothing was ordered this time
             assert cert_info(cert).split("\n")[0] == serial
             assert open(os.path.join(state, "account.key"), "rb").read() == account
+            assert https_get(pb, t, "shop.test")[2] == leaf_der(cert)   # loaded at start

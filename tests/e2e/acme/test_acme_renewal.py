@@ -6,8 +6,9 @@ import os
 import subprocess
 import time
 
-from harness import Tierd
-from pebblekit import Pebble, acme_stack, cert_info, ports, verify_chain, wait_state
+from harness import Tierd, wait_for
+from pebblekit import Pebble, acme_stack, cert_info, https_get, leaf_der, make_site, ports, \
+    verify_chain, wait_state
 
 
 def _pair_matches(cert, key):
@@ -25,6 +26,7 @@ def test_renews_at_two_thirds_of_the_lifetime():
                   listen_tls=f"127.0.0.1:{tls_port}")
         cert = os.path.join(t.dir, "state", "acme", "renew.test", "cert.pem")
         key = os.path.join(t.dir, "state", "acme", "renew.test", "key.pem")
+        make_site(t)
         with t:
             first = wait_state(t, lambda c: c["state"] == "valid", 30, "the first certificate")
             serial1 = cert_info(cert).split("\n")[0]
@@ -43,5 +45,8 @@ def test_renews_at_two_thirds_of_the_lifetime():
             assert second["not_before"] < first["not_after"]     # renewed before expiry
             assert cert_info(cert).split("\n")[0] != serial1
             assert _pair_matches(cert, key)
+            # The listener switched to the new certificate without a restart.
+            wait_for(lambda: https_get(pb, t, "renew.test")[2] == leaf_der(cert), 10,
+                     interval=0.2, what="the renewed certificate served")
             v = verify_chain(pb, cert)
             assert v.returncode == 0, v.stdout + v.stderr
