@@ -18,7 +18,7 @@
 #include "acme/acme_x509.h"
 #include "core/log.h"
 
-#define FLOW_NONCE_RETRIES 5
+#define FLOW_NONCE_RETRIES 10
 #define FLOW_POLL_TRIES 60
 #define FLOW_POLL_MS 1000
 
