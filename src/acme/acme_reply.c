@@ -66,6 +66,18 @@ reply_str(json_t *o, const char *key, char *out, size_t n, bool required)
     return 0;
 }
 
+/* The "status" member of o into *st; -1 when missing or not one RFC 8555 names. */
+static int
+reply_status_of(json_t *o, enum acme_status *st)
+{
+    char s[32];
+
+    if (reply_str(o, "status", s, sizeof(s), true) < 0)
+        return -1;
+    *st = reply_status(s);
+    return *st == ACME_ST_UNKNOWN ? -1 : 0;
+}
+
 /* A URL member: as reply_str, and it must be absolute http(s). */
 static int
 reply_url(json_t *o, const char *key, char *out, bool required)
@@ -142,14 +154,12 @@ int
 acme_reply_order(const char *p, size_t n, struct acme_order *out, const char **why)
 {
     json_t *j = reply_load(p, n, why), *a, *v;
-    char st[32];
     size_t i;
 
     memset(out, 0, sizeof(*out));
     if (!j)
         return -EBADMSG;
-    if (reply_str(j, "status", st, sizeof(st), true) < 0 ||
-        (out->status = reply_status(st)) == ACME_ST_UNKNOWN)
+    if (reply_status_of(j, &out->status) < 0)
         REPLY_FAIL("order: status missing or unknown");
     if (reply_url(j, "finalize", out->finalize, true) < 0)
         REPLY_FAIL("order: finalize missing or not a URL");
@@ -197,8 +207,7 @@ acme_reply_authz(const char *p, size_t n, struct acme_authz *out, const char **w
     memset(out, 0, sizeof(*out));
     if (!j)
         return -EBADMSG;
-    if (reply_str(j, "status", st, sizeof(st), true) < 0 ||
-        (out->status = reply_status(st)) == ACME_ST_UNKNOWN)
+    if (reply_status_of(j, &out->status) < 0)
         REPLY_FAIL("authorization: status missing or unknown");
     id = json_object_get(j, "identifier");
     if (!json_is_object(id) || reply_str(id, "type", type, sizeof(type), true) < 0 ||

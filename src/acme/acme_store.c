@@ -16,21 +16,17 @@
 int
 acme_store_mkdir(const char *dir)
 {
-    char p[4096];
-    size_t n = strlen(dir);
+    char parent[4096];
 
-    if (n == 0 || n >= sizeof(p))
+    if (strlen(dir) >= sizeof(parent))
         return -ENAMETOOLONG;
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char c = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST)
-            return -errno;
-        p[i] = c;
-    }
+    /* state_dir exists (the daemon makes it at start): at most state_dir/acme is missing
+     * above a certificate's directory. */
+    memcpy(parent, dir, strlen(dir) + 1);
+    if (mkdir(dirname(parent), 0700) < 0 && errno != EEXIST)
+        return -errno;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return -errno;
     return 0;
 }
 

@@ -8,7 +8,8 @@
 #define ACME_ACME_STORE_H
 #include <stddef.h>
 
-/* Creates dir (and parents) with mode 0700 where missing; 0 or a negative errno. */
+/* Creates dir and its parent with mode 0700 where missing (the grandparent must exist);
+ * 0 or a negative errno. */
 int acme_store_mkdir(const char *dir);
 /* Replaces path with the n bytes at p, atomically and durably, mode 0600. 0 or -errno. */
 int acme_store_write(const char *path, const void *p, size_t n);
