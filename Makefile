@@ -116,6 +116,7 @@ fuzz: deps-check $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 
 # Every example stack file must pass `tierd check`.
 examples: $(B)/tierd
+	@scripts/demo-cert.sh state/demo-tls >/dev/null
 	@set -e; for f in examples/*.yaml; do $(B)/tierd check $$f >/dev/null || { $(B)/tierd check $$f; exit 1; }; echo "check $$f: ok"; done
 
 e2e: deps-check $(B)/tierd $(B)/app

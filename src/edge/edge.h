@@ -42,6 +42,10 @@ typedef bool (*edge_alpn_cert_fn)(void *ctx, const char *servername, X509 **cert
 /* Makes TLS listeners answer tls-alpn-01 (RFC 8737) from fn when a client offers ALPN
  * acme-tls/1. Before edge_start. */
 void edge_set_alpn_challenge(struct edge *e, edge_alpn_cert_fn fn, void *ctx);
+/* Reloads the certificates of TLS listeners whose files changed (call every few seconds
+ * from the control thread). Returns how many listeners were reloaded. */
+unsigned edge_tls_poll(struct edge *e);
+#define EDGE_TLS_POLL_MS 5000
 /* Starts the worker threads; 0 or a negative errno. */
 int edge_start(struct edge *e);
 /* Stops accepting, lets requests in flight finish until the configured shutdown

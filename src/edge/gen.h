@@ -44,7 +44,6 @@ struct tg_rt {
 struct confbox {
     atomic_int refs;
     struct edge_conf conf;
-    struct tls_listener **tls;  /* parallel to conf.listeners; NULL for plain ones */
 };
 
 /* A configuration generation. */
@@ -55,6 +54,9 @@ struct gen {
     struct confbox *box;
     struct lsock **lsocks;      /* parallel to conf.listeners */
     struct tg_rt *tgrt;         /* parallel to conf.tgs */
+    struct tls_listener **tls;  /* parallel to conf.listeners (references); NULL for plain
+                                   listeners. A certificate change makes a new generation
+                                   with new ones (gen_tls_poll) */
 };
 
 struct edge {
@@ -90,6 +92,11 @@ void gen_publish(struct edge *e, struct gen *g);
 int gen_listener_of(const struct gen *g, uint32_t lsock_id);
 /* The TLS contexts of the listener with this socket id, or NULL (plain, or removed). */
 struct tls_listener *gen_tls_of(const struct gen *g, uint32_t lsock_id);
+/* Rebuilds the TLS contexts of every listener of the current generation whose
+ * certificate or key files changed since they were loaded, and publishes a generation
+ * with them; a file that does not load keeps the old contexts (logged). Takes e->lock.
+ * Returns the number of listeners reloaded. */
+unsigned gen_tls_poll(struct edge *e);
 
 static inline struct gen *
 gen_ref(struct gen *g)

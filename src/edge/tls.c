@@ -25,10 +25,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +54,8 @@ enum {
     TLS_WR_WANTS_READ = 1u << 2,    /* SSL_write needs the socket readable */
 };
 
+static void tls_conn_free(struct conn *c);
+
 #define TLS_SESSION_CACHE_SIZE 20480    /* sessions per worker context (TLS 1.2 ids) */
 #define TLS_FILE_CHUNK_BYTES 16384      /* one record of a file sent with read + write */
 
@@ -62,6 +66,8 @@ struct tls_wctx {
 };
 
 struct tls_listener {
+    atomic_int refs;            /* its generations and its connections */
+    uint64_t files_sig;         /* of the certificate and key files when loaded */
     unsigned nworkers, ngroups;
     struct tls_cert_info *groups;   /* one per group: its names (for SNI) */
     struct tls_wctx *w;             /* nworkers */
@@ -185,6 +191,41 @@ tls_errstr(char *buf, size_t len)
     else
         ERR_error_string_n(e, buf, len);
     return buf;
+}
+
+/* What stat(2) says of every certificate and key file, folded into one number: a
+ * replaced file (new inode), a rewritten one (mtime, size) or a missing one changes it. */
+static uint64_t
+tls_files_sig(const struct edge_tls_conf *tc)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (unsigned i = 0; i < 2 * tc->ncerts; i++) {
+        const char *path = i & 1 ? tc->certs[i / 2].key : tc->certs[i / 2].cert;
+        struct stat st;
+        uint64_t v[4] = { 0, 0, 0, 0 };
+        if (stat(path, &st) == 0) {
+            v[0] = (uint64_t)st.st_ino;
+            v[1] = (uint64_t)st.st_size;
+            v[2] = (uint64_t)st.st_mtim.tv_sec;
+            v[3] = (uint64_t)st.st_mtim.tv_nsec;
+        }
+        for (unsigned k = 0; k < 4; k++)
+            h = (h ^ v[k]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+bool
+tls_listener_files_changed(const struct tls_listener *tl, const struct edge_tls_conf *tc)
+{
+    return tls_files_sig(tc) != tl->files_sig;
+}
+
+void
+tls_listener_files_seen(struct tls_listener *tl, const struct edge_tls_conf *tc)
+{
+    tl->files_sig = tls_files_sig(tc);
 }
 
 /* The servername callback: moves the connection to the group covering its SNI. */
@@ -320,6 +361,8 @@ tls_listener_new(const struct edge_tls_conf *tc, const char *name, unsigned nwor
     char why[256];
 
     memset(infos, 0, sizeof(infos));
+    atomic_init(&tl->refs, 1);
+    tl->files_sig = tls_files_sig(tc);
     tl->nworkers = nworkers;
     tls_alpn_build(tl, tc);
     /* Group the certificates by the names they cover; the first group is the default. */
@@ -365,14 +408,21 @@ tls_listener_new(const struct edge_tls_conf *tc, const char *name, unsigned nwor
 fail:
     for (unsigned i = 0; i < ncerts; i++)
         tls_cert_info_fini(&infos[i]);
-    tls_listener_free(tl);
+    tls_listener_release(tl);
     return NULL;
 }
 
-void
-tls_listener_free(struct tls_listener *tl)
+struct tls_listener *
+tls_listener_ref(struct tls_listener *tl)
 {
-    if (!tl)
+    atomic_fetch_add_explicit(&tl->refs, 1, memory_order_relaxed);
+    return tl;
+}
+
+void
+tls_listener_release(struct tls_listener *tl)
+{
+    if (!tl || atomic_fetch_sub_explicit(&tl->refs, 1, memory_order_acq_rel) != 1)
         return;
     for (unsigned w = 0; tl->w && w < tl->nworkers; w++) {
         for (unsigned g = 0; tl->w[w].ctx && g < tl->ngroups; g++)
@@ -398,6 +448,7 @@ tls_conn_start(struct conn *c, struct tls_listener *tl, unsigned worker)
         return -ENOMEM;
     }
     SSL_set_accept_state(s);
+    SSL_set_app_data(s, tls_listener_ref(tl));  /* its callbacks' argument lives on */
     c->tls = s;
     c->tp = CONN_TP_TLS;
     c->tp_flags = 0;
@@ -434,8 +485,7 @@ tls_answer_plain_http(struct conn *c)
         "<center>The plain HTTP request was sent to HTTPS port: use https://</center>\r\n"
         "<hr><center>tierd</center>\r\n</body>\r\n</html>\r\n";
 
-    SSL_free(c->tls);
-    c->tls = NULL;
+    tls_conn_free(c);
     c->tp = CONN_TP_PLAIN;
     c->close_after = true;
     buf_printf(&c->out, "HTTP/1.1 400 Bad Request\r\nServer: tierd\r\nContent-Type: text/html\r\n"
@@ -612,11 +662,24 @@ tls_shutdown_wr(struct conn *c)
     shutdown(c->io.fd, SHUT_WR);
 }
 
+/* Frees a connection's SSL and its reference on the listener's contexts. */
+static void
+tls_conn_free(struct conn *c)
+{
+    SSL *s = c->tls;
+
+    if (!s)
+        return;
+    struct tls_listener *tl = SSL_get_app_data(s);
+    SSL_free(s);
+    c->tls = NULL;
+    tls_listener_release(tl);
+}
+
 static void
 tls_close(struct conn *c)
 {
-    SSL_free(c->tls);
-    c->tls = NULL;
+    tls_conn_free(c);
 }
 
 const struct transport_ops tls_transport = {

@@ -25,7 +25,13 @@ struct tls_listener;
  * and the session cache. Returns NULL with a sentence in err when a file does not load. */
 struct tls_listener *tls_listener_new(const struct edge_tls_conf *tc, const char *name,
                                       unsigned nworkers, char *err, size_t errlen);
-void tls_listener_free(struct tls_listener *tl);
+/* Reference counting: the generations that hold tl and its connections (each SSL). */
+struct tls_listener *tls_listener_ref(struct tls_listener *tl);
+void tls_listener_release(struct tls_listener *tl);
+/* Whether tc's certificate or key files changed (stat) since tl loaded them. */
+bool tls_listener_files_changed(const struct tls_listener *tl, const struct edge_tls_conf *tc);
+/* Takes the files as they are now as loaded (after a reload that failed). */
+void tls_listener_files_seen(struct tls_listener *tl, const struct edge_tls_conf *tc);
 
 /* Makes c a TLS connection of tl on worker `worker`: the handshake starts with its first
  * readiness. 0, or -ENOMEM (c stays plain; the caller closes it). */
