@@ -528,11 +528,13 @@ job_run(struct acme *a, struct acme_job *j, int64_t now)
         j->ari_next_s = 0;
         log_info("acme", "installed name=%s not_after=%lld path=%s", j->name,
                  (long long)j->info.not_after_s, j->cert_path);
-        if (a->installed)
-            a->installed(a->installed_ctx, j->name, j->cert_path, j->key_path);
     }
     pthread_mutex_lock(&a->lock);
     j->busy = false;
+    /* Under the lock, with the job no longer busy: an apply the callback causes keeps this
+     * job (and its history) rather than replacing it. */
+    if (ordered && rc == 0 && a->installed)
+        a->installed(a->installed_ctx, j->name, j->cert_path, j->key_path);
     if (rc == -ECANCELED)
         return;
     if (rc < 0) {

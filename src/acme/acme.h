@@ -49,7 +49,8 @@ struct acme_conf {
     struct acme_cert_conf *certs;
 };
 
-/* Called on the ACME thread after a new certificate for `name` is on disk. */
+/* Called on the ACME thread after a new certificate for `name` is on disk, under the
+ * client's lock: it must only hand the news to another thread (a loop_wake). */
 typedef void (*acme_installed_fn)(void *ctx, const char *name, const char *cert_path,
                                   const char *key_path);
 
