@@ -237,13 +237,13 @@ bool
 acme_cert_ready(const char *state_dir, char *const *domains, unsigned ndomains, int64_t now_s,
                 char *cert, char *key)
 {
-    struct acme_cert_conf c = { .ndomains = ndomains };
+    struct acme_cert_conf c = { .ndomains = ndomains ? 1 : 0 };
     struct acme_job *j = mem_alloc_or_exit(sizeof(*j));
     bool ok;
 
-    for (unsigned i = 0; i < ndomains && i < ACME_DOMAINS_MAX; i++)
-        c.domains[i] = domains[i];
-    c.ndomains = ndomains < ACME_DOMAINS_MAX ? ndomains : ACME_DOMAINS_MAX;
+    /* Only the first domain must match: after a reload that adds names, the certificate
+     * for the old ones keeps serving while the new one is ordered. */
+    c.domains[0] = ndomains ? domains[0] : NULL;
     acme_cert_name(&c, j->name, sizeof(j->name));
     acme_cert_paths(state_dir, j->name, cert, key);
     memcpy(j->cert_path, cert, ACME_PATH_MAX);

@@ -79,7 +79,8 @@ void acme_cert_paths(const char *state_dir, const char *name, char *cert, char *
 void acme_cert_name(const struct acme_cert_conf *c, char *out, size_t outlen);
 void acme_conf_free(struct acme_conf *c);
 /* Whether state_dir holds a usable certificate for domains (the first names it): both
- * files there, the chain's leaf for the key, naming every domain, not expired at now_s.
+ * files there, the chain's leaf for the key, naming the first domain (a certificate
+ * ordered before a reload added names still serves those it has), not expired at now_s.
  * Fills cert and key (ACME_PATH_MAX each) either way. For the TLS layer's list of
  * certificates; reads files, so not for an edge loop. */
 bool acme_cert_ready(const char *state_dir, char *const *domains, unsigned ndomains,
