@@ -338,10 +338,12 @@ acme_on_publish(void *ctx, enum acme_chal_kind kind, const char *domain, const c
     if (add && kind == ACME_TLSALPN01 && acme_x509_alpn_cert(domain, key_authz, &cert, &key) < 0)
         log_error("acme", "cannot make the tls-alpn-01 certificate domain=%s", domain);
     pthread_mutex_lock(&a->lock);
+    /* One answer per token, and for tls-alpn-01 one per name (the lookup is by SNI). */
     for (unsigned i = 0; i < ACME_ANSWERS_MAX; i++) {
         struct acme_answer *an = &a->answers[i];
-        if (an->used && an->kind == kind && strcmp(an->token, token) == 0 &&
-            strcasecmp(an->domain, domain) == 0)
+        if (an->used && an->kind == kind &&
+            (strcmp(an->token, token) == 0 ||
+             (kind == ACME_TLSALPN01 && strcasecmp(an->domain, domain) == 0)))
             answer_clear(an);
     }
     for (unsigned i = 0; add && i < ACME_ANSWERS_MAX; i++) {

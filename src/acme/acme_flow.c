@@ -248,7 +248,7 @@ flow_authorize(struct acme_flow *f, const char *url, enum acme_chal_kind kind, c
     struct acme_authz *a = malloc(sizeof(*a));
     struct acme_http_reply r;
     const struct acme_challenge *ch = NULL;
-    char keyauth[256];
+    char keyauth[256], token[128], domain[ACME_NAME_MAX], chal_url[ACME_URL_MAX];
     int rc;
 
     if (!a)
@@ -272,10 +272,15 @@ flow_authorize(struct acme_flow *f, const char *url, enum acme_chal_kind kind, c
         rc = -ENOTSUP;
         goto out;
     }
-    snprintf(keyauth, sizeof(keyauth), "%s.%s", ch->token, f->thumbprint);
-    f->hooks.publish(f->hooks.ctx, kind, a->identifier, ch->token, keyauth, true);
-    log_info("acme", "answering challenge type=%s domain=%s", types[kind], a->identifier);
-    rc = flow_post(f, ch->url, "{}", false, &r, err, errlen);
+    /* Copied: each poll parses the authorization again, and the CA may list its
+     * challenges in another order. */
+    snprintf(token, sizeof(token), "%s", ch->token);
+    snprintf(domain, sizeof(domain), "%s", a->identifier);
+    snprintf(chal_url, sizeof(chal_url), "%s", ch->url);
+    snprintf(keyauth, sizeof(keyauth), "%s.%s", token, f->thumbprint);
+    f->hooks.publish(f->hooks.ctx, kind, domain, token, keyauth, true);
+    log_info("acme", "answering challenge type=%s domain=%s", types[kind], domain);
+    rc = flow_post(f, chal_url, "{}", false, &r, err, errlen);
     if (rc == 0 && r.status != 200) {
         flow_problem(&r, "challenge", err, errlen);
         rc = -EIO;
@@ -288,16 +293,16 @@ flow_authorize(struct acme_flow *f, const char *url, enum acme_chal_kind kind, c
         if (a->status == ACME_ST_VALID)
             break;
         if (a->status != ACME_ST_PENDING) {
-            snprintf(err, errlen, "%s challenge for %s failed: %s", types[kind], a->identifier,
+            snprintf(err, errlen, "%s challenge for %s failed: %s", types[kind], domain,
                      a->error[0] ? a->error : acme_reply_status_name(a->status));
             rc = -EPERM;
         } else if (i == FLOW_POLL_TRIES - 1) {
             snprintf(err, errlen, "%s challenge for %s: still pending after %d polls",
-                     types[kind], a->identifier, FLOW_POLL_TRIES);
+                     types[kind], domain, FLOW_POLL_TRIES);
             rc = -ETIMEDOUT;
         }
     }
-    f->hooks.publish(f->hooks.ctx, kind, a->identifier, ch->token, keyauth, false);
+    f->hooks.publish(f->hooks.ctx, kind, domain, token, keyauth, false);
 out:
     free(a);
     return rc;

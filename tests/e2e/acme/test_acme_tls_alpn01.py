@@ -1,7 +1,9 @@
 """tls-alpn-01 (RFC 8737) against a real Pebble: the https listener itself answers the
 validation in the handshake, before it has any certificate of its own (acme alone), with
 the validation certificate Pebble checks; a connection that chose acme-tls/1 is closed
-after the handshake, and ordinary clients then get the issued certificate."""
+after the handshake, and ordinary clients then get the issued certificate. The renewal
+validates the same way while the listener serves its certificate, with new validation
+certificates (an answer left from the first order would fail it)."""
 import os
 import socket
 import ssl
@@ -13,9 +15,9 @@ from pebblekit import Pebble, acme_stack, https_get, leaf_der, make_site, ports,
 
 def test_tls_alpn01_issues_with_the_listener_answering_in_the_handshake():
     http_port, tls_port = ports()
-    with Pebble(http_port, tls_port, validity_s=86400, authz_reuse=0) as pb:
+    with Pebble(http_port, tls_port, validity_s=9, authz_reuse=0) as pb:
         # No http listener at Pebble's httpPort: only tls-alpn-01 can succeed.
-        text = acme_stack(pb, challenge="tls-alpn-01", domains=("alpn.test",))
+        text = acme_stack(pb, challenge="tls-alpn-01", domains=("alpn.test", "www.alpn.test"))
         text = text.replace("${listen}\n", "${listen_other}\n", 1)
         t = Tierd(text, listen_tls=f"127.0.0.1:{tls_port}", listen="127.0.0.1:1")
         cert = os.path.join(t.dir, "state", "acme", "alpn.test", "cert.pem")
@@ -44,3 +46,9 @@ def test_tls_alpn01_issues_with_the_listener_answering_in_the_handshake():
             except ssl.SSLError:
                 raised = True
             assert raised
+            # Renewal at 6 s of 9, validated through the listener that now has a certificate.
+            r = wait_state(t, lambda r: r["not_after"] > c["not_after"] or r["failures"], 20,
+                           "the tls-alpn-01 renewal")
+            assert r["failures"] == 0, r["last_error"]
+            wait_for(lambda: https_get(pb, t, "www.alpn.test")[2] == leaf_der(cert), 10,
+                     interval=0.2, what="the renewed certificate served")
