@@ -173,3 +173,40 @@ TEST(acme_store_writes_private_files_atomically)
     snprintf(path, sizeof(path), "rm -r %s", dir);
     EXPECT_EQ(system(path), 0);
 }
+
+/* RFC 9773 §4.1's example: keyIdentifier 69:88:5B:..:D4 and serial 0x0087654321 give
+ * "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE". */
+TEST(acme_x509_ari_id_matches_the_rfc_example)
+{
+    static const unsigned char keyid[] = { 0x69, 0x88, 0x5B, 0x6B, 0x87, 0x46, 0x40,
+                                           0x41, 0xE1, 0xB3, 0x7B, 0x84, 0x7B, 0xA0,
+                                           0xAE, 0x2C, 0xDE, 0x01, 0xC8, 0xD4 };
+    EVP_PKEY *k = acme_jws_key_new();
+    X509 *x = X509_new();
+    AUTHORITY_KEYID *aki = AUTHORITY_KEYID_new();
+    BIGNUM *bn = NULL;
+    struct acme_cert_info info;
+
+    aki->keyid = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(aki->keyid, keyid, sizeof(keyid));
+    BN_hex2bn(&bn, "87654321");
+    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+    X509_set_version(x, 2);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, k);
+    X509_add1_ext_i2d(x, NID_authority_key_identifier, aki, 0, X509V3_ADD_DEFAULT);
+    X509_sign(x, k, EVP_sha256());
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(b, x);
+    char *pem;
+    long n = BIO_get_mem_data(b, &pem);
+    EXPECT_EQ(acme_x509_info(pem, (size_t)n, &info), 0);
+    EXPECT_STREQ(info.ari_id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+    EXPECT_EQ(info.not_after_s - info.not_before_s, 86400);
+    BIO_free(b);
+    BN_free(bn);
+    AUTHORITY_KEYID_free(aki);
+    X509_free(x);
+    EVP_PKEY_free(k);
+}
