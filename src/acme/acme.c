@@ -209,27 +209,36 @@ acme_set_installed(struct acme *a, acme_installed_fn fn, void *ctx)
     a->installed_ctx = ctx;
 }
 
-/* Reads what is on disk for job j: a certificate that fits its key and domains counts. */
-static void
-job_load(struct acme_job *j)
+/* Reads what is on disk for job j into *info: true when a certificate that fits its key
+ * and domains is there. Reads only j's paths and conf (fixed while the job lives). */
+static bool
+job_read(const struct acme_job *j, struct acme_cert_info *info)
 {
     char *chain = NULL, *kpem = NULL;
     size_t cn, kn;
     EVP_PKEY *k = NULL;
+    bool ok = false;
 
-    j->has_cert = false;
+    memset(info, 0, sizeof(*info));
     if (acme_store_read(j->cert_path, ACME_PEM_MAX, &chain, &cn) == 0 &&
         acme_store_read(j->key_path, ACME_PEM_MAX, &kpem, &kn) == 0 &&
         (k = acme_jws_key_read(kpem, kn)) &&
         acme_x509_chain_fits(chain, cn, k, (const char *const *)j->conf.domains,
                              j->conf.ndomains) &&
-        acme_x509_info(chain, cn, &j->info) == 0)
-        j->has_cert = true;
+        acme_x509_info(chain, cn, info) == 0)
+        ok = true;
     if (kpem)
         OPENSSL_cleanse(kpem, kn);
     free(kpem);
     free(chain);
     EVP_PKEY_free(k);
+    return ok;
+}
+
+static void
+job_load(struct acme_job *j)
+{
+    j->has_cert = job_read(j, &j->info);
     j->state = j->has_cert ? JOB_VALID : JOB_MISSING;
 }
 
@@ -457,18 +466,36 @@ acme_random_unit(void)
     return (double)r / 4294967296.0;
 }
 
-/* One look at job j with the lock dropped: renewalInfo when due, then an order when the
- * certificate is missing or due. Returns with j's schedule updated (lock held again). */
+static int64_t
+job_renew_at(const struct acme_job *j, int64_t now)
+{
+    struct acme_renew_in in = {
+        .now_s = now, .has_cert = j->has_cert, .not_before_s = j->info.not_before_s,
+        .not_after_s = j->info.not_after_s, .has_window = j->has_window,
+        .win_start_s = j->window.start_s, .win_end_s = j->window.end_s, .pick = j->pick,
+    };
+
+    return acme_renew_at(&in);
+}
+
+/* One look at job j: renewalInfo when due, then an order when the certificate is missing
+ * or due. Called and returns with the lock held; drops it for every exchange with the CA
+ * (j->busy meanwhile), and changes j's fields only while holding it, so acme_visit()
+ * always reads a consistent job. */
 static void
 job_run(struct acme *a, struct acme_job *j, int64_t now)
 {
     struct acme_flow_hooks hooks = { acme_on_publish, acme_on_sleep, a };
     struct acme_flow f = { .retry_after_s = -1 };
     struct acme_issued is = { 0 };
-    char err[512] = "";
-    int rc = 0;
-    bool ordered = false;
+    struct acme_renewal_info ri;
+    struct acme_cert_info info;
+    char err[512] = "", ari_id[sizeof(j->info.ari_id)];
+    int rc = 0, ar = -ENOTSUP;
+    bool ordered = false, has_cert = false;
+    bool want_ari = j->has_cert && j->info.ari_id[0] && now >= j->ari_next_s;
 
+    memcpy(ari_id, j->info.ari_id, sizeof(ari_id));
     j->busy = true;
     pthread_mutex_unlock(&a->lock);
     if ((rc = acme_account(a, err, sizeof(err))) < 0) {
@@ -479,40 +506,46 @@ job_run(struct acme *a, struct acme_job *j, int64_t now)
         snprintf(err, sizeof(err), "cannot start an ACME client");
         rc = -ENOMEM;
     }
-    if (rc == 0 && j->has_cert && j->info.ari_id[0] && now >= j->ari_next_s) {
-        struct acme_renewal_info ri;
-        int ar = acme_flow_renewal_info(&f, j->info.ari_id, &ri, err, sizeof(err));
-        if (ar == 0) {
-            if (!j->has_window || ri.start_s != j->window.start_s || ri.end_s != j->window.end_s)
-                j->pick = acme_random_unit();
-            j->window = ri;
-            j->has_window = true;
-            log_info("acme", "renewal window name=%s start=%lld end=%lld", j->name,
-                     (long long)ri.start_s, (long long)ri.end_s);
-        } else if (ar != -ENOTSUP && ar != -ECANCELED) {
+    if (rc == 0 && want_ari) {
+        char aerr[512];
+        ar = acme_flow_renewal_info(&f, ari_id, &ri, aerr, sizeof(aerr));
+        if (ar != 0 && ar != -ENOTSUP && ar != -ECANCELED)
             /* A bad reply keeps the last good window, or the lifetime rule. */
             log_warn("acme", "renewalInfo name=%s: %s; keeping the previous schedule", j->name,
-                     err);
+                     aerr);
+    }
+    pthread_mutex_lock(&a->lock);
+    if (want_ari && rc == 0) {
+        if (ar == 0) {
+            if (!j->has_window || ri.start_s != j->window.start_s || ri.end_s != j->window.end_s) {
+                j->pick = acme_random_unit();
+                log_info("acme", "renewal window name=%s start=%lld end=%lld", j->name,
+                         (long long)ri.start_s, (long long)ri.end_s);
+            }
+            j->window = ri;
+            j->has_window = true;
         }
         j->ari_next_s = ar == -ENOTSUP ? INT64_MAX : acme_renew_ari_next(now, f.retry_after_s);
-        err[0] = '\0';
     }
-    struct acme_renew_in in = {
-        .now_s = now, .has_cert = j->has_cert, .not_before_s = j->info.not_before_s,
-        .not_after_s = j->info.not_after_s, .has_window = j->has_window,
-        .win_start_s = j->window.start_s, .win_end_s = j->window.end_s, .pick = j->pick,
-    };
-    j->renew_at_s = acme_renew_at(&in);
+    j->renew_at_s = job_renew_at(j, now);
     if (rc == 0 && now >= j->renew_at_s && j->conf.ndomains) {
         ordered = true;
         j->state = j->has_cert ? JOB_RENEWING : JOB_ISSUING;
-        log_info("acme", "%s name=%s domains=%s", j->has_cert ? "renewing" : "issuing", j->name,
+    }
+    has_cert = j->has_cert;
+    pthread_mutex_unlock(&a->lock);
+    if (ordered) {
+        log_info("acme", "%s name=%s domains=%s", has_cert ? "renewing" : "issuing", j->name,
                  j->domains_text);
         rc = acme_flow_issue(&f, (const char *const *)j->conf.domains, j->conf.ndomains,
-                             j->conf.challenge, j->has_cert ? j->info.ari_id : NULL, &is, err,
+                             j->conf.challenge, has_cert ? ari_id : NULL, &is, err,
                              sizeof(err));
         if (rc == 0)
             rc = job_install(a, j, &is, err, sizeof(err));
+        if (rc == 0 && !job_read(j, &info)) {
+            snprintf(err, sizeof(err), "the certificate just stored does not read back");
+            rc = -EIO;
+        }
     }
     int64_t retry_after = f.retry_after_s;
     acme_flow_fini(&f);
@@ -521,22 +554,24 @@ job_run(struct acme *a, struct acme_job *j, int64_t now)
     free(is.key);
     free(is.chain);
     now = (int64_t)time(NULL);
+    pthread_mutex_lock(&a->lock);
+    j->busy = false;
     if (ordered && rc == 0) {
-        job_load(j);
+        j->has_cert = true;
+        j->info = info;
+        j->state = JOB_VALID;
         j->failures = 0;
         j->last_error[0] = '\0';
         j->last_success_s = now;
         j->has_window = false;
         j->ari_next_s = 0;
         log_info("acme", "installed name=%s not_after=%lld path=%s", j->name,
-                 (long long)j->info.not_after_s, j->cert_path);
+                 (long long)info.not_after_s, j->cert_path);
+        /* Under the lock, with the job no longer busy: an apply the callback causes keeps
+         * this job (and its history) rather than replacing it. */
+        if (a->installed)
+            a->installed(a->installed_ctx, j->name, j->cert_path, j->key_path);
     }
-    pthread_mutex_lock(&a->lock);
-    j->busy = false;
-    /* Under the lock, with the job no longer busy: an apply the callback causes keeps this
-     * job (and its history) rather than replacing it. */
-    if (ordered && rc == 0 && a->installed)
-        a->installed(a->installed_ctx, j->name, j->cert_path, j->key_path);
     if (rc == -ECANCELED)
         return;
     if (rc < 0) {
@@ -549,12 +584,7 @@ job_run(struct acme *a, struct acme_job *j, int64_t now)
                   (long long)(j->next_s - now), err);
         return;
     }
-    in = (struct acme_renew_in){
-        .now_s = now, .has_cert = j->has_cert, .not_before_s = j->info.not_before_s,
-        .not_after_s = j->info.not_after_s, .has_window = j->has_window,
-        .win_start_s = j->window.start_s, .win_end_s = j->window.end_s, .pick = j->pick,
-    };
-    j->renew_at_s = acme_renew_at(&in);
+    j->renew_at_s = job_renew_at(j, now);
     j->next_s = j->renew_at_s;
     if (j->has_cert && j->info.ari_id[0] && j->ari_next_s < j->next_s)
         j->next_s = j->ari_next_s;
