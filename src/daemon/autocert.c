@@ -32,10 +32,21 @@ autocert_seen(const struct acme_conf *out, const struct edge_acme_conf *a)
     return false;
 }
 
+/* Whether a plain listener takes port 80, where CAs send http-01 validation. */
+static bool
+autocert_has_port80(const struct edge_conf *c)
+{
+    for (unsigned i = 0; i < c->nlisteners; i++)
+        if (!c->listeners[i].tls && sock_addr_port(&c->listeners[i].addr) == 80)
+            return true;
+    return false;
+}
+
 struct acme_conf *
 autocert_conf(const struct edge_conf *c)
 {
     struct acme_conf *out = mem_alloc_or_exit(sizeof(*out));
+    bool port80 = autocert_has_port80(c);
 
     out->certs = mem_alloc_or_exit((c->nlisteners + 1) * sizeof(*out->certs));
     for (unsigned i = 0; i < c->nlisteners; i++) {
@@ -51,6 +62,12 @@ autocert_conf(const struct edge_conf *c)
         cc->directory = dup_or_null(a->directory);
         cc->ca_bundle = dup_or_null(a->ca_bundle);
         cc->challenge = a->challenge == EDGE_ACME_TLS_ALPN_01 ? ACME_TLSALPN01 : ACME_HTTP01;
+        /* Public CAs validate http-01 on port 80 only (RFC 8555 §8.3); a test CA may use
+         * another port, so this is a warning, not an error. */
+        if (cc->challenge == ACME_HTTP01 && !port80)
+            log_warn("daemon", "listener %s: acme challenge http-01 needs a plain listener on "
+                     "port 80 (the CA connects there); add one, or set challenge: tls-alpn-01",
+                     l->name);
     }
     return out;
 }
