@@ -384,6 +384,25 @@ tls_conf_placeholders_ok(const char *s, const char **bad)
     return true;
 }
 
+/* Characters a URL may carry as written (RFC 3986), the placeholders' braces apart
+ * (tls_conf_placeholders_ok() has checked each "#{" begins a placeholder). */
+static bool
+tls_conf_url_chars_ok(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '#' && p[1] == '{') {
+            p = strchr(p, '}');
+            if (!p)
+                return false;
+            continue;
+        }
+        if (ch <= 0x20 || ch >= 0x7f || strchr("\"<>\\^`{|}", ch))
+            return false;
+    }
+    return true;
+}
+
 struct edge_redirect_conf *
 tls_conf_read_redirect(const struct conf_node *n, const char *rwhat, struct diag *d)
 {
@@ -410,8 +429,9 @@ tls_conf_read_redirect(const struct conf_node *n, const char *rwhat, struct diag
                     "#{port}, #{path} or #{query}", what, conf_key_leaf(k), bad);
             continue;
         }
-        if (strpbrk(s, " \t\r\n\"<>\\^`{|}") && !strstr(s, "#{")) {
-            diag_at(d, at, "%s: %s \"%.60s\" has a character a URL cannot carry", what,
+        if (!tls_conf_url_chars_ok(s)) {
+            diag_at(d, at, "%s: %s \"%.60s\" has a character a URL cannot carry (a space, "
+                    "a control character, or one of \"<>\\^`{|}); percent-encode it", what,
                     conf_key_leaf(k), s);
             continue;
         }

@@ -214,6 +214,9 @@ def test_redirect_action_builds_the_url_like_alb():
         r, _ = raw(t.addr(), b"GET /moved/p?q HTTP/1.1\r\nHost: old.example:81\r\n\r\n")
         assert r.status == 302, r
         assert r.header("Location") == f"http://new.example:{t.addr()[1]}/v2/moved/p?q"
+        # HTTP/1.0 without Host: no name to redirect to.
+        r, _ = raw(t.addr(), b"GET /a HTTP/1.0\r\n\r\n")
+        assert r.status == 400 and r.header("Location") is None, r
 
 
 def test_certificate_replaced_on_disk_under_load_loses_nothing():

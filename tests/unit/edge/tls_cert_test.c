@@ -2,10 +2,14 @@
  * to its certificate, the ticket key derivation (tls.c) and the redirect action's Location
  * (redirect.c). The certificates are tests/lib/tls/ (made with openssl req). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "check.h"
+#include "conf/ctx.h"
+#include "conf/node.h"
+#include "edge/edge_conf.h"
 #include "edge/redirect.h"
 #include "edge/tls.h"
 #include "edge/tls_cert.h"
@@ -144,4 +148,45 @@ TEST(redirect_builds_the_location_like_alb)
     EXPECT_STREQ(location(&moved, true, "old.example", 443, "/", ""),
                  "https://new.example/v2/?from=old.example&");
     EXPECT_STREQ(location(&port, false, "[::1]:80", 80, "/x", ""), "http://[::1]:8443/x");
+}
+
+/* The redirect action's templates are checked when the file loads (tls_conf.c). */
+static unsigned
+redirect_errors(const char *redirect, char *first, size_t len)
+{
+    char yaml[512];
+    struct diag d;
+    struct conf_ctx cx = { 0 };
+    struct edge_conf *c;
+
+    snprintf(yaml, sizeof(yaml), "listeners:\n  - name: a\n    address: 127.0.0.1:80\n"
+             "    rules:\n      - redirect: %s\n", redirect);
+    diag_init(&d);
+    cx.d = &d;
+    struct conf_doc *doc = conf_doc_load_mem("t.yaml", yaml, strlen(yaml), &d);
+    assert_non_null(doc);
+    if (edge_conf_build(doc->root, &cx, &c) == 0)
+        edge_conf_free(c);
+    unsigned n = d.n;
+    snprintf(first, len, "%s", n ? d.msgs[0] : "");
+    conf_doc_free(doc);
+    diag_fini(&d);
+    return n;
+}
+
+TEST(redirect_templates_are_checked_when_loading)
+{
+    char m[512];
+
+    EXPECT_EQ(redirect_errors("{ scheme: https }", m, sizeof(m)), 0);
+    EXPECT_EQ(redirect_errors("{ path: \"/new/#{path}\", query: \"a=1&#{query}\" }", m,
+                              sizeof(m)), 0);
+    EXPECT_EQ(redirect_errors("{ path: \"/#{path}\\r\\nSet-Cookie: x=1\" }", m, sizeof(m)), 1);
+    EXPECT_TRUE(strstr(m, "a character a URL cannot carry") != NULL);
+    EXPECT_EQ(redirect_errors("{ host: \"a b.example\" }", m, sizeof(m)), 1);
+    EXPECT_EQ(redirect_errors("{ path: \"/x}\" }", m, sizeof(m)), 1);
+    EXPECT_EQ(redirect_errors("{ host: \"#{hots}\" }", m, sizeof(m)), 1);
+    EXPECT_TRUE(strstr(m, "is not a placeholder") != NULL);
+    EXPECT_EQ(redirect_errors("{ status: 301 }", m, sizeof(m)), 1);
+    EXPECT_TRUE(strstr(m, "a loop") != NULL);
 }
