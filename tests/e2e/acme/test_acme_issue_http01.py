@@ -9,7 +9,7 @@ import re
 import stat
 import time
 
-from harness import Tierd, control_request, get, wait_for
+from harness import Tierd, control_request, curl, get, wait_for
 from pebblekit import Pebble, acme_stack, cert_info, certs, certs_cli, https_get, leaf_der, \
     make_site, ports, verify_chain, wait_state
 
@@ -49,6 +49,15 @@ def test_issue_at_start_over_http01_then_reuse_after_restart():
                 status, body, der = https_get(pb, t, host)
                 assert status == 200 and body == b"hello over https\n"
                 assert der == leaf_der(cert)
+            # curl, trusting Pebble's root only, verifies the chain and the name.
+            root = os.path.join(t.dir, "pebble-root.pem")
+            with open(root, "w") as f:
+                f.write(pb.root_pem())
+            port = t.subst["listen_tls"].rpartition(":")[2]
+            out = curl("--cacert", root, "--resolve", f"www.shop.test:{port}:127.0.0.1",
+                       f"https://www.shop.test:{port}/")
+            assert out.returncode == 0, out.stderr
+            assert out.stdout == b"hello over https\n"
             assert "DNS:shop.test, DNS:www.shop.test" in cert_info(cert)
             for f in ("account.key", "shop.test/cert.pem", "shop.test/key.pem"):
                 assert stat.S_IMODE(os.stat(os.path.join(state, f)).st_mode) == 0o600, f
