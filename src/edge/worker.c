@@ -22,6 +22,7 @@
 #include "edge/session.h"
 #include "edge/txn.h"
 #include "edge/upstream.h"
+#include "edge/tls_alpn01.h"
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100
@@ -316,6 +317,20 @@ void
 edge_set_shield(struct edge *e, struct shield *s)
 {
     e->shield = s;
+}
+
+void
+edge_set_challenge(struct edge *e, edge_challenge_fn fn, void *ctx)
+{
+    e->challenge = fn;
+    e->challenge_ctx = ctx;
+}
+
+void
+edge_set_alpn_challenge(struct edge *e, edge_alpn_cert_fn fn, void *ctx)
+{
+    (void)e;                    /* one hook per process: the TLS layer's callbacks */
+    tls_alpn01_set_hook(fn, ctx);
 }
 
 void

@@ -71,6 +71,8 @@ static const struct metricmap metricmap_table[] = {
       "LastVerifyOk", { DB } },
     { "restore_duration_seconds", "tierd_db_restore_duration_seconds", METRICMAP_GAUGE, NULL,
       NULL, NULL, 1, "RestoreDurationSeconds", { DB } },
+    { "certificate_days_to_expiry", "tierd_certificate_days_to_expiry", METRICMAP_GAUGE, NULL,
+      NULL, NULL, 1, "CertificateDaysToExpiry", { "domain" } },
     { "process_resident_memory_bytes", "tierd_process_resident_memory_bytes", METRICMAP_GAUGE,
       NULL, NULL, NULL, 1, "ProcessResidentMemory", { NULL } },
 };

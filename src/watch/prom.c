@@ -51,6 +51,8 @@ static const struct {
                                           "changed." },
     { "tierd_watch_deliveries_total", "Notification delivery attempts by result." },
     { "tierd_watch_deliveries_pending", "Notifications queued and not yet delivered." },
+    { "tierd_certificate_days_to_expiry", "Days until an automatic (ACME) certificate "
+                                          "expires." },
 };
 
 static const char *
