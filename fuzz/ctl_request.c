@@ -53,7 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     }
     /* The first byte picks whether the TCP listener's checks apply (token, Host, Origin). */
     static const char *const origins[] = { "http://127.0.0.1:9000" };
-    static const struct ctl_guard tcp = { "fuzz-token", "127.0.0.1:7070", true, origins, 1, NULL };
+    static const struct ctl_guard tcp = { "fuzz-token", "127.0.0.1:7070", true, origins, 1,
+                                         NULL, NULL, 0 };
     const struct ctl_guard *g = len > 0 && (data[0] & 1) ? &tcp : NULL;
     int st = 0;
     ssize_t n = ctl_req_handle(&rt, (const char *)data, len, &peer, g, &out, &st);

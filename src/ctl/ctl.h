@@ -71,9 +71,13 @@ const struct ctl_peer *ctl_req_peer(const struct ctl_req *req);
 /* The value of the first header field `name` (case-insensitive), *len set; NULL when
  * absent. Not NUL-terminated. */
 const char *ctl_req_header(const struct ctl_req *req, const char *name, size_t *len);
-/* Who is acting, for the operator log: "console:operator" for a console session,
- * "token" for a bearer token, NULL on the unix socket (the peer's uid says who). */
+/* Who is acting, for the operator log: the token's operator ("alice", from
+ * control.tokens; "operator" for control.token), "console:alice" for a console session,
+ * NULL on the unix socket (the peer's uid says who). */
 const char *ctl_req_who(const struct ctl_req *req);
+/* Writes who is acting as the operator log writes it: "uid=0 pid=42" on the unix socket,
+ * "who=alice peer=127.0.0.1:51234" on TCP. Never holds a secret. */
+void ctl_req_actor(const struct ctl_req *req, char *out, size_t n);
 /* Turns the reply into the head of an event stream of the GET routes in `paths`
  * (comma-separated) for session `session_id`: for the console only (ctl_console.c).
  * Returns 0, or -ENOTSUP where the connection cannot stream. */

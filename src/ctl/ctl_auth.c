@@ -32,6 +32,23 @@ ctl_auth_bearer_ok(const char *value, size_t len, const char *token)
     return diff == 0;
 }
 
+const char *
+ctl_auth_cred_match(const char *presented, size_t len, const struct ctl_cred *creds, unsigned n)
+{
+    const char *hit = NULL;
+
+    for (unsigned i = 0; i < n; i++) {
+        size_t slen = strlen(creds[i].secret);
+        unsigned char diff = slen == len && slen > 0 ? 0 : 1;
+        /* Compare as many bytes as the secret has whatever the lengths: no early exit. */
+        for (size_t j = 0; j < slen; j++)
+            diff |= (unsigned char)(creds[i].secret[j] ^ (j < len ? presented[j] : 0));
+        if (diff == 0 && !hit)
+            hit = creds[i].name;
+    }
+    return hit;
+}
+
 static bool
 eq_nocase(const char *a, size_t alen, const char *b, size_t blen)
 {

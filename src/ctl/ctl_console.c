@@ -31,7 +31,8 @@ struct ctl_session {
 
 struct ctl_console {
     struct ctl_session s[CTL_CONSOLE_SESSIONS_MAX];
-    char *token;                /* a copy: the server's is wiped at stop */
+    struct ctl_cred *creds;     /* copies: the server's are wiped at stop */
+    unsigned ncreds;
     unsigned streams;           /* open event streams (ctl.c closes them) */
     uint64_t (*now_ms)(void);
 };
@@ -45,16 +46,36 @@ static const char console_headers[] =
     "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: no-referrer\r\n";
 
+static void
+creds_wipe(struct ctl_console *k)
+{
+    for (unsigned i = 0; i < k->ncreds; i++) {
+        if (k->creds[i].secret) {
+            explicit_bzero((char *)k->creds[i].secret, strlen(k->creds[i].secret));
+            free((char *)k->creds[i].secret);
+        }
+        free((char *)k->creds[i].name);
+    }
+    free(k->creds);
+}
+
 struct ctl_console *
-ctl_console_new(const char *token, uint64_t (*now_ms)(void))
+ctl_console_new(const struct ctl_cred *creds, unsigned n, uint64_t (*now_ms)(void))
 {
     struct ctl_console *k = calloc(1, sizeof(*k));
 
-    if (!k)
-        return NULL;
-    if (!(k->token = strdup(token))) {
+    if (!k || !(k->creds = calloc(n + 1, sizeof(*k->creds)))) {
         free(k);
         return NULL;
+    }
+    for (unsigned i = 0; i < n; i++, k->ncreds++) {
+        k->creds[i].name = strdup(creds[i].name);
+        k->creds[i].secret = strdup(creds[i].secret);
+        if (!k->creds[i].name || !k->creds[i].secret) {
+            k->ncreds++;
+            ctl_console_free(k);
+            return NULL;
+        }
     }
     k->now_ms = now_ms ? now_ms : clock_mono_ms;
     return k;
@@ -66,8 +87,7 @@ ctl_console_free(struct ctl_console *k)
     if (!k)
         return;
     explicit_bzero(k->s, sizeof(k->s));
-    explicit_bzero(k->token, strlen(k->token));
-    free(k->token);
+    creds_wipe(k);
     free(k);
 }
 
@@ -285,12 +305,13 @@ sign_in_post(struct ctl_req *req, void *ctx)
                       "with the control API's bearer token");
         return;
     }
-    if (!eq_const_time(t, strlen(t), k->token)) {
+    const char *who = ctl_auth_cred_match(t, strlen(t), k->creds, k->ncreds);
+    if (!who) {
         log_warn("ctl", "console sign-in refused peer=%s", ctl_req_peer(req)->addr);
         ctl_req_error(req, 401, "unauthorized", "token", "the token is not valid");
         return;
     }
-    struct ctl_session *s = ctl_console_sign_in(k, "operator");
+    struct ctl_session *s = ctl_console_sign_in(k, who);
     if (!s) {
         ctl_req_error(req, 503, "unavailable", NULL, "no random bytes for a session; try again");
         return;

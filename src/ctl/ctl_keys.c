@@ -28,6 +28,13 @@ const struct conf_key ctl_keys[CK_COUNT] = {
                              CTL_CONF_ORIGINS_MAX, NULL },
     /* The web console (docs/console.md) on the TCP listener; never on the unix socket. */
     [CK_CONSOLE] = { "control.console", KT_BOOL, CONF_KEY_RESTART, "false", 0, 0, NULL },
+    /* One token per operator, name: "${env:NAME}", so that every action says who did it;
+     * max: entries. */
+    [CK_TOKENS] = { "control.tokens", KT_NAMED, CONF_KEY_RESTART, NULL, 0, CTL_CONF_TOKENS_MAX,
+                    NULL },
+    [CK_TOKENS_ENTRY] = { "control.tokens.*", KT_STRING,
+                          CONF_KEY_SENSITIVE | CONF_KEY_ENV_REF | CONF_KEY_RESTART, NULL, 0, 0,
+                          NULL },
 };
 
 const struct conf_keytab ctl_keytab = { "ctl", ctl_keys, CK_COUNT };
