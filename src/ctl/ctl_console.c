@@ -20,6 +20,9 @@
 #include "ctl/ctl_assets.h"
 
 #define CTL_COOKIE "tierd_session"
+/* The browser forgets the cookie when the server would refuse it anyway. */
+#define CTL_CONSOLE_COOKIE_MAX_AGE "43200"
+_Static_assert(CTL_CONSOLE_SESSION_MS == 43200ull * 1000, "Max-Age is the session lifetime");
 
 struct ctl_session {
     bool used;
@@ -173,6 +176,12 @@ ctl_console_who(const struct ctl_session *s)
     return s->who;
 }
 
+const char *
+ctl_console_session_id(const struct ctl_session *s)
+{
+    return s->id;
+}
+
 struct ctl_session *
 ctl_console_sign_in(struct ctl_console *k, const char *who)
 {
@@ -284,7 +293,8 @@ session_reply(struct ctl_req *req, int status, const struct ctl_session *s, bool
 
     snprintf(extra, sizeof(extra), "%s%s%s%s%s", console_headers,
              set_cookie ? "Set-Cookie: " CTL_COOKIE "=" : "", set_cookie ? s->id : "",
-             set_cookie ? "; Path=/; HttpOnly; SameSite=Strict" : "", set_cookie ? "\r\n" : "");
+             set_cookie ? "; Path=/; Max-Age=" CTL_CONSOLE_COOKIE_MAX_AGE "; HttpOnly; "
+                          "SameSite=Strict" : "", set_cookie ? "\r\n" : "");
     ctl_req_set_headers(req, extra);
     ctl_req_reply(req, status, json_pack("{s:s, s:s, s:I}", "who", s->who, "csrf", s->csrf,
                                          "idle_timeout", (json_int_t)(CTL_CONSOLE_IDLE_MS / 1000)));

@@ -161,6 +161,8 @@ void ctl_console_sign_out(struct ctl_session *s);
 /* Constant-time check of an X-CSRF-Token value against the session's. */
 bool ctl_console_csrf_ok(const struct ctl_session *s, const char *v, size_t len);
 const char *ctl_console_who(const struct ctl_session *s);
+/* The session's id: the cookie's value (64 hex digits). */
+const char *ctl_console_session_id(const struct ctl_session *s);
 
 /* Event streams (docs/console.md, "Live updates"): the one exception to one request per
  * connection and the 10 s deadline, capped in number and lifetime. */
