@@ -42,25 +42,46 @@ function ago(sec) {
   return new Date(sec * 1000).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
 }
 
-function confirmAction(text) {
-  const d = $('confirm');
+// Asks before every action. With `number` ({value, min, max}) the dialog also holds a
+// number field; resolves to its value (or true), or false when cancelled.
+function confirmAction(text, number) {
+  const d = $('confirm'), input = $('confirm-input');
   $('confirm-text').textContent = text;
+  // Hidden and disabled together: a disabled field is left out of the form's validation.
+  input.hidden = input.disabled = !number;
+  $('confirm-label').hidden = !number;
+  if (number) Object.assign(input, { value: String(number.value), min: String(number.min),
+                                     max: String(number.max) });
   return new Promise((resolve) => {
-    d.addEventListener('close', () => resolve(d.returnValue === 'ok'), { once: true });
+    d.addEventListener('close', () => resolve(d.returnValue !== 'ok' ? false
+      : number ? Number(input.value) : true), { once: true });
     d.returnValue = '';
     d.showModal();
-    $('confirm-ok').focus();
+    (number ? input : $('confirm-ok')).focus();
   });
 }
 
-async function act(text, method, path, body) {
-  if (!(await confirmAction(text))) return;
+async function run(text, method, path, body) {
   try {
     await api(method, path, body);
     $('status').textContent = `done: ${text}`;
   } catch (e) {
     $('status').textContent = `failed: ${text}: ${e.message}`;
   }
+}
+
+async function act(text, method, path, body) {
+  if (await confirmAction(text)) await run(text, method, path, body);
+}
+
+async function scale(g) {
+  const n = await confirmAction(`set the desired capacity of ${g.name} ` +
+    `(from ${g.min_size} to ${g.max_size})`, { value: g.desired_capacity, min: g.min_size,
+                                               max: g.max_size });
+  if (n === false) return;
+  await run(`set the desired capacity of ${g.name} to ${n}`, 'PUT',
+            `/v1/auto-scaling-groups/${encodeURIComponent(g.name)}/desired-capacity`,
+            { desired: n });
 }
 
 // ---------------------------------------------------------------- pages
@@ -133,7 +154,8 @@ async function groups(page, d) {
            'refresh', ''],
       j.auto_scaling_groups.map((g) => [g.name, g.version, g.desired_capacity, g.min_size,
         g.max_size, g.pending, g.in_service, g.terminating, g.refresh_status || 'none',
-        h('span', {},
+        h('span', { class: 'actions' },
+          h('button', { type: 'button', on: { click: () => scale(g) } }, 'Set desired'), ' ',
           h('button', { type: 'button', on: { click: () => act(`start an instance refresh of ${g.name}`,
             'POST', `/v1/auto-scaling-groups/${encodeURIComponent(g.name)}/refresh`) } },
             'Start refresh'), ' ',
@@ -163,6 +185,36 @@ async function shield(page, d) {
     table(['counter', 'value'], Object.entries(s.counters || {}), 'no counters'));
 }
 
+const ms = (v) => (v ? ago(Math.floor(v / 1000)) : 'never');
+
+// Databases: the newest backup, the newest backup whose restore was verified, and the RPO
+// (how much would be lost now: the time since the newest restorable point).
+async function databases(page, d) {
+  const dbs = d['/v1/db'].databases;
+  const rows = await Promise.all(dbs.map(async (db) => {
+    let verified = null;
+    if (db.backups) {
+      const b = await api('GET', `/v1/db/${encodeURIComponent(db.name)}/backups`);
+      verified = b.backups.find((x) => x.verify === 'ok') || null;
+    }
+    const nb = db.newest_backup, point = db.latest_restorable_ms;
+    const rpo = point > 0 ? `${Math.max(0, Math.round((Date.now() - point) / 1000))} s` : 'no restorable point';
+    return [db.name, state(db.state), db.mode, !db.backups ? 'backups off'
+      : nb ? `${ms(nb.ended_ms || nb.started_ms)} (${nb.status})` : 'none yet',
+      verified ? ms(verified.verified_at_ms) : 'never', db.backups ? rpo : ''];
+  }));
+  let certs = null;
+  try { certs = (await api('GET', '/v1/certificates')).certificates; } catch (e) { certs = null; }
+  page.replaceChildren(h('h2', {}, 'Databases'),
+    table(['database', 'state', 'mode', 'last backup', 'last verified restore', 'RPO'], rows,
+          'not configured (no databases in the stack file)'),
+    h('h2', {}, 'Certificates'),
+    certs === null || !certs.length ? h('p', { class: 'muted' }, 'not configured (no TLS certificates)')
+      : table(['certificate', 'names', 'expires', 'days left'], certs.map((c) => [c.name,
+          (c.domains || []).join(', '), ago(c.not_after),
+          Math.floor((c.not_after - now()) / 86400)]), ''));
+}
+
 async function alarms(page, d) {
   const j = d['/v1/alarms'];
   page.replaceChildren(h('h2', {}, 'Alarms'),
@@ -187,6 +239,7 @@ const pages = {
   groups: [['/v1/auto-scaling-groups', '/v1/instances'], groups],
   shield: [['/v1/bans', '/v1/shield'], shield],
   alarms: [['/v1/alarms'], alarms],
+  data: [['/v1/db'], databases],
   events: [['/v1/events?limit=100'], events],
 };
 const CHART_MS = 5000;
@@ -206,7 +259,8 @@ async function draw() {
   if ($('confirm').open) return;
   const page = $('page');
   try {
-    if (name === 'overview' && Date.now() - lastChart < CHART_MS && page.dataset.loaded) return;
+    if ((name === 'overview' || name === 'data') && Date.now() - lastChart < CHART_MS &&
+        page.dataset.loaded) return;
     lastChart = Date.now();
     await fn(page, data);
     page.dataset.loaded = String(Date.now());
@@ -293,3 +347,9 @@ window.addEventListener('hashchange', render);
 fetch('/console/session', { credentials: 'same-origin' })
   .then(async (r) => (r.ok ? signedIn(await r.json()) : signedOut()))
   .catch(signedOut);
+
+// Enter in the dialog's number field confirms (a form's implicit submit would press its
+// first button, Cancel).
+$('confirm-input').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') { ev.preventDefault(); $('confirm').close('ok'); }
+});

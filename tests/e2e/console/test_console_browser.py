@@ -10,16 +10,14 @@ way to act: it must change nothing. The page weight (every file the console load
 gzip-compressed) must stay under 150 KB.
 """
 import gzip
-import http.server
-import json
 import os
 import socket
 import sys
-import threading
 
 import pytest
 
-from harness import APP, TIERD, App, Tierd, free_port, need, wait_for
+from browser import OtherSite, chromium
+from harness import APP, TIERD, App, Tierd, free_port, wait_for
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ctl"))
 import ctlkit  # noqa: E402
@@ -53,7 +51,7 @@ def _stack(static_addr, api_port):
             "state_dir: ${dir}/state\n"
             "control:\n  socket: ${dir}/tierd.sock\n"
             f"  address: 127.0.0.1:{api_port}\n"
-            "  token: \"$${env:TIERD_E2E_CONSOLE_TOKEN}\"\n"
+            "  tokens: { alice: \"$${env:TIERD_E2E_CONSOLE_TOKEN}\" }\n"
             "  console: true\n")
 
 
@@ -62,44 +60,15 @@ def _api(t, method, path, body=None):
     return r.status, r.json
 
 
-def _browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--window-size=1366,768", "--no-proxy-server"):
-        opts.add_argument(a)
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    d.set_script_timeout(30)
-    d.set_page_load_timeout(30)
-    return d
-
-
-class _Site(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        data = b"<!doctype html><title>another site</title><body><p>hello</p></body>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture(scope="module")
 def env():
-    need("chromium")
     os.makedirs(SHOTS, exist_ok=True)
     os.environ["TIERD_E2E_CONSOLE_TOKEN"] = TOKEN
     api_port = free_port()
     driver = None
     try:
         with App("plain") as plain, Tierd(_stack(plain.addr, api_port)) as t:
-            driver = _browser()
+            driver = chromium()
             yield {"t": t, "d": driver, "plain": plain,
                    "base": f"http://127.0.0.1:{api_port}"}
     finally:
@@ -142,9 +111,14 @@ def _row(d, cell_text):
         "return '';", cell_text)
 
 
-def _confirm(d):
+def _confirm(d, number=None):
     wait_for(lambda: d.execute_script("return document.getElementById('confirm').open"), 10,
              what="the confirmation dialog")
+    if number is not None:
+        field = _by(d, "#confirm-input")[0]
+        assert field.is_displayed()
+        field.clear()
+        field.send_keys(str(number))
     _by(d, "#confirm-ok")[0].click()
 
 
@@ -158,7 +132,7 @@ def _sign_in(env):
     wait_for(lambda: "not valid" in _by(d, "#sign-in-error")[0].text, 10,
              what="a refused sign-in")
     _by(d, "#token")[0].send_keys(TOKEN + "\n")
-    wait_for(lambda: "operator" in _by(d, "#who")[0].text, 10, what="signed in")
+    wait_for(lambda: _by(d, "#who")[0].text == "signed in as alice", 10, what="signed in")
 
 
 def test_01_sign_in_and_overview(env):
@@ -167,6 +141,9 @@ def test_01_sign_in_and_overview(env):
     cookies = {c["name"]: c for c in d.get_cookies()}
     assert cookies["tierd_session"]["httpOnly"] is True
     assert cookies["tierd_session"]["sameSite"] == "Strict"
+    # The browser keeps it no longer than the server's session lifetime (12 h).
+    import time
+    assert abs(cookies["tierd_session"]["expiry"] - (time.time() + 43200)) < 120, cookies
     # The cookie is invisible to the page's own script (HttpOnly).
     assert "tierd_session" not in d.execute_script("return document.cookie")
     # A few requests through the proxy so the charts have something.
@@ -219,8 +196,43 @@ def test_03_start_a_refresh(env):
     _wait_text(d, r["status"] if r["status"] != "Pending" else "InProgress")
     _shot(d, "auto-scaling-groups")
     # Who did it: the console session, in the operator log.
-    st, ev = _api(t, "GET", "/v1/events?limit=200")
+    _assert_action(t, "POST /v1/auto-scaling-groups/web/refresh status=202 who=console:alice")
+
+
+def _assert_action(t, what):
+    st, ev = _api(t, "GET", "/v1/events?limit=1000")
     assert st == 200
+    acts = [e["message"] for e in ev["events"] if e["message"].startswith("action ")]
+    assert any(a.startswith("action " + what + " peer=127.0.0.1:") for a in acts), acts
+
+
+def test_03b_scale_out_from_the_console(env):
+    d, t = env["d"], env["t"]
+    _goto(d, "groups")
+    wait_for(lambda: _api(t, "GET", "/v1/auto-scaling-groups/web/refresh")[1]["status"]
+             == "Successful", WAIT, interval=0.3, what="the refresh done")
+    [b for b in _by(d, "#page button") if b.text == "Set desired"][0].click()
+    _confirm(d, number=2)
+    # The new instance appears in the console, Pending then InService.
+    wait_for(lambda: _text(d).count("InService") >= 2, WAIT, interval=0.3,
+             what="two instances InService in the console")
+    assert _api(t, "GET", "/v1/auto-scaling-groups")[1]["auto_scaling_groups"][0][
+        "desired_capacity"] == 2
+    _shot(d, "auto-scaling-groups-scaled-out")
+    _assert_action(t, "PUT /v1/auto-scaling-groups/web/desired-capacity status=200 "
+                      "who=console:alice")
+    # Outside [min, max]: the dialog's field refuses it (the API would too: 422) and stays
+    # open until cancelled; nothing changes.
+    [b for b in _by(d, "#page button") if b.text == "Set desired"][0].click()
+    _confirm(d, number=5)
+    assert d.execute_script("return document.getElementById('confirm').open")
+    assert d.execute_script("return document.getElementById('confirm-input').validity"
+                            ".rangeOverflow")
+    [b for b in _by(d, "#confirm button") if b.text == "Cancel"][0].click()
+    wait_for(lambda: not d.execute_script("return document.getElementById('confirm').open"),
+             10, what="the dialog closed")
+    assert _api(t, "GET", "/v1/auto-scaling-groups")[1]["auto_scaling_groups"][0][
+        "desired_capacity"] == 2
 
 
 def test_04_unban_an_address(env):
@@ -265,8 +277,12 @@ def test_05_alarms_and_events_pages(env):
     _goto(d, "alarms")
     _wait_text(d, "no alarms configured")
     _shot(d, "alarms")
+    _goto(d, "data")
+    _wait_text(d, "not configured (no databases in the stack file)")
+    _wait_text(d, "not configured (no TLS certificates)")
+    _shot(d, "databases-and-certificates")
     _goto(d, "events")
-    _wait_text(d, "ctl")
+    _wait_text(d, "who=console:alice")
     _shot(d, "events")
 
 
@@ -314,13 +330,11 @@ function form(action, enctype, fields) {
 
 def test_06_another_site_cannot_act_with_the_cookie(env):
     d, t = env["d"], env["t"]
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    try:
+    with OtherSite() as site:
         before = sorted(b["address"] for b in _api(t, "GET", "/v1/bans")[1]["bans"])
         refresh_before = _api(t, "GET", "/v1/auto-scaling-groups/web/refresh")[1].get("status")
         st0 = _api(t, "GET", "/v1/status")[1]["control"]
-        d.get(f"http://127.0.0.1:{site.server_address[1]}/")
+        d.get(site + "/")
         results = d.execute_async_script(ATTACK_JS, env["base"])
         assert len(results) == 6, results
         for name in ("ban cors json", "session read", "refresh delete"):
@@ -334,9 +348,7 @@ def test_06_another_site_cannot_act_with_the_cookie(env):
         assert st1["refused"]["origin_not_allowed"] - st0["refused"]["origin_not_allowed"] >= 4
         # The session survived: the sign-out form was refused too.
         d.get(env["base"] + "/console/index.html#events")
-        wait_for(lambda: "operator" in _by(d, "#who")[0].text, WAIT, what="still signed in")
-    finally:
-        site.shutdown()
+        wait_for(lambda: "alice" in _by(d, "#who")[0].text, WAIT, what="still signed in")
 
 
 def test_07_sign_out_ends_the_session(env):
