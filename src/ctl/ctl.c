@@ -27,7 +27,9 @@
 #include "core/mem.h"
 #include "ctl/internal.h"
 
-#define CTL_CONNS_MAX 64
+/* Ten console tabs fetch their charts in bursts of seven requests each, beside their
+ * streams, while a loaded loop reaps closed connections a little late: room for that. */
+#define CTL_CONNS_MAX 256
 #define CTL_REQUEST_TIMEOUT_MS 10000    /* whole request, and whole response */
 #define CTL_LINGER_MS 2000
 #define CTL_IN_MAX_BYTES (16384 + CTL_BODY_MAX_BYTES + 4096)

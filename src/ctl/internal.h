@@ -166,7 +166,7 @@ const char *ctl_console_session_id(const struct ctl_session *s);
 
 /* Event streams (docs/console.md, "Live updates"): the one exception to one request per
  * connection and the 10 s deadline, capped in number and lifetime. */
-#define CTL_STREAMS_MAX 8
+#define CTL_STREAMS_MAX 16     /* a tab holds one: ten operators with a tab open, and more */
 #define CTL_STREAM_LIFETIME_MS (10u * 60 * 1000)   /* then closed; EventSource reconnects */
 #define CTL_STREAM_TICK_MS 1000
 #define CTL_STREAM_BACKLOG_MAX (1u << 20)           /* unsent bytes: a stalled reader, closed */
