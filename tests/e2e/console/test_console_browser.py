@@ -151,7 +151,6 @@ def test_01_sign_in_and_overview(env):
         socket.create_connection(env["t"].addr()).close()
     _goto(d, "overview")
     wait_for(lambda: len(_by(d, ".chart canvas")) >= 3, WAIT, what="three charts")
-    _shot(d, "overview")
     # No CSP violations and no script errors: the console works under its own policy.
     # (The 401s of the session probe before sign-in and of the wrong token are expected.)
     logs = [x["message"] for x in d.get_log("browser") if x["level"] == "SEVERE" and
@@ -284,6 +283,41 @@ def test_05_alarms_and_events_pages(env):
     _goto(d, "events")
     _wait_text(d, "who=console:alice")
     _shot(d, "events")
+
+
+def test_05b_overview_with_traffic(env):
+    """Requests through the proxy (some 404s) show on the Overview's charts: the first
+    fetch takes 15 minutes, later ones the seconds since (app.js series())."""
+    import threading
+    import time
+    import urllib.request
+    d, t = env["d"], env["t"]
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            for path in ("/", "/s/health", "/s/missing"):
+                try:
+                    urllib.request.urlopen(t.url(path), timeout=2).read()
+                except OSError:
+                    pass                    # the 404s, and a target between states
+            time.sleep(0.02)
+    th = threading.Thread(target=load, daemon=True)
+    th.start()
+    try:
+        time.sleep(2)
+        _goto(d, "targets")
+        _goto(d, "overview")
+        time.sleep(5.5)                     # one later, incremental fetch of every chart
+        now = int(time.time())
+        st, m = _api(t, "GET", f"/v1/metrics?metric=request_count&statistic=sum&period=1"
+                               f"&start={now - 30}&end={now}&dimension=listener:public")
+        assert st == 200 and sum(p["value"] for p in m["datapoints"]) > 20, m
+        assert len(_by(d, ".chart canvas")) >= 3
+        _shot(d, "overview")
+    finally:
+        stop.set()
+        th.join(5)
 
 
 ATTACK_JS = r"""
