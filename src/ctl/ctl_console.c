@@ -95,19 +95,6 @@ ctl_console_free(struct ctl_console *k)
 }
 
 static bool
-eq_const_time(const char *a, size_t alen, const char *b)
-{
-    size_t blen = strlen(b);
-    unsigned char diff = 0;
-
-    if (alen != blen || blen == 0)
-        return false;
-    for (size_t i = 0; i < blen; i++)
-        diff |= (unsigned char)(a[i] ^ b[i]);
-    return diff == 0;
-}
-
-static bool
 expired(const struct ctl_console *k, const struct ctl_session *s, uint64_t now)
 {
     return now - s->created_ms >= CTL_CONSOLE_SESSION_MS ||
@@ -151,7 +138,7 @@ ctl_console_session(struct ctl_console *k, const char *cookie, size_t len)
         size_t vlen = n - (sizeof(name) - 1);
         for (unsigned j = 0; j < CTL_CONSOLE_SESSIONS_MAX; j++) {
             struct ctl_session *s = &k->s[j];
-            if (!s->used || !eq_const_time(v, vlen, s->id))
+            if (!s->used || !ctl_auth_equal(v, vlen, s->id))
                 continue;
             if (expired(k, s, now)) {
                 explicit_bzero(s, sizeof(*s));
@@ -167,7 +154,7 @@ ctl_console_session(struct ctl_console *k, const char *cookie, size_t len)
 bool
 ctl_console_csrf_ok(const struct ctl_session *s, const char *v, size_t len)
 {
-    return eq_const_time(v, len, s->csrf);
+    return ctl_auth_equal(v, len, s->csrf);
 }
 
 const char *
@@ -222,7 +209,7 @@ ctl_console_session_alive(struct ctl_console *k, const char *id)
 
     for (unsigned j = 0; j < CTL_CONSOLE_SESSIONS_MAX; j++) {
         struct ctl_session *s = &k->s[j];
-        if (s->used && eq_const_time(id, strlen(id), s->id))
+        if (s->used && ctl_auth_equal(id, strlen(id), s->id))
             return !expired(k, s, now);
     }
     return false;

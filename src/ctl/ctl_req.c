@@ -341,20 +341,15 @@ refuse_session(struct ctl_req *req, const struct h1_request *r, const struct ctl
     return false;
 }
 
-/* The operator whose token an Authorization value carries ("Bearer <token>", the scheme
- * in any case: RFC 9110 11.1), or NULL. The token of control.token and every one of
- * control.tokens is compared in constant time. */
+/* The operator whose token an Authorization value carries, or NULL: control.token's
+ * ("operator") and every one of control.tokens are compared, in constant time each. */
 static const char *
 bearer_who(const struct ctl_guard *g, const struct h1_header *h)
 {
-    static const char scheme[] = "Bearer ";
-    const size_t n = sizeof(scheme) - 1;
-
-    if (h->value.len <= n || !slice_eq_lit_nocase(slice_make(h->value.p, n), scheme))
-        return NULL;
     const struct ctl_cred def = { CTL_CONF_DEFAULT_WHO, g->token ? g->token : "" };
-    const char *a = ctl_auth_cred_match(h->value.p + n, h->value.len - n, &def, 1);
-    const char *b = ctl_auth_cred_match(h->value.p + n, h->value.len - n, g->creds, g->ncreds);
+    const char *a = ctl_auth_bearer_who(h->value.p, h->value.len, &def, 1);
+    const char *b = ctl_auth_bearer_who(h->value.p, h->value.len, g->creds, g->ncreds);
+
     return a ? a : b;
 }
 

@@ -128,10 +128,17 @@ bool ctl_auth_origin_ok(const char *value, size_t len, const char *const *origin
 
 /* Constant-time comparison of a presented Authorization value with "Bearer <token>". */
 bool ctl_auth_bearer_ok(const char *value, size_t len, const char *token);
+/* True when presented[0..len) is `secret` (never when secret is empty), in a time that
+ * depends on the secret's length only. */
+bool ctl_auth_equal(const char *presented, size_t len, const char *secret);
 /* The name of the credential in creds[0..n) whose token `secret` equals presented[0..len),
  * or NULL. Every credential is compared, in constant time each, whether one matched or
  * not, so neither the token nor which operator holds it shows in the time taken. */
 const char *ctl_auth_cred_match(const char *presented, size_t len, const struct ctl_cred *creds,
+                                unsigned n);
+/* ctl_auth_cred_match() of an Authorization value "Bearer <token>" (the scheme in any
+ * case); NULL for another scheme. */
+const char *ctl_auth_bearer_who(const char *value, size_t len, const struct ctl_cred *creds,
                                 unsigned n);
 
 /* ------------------------------------------------------------------ console */
