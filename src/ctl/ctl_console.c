@@ -273,6 +273,16 @@ root_get(struct ctl_req *req, void *ctx)
     ctl_req_reply_text(req, 303, "text/plain; charset=utf-8", "/console/index.html\n", 20);
 }
 
+/* The operator log's "action" line says who signed in or out. */
+static void
+console_who(struct ctl_req *req, const struct ctl_session *s)
+{
+    char who[CTL_WHO_MAX + 16];
+
+    snprintf(who, sizeof(who), "console:%s", s->who);
+    ctl_req_set_who(req, who);
+}
+
 static void
 session_reply(struct ctl_req *req, int status, const struct ctl_session *s, bool set_cookie)
 {
@@ -314,6 +324,7 @@ sign_in_post(struct ctl_req *req, void *ctx)
         return;
     }
     log_info("ctl", "console sign-in who=%s peer=%s", s->who, ctl_req_peer(req)->addr);
+    console_who(req, s);
     session_reply(req, 200, s, true);
 }
 
@@ -357,6 +368,7 @@ sign_out_post(struct ctl_req *req, void *ctx)
         return;
     }
     log_info("ctl", "console sign-out who=%s peer=%s", s->who, ctl_req_peer(req)->addr);
+    console_who(req, s);
     ctl_console_sign_out(s);
     ctl_req_set_headers(req, "Content-Security-Policy: default-src 'none'\r\n"
                              "Set-Cookie: " CTL_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "

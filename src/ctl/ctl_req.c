@@ -97,6 +97,12 @@ ctl_req_who(const struct ctl_req *req)
 }
 
 void
+ctl_req_set_who(struct ctl_req *req, const char *who)
+{
+    snprintf(req->who, sizeof(req->who), "%s", who);
+}
+
+void
 ctl_req_actor(const struct ctl_req *req, char *out, size_t n)
 {
     const struct ctl_peer *p = req->peer;

@@ -141,6 +141,10 @@ const char *ctl_auth_cred_match(const char *presented, size_t len, const struct 
 const char *ctl_auth_bearer_who(const char *value, size_t len, const struct ctl_cred *creds,
                                 unsigned n);
 
+/* Sets who is acting ("console:alice") for a request the guard let in without a token:
+ * the console's sign-in and sign-out, which learn it themselves. */
+void ctl_req_set_who(struct ctl_req *req, const char *who);
+
 /* ------------------------------------------------------------------ console */
 
 #define CTL_CONSOLE_SESSIONS_MAX 32

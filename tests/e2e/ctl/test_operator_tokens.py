@@ -79,6 +79,10 @@ def test_each_operator_is_recorded_and_strangers_are_refused():
                        for a in acts), acts
             assert any(a.startswith("action DELETE /v1/bans/192.0.2.11 status=200 "
                                     "who=console:bob ") for a in acts), acts
+            assert any(a.startswith("action POST /console/sign-in status=200 who=console:bob ")
+                       for a in acts), acts
+            assert any(a.startswith("action POST /console/sign-in status=401 who=- ")
+                       for a in acts), acts
             assert any(a.startswith(f"action POST /v1/bans status=201 uid={os.getuid()} pid=")
                        for a in acts), acts
             # Refused requests never reached a handler: no action recorded for them.
