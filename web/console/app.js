@@ -76,7 +76,8 @@ async function act(text, method, path, body) {
 
 async function scale(g) {
   const n = await confirmAction(`set the desired capacity of ${g.name} ` +
-    `(from ${g.min_size} to ${g.max_size})`, { value: g.desired_capacity, min: g.min_size,
+    `(now ${g.desired_capacity}; between ${g.min_size} and ${g.max_size})`,
+    { value: g.desired_capacity, min: g.min_size,
                                                max: g.max_size });
   if (n === false) return;
   await run(`set the desired capacity of ${g.name} to ${n}`, 'PUT',

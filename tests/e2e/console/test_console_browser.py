@@ -111,6 +111,15 @@ def _row(d, cell_text):
         "return '';", cell_text)
 
 
+def _click(d, label):
+    """Clicks the page's button labelled `label`, found and clicked in one script: the
+    page redraws every second, so an element looked up first may be gone by the click."""
+    wait_for(lambda: d.execute_script(
+        "for (const b of document.querySelectorAll('#page button'))"
+        "  if (b.textContent === arguments[0]) { b.click(); return true; }"
+        "return false;", label), 10, interval=0.2, what=f"the {label!r} button")
+
+
 def _confirm(d, number=None):
     wait_for(lambda: d.execute_script("return document.getElementById('confirm').open"), 10,
              what="the confirmation dialog")
@@ -186,8 +195,7 @@ def test_03_start_a_refresh(env):
              ["in_service"] >= 1, WAIT, interval=0.3, what="an instance in service")
     _goto(d, "groups")
     wait_for(lambda: "InService" in _text(d), WAIT, interval=0.3, what="InService listed")
-    buttons = [b for b in _by(d, "#page button") if b.text == "Start refresh"]
-    buttons[0].click()
+    _click(d, "Start refresh")
     _confirm(d)
     st, r = wait_for(lambda: (lambda x: x if x[0] == 200 else None)(
         _api(t, "GET", "/v1/auto-scaling-groups/web/refresh")), WAIT, what="a refresh")
@@ -210,7 +218,7 @@ def test_03b_scale_out_from_the_console(env):
     _goto(d, "groups")
     wait_for(lambda: _api(t, "GET", "/v1/auto-scaling-groups/web/refresh")[1]["status"]
              == "Successful", WAIT, interval=0.3, what="the refresh done")
-    [b for b in _by(d, "#page button") if b.text == "Set desired"][0].click()
+    _click(d, "Set desired")
     _confirm(d, number=2)
     # The new instance appears in the console, Pending then InService.
     wait_for(lambda: _text(d).count("InService") >= 2, WAIT, interval=0.3,
@@ -222,7 +230,7 @@ def test_03b_scale_out_from_the_console(env):
                       "who=console:alice")
     # Outside [min, max]: the dialog's field refuses it (the API would too: 422) and stays
     # open until cancelled; nothing changes.
-    [b for b in _by(d, "#page button") if b.text == "Set desired"][0].click()
+    _click(d, "Set desired")
     _confirm(d, number=5)
     assert d.execute_script("return document.getElementById('confirm').open")
     assert d.execute_script("return document.getElementById('confirm-input').validity"
