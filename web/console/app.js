@@ -94,7 +94,30 @@ const now = () => Math.floor(Date.now() / 1000);
 // an open console costs the daemon a few periods per chart every CHART_MS, not 900.
 let seriesCache = {};
 
+// The Overview's ranges: the last 15 minutes at one second, live; or history from the
+// watch's stored minutes: 1 h and 24 h at one minute, 15 days at one hour, each refetched
+// once a minute. [seconds shown, period, label]
+const RANGES = { '15m': [900, 1, '15 min'], '1h': [3600, 60, '1 h'], '24h': [86400, 60, '24 h'],
+                 '15d': [1296000, 3600, '15 days'] };
+let range = '15m';
+
+async function history(metric, stat, listener) {
+  const [span, period] = RANGES[range], t = now();
+  const key = `${metric}/${stat}/${listener}/${range}`, c = seriesCache[key];
+  if (c && t - c.last < 60) return c.list;
+  const q = new URLSearchParams({ metric, statistic: stat, period: String(period),
+                                  start: String(t - span), end: String(t),
+                                  dimension: `listener:${listener}` });
+  const j = await api('GET', `/v1/metrics?${q}`);
+  // A sum over a period, as a rate per second like the live charts'.
+  const list = j.datapoints.map((p) => ({ timestamp: p.timestamp,
+    value: stat === 'sum' ? p.value / period : p.value }));
+  seriesCache[key] = { last: t, list };
+  return list;
+}
+
 async function series(metric, stat, listener) {
+  if (range !== '15m') return history(metric, stat, listener);
   const key = `${metric}/${stat}/${listener}`, t = now();
   const c = seriesCache[key] || { pts: new Map(), last: 0 };
   const from = c.last ? Math.max(c.last - 2, t - 900) : t - 900;
@@ -115,8 +138,9 @@ function chart(key, title, labels, xs, ys, parent) {
   const box = h('div', { class: 'chart' }, h('h3', {}, title));
   parent.append(box);
   const opts = { width: 420, height: 180,
-    // The last 15 minutes, whatever the data: an empty series still shows the window.
-    scales: { x: { time: true, range: () => [now() - 900, now()] } }, series: [{}, ...labels.map((l, i) => ({
+    // The whole range, whatever the data: an empty series still shows the window.
+    scales: { x: { time: true, range: () => [now() - RANGES[range][0], now()] } },
+    series: [{}, ...labels.map((l, i) => ({
     label: l, stroke: ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c'][i % 4], width: 1.5 }))],
     axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor' }] };
   charts[key] = new uPlot(opts, data, box);
@@ -131,9 +155,18 @@ function align(lists) {
 
 async function overview(page, d) {
   const st = d['/v1/status'], ls = d['/v1/listeners'];
+  const pick = (r) => () => {
+    range = r;
+    charts = {};
+    lastChart = 0;
+    draw();
+  };
   page.replaceChildren(h('h2', {}, 'Overview'),
     h('p', {}, `tierd ${st.version}, pid ${st.pid}, up ${st.uptime_s} s, generation ` +
-               `${st.generation}, ${st.connections} open connections`));
+               `${st.generation}, ${st.connections} open connections`),
+    h('p', { class: 'ranges', role: 'group', 'aria-label': 'Time range' }, 'Show the last ',
+      Object.entries(RANGES).map(([r, [, , label]]) => h('button', { type: 'button',
+        'aria-pressed': String(r === range), on: { click: pick(r) } }, label))));
   const grid = h('div', { class: 'charts' });
   for (const l of ls.listeners) {
     const [req, e4, e5, p50, p90, p99, conns] = await Promise.all([

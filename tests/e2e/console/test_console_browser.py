@@ -298,6 +298,7 @@ def test_05b_overview_with_traffic(env):
     fetch takes 15 minutes, later ones the seconds since (app.js series())."""
     import threading
     import time
+    import urllib.parse
     import urllib.request
     d, t = env["d"], env["t"]
     stop = threading.Event()
@@ -323,6 +324,21 @@ def test_05b_overview_with_traffic(env):
         assert st == 200 and sum(p["value"] for p in m["datapoints"]) > 20, m
         assert len(_by(d, ".chart canvas")) >= 3
         _shot(d, "overview")
+        # History: 24 hours of the watch's stored minutes, as a rate per second.
+        _click(d, "24 h")
+        asked = wait_for(lambda: d.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+            ".filter(n => n.includes('/v1/metrics?') && n.includes('period=60')"
+            " && n.includes('metric=request_count'))"), WAIT, what="the 24 h series asked for")
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(asked[-1]).query)
+        assert abs(int(q["end"][0]) - int(q["start"][0]) - 86400) < 2, q
+        wait_for(lambda: d.execute_script(
+            "return [...document.querySelectorAll('.ranges button')].find(b => "
+            "b.getAttribute('aria-pressed') === 'true').textContent") == "24 h", WAIT,
+            what="24 h selected")
+        wait_for(lambda: len(_by(d, ".chart canvas")) >= 3, WAIT, what="the 24 h charts")
+        _shot(d, "overview-24h")
+        _click(d, "15 min")
     finally:
         stop.set()
         th.join(5)
