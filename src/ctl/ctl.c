@@ -598,6 +598,47 @@ listen_tcp(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
 }
 
 int
+ctl_reload_tokens(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
+{
+    struct ctl_cred *old = c->creds;
+    unsigned nold = c->ncreds, gone = 0;
+    int rc = 0;
+
+    if (c->tcp_l.fd < 0)
+        return 0;                   /* no TCP listener: nothing asks for a token */
+    if (!conf->token && !conf->ntokens) {
+        snprintf(err, errlen, "control.address: a TCP listener needs control.token or "
+                              "control.tokens; the running tokens stay");
+        return -EINVAL;
+    }
+    c->creds = mem_alloc_or_exit((conf->ntokens + 1) * sizeof(*c->creds));
+    c->ncreds = 0;
+    if (conf->token)
+        rc = cred_add(c, CTL_CONF_DEFAULT_WHO, conf->token, conf->token_key, err, errlen);
+    for (unsigned i = 0; rc == 0 && i < conf->ntokens; i++)
+        rc = cred_add(c, conf->tokens[i].name, conf->tokens[i].ref, conf->tokens[i].key, err,
+                      errlen);
+    if (rc == 0 && c->console && (rc = ctl_console_set_creds(c->console, c->creds, c->ncreds,
+                                                             &gone)) < 0)
+        snprintf(err, errlen, "control.tokens: out of memory; the running tokens stay");
+    if (rc < 0) {
+        creds_free(c);
+        c->creds = old;
+        c->ncreds = nold;
+        return rc;
+    }
+    struct ctl_cred *fresh = c->creds;
+    unsigned nfresh = c->ncreds;
+    c->creds = old;
+    c->ncreds = nold;
+    creds_free(c);
+    c->creds = fresh;
+    c->ncreds = nfresh;
+    log_info("ctl", "operator tokens reloaded operators=%u sessions_signed_out=%u", nfresh, gone);
+    return 0;
+}
+
+int
 ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
 {
     int rc;

@@ -54,6 +54,12 @@ int ctl_route(struct ctl *c, const char *method, const char *pattern, ctl_handle
  * listener's token variable is unset or empty (the caller exits 2); another negative
  * errno when a socket cannot be opened. The reason is in err either way. */
 int ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen);
+/* A reload's new control.token and control.tokens (the rest of `conf` is ignored: it takes
+ * effect on restart): the TCP listener accepts exactly these from now on, and the console
+ * signs out every session of an operator who is gone or whose token changed. Returns 0; a
+ * negative errno with the reason in err (an unset variable, two operators with one token),
+ * the running tokens kept. */
+int ctl_reload_tokens(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen);
 /* Closes the listeners and every connection, and removes the unix socket file. */
 void ctl_stop(struct ctl *c);
 void ctl_get_stats(const struct ctl *c, struct ctl_stats *out);

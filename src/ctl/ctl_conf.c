@@ -346,22 +346,60 @@ str_eq(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-bool
-ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b)
+static bool
+tokens_equal(const struct ctl_conf *a, const struct ctl_conf *b)
 {
-    /* token_env: X and token: "${env:X}" are both stored as "${env:X}": equal. */
-    if (a->norigins != b->norigins || a->ntokens != b->ntokens)
+    if (a->ntokens != b->ntokens || !str_eq(a->token, b->token))
         return false;
     for (unsigned i = 0; i < a->ntokens; i++)
         if (strcmp(a->tokens[i].name, b->tokens[i].name) != 0 ||
             strcmp(a->tokens[i].ref, b->tokens[i].ref) != 0)
             return false;
+    return true;
+}
+
+bool
+ctl_conf_equal_but_tokens(const struct ctl_conf *a, const struct ctl_conf *b)
+{
+    struct ctl_conf x = *a;
+
+    /* b's tokens in a copy of a: then ctl_conf_equal() compares all the rest. */
+    x.token = b->token;
+    x.token_key = b->token_key;
+    x.tokens = b->tokens;
+    x.ntokens = b->ntokens;
+    return ctl_conf_equal(&x, b);
+}
+
+void
+ctl_conf_take_tokens(struct ctl_conf *dst, struct ctl_conf *src)
+{
+    struct ctl_conf old = { 0 };
+
+    old.token = dst->token;
+    old.tokens = dst->tokens;
+    old.ntokens = dst->ntokens;
+    ctl_conf_fini(&old);            /* wipes and frees the running ones */
+    dst->token = src->token;
+    dst->token_key = src->token_key;
+    dst->tokens = src->tokens;
+    dst->ntokens = src->ntokens;
+    src->token = NULL;
+    src->tokens = NULL;
+    src->ntokens = 0;
+}
+
+bool
+ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b)
+{
+    /* token_env: X and token: "${env:X}" are both stored as "${env:X}": equal. */
+    if (a->norigins != b->norigins || !tokens_equal(a, b))
+        return false;
     for (unsigned i = 0; i < a->norigins; i++)
         if (strcmp(a->origins[i], b->origins[i]) != 0)
             return false;
     return a->console == b->console &&
-           str_eq(a->socket_path, b->socket_path) && str_eq(a->addr_text, b->addr_text) &&
-           str_eq(a->token, b->token);
+           str_eq(a->socket_path, b->socket_path) && str_eq(a->addr_text, b->addr_text);
 }
 
 int

@@ -54,6 +54,11 @@ void ctl_conf_free(struct ctl_conf *c);
 /* True when the two configurations listen in the same places with the same token (as
  * written: a changed value of the variable is not seen). */
 bool ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b);
+/* True when a and b differ at most in their tokens (control.token, control.tokens): a
+ * reload can take those (ctl_reload_tokens()). */
+bool ctl_conf_equal_but_tokens(const struct ctl_conf *a, const struct ctl_conf *b);
+/* Moves src's tokens into dst, wiping and freeing dst's; src is left without any. */
+void ctl_conf_take_tokens(struct ctl_conf *dst, struct ctl_conf *src);
 /* The unix socket named by `control.socket` in the stack file at `path`, for the CLI:
  * copies it into out and returns 0; -ENOENT when the file is unreadable or invalid,
  * -ENOTSUP when the socket is "off". Prints nothing. */

@@ -62,26 +62,73 @@ creds_wipe(struct ctl_console *k)
     free(k->creds);
 }
 
+/* Copies creds[0..n) into a new array (*out, *nout); -ENOMEM with nothing allocated. */
+static int
+creds_copy(const struct ctl_cred *creds, unsigned n, struct ctl_cred **out, unsigned *nout)
+{
+    struct ctl_cred *a = calloc(n + 1, sizeof(*a));
+
+    if (!a)
+        return -ENOMEM;
+    for (unsigned i = 0; i < n; i++) {
+        a[i].name = strdup(creds[i].name);
+        a[i].secret = strdup(creds[i].secret);
+        if (!a[i].name || !a[i].secret) {
+            struct ctl_console tmp = { .creds = a, .ncreds = i + 1 };
+            creds_wipe(&tmp);
+            return -ENOMEM;
+        }
+    }
+    *out = a;
+    *nout = n;
+    return 0;
+}
+
 struct ctl_console *
 ctl_console_new(const struct ctl_cred *creds, unsigned n, uint64_t (*now_ms)(void))
 {
     struct ctl_console *k = calloc(1, sizeof(*k));
 
-    if (!k || !(k->creds = calloc(n + 1, sizeof(*k->creds)))) {
+    if (!k || creds_copy(creds, n, &k->creds, &k->ncreds) < 0) {
         free(k);
         return NULL;
     }
-    for (unsigned i = 0; i < n; i++, k->ncreds++) {
-        k->creds[i].name = strdup(creds[i].name);
-        k->creds[i].secret = strdup(creds[i].secret);
-        if (!k->creds[i].name || !k->creds[i].secret) {
-            k->ncreds++;
-            ctl_console_free(k);
-            return NULL;
-        }
-    }
     k->now_ms = now_ms ? now_ms : clock_mono_ms;
     return k;
+}
+
+int
+ctl_console_set_creds(struct ctl_console *k, const struct ctl_cred *creds, unsigned n,
+                      unsigned *signed_out)
+{
+    struct ctl_console old = { .creds = k->creds, .ncreds = k->ncreds };
+    unsigned gone = 0;
+
+    if (creds_copy(creds, n, &k->creds, &k->ncreds) < 0) {
+        k->creds = old.creds;
+        k->ncreds = old.ncreds;
+        return -ENOMEM;
+    }
+    for (unsigned j = 0; j < CTL_CONSOLE_SESSIONS_MAX; j++) {
+        struct ctl_session *s = &k->s[j];
+        const char *was = NULL, *now = NULL;
+        if (!s->used)
+            continue;
+        for (unsigned i = 0; i < old.ncreds; i++)
+            if (strcmp(old.creds[i].name, s->who) == 0)
+                was = old.creds[i].secret;
+        for (unsigned i = 0; i < k->ncreds; i++)
+            if (strcmp(k->creds[i].name, s->who) == 0)
+                now = k->creds[i].secret;
+        if (!now || !was || strcmp(was, now) != 0) {
+            ctl_console_sign_out(s);
+            gone++;
+        }
+    }
+    creds_wipe(&old);
+    if (signed_out)
+        *signed_out = gone;
+    return 0;
 }
 
 void

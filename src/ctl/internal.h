@@ -160,6 +160,11 @@ struct ctl_session;
 struct ctl_console *ctl_console_new(const struct ctl_cred *creds, unsigned n,
                                     uint64_t (*now_ms)(void));
 void ctl_console_free(struct ctl_console *k);
+/* Replaces the tokens sign-ins are checked against with creds[0..n) (copied), and signs
+ * out every session of an operator not among them or whose token changed; *signed_out
+ * (may be NULL) gets how many. Returns 0, or -ENOMEM with nothing changed. */
+int ctl_console_set_creds(struct ctl_console *k, const struct ctl_cred *creds, unsigned n,
+                          unsigned *signed_out);
 /* Registers the console's routes (/, /console/..., sign-in, sign-out, the assets). */
 int ctl_console_routes(struct ctl_router *rt, struct ctl_console *k);
 /* The live session named by a Cookie field value, or NULL (none, unknown, expired). A hit

@@ -1,13 +1,13 @@
 """Several operators, each with a token of their own (control.tokens), beside the unnamed
 control.token: every state-changing request, over the API or the console, is recorded in the
 operator log with who made it; an unknown token and a revoked one (removed from the file,
-then a restart) are refused; no token's value appears in any output, log or API reply; two
+then a reload, or a restart) are refused, and the revoked one's console session ends; no token's value appears in any output, log or API reply; two
 operators with the same token are refused at start."""
 import json
 import os
 import subprocess
 
-from harness import TIERD, Tierd, free_port
+from harness import TIERD, Tierd, free_port, wait_for
 from ctlkit import api, api_tcp, ctl_stack
 
 SECRETS = {"TIERD_E2E_OPS_MAIN": "main-7c1e9d0b2a", "TIERD_E2E_OPS_ALICE": "alice-4f8b2e61c9",
@@ -98,7 +98,39 @@ def test_each_operator_is_recorded_and_strangers_are_refused():
                 for secret in SECRETS.values():
                     assert secret not in text
 
-        # Bob's token revoked: removed from the file, then a restart.
+            # Bob's token revoked by a reload: refused at once, his console session ended;
+            # alice's session and token go on.
+            r = api_tcp(addr, "POST", "/console/sign-in",
+                        {"token": SECRETS["TIERD_E2E_OPS_ALICE"]})
+            alice_cookie, alice_csrf = r.header("Set-Cookie").split(";")[0], r.json["csrf"]
+            t.reload(ctl_stack(control=_control(port, bob=False)))
+
+            def reloaded():
+                return "operator tokens reloaded operators=2 sessions_signed_out=1" in t.stderr()
+            wait_for(reloaded, 10, what="the tokens reloaded")
+            r = api_tcp(addr, "GET", "/v1/status", headers=_as(SECRETS["TIERD_E2E_OPS_BOB"]))
+            assert r.status == 401, r
+            r = api_tcp(addr, "GET", "/console/session", headers={"Cookie": cookie})
+            assert r.status == 401, r
+            r = api_tcp(addr, "GET", "/console/session", headers={"Cookie": alice_cookie})
+            assert r.status == 200 and r.json["who"] == "alice", r
+            r = api_tcp(addr, "GET", "/v1/status", headers={
+                "Cookie": alice_cookie, "X-CSRF-Token": alice_csrf, "Origin": f"http://{addr}"})
+            assert r.status == 200, r
+            assert "control changed: takes effect on restart" not in t.stderr()
+            # A reload that gives two operators one token keeps the running tokens.
+            t.reload(ctl_stack(control=_control(port).replace("TIERD_E2E_OPS_BOB",
+                                                                "TIERD_E2E_OPS_ALICE")))
+            wait_for(lambda: "bob has the same token as alice" in t.stderr(), 10,
+                     what="the refused reload")
+            r = api_tcp(addr, "GET", "/v1/status", headers=_as(SECRETS["TIERD_E2E_OPS_ALICE"]))
+            assert r.status == 200, r
+            r = api_tcp(addr, "GET", "/v1/status", headers=_as(SECRETS["TIERD_E2E_OPS_BOB"]))
+            assert r.status == 401, r
+            for secret in SECRETS.values():
+                assert secret not in t.stderr()
+
+        # Revoked in the file, then a restart: the same.
         t2 = Tierd(ctl_stack(control=_control(port, bob=False)))
         with t2:
             r = api_tcp(addr, "GET", "/v1/status", headers=_as(SECRETS["TIERD_E2E_OPS_BOB"]))

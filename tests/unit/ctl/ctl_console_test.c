@@ -259,3 +259,31 @@ TEST(ctl_console_cookie_needs_csrf_and_own_origin_on_v1)
     ctl_router_fini(&rt);
     ctl_console_free(k);
 }
+
+TEST(ctl_console_new_tokens_sign_out_who_is_gone_or_changed)
+{
+    static const struct ctl_cred three[] = {
+        { "alice", "alice-token-1" }, { "bob", "bob-token-22" }, { "carol", "carol-3" },
+    };
+    static const struct ctl_cred after[] = {
+        { "alice", "alice-token-1" },   /* kept */
+        { "carol", "carol-new-4" },     /* changed; bob is gone */
+        { "dave", "dave-5" },           /* new */
+    };
+    unsigned gone = 99;
+
+    fake_ms = 1000;
+    struct ctl_console *k = ctl_console_new(three, 3, fake_now);
+    struct ctl_session *a = ctl_console_sign_in(k, "alice");
+    char ca[96], cb[96], cc[96];
+    snprintf(ca, sizeof(ca), "tierd_session=%s", ctl_console_session_id(a));
+    snprintf(cb, sizeof(cb), "tierd_session=%s", ctl_console_session_id(ctl_console_sign_in(k, "bob")));
+    snprintf(cc, sizeof(cc), "tierd_session=%s",
+             ctl_console_session_id(ctl_console_sign_in(k, "carol")));
+    EXPECT_EQ(ctl_console_set_creds(k, after, 3, &gone), 0);
+    EXPECT_EQ(gone, 2);
+    EXPECT_TRUE(ctl_console_session(k, ca, strlen(ca)) == a);
+    EXPECT_TRUE(ctl_console_session(k, cb, strlen(cb)) == NULL);
+    EXPECT_TRUE(ctl_console_session(k, cc, strlen(cc)) == NULL);
+    ctl_console_free(k);
+}
