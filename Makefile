@@ -8,8 +8,9 @@ CC     ?= cc
 PYTHON ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib libcurl libcrypto
+PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib libcurl libcrypto libssl
 PKGS        += libsystemd
+PKGS        += libnghttp2
 WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
                -Wno-unused-parameter
 ifeq ($(CI),true)
@@ -71,7 +72,7 @@ $(B)/app: $(APP_SRC) $(wildcard examples/app/*.h)
 $(B)/unit: $(UNIT_OBJ) $(B)/libtierd.a
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs $(PKGS) cmocka) $(LDSAN) -lm
 
-$(UNIT_OBJ): CFLAGS_ALL += -Itests/unit -Itests/lib $(shell pkg-config --cflags cmocka)
+$(UNIT_OBJ): CFLAGS_ALL += -Itests/unit -Itests/lib $(shell pkg-config --cflags cmocka) -DTEST_SRCDIR=\"$(CURDIR)\"
 
 # Symbol stems are unique across src/ (STYLE.md): two files with one basename fail the build.
 stems:
@@ -116,6 +117,7 @@ fuzz: deps-check $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 
 # Every example stack file must pass `tierd check`.
 examples: $(B)/tierd
+	@scripts/demo-cert.sh state/demo-tls >/dev/null
 	@set -e; for f in examples/*.yaml; do $(B)/tierd check $$f >/dev/null || { $(B)/tierd check $$f; exit 1; }; echo "check $$f: ok"; done
 
 e2e: deps-check $(B)/tierd $(B)/app
@@ -136,6 +138,9 @@ bench: deps $(B)/tierd $(B)/app
 	$(PYTHON) bench/run.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/tierd_bench.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/scaleout.py --tierd $(B)/tierd
+	$(PYTHON) bench/databench.py --tierd $(B)/tierd
+	$(PYTHON) bench/tls_bench.py --tierd $(B)/tierd --app $(B)/app --testssl
+	$(PYTHON) bench/h2bench.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/consolebench.py --tierd $(B)/tierd --app $(B)/app
 
 # The Debian package, $(B)/tierd_VERSION_amd64.deb: a binary built with dpkg-buildflags

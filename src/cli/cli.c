@@ -13,6 +13,7 @@
 
 #include "cli/client.h"
 #include "cli/planapply.h"
+#include "cli/certverbs.h"
 #include "cli/fleetverbs.h"
 #include "cli/shieldverbs.h"
 #include "cli/verbs.h"
@@ -61,6 +62,8 @@ cli_usage(FILE *out)
           "                 (instance refresh), follow it, or stop it where it is\n"
           "  scale GROUP N  set GROUP's desired capacity to N (between its min and max)\n"
           "  alarms         the alarms: state, when it last changed, and why\n"
+          "  certs          the automatic (ACME) certificates: state, expiry, next renewal,\n"
+          "                 last error\n"
           "  db status      the databases: mode, server state, pid, restarts, endpoint\n"
           "  db backups|backup|verify|logs NAME, db restore NAME --to-time T|--latest --as NEW\n"
           "                 backups and their verify results, one now, a verify, the slow\n"
@@ -153,6 +156,7 @@ cli_main(int argc, char **argv)
         { "refresh", fleetverbs_refresh },
         { "scale", fleetverbs_scale },
         { "alarms", watchverbs_alarms },
+        { "certs", certverbs_certs },
         { "db", dbverbs_db },
     };
     const char *verb = argc > 0 ? argv[0] : "help";

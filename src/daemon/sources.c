@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acme/acme.h"
+#include "core/clock.h"
+#include "data/data.h"
 #include "edge/edge.h"
 #include "fleet/fleet.h"
 #include "shield/shield.h"
@@ -139,10 +142,55 @@ collect_fleet(void *ctx, struct watch_sink *sink)
     }
 }
 
+static void
+data_metric(void *ctx, const char *name, const char *db, double value, bool counter)
+{
+    struct watch_labels l = { 1, { "database" }, { db } };
+
+    if (counter)
+        watch_sink_counter(ctx, name, &l, (uint64_t)value);
+    else
+        watch_sink_gauge(ctx, name, &l, value);
+}
+
+static void
+collect_data(void *ctx, struct watch_sink *sink)
+{
+    data_visit_metrics(ctx, data_metric, sink);
+}
+
 void
-sources_add(struct watch *w, struct edge *e, struct shield *s, struct fleet *f)
+sources_add(struct watch *w, struct edge *e, struct shield *s, struct fleet *f,
+            struct data *d)
 {
     watch_add_source(w, collect_edge, e);
     watch_add_source(w, collect_shield, s);
     watch_add_source(w, collect_fleet, f);
+    if (d)
+        watch_add_source(w, collect_data, d);
+}
+
+/* Days until each automatic certificate expires (fractional, below 0 once expired), by
+ * its first domain: what an alarm on certificate_days_to_expiry reads. */
+static void
+acme_days(void *ctx, const struct acme_cert_view *v)
+{
+    struct watch_sink *sink = ctx;
+    struct watch_labels l = { 1, { "domain" }, { v->name } };
+
+    if (v->has_cert)
+        watch_sink_gauge(sink, "tierd_certificate_days_to_expiry", &l,
+                         (double)(v->not_after_s * 1000 - (int64_t)clock_wall_ms()) / 86400e3);
+}
+
+static void
+collect_acme(void *ctx, struct watch_sink *sink)
+{
+    acme_visit(ctx, acme_days, sink);
+}
+
+void
+sources_add_acme(struct watch *w, struct acme *a)
+{
+    watch_add_source(w, collect_acme, a);
 }

@@ -4,7 +4,8 @@
  * answer), picks a target and an upstream connection, retries idempotent bodiless
  * requests on another target until a response byte is sent, answers 502/503/504 as ALB
  * does, and ends by logging, counting and handing the connection back to its session.
- * txn_run() is the one place that makes progress; relay.c moves the bytes.
+ * txn_run() is the one place that makes progress; relay.c moves the client's bytes and
+ * the group's upstream protocol (uproto.h) the target's.
  */
 #include "edge/txn.h"
 
@@ -25,12 +26,14 @@
 #include "edge/gen.h"
 #include "edge/guard.h"
 #include "edge/health.h"
+#include "edge/redirect.h"
 #include "edge/route.h"
 #include "edge/session.h"
 #include "edge/static.h"
 #include "edge/stats.h"
 #include "edge/sticky.h"
 #include "edge/upstream.h"
+#include "edge/uproto.h"
 #include "edge/worker.h"
 
 #define TXN_MAX_ATTEMPTS 3
@@ -115,6 +118,9 @@ txn_keep_log_fields(struct txn *t, const struct h1_request *r, const char *head)
     t->logmem = m;
     t->log_request = m;
     m = copy_field(m, slice_make(head, line));
+    /* An HTTP/2 stream's head was translated to HTTP/1.1: log the protocol it came in. */
+    if (conn_is_stream(t->c) && line >= 8 && memcmp(t->logmem + line - 8, "HTTP/1.1", 8) == 0)
+        memcpy(t->logmem + line - 8, "HTTP/2.0", 8);
     t->log_referer = m;
     m = copy_field(m, referer);
     t->log_ua = m;
@@ -173,8 +179,11 @@ txn_local(struct txn *t, int status, bool close)
     /* tierd's own 405 (CONNECT, TRACE) and 204 (OPTIONS with Max-Forwards: 0) say what
      * it forwards (9110 §15.5.6, §9.3.7). */
     const char *extra = status == 405 || status == 204 ? TXN_ALLOW : NULL;
+    size_t at = buf_len(&c->out);
     if (forward_local_response(&c->out, status, t->close_after || c->close_after, extra) < 0)
         t->close_after = true;
+    else if (forward_hsts(t))
+        forward_add_field(&c->out, at, "Strict-Transport-Security", forward_hsts(t));
 }
 
 /* The upstream connection's owner callback: whatever happened, the transaction looks. */
@@ -226,12 +235,13 @@ txn_connect(struct txn *t, const struct h1_request *r)
     if (!u)
         return err;
     t->u = u;
+    t->up_ops = uproto_of(tc->protocol);
     upstream_set_owner(u, txn_on_upstream, t);
     u->err = 0;
     u->eof = u->hup = false;
     t->upstream_addr = t->target->addr_text;
     t->upstream_start_us = clock_mono_us();
-    if (forward_request_head(&u->out, r, t->c, t) < 0)
+    if (t->up_ops->request_head(t, r) < 0)
         return -ENOMEM;
     upstream_timer(u, u->state == UP_CONNECTING ? t->gen->conf.timeouts.upstream_connect_ms
                                                 : t->gen->conf.timeouts.upstream_read_ms);
@@ -314,12 +324,15 @@ txn_static(struct txn *t, const struct edge_static_conf *sc, const struct h1_req
     if (!t->req_done)
         t->close_after = true;
     bool keep = !t->close_after && !c->close_after && !c->w->stopping;
+    size_t at = buf_len(&c->out);
     if (static_serve(sc, r, keep, (int64_t)(clock_wall_ms() / 1000), &c->out, &sr) < 0) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, 503, true);
         txn_run(t);
         return;
     }
+    if (forward_hsts(t))
+        forward_add_field(&c->out, at, "Strict-Transport-Security", forward_hsts(t));
     buf_consume(&c->in, r->head_len);
     t->req_done = true;
     t->status = sr.status;
@@ -330,6 +343,70 @@ txn_static(struct txn *t, const struct edge_static_conf *sc, const struct h1_req
         t->close_after = true;
     t->phase = t->file_left == 0 ? TXN_DONE : TXN_BODY;
     txn_run(t);
+}
+
+/* An ACME http-01 validation request whose token the ACME client is validating gets its
+ * key authorization (RFC 8555 §8.3), before the listener's rules and the shield (the CA
+ * must reach it). Returns true when it answered. */
+static bool
+txn_challenge(struct txn *t, const struct h1_request *r)
+{
+    static const struct slice prefix = SLICE_LIT("/.well-known/acme-challenge/");
+    const struct edge *e = t->c->w->edge;
+    struct conn *c = t->c;
+    char token[129], ka[256];
+
+    if (!e->challenge || r->path.len <= prefix.len || r->path.len - prefix.len >= sizeof(token) ||
+        memcmp(r->path.p, prefix.p, prefix.len) != 0)
+        return false;
+    memcpy(token, r->path.p + prefix.len, r->path.len - prefix.len);
+    token[r->path.len - prefix.len] = '\0';
+    if (!e->challenge(e->challenge_ctx, token, ka, sizeof(ka)))
+        return false;
+    buf_consume(&c->in, r->head_len);
+    if (!t->req_done)
+        t->close_after = true;
+    t->status = 200;
+    t->phase = TXN_DONE;
+    txn_drop_kept_head(t);
+    if (buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: tierd\r\nContent-Type: text/plain\r\n"
+                   "Content-Length: %zu\r\n%s\r\n%s", strlen(ka),
+                   t->close_after || c->close_after ? "Connection: close\r\n" : "",
+                   t->is_head ? "" : ka) < 0)
+        t->close_after = true;
+    txn_run(t);
+    return true;
+}
+
+/* ALB's redirect action: 301 or 302 with the Location the rule builds, and nothing
+ * forwarded. */
+static void
+txn_redirect(struct txn *t, const struct edge_redirect_conf *rd, const struct h1_request *r)
+{
+    struct conn *c = t->c;
+    struct buf hdr = { 0 };
+    const struct edge_tls_conf *tls = t->lc->tls;
+    struct redirect_req q = { .tls = tls != NULL, .host = r->host, .port = c->local_port,
+                              .path = r->path.len ? r->path : SLICE_LIT("/"),
+                              .query = r->query };
+
+    if (!r->host.len) {
+        /* HTTP/1.0 without Host: there is no name to send the client to. */
+        txn_local(t, 400, true);
+        return;
+    }
+    t->status = (int)rd->status;
+    t->phase = TXN_DONE;
+    t->close_after |= !t->req_done;
+    if (buf_append_str(&hdr, "Location: ") < 0 || redirect_location(rd, &q, &hdr) < 0 ||
+        buf_append_str(&hdr, "\r\n") < 0 ||
+        (forward_hsts(t) && buf_printf(&hdr, "Strict-Transport-Security: %s\r\n",
+                                       forward_hsts(t)) < 0) ||
+        buf_append(&hdr, "", 1) < 0 ||
+        forward_local_response(&c->out, t->status, t->close_after || c->close_after,
+                               buf_head(&hdr)) < 0)
+        t->close_after = true;
+    buf_fini(&hdr);
 }
 
 /* Starts the transaction for the request parsed into w->req from c->in. */
@@ -374,6 +451,8 @@ txn_start(struct conn *c)
         txn_run(t);
         return;
     }
+    if (txn_challenge(t, r))
+        return;
     const struct edge_rule *rule = route_match(t->lc, r);
     int refused = guard_request(t, r, rule && rule->static_files);
     if (refused) {
@@ -388,6 +467,12 @@ txn_start(struct conn *c)
     if (trace || r->max_forwards == 0) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, trace ? 405 : 204, !t->req_done);
+        txn_run(t);
+        return;
+    }
+    if (rule && rule->redirect) {
+        buf_consume(&c->in, r->head_len);
+        txn_redirect(t, rule->redirect, r);
         txn_run(t);
         return;
     }
@@ -523,7 +608,7 @@ txn_run(struct txn *t)
         }
         if (u && u->state != UP_CONNECTING && u->err == 0) {
             if (c->state == CONN_TUNNEL) {
-                if (relay_tunnel(t) < 0) {
+                if (t->up_ops->tunnel(t) < 0) {
                     conn_close(c);
                     return;
                 }
@@ -566,7 +651,7 @@ txn_run(struct txn *t)
             if (c->state != CONN_TUNNEL) {
                 if (t->phase == TXN_AWAIT_HEAD) {
                     bool close = false;
-                    int hr = relay_response_head(t, &close);
+                    int hr = t->up_ops->response_head(t, &close);
                     if (hr == 1) {
                         txn_drop_kept_head(t);
                     } else if (hr < 0) {
@@ -578,14 +663,14 @@ txn_run(struct txn *t)
                     }
                 }
                 if (t->u && txn_resp_started(t) && t->phase != TXN_DONE && c->state != CONN_TUNNEL &&
-                    relay_response(t) < 0) {
+                    t->up_ops->response_body(t) < 0) {
                     conn_close(c);
                     return;
                 }
             }
         }
-        /* Client side: write. */
-        if (conn_flush(c) < 0 || (t->file_fd >= 0 && relay_file(t) < 0)) {
+        /* Client side: write (a file's head goes with the file: relay_file first). */
+        if ((t->file_fd >= 0 && relay_file(t) < 0) || conn_flush(c) < 0) {
             conn_close(c);
             return;
         }
@@ -637,8 +722,7 @@ txn_finish(struct txn *t)
     }
     if (t->u) {
         struct upconn *u = t->u;
-        bool reusable = t->req_done && t->target_keepalive &&
-                        t->resp_framing != H1_FRAMING_CLOSE && t->phase == TXN_DONE;
+        bool reusable = t->req_done && t->phase == TXN_DONE && t->up_ops->reusable(t);
         t->u = NULL;
         upstream_release(u, reusable);
     }
@@ -657,20 +741,30 @@ txn_finish(struct txn *t)
  * request not yet answered gets 502, as ALB does; anything else (a response being
  * streamed, a WebSocket tunnel) is closed. */
 static void
+txn_sweep_conn(struct conn *c)
+{
+    struct txn *t = c->txn;
+
+    if (c->closed || !t || !t->target || target_state_get(t->target) != TARGET_UNUSED)
+        return;
+    if (!txn_resp_started(t)) {
+        txn_local(t, 502, true);
+        txn_run(t);
+    } else {
+        conn_close(c);
+    }
+}
+
+static void
 on_sweep(struct loop *l, struct loop_timer *tm)
 {
     struct worker *w = container_of(tm, struct worker, sweep_timer);
 
     for (struct conn *c = w->conns; c; c = c->next) {
-        struct txn *t = c->txn;
-        if (c->closed || !t || !t->target || target_state_get(t->target) != TARGET_UNUSED)
-            continue;
-        if (!txn_resp_started(t)) {
-            txn_local(t, 502, true);
-            txn_run(t);
-        } else {
-            conn_close(c);
-        }
+        txn_sweep_conn(c);
+        /* HTTP/2: the transactions run on the connection's streams. */
+        if (!c->closed && conn_sess(c)->each_stream)
+            conn_sess(c)->each_stream(c, txn_sweep_conn);
     }
     loop_timer_start(l, &w->sweep_timer, TXN_SWEEP_MS, on_sweep);
 }

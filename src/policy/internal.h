@@ -14,6 +14,7 @@
 #include "conf/keys.h"
 #include "conf/node.h"
 #include "ctl/ctl_keys.h"
+#include "data/data_keys.h"
 #include "edge/edge_keys.h"
 #include "fleet/fleet_keys.h"
 #include "policy/policy.h"
@@ -36,6 +37,7 @@
 #define SK(id) (&shield_keys[id])
 #define WK(id) (&watch_keys[id])
 #define CK(id) (&ctl_keys[id])
+#define XK(id) (&data_keys[id])
 
 struct policy_ctx {
     const struct policy_rule *rule;
@@ -70,9 +72,10 @@ const struct ruletab_deferred *ruletab_deferred_find(const char *id);
 const struct ruletab_retired *ruletab_retired_all(unsigned *n);
 const struct ruletab_retired *ruletab_retired_find(const char *id);
 
-/* policy/check_edge.c: listeners, the edge's timeouts and limits, the shield, control.
- * check_edge_weak_tls is deferred (it reads listeners[].tls). */
-policy_check_fn check_edge_plain_http, check_edge_weak_tls, check_edge_access_log,
+/* policy/check_edge.c: listeners and TLS, the edge's timeouts and limits, the shield,
+ * control. */
+policy_check_fn check_edge_plain_http, check_edge_weak_tls, check_edge_no_http_redirect,
+    check_edge_no_hsts, check_edge_key_perms, check_edge_access_log,
     check_edge_no_shield, check_edge_shield_count, check_edge_scanners_off,
     check_edge_login_paths, check_edge_trusted_proxies, check_edge_allow_all,
     check_edge_timeouts, check_edge_control_address, check_edge_control_token;
@@ -85,6 +88,10 @@ policy_check_fn check_tg_health_check, check_tg_health_params, check_tg_plain_ta
 policy_check_fn check_asg_ec2_health, check_asg_min_size, check_asg_literal_secret,
     check_asg_wildcard_bind, check_asg_refresh_zero,
     check_asg_grace_period, check_asg_no_rollback, check_asg_root_user, check_asg_no_limits;
+/* policy/check_data.c: databases. */
+policy_check_fn check_data_encryption, check_data_public, check_data_backups,
+    check_data_offsite, check_data_deletion, check_data_any_host, check_data_literal_password,
+    check_data_secret_files;
 /* policy/check_obs.c: alarms, topics, smtp. */
 policy_check_fn check_obs_alarm_actions, check_obs_plain_webhook, check_obs_unsigned_webhook,
     check_obs_no_cpu_alarm, check_obs_empty_topic, check_obs_literal_secret,

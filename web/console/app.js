@@ -249,16 +249,17 @@ async function databases(page, d) {
       : nb ? `${ms(nb.ended_ms || nb.started_ms)} (${nb.status})` : 'none yet',
       verified ? ms(verified.verified_at_ms) : 'never', db.backups ? rpo : ''];
   }));
-  let certs = null;
-  try { certs = (await api('GET', '/v1/certificates')).certificates; } catch (e) { certs = null; }
+  const certs = (await api('GET', '/v1/certs')).certificates;
   page.replaceChildren(h('h2', {}, 'Databases'),
     table(['database', 'state', 'mode', 'last backup', 'last verified restore', 'RPO'], rows,
           'not configured (no databases in the stack file)'),
     h('h2', {}, 'Certificates'),
-    certs === null || !certs.length ? h('p', { class: 'muted' }, 'not configured (no TLS certificates)')
-      : table(['certificate', 'names', 'expires', 'days left'], certs.map((c) => [c.name,
-          (c.domains || []).join(', '), ago(c.not_after),
-          Math.floor((c.not_after - now()) / 86400)]), ''));
+    !certs.length ? h('p', { class: 'muted' }, 'not configured (no automatic certificates)')
+      : table(['certificate', 'names', 'state', 'expires', 'days left', 'next renewal',
+               'last error'], certs.map((c) => [c.name, c.domains, state(c.state),
+          c.not_after ? ago(c.not_after) : 'none yet',
+          c.not_after ? Math.floor((c.not_after - now()) / 86400) : '',
+          ago(c.next_renewal), c.last_error || '']), ''));
 }
 
 async function alarms(page, d) {

@@ -286,7 +286,7 @@ def test_05_alarms_and_events_pages(env):
     _shot(d, "alarms")
     _goto(d, "data")
     _wait_text(d, "not configured (no databases in the stack file)")
-    _wait_text(d, "not configured (no TLS certificates)")
+    _wait_text(d, "not configured (no automatic certificates)")
     _shot(d, "databases-and-certificates")
     _goto(d, "events")
     _wait_text(d, "who=console:alice")

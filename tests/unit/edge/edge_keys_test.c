@@ -151,6 +151,9 @@ static const char every_key[] =
     "listeners:\n"
     "  - name: public\n"
     "    address: 127.0.0.1:0\n"
+    "    http2: { max_concurrent_streams: 50, max_header_list_size: 32k, max_header_fields: 60,\n"
+    "             max_resets_per_second: 20, max_continuations: 4,\n"
+    "             max_requests_per_connection: 500, idle_timeout: 30s, h2c: true }\n"
     "    rules:\n"
     "      - match:\n"
     "          path_prefix: /api/\n"
@@ -158,7 +161,21 @@ static const char every_key[] =
     "          method: GET\n"
     "          header: { name: X-Env, value: \"beta*\" }\n"
     "        forward: web\n"
+    "      - match: { path_prefix: /old/ }\n"
+    "        redirect: { scheme: https, host: \"#{host}\", port: \"8443\", path: \"/new/#{path}\",\n"
+    "                    query: \"#{query}\", status: 302 }\n"
     "      - static: { root: /, index: home.html, cache_max_age: 1h }\n"
+    "    tls:\n"
+    "      certificates: [{ cert: " TEST_SRCDIR "/tests/lib/tls/shop.ec.pem,\n"
+    "                       key: " TEST_SRCDIR "/tests/lib/tls/shop.ec.key }]\n"
+    "      acme: { email: ops@example.com, domains: [a.example.com], directory: https://ca.test/d,\n"
+    "              ca_bundle: /etc/ssl/certs/ca-certificates.crt, challenge: tls-alpn-01 }\n"
+    "      min_version: \"1.3\"\n"
+    "      ciphers: ECDHE-ECDSA-AES128-GCM-SHA256\n"
+    "      ciphersuites: TLS_AES_256_GCM_SHA384\n"
+    "      alpn: [http/1.1]\n"
+    "      hsts: { max_age: 1d, include_subdomains: true, preload: false }\n"
+    "state_dir: /tmp\n"
     "target_groups:\n"
     "  web:\n"
     "    targets: [127.0.0.1:9001, { address: 127.0.0.1:9002, weight: 3 }]\n"
@@ -203,7 +220,14 @@ TEST(edge_keys_every_entry_is_a_key_the_reader_accepts)
             fail_msg("%s is in the table but not in the test file", edge_keys[i].path);
     /* And the values arrived, so no entry is accepted and then ignored. */
     EXPECT_STREQ(c.listeners[0].rules[0].match.header_value, "beta*");
-    EXPECT_STREQ(c.listeners[0].rules[1].static_files->index, "home.html");
+    EXPECT_STREQ(c.listeners[0].rules[2].static_files->index, "home.html");
+    EXPECT_EQ(c.listeners[0].rules[1].redirect->status, 302);
+    EXPECT_STREQ(c.listeners[0].rules[1].redirect->port, "8443");
+    EXPECT_STREQ(c.listeners[0].tls->acme->domains[0], "a.example.com");
+    EXPECT_EQ(c.listeners[0].tls->acme->challenge, EDGE_ACME_TLS_ALPN_01);
+    EXPECT_EQ(c.listeners[0].tls->min_version, EDGE_TLS_1_3);
+    EXPECT_EQ(c.listeners[0].tls->alpn, EDGE_ALPN_HTTP11);
+    EXPECT_STREQ(c.listeners[0].tls->hsts_value, "max-age=86400; includeSubDomains");
     EXPECT_EQ(c.tgs[0].targets[1].weight, 3);
     EXPECT_EQ(c.tgs[0].health.unhealthy_threshold, 3);
     EXPECT_EQ(c.tgs[0].slow_start_ms, 30000);
@@ -213,6 +237,15 @@ TEST(edge_keys_every_entry_is_a_key_the_reader_accepts)
     EXPECT_EQ(c.workers, 2);
     EXPECT_EQ(c.timeouts.shutdown_ms, 31000);
     EXPECT_EQ(c.limits.body_bytes, 1 << 20);
+    const struct edge_http2_conf *h2 = &c.listeners[0].http2;
+    EXPECT_EQ(h2->max_concurrent_streams, 50);
+    EXPECT_EQ(h2->max_header_list_size, 32 * 1024);
+    EXPECT_EQ(h2->max_header_fields, 60);
+    EXPECT_EQ(h2->max_resets_per_second, 20);
+    EXPECT_EQ(h2->max_continuations, 4);
+    EXPECT_EQ(h2->max_requests_per_connection, 500);
+    EXPECT_EQ(h2->idle_timeout_ms, 30000);
+    EXPECT_TRUE(h2->h2c);
     edge_conf_fini(&c);
     conf_doc_free(doc);
 }
@@ -296,6 +329,16 @@ TEST(edge_keys_defaults_are_what_the_reader_fills)
     EXPECT_EQ(e.limits.body_bytes, def_bytes(EK_LIM_BODY_BYTES));
     EXPECT_FALSE(e.tgs[0].health.enabled);
     EXPECT_EQ(e.tgs[0].health.interval_ms, def_ms(EK_HC_INTERVAL));
+    /* HTTP/2's limits are on without an http2: block. */
+    const struct edge_http2_conf *h2 = &e.listeners[0].http2;
+    EXPECT_EQ(h2->max_concurrent_streams, def_uint(EK_H2_MAX_STREAMS));
+    EXPECT_EQ(h2->max_header_list_size, def_bytes(EK_H2_MAX_HEADER_LIST));
+    EXPECT_EQ(h2->max_header_fields, def_uint(EK_H2_MAX_FIELDS));
+    EXPECT_EQ(h2->max_resets_per_second, def_uint(EK_H2_MAX_RESETS));
+    EXPECT_EQ(h2->max_continuations, def_uint(EK_H2_MAX_CONTINUATIONS));
+    EXPECT_EQ(h2->max_requests_per_connection, def_uint(EK_H2_MAX_REQUESTS));
+    EXPECT_EQ(h2->idle_timeout_ms, def_ms(EK_H2_IDLE_TIMEOUT));
+    EXPECT_EQ(h2->h2c, def_bool(EK_H2_H2C));
     edge_conf_fini(&e);
 }
 

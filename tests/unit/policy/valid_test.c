@@ -38,9 +38,28 @@ struct vcase {
 #define SMTP(more)                                                                         \
     "topics:\n  ops:\n    subscriptions: [{ email: ops@example.com }]\n"                  \
     "smtp:\n  url: \"smtps://mail.example.com\"\n  from: tierd@example.com\n" more
+/* A TLS listener on addr with the test certificate, copied into @DIR@ by tls_files(). */
+#define TLSL(addr, key, more)                                                              \
+    "listeners:\n  - name: pub\n    address: \"" addr "\"\n    tls:\n"                     \
+    "      certificates: [{ cert: \"@DIR@/c.pem\", key: \"@DIR@/" key "\" }]\n" more     \
+    "    rules: [{ forward: web }]\n"
+#define REDIRECT80                                                                         \
+    "  - { name: http, address: \"0.0.0.0:80\", rules: [{ redirect: { scheme: https } }] }\n"
+#define HSTS "      hsts: { max_age: 365d }\n"
 #define STATIC(root)                                                                       \
     "listeners:\n  - name: pub\n    address: \"127.0.0.1:18080\"\n"                         \
     "    rules: [{ static: { root: \"" root "\" } }]\n" TGS HC
+
+#define DB(more) "databases:\n  main:\n    address: 127.0.0.1:3306\n" more
+#define DB_BK(repo, pw, ret)                                                               \
+    "    backup: { repository: \"" repo "\", password_file: \"" pw "\", retention: " ret " }\n"
+#define DB_USER(pw, host)                                                                  \
+    "    users: { app: { password: " pw ", host: " host ", grants: [\"ALL PRIVILEGES ON "    \
+    "shop.*\"] } }\n    schemas: [shop]\n"
+#define DB_GOOD                                                                            \
+    DB_USER("\"${env:TIERD_TEST_DB_PASSWORD}\"", "localhost")                                \
+    "    storage_encryption: { key_file: \"@DIR@/db.key\" }\n"                              \
+    DB_BK("sftp:b@backup.example:/r", "@DIR@/closed.pass", "30d")
 
 static const struct vcase cases[] = {
     { "TD-ASG-002", true, BASE LT("") ASG("") },
@@ -68,6 +87,16 @@ static const struct vcase cases[] = {
     { "TD-ASG-015", false, BASE LT("    instance_type: { cpu: 1, memory: 256m }\n") ASG("") },
     { "TD-EDGE-001", true, PUBLIC },
     { "TD-EDGE-001", false, BASE },
+    { "TD-EDGE-001", false, TLSL("0.0.0.0:443", "c.key", HSTS) REDIRECT80 TGS HC },
+    { "TD-EDGE-002", true,
+      TLSL("127.0.0.1:18443", "c.key", "      ciphers: ECDHE-ECDSA-AES128-SHA\n") TGS HC },
+    { "TD-EDGE-002", false, TLSL("127.0.0.1:18443", "c.key", "") TGS HC },
+    { "TD-EDGE-016", true, TLSL("0.0.0.0:443", "c.key", HSTS) TGS HC },
+    { "TD-EDGE-016", false, TLSL("0.0.0.0:443", "c.key", HSTS) REDIRECT80 TGS HC },
+    { "TD-EDGE-017", true, TLSL("0.0.0.0:443", "c.key", "") REDIRECT80 TGS HC },
+    { "TD-EDGE-017", false, TLSL("0.0.0.0:443", "c.key", HSTS) REDIRECT80 TGS HC },
+    { "TD-EDGE-018", true, TLSL("127.0.0.1:18443", "open.key", "") TGS HC },
+    { "TD-EDGE-018", false, TLSL("127.0.0.1:18443", "c.key", "") TGS HC },
     { "TD-EDGE-005", true, BASE },
     { "TD-EDGE-005", false, BASE "access_log: { path: \"@DIR@/access.log\", format: json }\n" },
     { "TD-EDGE-007", true, PUBLIC },
@@ -123,6 +152,23 @@ static const struct vcase cases[] = {
     { "TD-TG-003", true,
       LISTENER("127.0.0.1:18080") "target_groups:\n  web:\n    targets: [10.0.0.5:8080]\n" HC },
     { "TD-TG-003", false, BASE },
+    { "TD-DATA-001", true, BASE DB("") },
+    { "TD-DATA-001", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-002", true, BASE "databases:\n  main:\n    address: 0.0.0.0:3306\n" },
+    { "TD-DATA-002", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-003", true, BASE DB("") },
+    { "TD-DATA-003", true, BASE DB(DB_BK("/srv/r", "@DIR@/closed.pass", "3d")) },
+    { "TD-DATA-003", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-004", true, BASE DB(DB_BK("/var/backups/tierd", "@DIR@/closed.pass", "30d")) },
+    { "TD-DATA-004", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-006", true, BASE DB("    deletion_protection: false\n") },
+    { "TD-DATA-006", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-013", true, BASE DB(DB_USER("\"${env:TIERD_TEST_DB_PASSWORD}\"", "\"%\"")) },
+    { "TD-DATA-013", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-014", true, BASE DB(DB_USER("hunter2", "localhost")) },
+    { "TD-DATA-014", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-015", true, BASE DB(DB_BK("sftp:b@backup.example:/r", "@DIR@/open.pass", "30d")) },
+    { "TD-DATA-015", false, BASE DB(DB_GOOD) },
     { "TD-TG-004", true, BASE "    deregistration_delay: 0s\n" },
     { "TD-TG-004", false, BASE "    deregistration_delay: 30s\n" },
 };
@@ -162,6 +208,43 @@ some_user(void)
     return pw ? pw->pw_name : "root";
 }
 
+/* Copies the test certificate into dir: c.pem, c.key (0600) and open.key (0644). */
+static void
+tls_files(const char *dir)
+{
+    static const char *const files[][3] = {
+        { "/tests/lib/tls/shop.ec.pem", "c.pem", "0644" },
+        { "/tests/lib/tls/shop.ec.key", "c.key", "0600" },
+        { "/tests/lib/tls/shop.ec.key", "open.key", "0644" },
+    };
+    char src[4096], dst[4096], buf[8192];
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(src, sizeof(src), "%s%s", TEST_SRCDIR, files[i][0]);
+        snprintf(dst, sizeof(dst), "%s/%s", dir, files[i][1]);
+        FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+        assert_non_null(in);
+        assert_non_null(out);
+        size_t n = fread(buf, 1, sizeof(buf), in);
+        EXPECT_EQ(fwrite(buf, 1, n, out), n);
+        fclose(in);
+        fclose(out);
+        EXPECT_EQ(chmod(dst, (mode_t)strtol(files[i][2], NULL, 8)), 0);
+    }
+}
+
+static void
+tls_files_remove(const char *dir)
+{
+    static const char *const names[] = { "c.pem", "c.key", "open.key" };
+    char p[4096];
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+}
+
 TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
 {
     char dir[] = "/tmp/tierd-policy-XXXXXX", pub[64];
@@ -171,6 +254,19 @@ TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
     assert_non_null(mkdtemp(dir));
     snprintf(pub, sizeof(pub), "%s/public", dir);
     EXPECT_EQ(mkdir(pub, 0755), 0);
+    /* Repository password files for TD-DATA-015: one others can read, one they cannot. */
+    char open_pw[80], closed_pw[80];
+    snprintf(open_pw, sizeof(open_pw), "%s/open.pass", dir);
+    snprintf(closed_pw, sizeof(closed_pw), "%s/closed.pass", dir);
+    FILE *pf = fopen(open_pw, "w");
+    fputs("pw\n", pf);
+    fclose(pf);
+    chmod(open_pw, 0644);
+    pf = fopen(closed_pw, "w");
+    fputs("pw\n", pf);
+    fclose(pf);
+    chmod(closed_pw, 0600);
+    tls_files(dir);
     setenv("TIERD_TEST_HOOK", "x", 1);
     setenv("TIERD_TEST_TOKEN", "x", 1);
     setenv("TIERD_TEST_DB_PASSWORD", "x", 1);
@@ -200,6 +296,9 @@ TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
             fail_msg("%s has no %s case on a valid file", rules[i].id,
                      seen[1] ? "passing" : "failing");
     }
+    unlink(open_pw);
+    unlink(closed_pw);
+    tls_files_remove(dir);
     rmdir(pub);
     rmdir(dir);
 }
