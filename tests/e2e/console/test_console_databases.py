@@ -16,7 +16,8 @@ from harness import Tierd, free_port, need, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
-from datakit import APP_PASSWORD, cli, db_stack, pick_port, wait_running  # noqa: E402
+from datakit import APP_PASSWORD, backup_section, cli, db_stack, pick_port, \
+    repo_password_file, wait_running  # noqa: E402
 
 TOKEN = "e2e-console-db-token-2b8e"
 SHOTS = os.path.join(os.path.dirname(os.path.abspath(os.environ.get("TIERD", "build/tierd"))),
@@ -27,17 +28,9 @@ SHOTS = os.path.join(os.path.dirname(os.path.abspath(os.environ.get("TIERD", "bu
 def env(tmp_path_factory):
     need("mariadb")
     tmp = tmp_path_factory.mktemp("console-db")
-    pw = tmp / "restic.pass"
-    pw.write_text("repo-pw-console-9d\n")
-    os.chmod(pw, 0o600)
+    pw = repo_password_file(tmp / "restic.pass", "repo-pw-console-9d")
     api_port = free_port()
-    backup = ("    backup:\n"
-              f"      repository: {tmp}/repo\n"
-              f"      password_file: {pw}\n"
-              "      window: \"00:00-00:30\"\n"
-              "      retention: 7d\n"
-              "      binlog_interval: 1s\n"
-              "      verify: false\n")
+    backup = backup_section(f"{tmp}/repo", pw)
     text = db_stack(pick_port(), extra_db=backup).replace(
         "control: { socket: ${dir}/tierd.sock }\n",
         "control:\n  socket: ${dir}/tierd.sock\n"
