@@ -60,6 +60,7 @@ cli_usage(FILE *out)
           "  refresh start|status|cancel GROUP\n"
           "                 replace GROUP's instances with its launch template's version\n"
           "                 (instance refresh), follow it, or stop it where it is\n"
+          "  scale GROUP N  set GROUP's desired capacity to N (between its min and max)\n"
           "  alarms         the alarms: state, when it last changed, and why\n"
           "  certs          the automatic (ACME) certificates: state, expiry, next renewal,\n"
           "                 last error\n"
@@ -153,6 +154,7 @@ cli_main(int argc, char **argv)
         { "groups", fleetverbs_groups },
         { "instances", fleetverbs_instances },
         { "refresh", fleetverbs_refresh },
+        { "scale", fleetverbs_scale },
         { "alarms", watchverbs_alarms },
         { "certs", certverbs_certs },
         { "db", dbverbs_db },

@@ -162,8 +162,17 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
         if (s->edge->workers != dm->workers)
             log_warn("daemon", "edge.workers changed (%u -> %u): takes effect on restart",
                      dm->workers, s->edge->workers);
-        if (!ctl_conf_equal(&dm->ctl_conf, s->ctl))
+        if (ctl_conf_equal_but_tokens(&dm->ctl_conf, s->ctl) &&
+            !ctl_conf_equal(&dm->ctl_conf, s->ctl)) {
+            /* Operators' tokens apply at once, so that a revoked one stops working. */
+            char cerr[256];
+            if (ctl_reload_tokens(dm->ctl, s->ctl, cerr, sizeof(cerr)) == 0)
+                ctl_conf_take_tokens(&dm->ctl_conf, s->ctl);
+            else
+                log_error("daemon", "%s", cerr);
+        } else if (!ctl_conf_equal(&dm->ctl_conf, s->ctl)) {
             log_warn("daemon", "control changed: takes effect on restart");
+        }
         struct routes_view *v = routes_view_new(s);
         struct acme_conf *ac = autocert_conf(s->edge);
         autocert_add_files(s->edge, s->state_dir, (int64_t)time(NULL));
