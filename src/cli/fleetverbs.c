@@ -25,15 +25,10 @@ fleetverbs_groups(int argc, char **argv)
     struct table t;
     size_t i;
     json_t *g;
-    int rc = ask_parse(argc, argv, NULL, 0, &o);
+    int rc = ask_get_view(argc, argv, "/v1/auto-scaling-groups", &o, &r);
 
     if (rc >= 0)
         return rc;
-    if ((rc = ask_call(&o, "GET", "/v1/auto-scaling-groups", NULL, &r)) != 0 || o.json) {
-        if (rc == 0)
-            client_reply_fini(&r);
-        return rc;
-    }
     table_init(&t, 11, header);
     json_array_foreach(json_object_get(r.json, "auto_scaling_groups"), i, g) {
         char v[32], mn[16], mx[16], d[16], p[16], s[16], te[16];
