@@ -332,3 +332,21 @@ def test_websocket_over_tls_and_graceful_close():
                 assert await ws.recv() == big
         asyncio.run(asyncio.wait_for(run(), 30))
         assert t.proc.poll() is None
+
+
+def test_check_warns_about_a_certificate_that_expires_soon(tmp_path):
+    from harness import TIERD
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "3", "-subj", "/CN=a.example",
+                    "-keyout", str(tmp_path / "k.pem"), "-out", str(tmp_path / "c.pem")],
+                   check=True, capture_output=True)
+    (tmp_path / "s.yaml").write_text(
+        "listeners:\n  - name: https\n    address: 127.0.0.1:8443\n    tls:\n"
+        f"      certificates: [{{ cert: {tmp_path}/c.pem, key: {tmp_path}/k.pem }}]\n"
+        "    rules: [{ redirect: { scheme: http } }]\n")
+    p = subprocess.run([TIERD, "check", str(tmp_path / "s.yaml")], capture_output=True,
+                       text=True, timeout=30)
+    out = p.stdout + p.stderr
+    assert p.returncode != 2, out                  # a warning, not an error
+    assert re.search(r"s\.yaml:5:\d+: warning: .*expires on 20\d\d-\d\d-\d\d .*less than 14 "
+                     r"days", out), out
