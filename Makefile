@@ -10,6 +10,7 @@ FUZZ_SECONDS ?= 60
 
 PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib libcurl libcrypto libssl
 PKGS        += libsystemd
+PKGS        += libnghttp2
 WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
                -Wno-unused-parameter
 ifeq ($(CI),true)
@@ -137,8 +138,9 @@ bench: deps $(B)/tierd $(B)/app
 	$(PYTHON) bench/run.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/tierd_bench.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/scaleout.py --tierd $(B)/tierd
-	$(PYTHON) bench/tls_bench.py --tierd $(B)/tierd --app $(B)/app --testssl
 	$(PYTHON) bench/databench.py --tierd $(B)/tierd
+	$(PYTHON) bench/tls_bench.py --tierd $(B)/tierd --app $(B)/app --testssl
+	$(PYTHON) bench/h2bench.py --tierd $(B)/tierd --app $(B)/app
 
 # The Debian package, $(B)/tierd_VERSION_amd64.deb: a binary built with dpkg-buildflags
 # (hardening), then packaging/mkdeb.sh (docs/service.md says what it installs).

@@ -13,6 +13,7 @@
 
 #include "cli/client.h"
 #include "cli/planapply.h"
+#include "cli/certverbs.h"
 #include "cli/fleetverbs.h"
 #include "cli/shieldverbs.h"
 #include "cli/verbs.h"
@@ -60,6 +61,8 @@ cli_usage(FILE *out)
           "                 replace GROUP's instances with its launch template's version\n"
           "                 (instance refresh), follow it, or stop it where it is\n"
           "  alarms         the alarms: state, when it last changed, and why\n"
+          "  certs          the automatic (ACME) certificates: state, expiry, next renewal,\n"
+          "                 last error\n"
           "  db status      the databases: mode, server state, pid, restarts, endpoint\n"
           "  db backups|backup|verify|logs NAME, db restore NAME --to-time T|--latest --as NEW\n"
           "                 backups and their verify results, one now, a verify, the slow\n"
@@ -151,6 +154,7 @@ cli_main(int argc, char **argv)
         { "instances", fleetverbs_instances },
         { "refresh", fleetverbs_refresh },
         { "alarms", watchverbs_alarms },
+        { "certs", certverbs_certs },
         { "db", dbverbs_db },
     };
     const char *verb = argc > 0 ? argv[0] : "help";

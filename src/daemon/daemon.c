@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acme/acme.h"
 #include "cli/checkopt.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -25,6 +26,7 @@
 #include "conf/ref.h"
 #include "data/data.h"
 #include "daemon/applylog.h"
+#include "daemon/autocert.h"
 #include "daemon/plan.h"
 #include "daemon/routes.h"
 #include "daemon/sdnotify.h"
@@ -52,6 +54,7 @@ struct daemon {
     struct routes_apply *apply_routes;
     struct accessroll *roll;    /* access-log rotation and syslog shipping */
     struct data *data;          /* the databases: managed mariadbd servers */
+    struct acme *acme;          /* automatic certificates (idle without acme: blocks) */
     struct loop_timer tls_timer;    /* looks for changed certificate files */
 };
 
@@ -106,6 +109,20 @@ mkdir_p(const char *dir)
     return 0;
 }
 
+/* The edge's http-01 hook: the ACME client's answer for token. */
+static bool
+daemon_challenge(void *ctx, const char *token, char *out, size_t outlen)
+{
+    return acme_http01_answer(ctx, token, out, outlen);
+}
+
+/* The TLS layer's tls-alpn-01 hook: the ACME client's validation certificate. */
+static bool
+daemon_alpn_cert(void *ctx, const char *servername, X509 **cert, EVP_PKEY **key)
+{
+    return acme_alpn_cert(ctx, servername, cert, key);
+}
+
 static void
 log_diag(const struct diag *d)
 {
@@ -148,10 +165,15 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
         if (!ctl_conf_equal(&dm->ctl_conf, s->ctl))
             log_warn("daemon", "control changed: takes effect on restart");
         struct routes_view *v = routes_view_new(s);
+        struct acme_conf *ac = autocert_conf(s->edge);
+        autocert_add_files(s->edge, s->state_dir, (int64_t)time(NULL));
         if (edge_apply(dm->edge, s->edge, err, errlen) < 0) {
             routes_view_free(v);
+            acme_conf_free(ac);
             rc = -EBUSY;
         } else {
+            acme_apply(dm->acme, ac);
+            acme_conf_free(ac);
             shield_apply(dm->shield, s->shield);
             s->shield = NULL;
             char ferr[256];
@@ -183,6 +205,40 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
     else
         plan_free(p);
     return rc;
+}
+
+/* The ACME client installed a certificate (on its thread): wake the main loop. */
+static void
+on_cert_installed(void *ctx, const char *name, const char *cert_path, const char *key_path)
+{
+    struct daemon *dm = ctx;
+
+    loop_wake(dm->loop);
+}
+
+/* On the main loop: the running stack text applied again, so every TLS listener loads the
+ * certificates now in state_dir/acme (new, or renewed). Connections stay open; the
+ * running configuration is otherwise unchanged. */
+static void
+on_wake_certs(struct loop *l, void *ctx)
+{
+    struct daemon *dm = ctx;
+    size_t len = 0;
+    const char *text = routes_config_text(dm->routes, &len);
+    char *copy;
+    struct diag d;
+    char err[256];
+
+    (void)l;
+    if (!text || !(copy = malloc(len + 1)))
+        return;
+    memcpy(copy, text, len);            /* the apply replaces the text it borrows */
+    copy[len] = '\0';
+    diag_init(&d);
+    if (apply_text(dm, dm->path, copy, len, "acme", &d, NULL, err, sizeof(err)) == -EINVAL)
+        log_diag(&d);
+    diag_fini(&d);
+    free(copy);
 }
 
 /* SIGHUP: `tierd apply --auto-approve` of the file tierd was started with, re-read. */
@@ -362,6 +418,15 @@ daemon_run(const char *path)
         fprintf(stderr, "tierd: %s\n", err);
         goto out;
     }
+    if (!(dm.acme = acme_new(s->state_dir, err, sizeof(err)))) {
+        fprintf(stderr, "tierd: %s\n", err);
+        goto out;
+    }
+    sources_add_acme(dm.watch, dm.acme);
+    acme_set_installed(dm.acme, on_cert_installed, &dm);
+    loop_on_wake(dm.loop, on_wake_certs, &dm);
+    edge_set_challenge(dm.edge, daemon_challenge, dm.acme);
+    edge_set_alpn_challenge(dm.edge, daemon_alpn_cert, dm.acme);
     /* Databases start before the fleet: launch templates read ${db:NAME.FIELD}. */
     dm.data = data_new(s->state_dir, err, sizeof(err));
     sources_add(dm.watch, dm.edge, dm.shield, dm.fleet, dm.data);
@@ -378,6 +443,7 @@ daemon_run(const char *path)
     routes_fleet_add(dm.ctl, dm.fleet);
     routes_watch_add(dm.ctl, dm.watch);
     routes_data_add(dm.ctl, dm.data);
+    routes_acme_add(dm.ctl, dm.acme);
     if ((rc = ctl_start(dm.ctl, s->ctl, err, sizeof(err))) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         rc = rc == -EINVAL ? 2 : 1;
@@ -388,11 +454,16 @@ daemon_run(const char *path)
     memset(s->ctl, 0, sizeof(*s->ctl));
     log_listeners(s->edge);
     struct routes_view *v = routes_view_new(s);
+    struct acme_conf *ac = autocert_conf(s->edge);
+    autocert_add_files(s->edge, s->state_dir, (int64_t)time(NULL));
     if (edge_apply(dm.edge, s->edge, err, sizeof(err)) < 0) {
         fprintf(stderr, "tierd: %s\n", err);
         routes_view_free(v);
+        acme_conf_free(ac);
         goto out;
     }
+    acme_apply(dm.acme, ac);
+    acme_conf_free(ac);
     routes_view_set(dm.routes, v);
     /* The fleet applies after the edge: its groups register into the edge's groups. */
     if (fleet_apply(dm.fleet, s->fleet, err, sizeof(err)) < 0) {
@@ -408,6 +479,7 @@ daemon_run(const char *path)
     loop_signal(dm.loop, SIGTERM, on_stop, &dm);
     loop_signal(dm.loop, SIGINT, on_stop, &dm);
     if ((rc = data_start(dm.data)) < 0 || (rc = edge_start(dm.edge)) < 0 ||
+        (rc = acme_start(dm.acme)) < 0 ||
         (rc = fleet_start(dm.fleet)) < 0 ||
         (rc = watch_start(dm.watch)) < 0) {
         fprintf(stderr, "tierd: cannot start: %s\n", strerror(-rc));
@@ -423,6 +495,7 @@ daemon_run(const char *path)
     loop_run(dm.loop);
     ctl_stop(dm.ctl);           /* clients learn at once that the daemon is going */
     watch_stop(dm.watch);       /* before the sources it reads go away */
+    acme_stop(dm.acme);         /* aborts an exchange with the CA in progress */
     fleet_stop(dm.fleet);       /* instances get stop_signal while the edge still drains */
     edge_shutdown(dm.edge);
     data_stop(dm.data);         /* after the apps that use the databases */
@@ -438,6 +511,7 @@ out:
     ctl_conf_fini(&dm.ctl_conf);
     if (dm.watch)
         watch_free(dm.watch);
+    acme_free(dm.acme);         /* after watch: a source reads it */
     if (dm.fleet)
         fleet_free(dm.fleet);
     conf_ref_set_db(NULL, NULL);

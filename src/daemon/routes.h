@@ -35,6 +35,10 @@ struct watch;
 /* routes_watch.c: GET /metrics (Prometheus), GET /v1/alarms, GET /v1/metrics. */
 void routes_watch_add(struct ctl *ctl, struct watch *w);
 
+/* GET /v1/certs (routes_acme.c); a may be NULL (no acme: blocks), then the list is empty. */
+struct acme;
+void routes_acme_add(struct ctl *ctl, struct acme *a);
+
 /* GET /v1/db (routes_data.c). */
 struct data;
 void routes_data_add(struct ctl *ctl, struct data *dt);

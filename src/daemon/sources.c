@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acme/acme.h"
+#include "core/clock.h"
 #include "data/data.h"
 #include "edge/edge.h"
 #include "fleet/fleet.h"
@@ -166,4 +168,29 @@ sources_add(struct watch *w, struct edge *e, struct shield *s, struct fleet *f,
     watch_add_source(w, collect_fleet, f);
     if (d)
         watch_add_source(w, collect_data, d);
+}
+
+/* Days until each automatic certificate expires (fractional, below 0 once expired), by
+ * its first domain: what an alarm on certificate_days_to_expiry reads. */
+static void
+acme_days(void *ctx, const struct acme_cert_view *v)
+{
+    struct watch_sink *sink = ctx;
+    struct watch_labels l = { 1, { "domain" }, { v->name } };
+
+    if (v->has_cert)
+        watch_sink_gauge(sink, "tierd_certificate_days_to_expiry", &l,
+                         (double)(v->not_after_s * 1000 - (int64_t)clock_wall_ms()) / 86400e3);
+}
+
+static void
+collect_acme(void *ctx, struct watch_sink *sink)
+{
+    acme_visit(ctx, acme_days, sink);
+}
+
+void
+sources_add_acme(struct watch *w, struct acme *a)
+{
+    watch_add_source(w, collect_acme, a);
 }

@@ -15,4 +15,8 @@ struct data;
 void sources_add(struct watch *w, struct edge *e, struct shield *s, struct fleet *f,
                  struct data *d);
 
+struct acme;
+/* Registers the certificates' days to expiry (a borrowed for watch's lifetime). */
+void sources_add_acme(struct watch *w, struct acme *a);
+
 #endif

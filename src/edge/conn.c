@@ -22,9 +22,16 @@
 #include "edge/worker.h"
 
 /* A new transport or session protocol adds its table here and an index in conn.h. */
-const struct transport_ops *const conn_transports[] = { [CONN_TP_PLAIN] = &plain_transport,
-                                                        [CONN_TP_TLS] = &tls_transport };
-const struct session_ops *const conn_sessions[] = { [CONN_SESS_H1] = &h1sess_session };
+const struct transport_ops *const conn_transports[] = {
+    [CONN_TP_PLAIN] = &plain_transport,
+    [CONN_TP_TLS] = &tls_transport,
+    [CONN_TP_H2S] = &h2stream_transport,
+};
+const struct session_ops *const conn_sessions[] = {
+    [CONN_SESS_H1] = &h1sess_session,
+    [CONN_SESS_H2] = &h2sess_session,
+    [CONN_SESS_H2S] = &h2stream_session,
+};
 
 static void conn_linger_run(struct conn *c);
 
@@ -36,7 +43,8 @@ on_conn_free(struct loop *l, struct loop_defer *d)
     (void)l;
     buf_fini(&c->in);
     buf_fini(&c->out);
-    worker_conn_unlink(c->w, c);
+    if (!conn_is_stream(c))
+        worker_conn_unlink(c->w, c);
     free(c);
 }
 
@@ -50,11 +58,13 @@ conn_close(struct conn *c)
     if (c->lstat != STATS_NONE)
         stats_add_signed(&c->w->stats.l[c->lstat]->active, -1);
     conn_sess(c)->on_close(c);
-    loop_io_remove(c->w->loop, &c->io);
+    if (c->io.fd >= 0)
+        loop_io_remove(c->w->loop, &c->io);
     loop_timer_stop(c->w->loop, &c->timer);
     if (conn_tp(c)->close)
         conn_tp(c)->close(c);
-    close(c->io.fd);
+    if (c->io.fd >= 0)
+        close(c->io.fd);
     loop_defer(c->w->loop, &c->defer, on_conn_free);
 }
 
@@ -165,9 +175,13 @@ conn_linger_run(struct conn *c)
 static void
 on_conn_io(struct loop *l, struct loop_io *io, unsigned events)
 {
-    struct conn *c = (struct conn *)io;
-
     (void)l;
+    conn_io_ready((struct conn *)io, events);
+}
+
+void
+conn_io_ready(struct conn *c, unsigned events)
+{
     if (events & LOOP_READ)
         c->rd_ready = true;
     if (events & LOOP_WRITE)
@@ -220,6 +234,9 @@ conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
     c->w = w;
     c->tp = CONN_TP_PLAIN;
     c->sess = CONN_SESS_H1;
+    int li = gen_listener_of(w->gen, listener_id);
+    if (li >= 0 && w->gen->conf.listeners[li].http2.h2c)
+        c->sess = CONN_SESS_H2;     /* h2sess.c hands plain HTTP/1 over to h1sess.c */
     c->lstat = lstat;
     if (lstat != STATS_NONE) {
         stats_add(&w->stats.l[lstat]->accepted, 1);
@@ -252,6 +269,10 @@ conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
 void
 conn_begin_shutdown(struct conn *c)
 {
+    if (conn_sess(c)->on_shutdown) {
+        conn_sess(c)->on_shutdown(c);
+        return;
+    }
     c->close_after = true;
     if (c->state == CONN_IDLE && buf_len(&c->in) == 0)
         conn_close(c);

@@ -42,6 +42,7 @@ struct conn {
     struct conn *prev, *next;
     struct buf in, out;
     struct txn *txn;
+    void *sess_ctx;             /* the session's own state (HTTP/2: struct h2sess) */
     uint32_t listener_id;
     uint32_t nrequests;
     uint16_t local_port;
@@ -61,8 +62,10 @@ struct conn {
     void *tls;                  /* the SSL of a TLS connection (tls.c), else NULL */
 };
 
-enum { CONN_TP_PLAIN = 0, CONN_TP_TLS };
-enum { CONN_SESS_H1 = 0 };
+/* CONN_TP_H2S and CONN_SESS_H2S are an HTTP/2 stream seen as a connection (h2stream.c):
+ * no socket (io.fd is -1), not in the worker's list; its HTTP/2 connection owns it. */
+enum { CONN_TP_PLAIN = 0, CONN_TP_TLS, CONN_TP_H2S };
+enum { CONN_SESS_H1 = 0, CONN_SESS_H2, CONN_SESS_H2S };
 extern const struct transport_ops *const conn_transports[];
 extern const struct session_ops *const conn_sessions[];
 
@@ -78,6 +81,26 @@ conn_sess(const struct conn *c)
     return conn_sessions[c->sess];
 }
 
+static inline bool
+conn_is_stream(const struct conn *c)
+{
+    return c->tp == CONN_TP_H2S;
+}
+
+/* c->tp_flags of a stream connection: its HTTP/2 connection is over TLS. */
+#define CONN_H2S_TLS 1u
+
+/* The client reached us over TLS (X-Forwarded-Proto, HSTS): directly, or as a stream of an
+ * HTTP/2 connection that is. */
+static inline bool
+conn_is_tls(const struct conn *c)
+{
+    return c->tp == CONN_TP_TLS || (c->tp == CONN_TP_H2S && (c->tp_flags & CONN_H2S_TLS));
+}
+
+/* Readiness (LOOP_READ, LOOP_WRITE, LOOP_HUP) as the poller reports it; an HTTP/2 stream's
+ * connection is told this way by its session. */
+void conn_io_ready(struct conn *c, unsigned events);
 /* Takes the accepted socket fd (closes it on failure). */
 void conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
                    uint32_t listener_id, uint16_t local_port, uint8_t lstat,

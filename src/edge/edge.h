@@ -7,7 +7,10 @@
 #ifndef EDGE_EDGE_H
 #define EDGE_EDGE_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/types.h>
 
 #include "core/sock.h"
 
@@ -24,6 +27,21 @@ int edge_apply(struct edge *e, struct edge_conf *conf, char *errbuf, size_t errl
 struct shield;
 /* Gives the edge the shield to ask for verdicts (borrowed; before edge_start). */
 void edge_set_shield(struct edge *e, struct shield *s);
+/* Answers an ACME http-01 challenge: the key authorization for token into out (NUL-
+ * terminated) and true, or false when the token is not being validated. Called on edge
+ * worker threads; must be thread-safe and never block. */
+typedef bool (*edge_challenge_fn)(void *ctx, const char *token, char *out, size_t outlen);
+/* Makes every listener answer GET /.well-known/acme-challenge/TOKEN from fn before its
+ * rules (an unknown token goes on to the rules). Before edge_start. */
+void edge_set_challenge(struct edge *e, edge_challenge_fn fn, void *ctx);
+/* Finds the ACME tls-alpn-01 validation certificate for servername: true with two new
+ * references (the edge frees them), or false. Called on edge worker threads during
+ * handshakes; must be thread-safe and never block. */
+typedef bool (*edge_alpn_cert_fn)(void *ctx, const char *servername, X509 **cert,
+                                  EVP_PKEY **key);
+/* Makes TLS listeners answer tls-alpn-01 (RFC 8737) from fn when a client offers ALPN
+ * acme-tls/1. Before edge_start. */
+void edge_set_alpn_challenge(struct edge *e, edge_alpn_cert_fn fn, void *ctx);
 /* Reloads the certificates of TLS listeners whose files changed (call every few seconds
  * from the control thread). Returns how many listeners were reloaded. */
 unsigned edge_tls_poll(struct edge *e);

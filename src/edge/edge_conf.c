@@ -21,6 +21,7 @@
 #include "conf/value.h"
 #include "core/mem.h"
 #include "edge/edge_conf_internal.h"
+#include "edge/h2conf.h"
 #include "edge/edge_keys.h"
 #include "edge/tls_conf.h"
 
@@ -338,6 +339,8 @@ edge_conf_read_listener(struct edge_conf *c, struct edge_listener_conf *l,
                         o->name ? o->name : "?");
         }
     }
+
+    h2conf_read(&l->http2, n, what, d);
 
     const struct conf_node *rules = conf_key_get(n, krules);
     snprintf(rwhat, sizeof(rwhat), "%s: rules", what);

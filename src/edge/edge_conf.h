@@ -137,7 +137,21 @@ struct edge_rule {
     struct edge_redirect_conf *redirect;    /* NULL unless a redirect rule */
 };
 
+/* listeners[].http2 (h2conf.c reads it; h2sess.c enforces it). */
+struct edge_http2_conf {
+    uint64_t max_concurrent_streams;    /* SETTINGS_MAX_CONCURRENT_STREAMS (100) */
+    uint64_t max_header_list_size;      /* decoded bytes of one header block, 32 per
+                                           field included (64k) */
+    uint64_t max_header_fields;         /* fields of one header block (100) */
+    uint64_t max_resets_per_second;     /* RST_STREAM from the client (100) */
+    uint64_t max_continuations;         /* CONTINUATION frames of one header block (8) */
+    uint64_t max_requests_per_connection;   /* then GOAWAY (1000) */
+    uint64_t idle_timeout_ms;           /* no open stream: GOAWAY and close (60s) */
+    bool h2c;                           /* prior knowledge on a plain listener (false) */
+};
+
 struct edge_listener_conf {
+    struct edge_http2_conf http2;
     char *name;
     char *addr_text;
     struct sock_addr addr;

@@ -164,8 +164,8 @@ const struct conf_key edge_keys[EK_COUNT] = {
                          2048, NULL },
     [EK_TLS_CIPHERSUITES] = { "listeners[].tls.ciphersuites", KT_STRING, 0,
                               EDGE_TLS_SUITES_DEFAULT, 0, 2048, NULL },
-    /* Protocols offered by ALPN, in preference order: h2 and http/1.1 (absent: both,
-     * h2 only once the HTTP/2 session exists). */
+    /* Protocols offered by ALPN, in preference order: h2 and http/1.1 (absent: both, h2
+     * first; h2 is HTTP/2, h2sess.c). */
     [EK_TLS_ALPN] = { "listeners[].tls.alpn", KT_LIST, 0, NULL, 1, 2, NULL },
     /* Absent: no Strict-Transport-Security header. */
     [EK_TLS_HSTS] = { "listeners[].tls.hsts", KT_MAP, 0, NULL, 0, 0, NULL },
@@ -189,6 +189,27 @@ const struct conf_key edge_keys[EK_COUNT] = {
                       NULL },
     [EK_RD_STATUS] = { "listeners[].rules[].redirect.status", KT_UINT, 0, "301", 301, 302,
                        NULL },
+
+    /* HTTP/2 on a listener (h2sess.c): by ALPN over TLS, with prior knowledge on a plain
+     * listener only with h2c. The limits are on by default; a client that breaks one is
+     * sent GOAWAY and reported to the shield. Defaults follow nginx and the published
+     * defences against Rapid Reset, CONTINUATION floods and HPACK bombs. */
+    [EK_L_HTTP2] = { "listeners[].http2", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_H2_MAX_STREAMS] = { "listeners[].http2.max_concurrent_streams", KT_UINT, 0, "100", 1,
+                            1000, NULL },
+    [EK_H2_MAX_HEADER_LIST] = { "listeners[].http2.max_header_list_size", KT_SIZE, 0, "64k",
+                                1024, 1024 * 1024, NULL },
+    [EK_H2_MAX_FIELDS] = { "listeners[].http2.max_header_fields", KT_UINT, 0, "100", 8, 1000,
+                           NULL },
+    [EK_H2_MAX_RESETS] = { "listeners[].http2.max_resets_per_second", KT_UINT, 0, "100", 1,
+                           100000, NULL },
+    [EK_H2_MAX_CONTINUATIONS] = { "listeners[].http2.max_continuations", KT_UINT, 0, "8", 1,
+                                  1000, NULL },
+    [EK_H2_MAX_REQUESTS] = { "listeners[].http2.max_requests_per_connection", KT_UINT, 0,
+                             "1000", 1, 10000000, NULL },
+    [EK_H2_IDLE_TIMEOUT] = { "listeners[].http2.idle_timeout", KT_DURATION, 0, "60s", SEC,
+                             DAY, NULL },
+    [EK_H2_H2C] = { "listeners[].http2.h2c", KT_BOOL, 0, "false", 0, 0, NULL },
 };
 
 const struct conf_keytab edge_keytab = { "edge", edge_keys, EK_COUNT };

@@ -108,6 +108,16 @@ enum edge_key {
     EK_RD_PATH,
     EK_RD_QUERY,
     EK_RD_STATUS,
+    /* listeners[].http2, read by h2conf.c (appended). */
+    EK_L_HTTP2,
+    EK_H2_MAX_STREAMS,
+    EK_H2_MAX_HEADER_LIST,
+    EK_H2_MAX_FIELDS,
+    EK_H2_MAX_RESETS,
+    EK_H2_MAX_CONTINUATIONS,
+    EK_H2_MAX_REQUESTS,
+    EK_H2_IDLE_TIMEOUT,
+    EK_H2_H2C,
     EK_COUNT
 };
 

@@ -103,7 +103,7 @@ forward_request_head(struct buf *out, const struct h1_request *r, const struct c
         buf_append_str(out, peer);
         buf_append(out, "\r\n", 2);
     }
-    buf_append_str(out, c->tp == CONN_TP_TLS ? "X-Forwarded-Proto: https\r\nX-Forwarded-Port: "
+    buf_append_str(out, conn_is_tls(c) ? "X-Forwarded-Proto: https\r\nX-Forwarded-Port: "
                                              : "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
     buf_append_u64(out, c->local_port);
     buf_append(out, "\r\n", 2);
@@ -234,7 +234,7 @@ forward_hsts(const struct txn *t)
 {
     const struct edge_tls_conf *tls = t->lc ? t->lc->tls : NULL;
 
-    return tls && tls->hsts && t->c->tp == CONN_TP_TLS ? tls->hsts_value : NULL;
+    return tls && tls->hsts && conn_is_tls(t->c) ? tls->hsts_value : NULL;
 }
 
 int

@@ -62,6 +62,8 @@ struct gen {
 struct edge {
     struct health *health;
     struct shield *shield;      /* borrowed; NULL when the daemon has none */
+    edge_challenge_fn challenge;    /* ACME http-01 answers; NULL when none */
+    void *challenge_ctx;
     unsigned nworkers;
     struct worker **workers;
     pthread_mutex_t lock;       /* guards cur for edge_apply */

@@ -134,3 +134,17 @@ guard_response(struct txn *t)
     info.static_asset = t->static_asset;
     shield_response(w->edge->shield, &info, t->status, loop_now_ms(w->loop));
 }
+
+void
+guard_abuse(struct worker *w, const struct conn *c)
+{
+    struct shield_request_info info;
+
+    if (!guard_on(w))
+        return;
+    memset(&info, 0, sizeof(info));
+    conn_shield_addr(c, &info.client);
+    info.method = SLICE_LIT("PRI");
+    info.path = SLICE_LIT("*");
+    shield_response(w->edge->shield, &info, 400, loop_now_ms(w->loop));
+}

@@ -19,5 +19,9 @@ void guard_release(struct worker *w, const struct conn *c);
 int guard_request(struct txn *t, const struct h1_request *r, bool static_asset);
 /* When a request the shield saw has its status. */
 void guard_response(struct txn *t);
+/* A client broke a protocol limit and was cut off (HTTP/2: Rapid Reset, CONTINUATION or
+ * HPACK floods): counted by the detectors as a refused request ("PRI *", 400), like any
+ * other refusal of that client. */
+void guard_abuse(struct worker *w, const struct conn *c);
 
 #endif

@@ -22,6 +22,7 @@
  * 1.2 without tickets) live in tls_cache.c, shared by all workers.
  */
 #include "edge/tls.h"
+#include "edge/tls_alpn01.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -45,6 +46,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "edge/conn.h"
+#include "edge/session.h"
 #include "edge/stats.h"
 #include "edge/tls_cache.h"
 #include "edge/tls_cert.h"
@@ -257,7 +259,8 @@ tls_on_alpn(SSL *s, const unsigned char **out, unsigned char *outlen, const unsi
     struct tls_listener *tl = arg;
     unsigned char *sel;
 
-    (void)s;
+    if (tls_alpn01_select(s, in, inlen, out, outlen))
+        return SSL_TLSEXT_ERR_OK;       /* an ACME validation: never reaches HTTP */
     if (SSL_select_next_proto(&sel, outlen, tl->alpn, tl->alpn_len, in, inlen) !=
         OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_ALERT_FATAL;
@@ -517,10 +520,19 @@ tls_on_ready(struct conn *c, unsigned events)
         int r = SSL_do_handshake(s);
         if (r == 1) {
             c->tp_flags |= TLS_HS_DONE;
+            if (tls_alpn01_chosen(s)) {     /* RFC 8737 §3: nothing follows the handshake */
+                conn_close(c);
+                return false;
+            }
             tls_count(c, SSL_session_reused(s) ? STATS_TLS_RESUMED : STATS_TLS_FULL);
             /* Application data may already sit in OpenSSL's buffer or the socket. */
             c->rd_ready = true;
-            /* Hook for HTTP/2: with ALPN h2, the connection's session becomes h2's. */
+            /* With ALPN h2, the connection's session becomes h2's (it reads the preface). */
+            const unsigned char *ap;
+            unsigned alen;
+            SSL_get0_alpn_selected(s, &ap, &alen);
+            if (alen == 2 && memcmp(ap, "h2", 2) == 0)
+                c->sess = CONN_SESS_H2;
             return true;
         }
         int e = SSL_get_error(s, r);

@@ -36,5 +36,7 @@ struct transport_ops {
 
 /* plain.c: the socket itself. */
 extern const struct transport_ops plain_transport;
+/* h2stream.c: an HTTP/2 stream's translated HTTP/1.1 bytes. */
+extern const struct transport_ops h2stream_transport;
 
 #endif

@@ -118,6 +118,9 @@ txn_keep_log_fields(struct txn *t, const struct h1_request *r, const char *head)
     t->logmem = m;
     t->log_request = m;
     m = copy_field(m, slice_make(head, line));
+    /* An HTTP/2 stream's head was translated to HTTP/1.1: log the protocol it came in. */
+    if (conn_is_stream(t->c) && line >= 8 && memcmp(t->logmem + line - 8, "HTTP/1.1", 8) == 0)
+        memcpy(t->logmem + line - 8, "HTTP/2.0", 8);
     t->log_referer = m;
     m = copy_field(m, referer);
     t->log_ua = m;
@@ -342,6 +345,39 @@ txn_static(struct txn *t, const struct edge_static_conf *sc, const struct h1_req
     txn_run(t);
 }
 
+/* An ACME http-01 validation request whose token the ACME client is validating gets its
+ * key authorization (RFC 8555 §8.3), before the listener's rules and the shield (the CA
+ * must reach it). Returns true when it answered. */
+static bool
+txn_challenge(struct txn *t, const struct h1_request *r)
+{
+    static const struct slice prefix = SLICE_LIT("/.well-known/acme-challenge/");
+    const struct edge *e = t->c->w->edge;
+    struct conn *c = t->c;
+    char token[129], ka[256];
+
+    if (!e->challenge || r->path.len <= prefix.len || r->path.len - prefix.len >= sizeof(token) ||
+        memcmp(r->path.p, prefix.p, prefix.len) != 0)
+        return false;
+    memcpy(token, r->path.p + prefix.len, r->path.len - prefix.len);
+    token[r->path.len - prefix.len] = '\0';
+    if (!e->challenge(e->challenge_ctx, token, ka, sizeof(ka)))
+        return false;
+    buf_consume(&c->in, r->head_len);
+    if (!t->req_done)
+        t->close_after = true;
+    t->status = 200;
+    t->phase = TXN_DONE;
+    txn_drop_kept_head(t);
+    if (buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: tierd\r\nContent-Type: text/plain\r\n"
+                   "Content-Length: %zu\r\n%s\r\n%s", strlen(ka),
+                   t->close_after || c->close_after ? "Connection: close\r\n" : "",
+                   t->is_head ? "" : ka) < 0)
+        t->close_after = true;
+    txn_run(t);
+    return true;
+}
+
 /* ALB's redirect action: 301 or 302 with the Location the rule builds, and nothing
  * forwarded. */
 static void
@@ -415,6 +451,8 @@ txn_start(struct conn *c)
         txn_run(t);
         return;
     }
+    if (txn_challenge(t, r))
+        return;
     const struct edge_rule *rule = route_match(t->lc, r);
     int refused = guard_request(t, r, rule && rule->static_files);
     if (refused) {
@@ -703,20 +741,30 @@ txn_finish(struct txn *t)
  * request not yet answered gets 502, as ALB does; anything else (a response being
  * streamed, a WebSocket tunnel) is closed. */
 static void
+txn_sweep_conn(struct conn *c)
+{
+    struct txn *t = c->txn;
+
+    if (c->closed || !t || !t->target || target_state_get(t->target) != TARGET_UNUSED)
+        return;
+    if (!txn_resp_started(t)) {
+        txn_local(t, 502, true);
+        txn_run(t);
+    } else {
+        conn_close(c);
+    }
+}
+
+static void
 on_sweep(struct loop *l, struct loop_timer *tm)
 {
     struct worker *w = container_of(tm, struct worker, sweep_timer);
 
     for (struct conn *c = w->conns; c; c = c->next) {
-        struct txn *t = c->txn;
-        if (c->closed || !t || !t->target || target_state_get(t->target) != TARGET_UNUSED)
-            continue;
-        if (!txn_resp_started(t)) {
-            txn_local(t, 502, true);
-            txn_run(t);
-        } else {
-            conn_close(c);
-        }
+        txn_sweep_conn(c);
+        /* HTTP/2: the transactions run on the connection's streams. */
+        if (!c->closed && conn_sess(c)->each_stream)
+            conn_sess(c)->each_stream(c, txn_sweep_conn);
     }
     loop_timer_start(l, &w->sweep_timer, TXN_SWEEP_MS, on_sweep);
 }

@@ -19,8 +19,10 @@
 #include "edge/gen.h"
 #include "edge/guard.h"
 #include "edge/health.h"
+#include "edge/session.h"
 #include "edge/txn.h"
 #include "edge/upstream.h"
+#include "edge/tls_alpn01.h"
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100
@@ -162,6 +164,11 @@ worker_take_gen(struct worker *w)
     w->gen = g;
     stats_take_gen(w);
     accesslog_open(w);
+    for (struct conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->closed && conn_sess(c)->on_new_gen)
+            conn_sess(c)->on_new_gen(c);
+    }
     if (!w->stopping)
         watch_listeners(w, true);
     gen_release(old);
@@ -310,6 +317,20 @@ void
 edge_set_shield(struct edge *e, struct shield *s)
 {
     e->shield = s;
+}
+
+void
+edge_set_challenge(struct edge *e, edge_challenge_fn fn, void *ctx)
+{
+    e->challenge = fn;
+    e->challenge_ctx = ctx;
+}
+
+void
+edge_set_alpn_challenge(struct edge *e, edge_alpn_cert_fn fn, void *ctx)
+{
+    (void)e;                    /* one hook per process: the TLS layer's callbacks */
+    tls_alpn01_set_hook(fn, ctx);
 }
 
 void

@@ -42,6 +42,10 @@ static const struct {
     { "tierd_db_cpu_utilization", "CPU use of a managed mariadbd, percent of one CPU." },
     { "tierd_db_free_storage_bytes", "Free bytes on the file system of a database's datadir." },
     { "tierd_db_deadlocks_total", "InnoDB deadlocks of a database (Innodb_deadlocks)." },
+    { "tierd_db_read_latency_seconds", "Mean InnoDB file read time of the last sample period "
+                                       "(performance_schema=ON)." },
+    { "tierd_db_write_latency_seconds", "Mean InnoDB file write time of the last sample "
+                                        "period (performance_schema=ON)." },
     { "tierd_db_backup_age_seconds", "Seconds since a database's newest good base backup ended." },
     { "tierd_db_binlog_archive_lag_seconds", "Seconds the newest restorable point is behind "
                                              "now." },
@@ -53,6 +57,8 @@ static const struct {
                                           "changed." },
     { "tierd_watch_deliveries_total", "Notification delivery attempts by result." },
     { "tierd_watch_deliveries_pending", "Notifications queued and not yet delivered." },
+    { "tierd_certificate_days_to_expiry", "Days until an automatic (ACME) certificate "
+                                          "expires." },
 };
 
 static const char *

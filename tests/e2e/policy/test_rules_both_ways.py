@@ -302,15 +302,15 @@ CASES = [
 def workdir(tmp_path_factory):
     d = tmp_path_factory.mktemp("rules")
     (d / "public").mkdir()
+    for name, mode in (("open.pass", 0o644), ("closed.pass", 0o600)):   # TD-DATA-015
+        (d / name).write_text("pw\n")
+        os.chmod(d / name, mode)
     certs = os.path.join(ROOT, "tests", "lib", "tls")
     for src, dst, mode in (("shop.ec.pem", "c.pem", 0o644), ("shop.ec.key", "c.key", 0o600),
                            ("shop.ec.key", "open.key", 0o644)):
         with open(os.path.join(certs, src), "rb") as f:
             (d / dst).write_bytes(f.read())
         os.chmod(d / dst, mode)
-    for name, mode in (("open.pass", 0o644), ("closed.pass", 0o600)):   # TD-DATA-015
-        (d / name).write_text("pw\n")
-        os.chmod(d / name, mode)
     return d
 
 

@@ -151,6 +151,9 @@ static const char every_key[] =
     "listeners:\n"
     "  - name: public\n"
     "    address: 127.0.0.1:0\n"
+    "    http2: { max_concurrent_streams: 50, max_header_list_size: 32k, max_header_fields: 60,\n"
+    "             max_resets_per_second: 20, max_continuations: 4,\n"
+    "             max_requests_per_connection: 500, idle_timeout: 30s, h2c: true }\n"
     "    rules:\n"
     "      - match:\n"
     "          path_prefix: /api/\n"
@@ -234,6 +237,15 @@ TEST(edge_keys_every_entry_is_a_key_the_reader_accepts)
     EXPECT_EQ(c.workers, 2);
     EXPECT_EQ(c.timeouts.shutdown_ms, 31000);
     EXPECT_EQ(c.limits.body_bytes, 1 << 20);
+    const struct edge_http2_conf *h2 = &c.listeners[0].http2;
+    EXPECT_EQ(h2->max_concurrent_streams, 50);
+    EXPECT_EQ(h2->max_header_list_size, 32 * 1024);
+    EXPECT_EQ(h2->max_header_fields, 60);
+    EXPECT_EQ(h2->max_resets_per_second, 20);
+    EXPECT_EQ(h2->max_continuations, 4);
+    EXPECT_EQ(h2->max_requests_per_connection, 500);
+    EXPECT_EQ(h2->idle_timeout_ms, 30000);
+    EXPECT_TRUE(h2->h2c);
     edge_conf_fini(&c);
     conf_doc_free(doc);
 }
@@ -317,6 +329,16 @@ TEST(edge_keys_defaults_are_what_the_reader_fills)
     EXPECT_EQ(e.limits.body_bytes, def_bytes(EK_LIM_BODY_BYTES));
     EXPECT_FALSE(e.tgs[0].health.enabled);
     EXPECT_EQ(e.tgs[0].health.interval_ms, def_ms(EK_HC_INTERVAL));
+    /* HTTP/2's limits are on without an http2: block. */
+    const struct edge_http2_conf *h2 = &e.listeners[0].http2;
+    EXPECT_EQ(h2->max_concurrent_streams, def_uint(EK_H2_MAX_STREAMS));
+    EXPECT_EQ(h2->max_header_list_size, def_bytes(EK_H2_MAX_HEADER_LIST));
+    EXPECT_EQ(h2->max_header_fields, def_uint(EK_H2_MAX_FIELDS));
+    EXPECT_EQ(h2->max_resets_per_second, def_uint(EK_H2_MAX_RESETS));
+    EXPECT_EQ(h2->max_continuations, def_uint(EK_H2_MAX_CONTINUATIONS));
+    EXPECT_EQ(h2->max_requests_per_connection, def_uint(EK_H2_MAX_REQUESTS));
+    EXPECT_EQ(h2->idle_timeout_ms, def_ms(EK_H2_IDLE_TIMEOUT));
+    EXPECT_EQ(h2->h2c, def_bool(EK_H2_H2C));
     edge_conf_fini(&e);
 }
 

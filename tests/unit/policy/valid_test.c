@@ -254,7 +254,6 @@ TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
     assert_non_null(mkdtemp(dir));
     snprintf(pub, sizeof(pub), "%s/public", dir);
     EXPECT_EQ(mkdir(pub, 0755), 0);
-    tls_files(dir);
     /* Repository password files for TD-DATA-015: one others can read, one they cannot. */
     char open_pw[80], closed_pw[80];
     snprintf(open_pw, sizeof(open_pw), "%s/open.pass", dir);
@@ -267,6 +266,7 @@ TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
     fputs("pw\n", pf);
     fclose(pf);
     chmod(closed_pw, 0600);
+    tls_files(dir);
     setenv("TIERD_TEST_HOOK", "x", 1);
     setenv("TIERD_TEST_TOKEN", "x", 1);
     setenv("TIERD_TEST_DB_PASSWORD", "x", 1);
@@ -296,9 +296,9 @@ TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
             fail_msg("%s has no %s case on a valid file", rules[i].id,
                      seen[1] ? "passing" : "failing");
     }
-    tls_files_remove(dir);
     unlink(open_pw);
     unlink(closed_pw);
+    tls_files_remove(dir);
     rmdir(pub);
     rmdir(dir);
 }
