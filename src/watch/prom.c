@@ -36,6 +36,8 @@ static const struct {
     { "tierd_http_response_bytes_total", "Bytes of HTTP responses sent to clients." },
     { "tierd_connections_accepted_total", "Client connections accepted by a listener." },
     { "tierd_edge_active_connections", "Client connections open on a listener." },
+    { "tierd_tls_handshakes_total", "TLS handshakes on a listener: full, resumed (ticket or "
+                                    "session id) or failed." },
     { "tierd_db_connections", "Client connections open on a database (Threads_connected)." },
     { "tierd_db_cpu_utilization", "CPU use of a managed mariadbd, percent of one CPU." },
     { "tierd_db_free_storage_bytes", "Free bytes on the file system of a database's datadir." },
