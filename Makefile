@@ -8,7 +8,7 @@ CC     ?= cc
 PYTHON ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib libcurl libcrypto
+PKGS        := yaml-0.1 jansson sqlite3 libnftables zlib libcurl libcrypto libssl
 PKGS        += libsystemd
 WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
                -Wno-unused-parameter
@@ -71,7 +71,7 @@ $(B)/app: $(APP_SRC) $(wildcard examples/app/*.h)
 $(B)/unit: $(UNIT_OBJ) $(B)/libtierd.a
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs $(PKGS) cmocka) $(LDSAN) -lm
 
-$(UNIT_OBJ): CFLAGS_ALL += -Itests/unit -Itests/lib $(shell pkg-config --cflags cmocka)
+$(UNIT_OBJ): CFLAGS_ALL += -Itests/unit -Itests/lib $(shell pkg-config --cflags cmocka) -DTEST_SRCDIR=\"$(CURDIR)\"
 
 # Symbol stems are unique across src/ (STYLE.md): two files with one basename fail the build.
 stems:
@@ -116,6 +116,7 @@ fuzz: deps-check $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 
 # Every example stack file must pass `tierd check`.
 examples: $(B)/tierd
+	@scripts/demo-cert.sh state/demo-tls >/dev/null
 	@set -e; for f in examples/*.yaml; do $(B)/tierd check $$f >/dev/null || { $(B)/tierd check $$f; exit 1; }; echo "check $$f: ok"; done
 
 e2e: deps-check $(B)/tierd $(B)/app

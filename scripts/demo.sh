@@ -1,17 +1,21 @@
 #!/bin/sh
 # scripts/demo.sh BUILD_DIR: runs the demo stack (examples/demo.yaml) in the foreground:
-# tierd on 127.0.0.1:8080 with the sample app as an auto scaling group behind it, the
-# shield on, static files under /static/. Ctrl-C stops everything (tierd stops its
+# tierd on http://127.0.0.1:8080 and https://localhost:8443 (a self-signed certificate
+# made here, by scripts/demo-cert.sh) with the sample app as an auto scaling group behind
+# it, the shield on, static files under /static/. Ctrl-C stops everything (tierd stops its
 # instances itself).
 set -u
 B=${1:-build}
 cd "$(dirname "$0")/.."
 mkdir -p logs run state
+scripts/demo-cert.sh state/demo-tls || exit 1
 
-if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then
-    echo "demo: port 8080 is already in use on 127.0.0.1; stop what listens there first" >&2
-    exit 1
-fi
+for port in 8080 8443; do
+    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+        echo "demo: port $port is already in use on 127.0.0.1; stop what listens there first" >&2
+        exit 1
+    fi
+done
 if [ "$B" != build ]; then
     echo "demo: the demo stack runs build/app; build it with make first" >&2
 fi
@@ -38,9 +42,12 @@ done
 
 cat <<TXT
 
-  tierd is running on http://127.0.0.1:8080 with two app instances behind it.
-  In another terminal:
+  tierd is running on http://127.0.0.1:8080 and https://localhost:8443 with two app
+  instances behind it. In another terminal:
 
+    curl --cacert state/demo-tls/cert.pem https://localhost:8443/headers
+                                                # over TLS 1.3: X-Forwarded-Proto: https
+    openssl s_client -connect 127.0.0.1:8443 -servername localhost </dev/null | head -20
     curl http://127.0.0.1:8080/                 # answered by one instance, then the other
     curl http://127.0.0.1:8080/headers          # what the app sees: X-Forwarded-For, Via, X-Request-Id
     curl http://127.0.0.1:8080/static/          # a static file, served by tierd itself
@@ -61,6 +68,10 @@ cat <<TXT
     curl -s --unix-socket run/tierd.sock http://x/metrics | head   # Prometheus exposition
 
   WebSocket echo: ws://127.0.0.1:8080/ws      Press Ctrl-C to stop.
+
+  The certificate is self-signed (state/demo-tls/, made at start). For a real domain, see
+  the comment at the https listener in examples/demo.yaml and docs/tls.md: an acme: block
+  with your domain, port 443, and a port-80 listener that redirects.
 
 TXT
 wait $tierd_pid

@@ -4,11 +4,11 @@
 # is printed and the script fails. Groups: build, check, fuzz, deb, bench.
 set -eu
 
-pkgs_build="nodejs gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl libsystemd-dev"
-pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic"
+pkgs_build="nodejs gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev openssl curl libsystemd-dev"
+pkgs_check="libcmocka-dev testssl.sh python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_deb="dpkg-dev pandoc lintian"
-pkgs_bench="nginx-light haproxy caddy wrk python3"
+pkgs_bench="nginx-light haproxy caddy wrk python3 nghttp2-client openssl"
 
 want=""
 for g in "$@"; do

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/mem.h"
 #include "ctl/ctl.h"
 #include "conf/ref.h"
 #include "data/data.h"
@@ -51,6 +52,7 @@ struct daemon {
     struct routes_apply *apply_routes;
     struct accessroll *roll;    /* access-log rotation and syslog shipping */
     struct data *data;          /* the databases: managed mariadbd servers */
+    struct loop_timer tls_timer;    /* looks for changed certificate files */
 };
 
 /* The fleet registers its instances into the edge's target groups through these. */
@@ -201,6 +203,17 @@ on_reload(struct loop *l, int signo, void *ctx)
         log_diag(&d);
     sdnotify_reloaded(dm->path, rc == 0);
     diag_fini(&d);
+}
+
+/* Certificates replaced on disk (certbot, an ACME client, a copy) are picked up without
+ * a reload; SIGHUP picks them up at once. */
+static void
+on_tls_poll(struct loop *l, struct loop_timer *t)
+{
+    struct daemon *dm = container_of(t, struct daemon, tls_timer);
+
+    edge_tls_poll(dm->edge);
+    loop_timer_start(l, t, EDGE_TLS_POLL_MS, on_tls_poll);
 }
 
 static void
@@ -401,6 +414,7 @@ daemon_run(const char *path)
         rc = 1;
         goto out;
     }
+    loop_timer_start(dm.loop, &dm.tls_timer, EDGE_TLS_POLL_MS, on_tls_poll);
     dm.roll = accessroll_new(dm.loop, dm.edge);
     accessroll_apply(dm.roll, s->roll);
     s->roll = NULL;

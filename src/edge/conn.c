@@ -17,11 +17,13 @@
 #include "edge/guard.h"
 #include "edge/session.h"
 #include "edge/stats.h"
+#include "edge/tls.h"
 #include "edge/transport.h"
 #include "edge/worker.h"
 
 /* A new transport or session protocol adds its table here and an index in conn.h. */
-const struct transport_ops *const conn_transports[] = { [CONN_TP_PLAIN] = &plain_transport };
+const struct transport_ops *const conn_transports[] = { [CONN_TP_PLAIN] = &plain_transport,
+                                                        [CONN_TP_TLS] = &tls_transport };
 const struct session_ops *const conn_sessions[] = { [CONN_SESS_H1] = &h1sess_session };
 
 static void conn_linger_run(struct conn *c);
@@ -50,6 +52,8 @@ conn_close(struct conn *c)
     conn_sess(c)->on_close(c);
     loop_io_remove(c->w->loop, &c->io);
     loop_timer_stop(c->w->loop, &c->timer);
+    if (conn_tp(c)->close)
+        conn_tp(c)->close(c);
     close(c->io.fd);
     loop_defer(c->w->loop, &c->defer, on_conn_free);
 }
@@ -170,6 +174,8 @@ on_conn_io(struct loop *l, struct loop_io *io, unsigned events)
         c->wr_ready = true;
     if (events & LOOP_HUP)
         c->hup = true;
+    if (conn_tp(c)->on_ready && !c->closed && !conn_tp(c)->on_ready(c, events))
+        return;
     if (c->state == CONN_TXN || c->state == CONN_TUNNEL)
         conn_sess(c)->on_txn_io(c);
     else if (c->state == CONN_LINGER)
@@ -223,7 +229,16 @@ conn_accepted(struct worker *w, int fd, const struct sockaddr_storage *peer,
     c->local_port = local_port;
     conn_set_peer(c, peer);
     sock_set_nodelay(fd);
+    c->io.fd = fd;
+    struct tls_listener *tl = gen_tls_of(w->gen, listener_id);
+    if (tl && tls_conn_start(c, tl, w->index) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
     if (loop_io_add(w->loop, &c->io, fd, on_conn_io) < 0) {
+        if (conn_tp(c)->close)
+            conn_tp(c)->close(c);
         close(fd);
         free(c);
         return;

@@ -55,11 +55,13 @@ struct conn {
     bool rd_ready, wr_ready, hup, eof, closed, close_after, shut_wr;
     uint8_t peer_addr[16];
     /* Indexes in conn_transports[] and conn_sessions[], not pointers: a byte each fits
-     * the padding, so an idle connection stays 240 bytes. */
+     * the padding. */
     uint8_t tp, sess;
+    uint8_t tp_flags;           /* the transport's own (tls.c: handshake done, wants) */
+    void *tls;                  /* the SSL of a TLS connection (tls.c), else NULL */
 };
 
-enum { CONN_TP_PLAIN = 0 };
+enum { CONN_TP_PLAIN = 0, CONN_TP_TLS };
 enum { CONN_SESS_H1 = 0 };
 extern const struct transport_ops *const conn_transports[];
 extern const struct session_ops *const conn_sessions[];

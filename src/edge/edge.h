@@ -24,6 +24,10 @@ int edge_apply(struct edge *e, struct edge_conf *conf, char *errbuf, size_t errl
 struct shield;
 /* Gives the edge the shield to ask for verdicts (borrowed; before edge_start). */
 void edge_set_shield(struct edge *e, struct shield *s);
+/* Reloads the certificates of TLS listeners whose files changed (call every few seconds
+ * from the control thread). Returns how many listeners were reloaded. */
+unsigned edge_tls_poll(struct edge *e);
+#define EDGE_TLS_POLL_MS 5000
 /* Starts the worker threads; 0 or a negative errno. */
 int edge_start(struct edge *e);
 /* Stops accepting, lets requests in flight finish until the configured shutdown

@@ -22,6 +22,7 @@
 #include "core/mem.h"
 #include "edge/edge_conf_internal.h"
 #include "edge/edge_keys.h"
+#include "edge/tls_conf.h"
 
 #define K EDGE_K
 
@@ -261,13 +262,17 @@ edge_conf_read_rule(struct edge_conf *c, struct edge_rule *r, const struct conf_
     }
     const struct conf_node *fwd = edge_conf_raw(n, EK_R_FORWARD);
     const struct conf_node *st = edge_conf_raw(n, EK_R_STATIC);
-    if (fwd && st)
-        diag_at(d, n, "%s: a rule has one action: forward or static; keep one of them", what);
-    else if (!fwd && !st)
-        diag_at(d, n, "%s: a rule needs an action; add forward: <target group> or static: "
-                "{ root: <directory> }", what);
+    const struct conf_node *rd = edge_conf_raw(n, EK_R_REDIRECT);
+    if ((fwd != NULL) + (st != NULL) + (rd != NULL) > 1)
+        diag_at(d, n, "%s: a rule has one action: forward, static or redirect; keep one of "
+                "them", what);
+    else if (!fwd && !st && !rd)
+        diag_at(d, n, "%s: a rule needs an action; add forward: <target group>, static: "
+                "{ root: <directory> } or redirect: { scheme: https }", what);
     if (st)
         r->static_files = edge_conf_read_static(st, what, d);
+    if (rd)
+        r->redirect = tls_conf_read_redirect(rd, what, d);
     if (!fwd)
         return;
     if (conf_is_null(fwd)) {
@@ -297,7 +302,8 @@ edge_conf_read_rule(struct edge_conf *c, struct edge_rule *r, const struct conf_
 
 static void
 edge_conf_read_listener(struct edge_conf *c, struct edge_listener_conf *l,
-                        const struct conf_node *n, unsigned idx, struct diag *d)
+                        const struct conf_node *root, const struct conf_node *n, unsigned idx,
+                        struct diag *d)
 {
     const struct conf_key *kname = K(EK_L_NAME), *krules = K(EK_L_RULES);
     char what[128], rwhat[160];
@@ -334,13 +340,14 @@ edge_conf_read_listener(struct edge_conf *c, struct edge_listener_conf *l,
     }
 
     const struct conf_node *rules = conf_key_get(n, krules);
-    if (!rules)
-        return;
     snprintf(rwhat, sizeof(rwhat), "%s: rules", what);
-    if (conf_expect(rules, CONF_SEQ, rwhat, d) < 0)
+    if (!rules || conf_expect(rules, CONF_SEQ, rwhat, d) < 0) {
+        tls_conf_read(l, root, n, what, d);
         return;
+    }
     if (rules->n < krules->min) {
         diag_at(d, rules, "%s: no rules; add at least one, like - forward: <target group>", what);
+        tls_conf_read(l, root, n, what, d);
         return;
     }
     l->rules = mem_alloc_or_exit(rules->n * sizeof(*l->rules));
@@ -355,6 +362,7 @@ edge_conf_read_listener(struct edge_conf *c, struct edge_listener_conf *l,
         if (!r->has_match && catch_all < 0)
             catch_all = (int)i;
     }
+    tls_conf_read(l, root, n, what, d);
 }
 
 static void
@@ -378,7 +386,7 @@ edge_conf_read_listeners(struct edge_conf *c, const struct conf_node *root, stru
     for (unsigned i = 0; i < ls->n; i++) {
         /* Counted before reading, so later listeners compare against a partial one safely. */
         struct edge_listener_conf *l = &c->listeners[c->nlisteners];
-        edge_conf_read_listener(c, l, ls->items[i], i, d);
+        edge_conf_read_listener(c, l, root, ls->items[i], i, d);
         c->nlisteners++;
     }
 }
@@ -547,7 +555,9 @@ edge_conf_fini(struct edge_conf *c)
                 free(r->static_files->index);
                 free(r->static_files);
             }
+            tls_conf_free_redirect(r->redirect);
         }
+        tls_conf_free(l->tls);
         free(l->rules);
         free(l->name);
         free(l->addr_text);

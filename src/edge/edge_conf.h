@@ -20,6 +20,43 @@ enum edge_algorithm {
 
 enum edge_log_format { EDGE_LOG_COMBINED = 0, EDGE_LOG_JSON };
 
+enum edge_tls_version { EDGE_TLS_1_2 = 0, EDGE_TLS_1_3 };
+enum edge_acme_challenge { EDGE_ACME_HTTP_01 = 0, EDGE_ACME_TLS_ALPN_01 };
+
+/* Protocols a TLS listener may offer by ALPN. */
+enum { EDGE_ALPN_H2 = 1u << 0, EDGE_ALPN_HTTP11 = 1u << 1 };
+
+struct edge_tls_cert_conf {
+    char *cert;                 /* PEM file: the certificate, then its chain */
+    char *key;                  /* PEM file: the private key */
+};
+
+/* listeners[].tls.acme, validated here and consumed by the ACME client. */
+struct edge_acme_conf {
+    char *email;                /* NULL: none (the CA may not need one) */
+    unsigned ndomains;
+    char **domains;             /* lower case, as written; the first names the certificate */
+    char *directory;            /* the CA's directory URL; default Let's Encrypt production */
+    char *ca_bundle;            /* NULL: the system's trust store */
+    enum edge_acme_challenge challenge;
+    char *state_dir;            /* the top-level state_dir, where account and certs live */
+};
+
+struct edge_tls_conf {
+    unsigned ncerts;
+    struct edge_tls_cert_conf *certs;   /* the first is the default */
+    struct edge_acme_conf *acme;        /* NULL: no automatic certificates */
+    enum edge_tls_version min_version;  /* default 1.2 */
+    char *ciphers;                      /* TLS 1.2 list (OpenSSL syntax) */
+    char *ciphersuites;                 /* TLS 1.3 list */
+    unsigned alpn;                      /* EDGE_ALPN_* as written; 0 = absent (default) */
+    bool alpn_h2_first;                 /* h2 written before http/1.1 */
+    bool hsts;                          /* send Strict-Transport-Security */
+    uint64_t hsts_max_age_ms;
+    bool hsts_include_subdomains, hsts_preload;
+    char *hsts_value;                   /* the header's value, built once */
+};
+
 struct edge_target_conf {
     char *addr_text;            /* as written, normalised "ip:port" */
     struct sock_addr addr;
@@ -71,13 +108,26 @@ struct edge_static_conf {
     uint64_t cache_max_age_ms;  /* Cache-Control: max-age; default 0 = no header */
 };
 
-/* A rule has exactly one action: forward (to a target group) or static. */
+/* ALB's redirect action. Each part is a template that may use #{protocol}, #{host},
+ * #{port}, #{path} (without its leading '/') and #{query} (without '?'). */
+struct edge_redirect_conf {
+    char *scheme;               /* "http", "https" or "#{protocol}" */
+    char *host;                 /* default "#{host}" */
+    char *port;                 /* NULL: the request's port when the scheme is kept,
+                                   else the new scheme's default (left out of the URL) */
+    char *path;                 /* default "/#{path}"; starts with '/' */
+    char *query;                /* default "#{query}" */
+    unsigned status;            /* 301 or 302 */
+};
+
+/* A rule has exactly one action: forward (to a target group), static, or redirect. */
 struct edge_rule {
     bool has_match;
     struct edge_match match;
     char *forward;              /* target group name; NULL for a static rule */
     unsigned tg_index;          /* index into edge_conf.tgs */
     struct edge_static_conf *static_files;  /* NULL for a forward rule */
+    struct edge_redirect_conf *redirect;    /* NULL unless a redirect rule */
 };
 
 struct edge_listener_conf {
@@ -86,6 +136,7 @@ struct edge_listener_conf {
     struct sock_addr addr;
     unsigned nrules;
     struct edge_rule *rules;
+    struct edge_tls_conf *tls;  /* NULL: plain HTTP */
 };
 
 struct edge_timeouts {

@@ -12,6 +12,9 @@
 static const char *const algorithms[] = {
     "round_robin", "least_outstanding_requests", "weighted_random", NULL,
 };
+/* Indexed by enum edge_tls_version and enum edge_acme_challenge (edge_conf.h). */
+static const char *const tls_versions[] = { "1.2", "1.3", NULL };
+static const char *const acme_challenges[] = { "http-01", "tls-alpn-01", NULL };
 static const char *const log_formats[] = { "combined", "json", NULL };
 /* daemon/accessroll.c maps these, in this order, to syslog's facility codes. */
 static const char *const syslog_facilities[] = { "user", "daemon", "local0", "local1", "local2",
@@ -133,6 +136,59 @@ const struct conf_key edge_keys[EK_COUNT] = {
     [EK_AL_SL_FACILITY] = { "access_log.syslog.facility", KT_ENUM, 0, "local7", 0, 0,
                             syslog_facilities },
     [EK_AL_SL_TAG] = { "access_log.syslog.tag", KT_STRING, 0, "tierd-access", 0, 32, NULL },
+
+    /* Present: the listener speaks TLS only. It needs certificates, acme, or both. */
+    [EK_L_TLS] = { "listeners[].tls", KT_MAP, 0, NULL, 0, 0, NULL },
+    /* The first is the default (no SNI, or a name none covers); at most 16. */
+    [EK_TLS_CERTS] = { "listeners[].tls.certificates", KT_LIST, 0, NULL, 0, 16, NULL },
+    [EK_TLS_C_CERT] = { "listeners[].tls.certificates[].cert", KT_STRING, CONF_KEY_REQUIRED,
+                        NULL, 0, 4096, NULL },
+    [EK_TLS_C_KEY] = { "listeners[].tls.certificates[].key", KT_STRING, CONF_KEY_REQUIRED,
+                       NULL, 0, 4096, NULL },
+    /* Automatic certificates (RFC 8555), kept under the top-level state_dir, which must
+     * then be written: without it every restart would issue again. */
+    [EK_TLS_ACME] = { "listeners[].tls.acme", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_ACME_EMAIL] = { "listeners[].tls.acme.email", KT_STRING, 0, NULL, 0, 254, NULL },
+    [EK_ACME_DOMAINS] = { "listeners[].tls.acme.domains", KT_LIST, CONF_KEY_REQUIRED, NULL, 1,
+                          100, NULL },
+    [EK_ACME_DIRECTORY] = { "listeners[].tls.acme.directory", KT_STRING, 0,
+                            EDGE_ACME_DIRECTORY_DEFAULT, 0, 2048, NULL },
+    [EK_ACME_CA_BUNDLE] = { "listeners[].tls.acme.ca_bundle", KT_STRING, 0, NULL, 0, 4096,
+                            NULL },
+    [EK_ACME_CHALLENGE] = { "listeners[].tls.acme.challenge", KT_ENUM, 0, "http-01", 0, 0,
+                            acme_challenges },
+    [EK_TLS_MIN_VERSION] = { "listeners[].tls.min_version", KT_ENUM, 0, "1.2", 0, 0,
+                             tls_versions },
+    /* OpenSSL cipher lists; the defaults are Mozilla's "intermediate" profile. */
+    [EK_TLS_CIPHERS] = { "listeners[].tls.ciphers", KT_STRING, 0, EDGE_TLS_CIPHERS_DEFAULT, 0,
+                         2048, NULL },
+    [EK_TLS_CIPHERSUITES] = { "listeners[].tls.ciphersuites", KT_STRING, 0,
+                              EDGE_TLS_SUITES_DEFAULT, 0, 2048, NULL },
+    /* Protocols offered by ALPN, in preference order: h2 and http/1.1 (absent: both,
+     * h2 only once the HTTP/2 session exists). */
+    [EK_TLS_ALPN] = { "listeners[].tls.alpn", KT_LIST, 0, NULL, 1, 2, NULL },
+    /* Absent: no Strict-Transport-Security header. */
+    [EK_TLS_HSTS] = { "listeners[].tls.hsts", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_HSTS_MAX_AGE] = { "listeners[].tls.hsts.max_age", KT_DURATION, 0, "365d", 0,
+                          2 * 365 * DAY, NULL },
+    [EK_HSTS_INCLUDE_SUB] = { "listeners[].tls.hsts.include_subdomains", KT_BOOL, 0, "false",
+                              0, 0, NULL },
+    [EK_HSTS_PRELOAD] = { "listeners[].tls.hsts.preload", KT_BOOL, 0, "false", 0, 0, NULL },
+
+    /* ALB's redirect action: each part defaults to the request's own (#{protocol},
+     * #{host}, #{port}, /#{path}, #{query}); at least one must change. */
+    [EK_R_REDIRECT] = { "listeners[].rules[].redirect", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_RD_SCHEME] = { "listeners[].rules[].redirect.scheme", KT_STRING, 0, "#{protocol}", 0,
+                       16, NULL },
+    [EK_RD_HOST] = { "listeners[].rules[].redirect.host", KT_STRING, 0, "#{host}", 0, 128,
+                     NULL },
+    [EK_RD_PORT] = { "listeners[].rules[].redirect.port", KT_STRING, 0, NULL, 0, 16, NULL },
+    [EK_RD_PATH] = { "listeners[].rules[].redirect.path", KT_STRING, 0, "/#{path}", 0, 128,
+                     NULL },
+    [EK_RD_QUERY] = { "listeners[].rules[].redirect.query", KT_STRING, 0, "#{query}", 0, 128,
+                      NULL },
+    [EK_RD_STATUS] = { "listeners[].rules[].redirect.status", KT_UINT, 0, "301", 301, 302,
+                       NULL },
 };
 
 const struct conf_keytab edge_keytab = { "edge", edge_keys, EK_COUNT };

@@ -11,6 +11,15 @@
 /* Listener and target group names: they appear in logs, metrics and the control API. */
 #define EDGE_KEYS_NAME_MAX 64
 
+/* TLS defaults: Mozilla's "intermediate" profile (v5.7), and Let's Encrypt production. */
+#define EDGE_TLS_CIPHERS_DEFAULT                                                              \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"   \
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+#define EDGE_TLS_SUITES_DEFAULT                                                               \
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+#define EDGE_ACME_DIRECTORY_DEFAULT "https://acme-v02.api.letsencrypt.org/directory"
+
 enum edge_key {
     EK_LISTENERS = 0,
     EK_L_NAME,
@@ -73,6 +82,32 @@ enum edge_key {
     EK_AL_SL_SOCKET,
     EK_AL_SL_FACILITY,
     EK_AL_SL_TAG,
+    /* TLS termination (edge/tls_conf.c reads these) and the redirect action (appended). */
+    EK_L_TLS,
+    EK_TLS_CERTS,
+    EK_TLS_C_CERT,
+    EK_TLS_C_KEY,
+    EK_TLS_ACME,
+    EK_ACME_EMAIL,
+    EK_ACME_DOMAINS,
+    EK_ACME_DIRECTORY,
+    EK_ACME_CA_BUNDLE,
+    EK_ACME_CHALLENGE,
+    EK_TLS_MIN_VERSION,
+    EK_TLS_CIPHERS,
+    EK_TLS_CIPHERSUITES,
+    EK_TLS_ALPN,
+    EK_TLS_HSTS,
+    EK_HSTS_MAX_AGE,
+    EK_HSTS_INCLUDE_SUB,
+    EK_HSTS_PRELOAD,
+    EK_R_REDIRECT,
+    EK_RD_SCHEME,
+    EK_RD_HOST,
+    EK_RD_PORT,
+    EK_RD_PATH,
+    EK_RD_QUERY,
+    EK_RD_STATUS,
     EK_COUNT
 };
 

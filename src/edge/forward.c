@@ -103,7 +103,8 @@ forward_request_head(struct buf *out, const struct h1_request *r, const struct c
         buf_append_str(out, peer);
         buf_append(out, "\r\n", 2);
     }
-    buf_append_str(out, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
+    buf_append_str(out, c->tp == CONN_TP_TLS ? "X-Forwarded-Proto: https\r\nX-Forwarded-Port: "
+                                             : "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
     buf_append_u64(out, c->local_port);
     buf_append(out, "\r\n", 2);
     if (!via_done)
@@ -188,6 +189,15 @@ forward_response_head(struct buf *out, const struct h1_response *r, struct txn *
     }
     if (t->sticky && t->target && t->tg >= 0)
         sticky_set_cookie(out, &t->gen->conf.tgs[t->tg], t->target);
+    const char *hsts = forward_hsts(t);
+    if (hsts) {
+        /* The target's own Strict-Transport-Security wins, as it knows its site. */
+        bool has = false;
+        for (unsigned i = 0; i < r->nheaders && !has; i++)
+            has = slice_eq_nocase(r->headers[i].name, SLICE_LIT("Strict-Transport-Security"));
+        if (!has)
+            buf_printf(out, "Strict-Transport-Security: %s\r\n", hsts);
+    }
     if (close_client)
         buf_append_str(out, "Connection: close\r\n");
     else if (t->version_minor == 0)
@@ -217,4 +227,37 @@ forward_local_response(struct buf *out, int status, bool close, const char *extr
                       "Content-Length: %d\r\n%s%s\r\n%s",
                       status, reason, n, close ? "Connection: close\r\n" : "",
                       extra_headers ? extra_headers : "", body);
+}
+
+const char *
+forward_hsts(const struct txn *t)
+{
+    const struct edge_tls_conf *tls = t->lc ? t->lc->tls : NULL;
+
+    return tls && tls->hsts && t->c->tp == CONN_TP_TLS ? tls->hsts_value : NULL;
+}
+
+int
+forward_add_field(struct buf *out, size_t head_start, const char *name, const char *value)
+{
+    size_t len = buf_len(out);
+    const char *h = buf_head(out);
+    size_t end = 0;
+
+    for (size_t i = head_start; i + 3 < len; i++)
+        if (h[i] == '\r' && h[i + 1] == '\n' && h[i + 2] == '\r' && h[i + 3] == '\n') {
+            end = i + 2;
+            break;
+        }
+    if (!end)
+        return -EINVAL;
+    size_t add = strlen(name) + 2 + strlen(value) + 2;
+    if (buf_reserve(out, add) < 0)
+        return -ENOMEM;
+    char *p = buf_head(out);
+    memmove(p + end + add, p + end, len - end);
+    snprintf(p + end, add + 1, "%s: %s\r", name, value);
+    p[end + add - 1] = '\n';
+    buf_commit(out, add);
+    return 0;
 }

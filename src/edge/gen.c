@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "edge/health.h"
+#include "edge/tls.h"
 #include "edge/worker.h"
 
 #define EDGE_LISTEN_BACKLOG 4096
@@ -172,6 +173,26 @@ fail:
     return NULL;
 }
 
+static void
+gen_tls_release(struct tls_listener **tls, unsigned n)
+{
+    for (unsigned i = 0; tls && i < n; i++)
+        tls_listener_release(tls[i]);
+    free(tls);
+}
+
+/* A copy of prev's TLS references (each taken once more), or NULL without memory. */
+static struct tls_listener **
+gen_tls_copy(const struct gen *prev)
+{
+    unsigned n = prev->conf.nlisteners;
+    struct tls_listener **tls = calloc(n ? n : 1, sizeof(*tls));
+
+    for (unsigned i = 0; tls && i < n; i++)
+        tls[i] = prev->tls[i] ? tls_listener_ref(prev->tls[i]) : NULL;
+    return tls;
+}
+
 struct gen *
 gen_build(struct edge *e, struct edge_conf *conf, const struct gen *prev, uint64_t now_ms,
           char *errbuf, size_t errlen)
@@ -214,6 +235,27 @@ gen_build(struct edge *e, struct edge_conf *conf, const struct gen *prev, uint64
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
+    g->tls = calloc(conf->nlisteners ? conf->nlisteners : 1, sizeof(*g->tls));
+    for (unsigned i = 0; g->tls && i < conf->nlisteners; i++) {
+        const struct edge_listener_conf *l = &conf->listeners[i];
+        if (l->tls && !(g->tls[i] = tls_listener_new(l->tls, l->name, e->nworkers, errbuf,
+                                                     errlen))) {
+            gen_tls_release(g->tls, conf->nlisteners);
+            g->tls = NULL;
+            goto fail_tls;
+        }
+    }
+    if (!g->tls) {
+        snprintf(errbuf, errlen, "out of memory");
+fail_tls:
+        tgrt_free(g->tgrt, conf->ntgs);
+        for (unsigned k = 0; k < conf->nlisteners; k++)
+            lsock_release(g->lsocks[k]);
+        free(g->lsocks);
+        free(g);
+        free(box);
+        return NULL;
+    }
     atomic_init(&box->refs, 1);
     box->conf = *conf;
     memset(conf, 0, sizeof(*conf));
@@ -230,6 +272,12 @@ gen_with_targets(struct edge *e, const struct gen *prev, struct tg_rt *tgrt)
 
     if (!g || !(g->lsocks = calloc(prev->conf.nlisteners ? prev->conf.nlisteners : 1,
                                    sizeof(*g->lsocks)))) {
+        free(g);
+        tgrt_free(tgrt, prev->conf.ntgs);
+        return NULL;
+    }
+    if (!(g->tls = gen_tls_copy(prev))) {
+        free(g->lsocks);
         free(g);
         tgrt_free(tgrt, prev->conf.ntgs);
         return NULL;
@@ -270,6 +318,7 @@ gen_release(struct gen *g)
         lsock_release(g->lsocks[i]);
     free(g->lsocks);
     tgrt_free(g->tgrt, g->conf.ntgs);
+    gen_tls_release(g->tls, g->conf.nlisteners);
     if (atomic_fetch_sub_explicit(&g->box->refs, 1, memory_order_acq_rel) == 1) {
         edge_conf_fini(&g->box->conf);
         free(g->box);
@@ -284,4 +333,75 @@ gen_listener_of(const struct gen *g, uint32_t lsock_id)
         if (g->lsocks[i]->id == lsock_id)
             return (int)i;
     return -1;
+}
+
+struct tls_listener *
+gen_tls_of(const struct gen *g, uint32_t lsock_id)
+{
+    int i = gen_listener_of(g, lsock_id);
+
+    return i >= 0 && g->tls ? g->tls[i] : NULL;
+}
+
+/* The target lists of g, each target referenced once more (for a generation that only
+ * changes something else). */
+static struct tg_rt *
+gen_tgrt_copy(const struct gen *g)
+{
+    struct tg_rt *all = calloc(g->conf.ntgs ? g->conf.ntgs : 1, sizeof(*all));
+
+    for (unsigned i = 0; all && i < g->conf.ntgs; i++) {
+        all[i].targets = calloc(g->tgrt[i].n ? g->tgrt[i].n : 1, sizeof(*all[i].targets));
+        if (!all[i].targets) {
+            tgrt_free(all, g->conf.ntgs);
+            return NULL;
+        }
+        for (unsigned k = 0; k < g->tgrt[i].n; k++)
+            all[i].targets[all[i].n++] = target_ref(g->tgrt[i].targets[k]);
+    }
+    return all;
+}
+
+unsigned
+gen_tls_poll(struct edge *e)
+{
+    unsigned changed = 0;
+    char err[512];
+
+    pthread_mutex_lock(&e->lock);
+    struct gen *g = e->cur;
+    struct tls_listener **fresh = g ? calloc(g->conf.nlisteners + 1, sizeof(*fresh)) : NULL;
+    for (unsigned i = 0; fresh && i < g->conf.nlisteners; i++) {
+        const struct edge_listener_conf *l = &g->conf.listeners[i];
+        if (!g->tls[i] || !tls_listener_files_changed(g->tls[i], l->tls))
+            continue;
+        if (!(fresh[i] = tls_listener_new(l->tls, l->name, e->nworkers, err, sizeof(err)))) {
+            /* Mark the failure as seen, so that the log says it once per change. */
+            tls_listener_files_seen(g->tls[i], l->tls);
+            log_error("edge", "certificate reload failed listener=%s: %s; the loaded "
+                      "certificates keep serving", l->name, err);
+            continue;
+        }
+        log_info("edge", "certificates reloaded listener=%s", l->name);
+        changed++;
+    }
+    if (changed) {
+        struct tg_rt *tgrt = gen_tgrt_copy(g);
+        struct gen *ng = tgrt ? gen_with_targets(e, g, tgrt) : NULL;
+        for (unsigned i = 0; ng && i < g->conf.nlisteners; i++)
+            if (fresh[i]) {
+                tls_listener_release(ng->tls[i]);
+                ng->tls[i] = fresh[i];
+                fresh[i] = NULL;
+            }
+        if (ng)
+            gen_publish(e, ng);
+        else
+            log_error("edge", "certificate reload failed: out of memory");
+    }
+    for (unsigned i = 0; fresh && g && i < g->conf.nlisteners; i++)
+        tls_listener_release(fresh[i]);
+    free(fresh);
+    pthread_mutex_unlock(&e->lock);
+    return changed;
 }

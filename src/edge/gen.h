@@ -19,6 +19,7 @@
 
 struct health;
 struct shield;
+struct tls_listener;
 struct worker;
 
 /* One listening address: one SO_REUSEPORT socket per worker. Shared by the generations
@@ -53,6 +54,9 @@ struct gen {
     struct confbox *box;
     struct lsock **lsocks;      /* parallel to conf.listeners */
     struct tg_rt *tgrt;         /* parallel to conf.tgs */
+    struct tls_listener **tls;  /* parallel to conf.listeners (references); NULL for plain
+                                   listeners. A certificate change makes a new generation
+                                   with new ones (gen_tls_poll) */
 };
 
 struct edge {
@@ -84,6 +88,13 @@ void gen_publish(struct edge *e, struct gen *g);
 /* The index in g's listeners of the socket with this id, or -1 when a reload removed it
  * (a connection accepted under an older generation remembers only the id). */
 int gen_listener_of(const struct gen *g, uint32_t lsock_id);
+/* The TLS contexts of the listener with this socket id, or NULL (plain, or removed). */
+struct tls_listener *gen_tls_of(const struct gen *g, uint32_t lsock_id);
+/* Rebuilds the TLS contexts of every listener of the current generation whose
+ * certificate or key files changed since they were loaded, and publishes a generation
+ * with them; a file that does not load keeps the old contexts (logged). Takes e->lock.
+ * Returns the number of listeners reloaded. */
+unsigned gen_tls_poll(struct edge *e);
 
 static inline struct gen *
 gen_ref(struct gen *g)

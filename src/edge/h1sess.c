@@ -39,7 +39,15 @@ h1sess_bad_request(struct conn *c, int status, const char *why)
     const char *p = buf_head(&c->in);
     while (n < len && n < 512 && p[n] != '\r' && p[n] != '\n')
         n++;
-    t->logmem = malloc(n + 1);
+    /* A TLS ClientHello (a handshake record, 0x16 0x03): what the log shows instead of
+     * its bytes. The client gets the 400 at once, as from nginx and HAProxy; its TLS
+     * library reports a non-TLS answer ("wrong version number"). */
+    bool tls_hello = len >= 2 && p[0] == 0x16 && p[1] == 0x03;
+    if (tls_hello) {
+        log_debug("edge", "TLS handshake on a plain HTTP listener peer_port=%u", c->peer_port);
+        t->log_request = "(TLS handshake on a plain HTTP listener)";
+    }
+    t->logmem = tls_hello ? NULL : malloc(n + 1);
     if (t->logmem) {
         memcpy(t->logmem, p, n);
         t->logmem[n] = '\0';

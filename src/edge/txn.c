@@ -25,6 +25,7 @@
 #include "edge/gen.h"
 #include "edge/guard.h"
 #include "edge/health.h"
+#include "edge/redirect.h"
 #include "edge/route.h"
 #include "edge/session.h"
 #include "edge/static.h"
@@ -173,8 +174,11 @@ txn_local(struct txn *t, int status, bool close)
     /* tierd's own 405 (CONNECT, TRACE) and 204 (OPTIONS with Max-Forwards: 0) say what
      * it forwards (9110 §15.5.6, §9.3.7). */
     const char *extra = status == 405 || status == 204 ? TXN_ALLOW : NULL;
+    size_t at = buf_len(&c->out);
     if (forward_local_response(&c->out, status, t->close_after || c->close_after, extra) < 0)
         t->close_after = true;
+    else if (forward_hsts(t))
+        forward_add_field(&c->out, at, "Strict-Transport-Security", forward_hsts(t));
 }
 
 /* The upstream connection's owner callback: whatever happened, the transaction looks. */
@@ -314,12 +318,15 @@ txn_static(struct txn *t, const struct edge_static_conf *sc, const struct h1_req
     if (!t->req_done)
         t->close_after = true;
     bool keep = !t->close_after && !c->close_after && !c->w->stopping;
+    size_t at = buf_len(&c->out);
     if (static_serve(sc, r, keep, (int64_t)(clock_wall_ms() / 1000), &c->out, &sr) < 0) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, 503, true);
         txn_run(t);
         return;
     }
+    if (forward_hsts(t))
+        forward_add_field(&c->out, at, "Strict-Transport-Security", forward_hsts(t));
     buf_consume(&c->in, r->head_len);
     t->req_done = true;
     t->status = sr.status;
@@ -330,6 +337,32 @@ txn_static(struct txn *t, const struct edge_static_conf *sc, const struct h1_req
         t->close_after = true;
     t->phase = t->file_left == 0 ? TXN_DONE : TXN_BODY;
     txn_run(t);
+}
+
+/* ALB's redirect action: 301 or 302 with the Location the rule builds, and nothing
+ * forwarded. */
+static void
+txn_redirect(struct txn *t, const struct edge_redirect_conf *rd, const struct h1_request *r)
+{
+    struct conn *c = t->c;
+    struct buf hdr = { 0 };
+    const struct edge_tls_conf *tls = t->lc->tls;
+    struct redirect_req q = { .tls = tls != NULL, .host = r->host, .port = c->local_port,
+                              .path = r->path.len ? r->path : SLICE_LIT("/"),
+                              .query = r->query };
+
+    t->status = (int)rd->status;
+    t->phase = TXN_DONE;
+    t->close_after |= !t->req_done;
+    if (buf_append_str(&hdr, "Location: ") < 0 || redirect_location(rd, &q, &hdr) < 0 ||
+        buf_append_str(&hdr, "\r\n") < 0 ||
+        (forward_hsts(t) && buf_printf(&hdr, "Strict-Transport-Security: %s\r\n",
+                                       forward_hsts(t)) < 0) ||
+        buf_append(&hdr, "", 1) < 0 ||
+        forward_local_response(&c->out, t->status, t->close_after || c->close_after,
+                               buf_head(&hdr)) < 0)
+        t->close_after = true;
+    buf_fini(&hdr);
 }
 
 /* Starts the transaction for the request parsed into w->req from c->in. */
@@ -388,6 +421,12 @@ txn_start(struct conn *c)
     if (trace || r->max_forwards == 0) {
         buf_consume(&c->in, r->head_len);
         txn_local(t, trace ? 405 : 204, !t->req_done);
+        txn_run(t);
+        return;
+    }
+    if (rule && rule->redirect) {
+        buf_consume(&c->in, r->head_len);
+        txn_redirect(t, rule->redirect, r);
         txn_run(t);
         return;
     }

@@ -270,6 +270,12 @@ edge_apply(struct edge *e, struct edge_conf *conf, char *errbuf, size_t errlen)
     return 0;
 }
 
+unsigned
+edge_tls_poll(struct edge *e)
+{
+    return gen_tls_poll(e);
+}
+
 int
 edge_start(struct edge *e)
 {

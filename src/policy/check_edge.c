@@ -2,7 +2,8 @@
  * policy/check_edge.c: rules on what the edge exposes: plain-HTTP listeners (TD-EDGE-001),
  * the access log (005), the shield on public listeners (007, 008, 009, 011, 012, 013),
  * edge timeouts and limits (015), the control API's TCP address and token (TD-NET-010,
- * 011), and the deferred TLS rule (002, waiting for listeners[].tls).
+ * 011), and TLS: old versions and weak ciphers (002), no redirect from port 80 (016), no
+ * HSTS (017), a private key others may read (018).
  * A "public" address is anything but loopback: wildcards and private addresses count,
  * because the checker cannot see the network (a listener that is really internal carries
  * a skip comment saying so). Each rule judges only what validation lets through: what it
@@ -11,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "edge/edge_conf.h"
 #include "policy/internal.h"
@@ -46,8 +49,28 @@ any_public_listener(const struct conf_node *root)
     return false;
 }
 
-/* No listener speaks TLS and no rule redirects yet: every public listener is plain HTTP.
- * The TLS-termination issue brings listeners[].tls (and an HTTPS redirect) back here. */
+/* A listener whose every rule redirects to https: it serves nothing in clear text. */
+static bool
+listener_redirects_https(const struct conf_node *l)
+{
+    const struct conf_node *rules = conf_key_get(l, EK(EK_L_RULES));
+
+    if (!inspect_nseq(rules))
+        return false;
+    for (unsigned i = 0; i < rules->n; i++) {
+        const struct conf_node *rd = conf_key_get(rules->items[i], EK(EK_R_REDIRECT));
+        if (!inspect_str_eq(conf_key_get(rd, EK(EK_RD_SCHEME)), "https"))
+            return false;
+    }
+    return true;
+}
+
+static bool
+listener_has_tls(const struct conf_node *l)
+{
+    return conf_key_get(l, EK(EK_L_TLS)) != NULL;
+}
+
 void
 check_edge_plain_http(struct policy_ctx *cx, const struct conf_node *root)
 {
@@ -61,11 +84,106 @@ check_edge_plain_http(struct policy_ctx *cx, const struct conf_node *root)
         if (!addr)
             continue;
         listener_res(l, i, res, sizeof(res));
-        if (!inspect_addr_is_public(addr))
+        if (!inspect_addr_is_public(addr) || listener_has_tls(l) || listener_redirects_https(l))
             policy_pass(cx, at, res);
         else
             policy_fail(cx, at, POLICY_HIGH, res,
                         "%s serves plain HTTP on the public address %s", res, addr);
+    }
+}
+
+/* The port of "host:port", or 0. */
+static unsigned
+addr_port(const char *addr)
+{
+    const char *c = addr ? strrchr(addr, ':') : NULL;
+
+    return c ? (unsigned)strtoul(c + 1, NULL, 10) : 0;
+}
+
+/* TD-EDGE-016: a public TLS listener, and nothing on port 80 that sends a browser typing
+ * the bare name (http:// by default) to it. */
+void
+check_edge_no_http_redirect(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *ls = conf_key_get(root, EK(EK_LISTENERS));
+    bool redirect80 = false;
+    char res[RES_MAX];
+
+    for (unsigned i = 0; i < inspect_nseq(ls); i++) {
+        const struct conf_node *l = ls->items[i];
+        const char *addr = inspect_str(conf_key_get(l, EK(EK_L_ADDRESS)));
+        if (addr && inspect_addr_is_public(addr) && addr_port(addr) == 80 && !listener_has_tls(l) &&
+            listener_redirects_https(l))
+            redirect80 = true;
+    }
+    for (unsigned i = 0; i < inspect_nseq(ls); i++) {
+        const struct conf_node *l = ls->items[i];
+        if (!listener_has_tls(l) || !listener_is_public(l))
+            continue;
+        listener_res(l, i, res, sizeof(res));
+        if (redirect80)
+            policy_pass(cx, conf_key_node(l, EK(EK_L_TLS)), res);
+        else
+            policy_fail(cx, conf_key_node(l, EK(EK_L_TLS)), POLICY_MEDIUM, res,
+                        "%s speaks HTTPS but no public listener on port 80 redirects to it: "
+                        "http://<name> finds nothing, or a plain site", res);
+    }
+}
+
+/* TD-EDGE-017: a public TLS listener without HSTS, or with max_age 0. */
+void
+check_edge_no_hsts(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *ls = conf_key_get(root, EK(EK_LISTENERS));
+    char res[RES_MAX];
+
+    for (unsigned i = 0; i < inspect_nseq(ls); i++) {
+        const struct conf_node *l = ls->items[i], *tls = conf_key_get(l, EK(EK_L_TLS));
+        if (!tls || !listener_is_public(l))
+            continue;
+        listener_res(l, i, res, sizeof(res));
+        const struct conf_node *hsts = conf_key_get(tls, EK(EK_TLS_HSTS));
+        uint64_t ms;
+        if (!conf_key_node(tls, EK(EK_TLS_HSTS)))
+            policy_fail(cx, conf_key_node(l, EK(EK_L_TLS)), POLICY_MEDIUM, res,
+                        "%s sends no Strict-Transport-Security: a first visit over http:// "
+                        "can be intercepted", res);
+        else if (inspect_key_ms(hsts, EK(EK_HSTS_MAX_AGE), &ms) == 0 && ms < 86400000ULL)
+            policy_fail(cx, inspect_key_or(hsts, EK(EK_HSTS_MAX_AGE),
+                                           conf_key_node(tls, EK(EK_TLS_HSTS))),
+                        POLICY_MEDIUM, res, "%s: hsts.max_age is below one day, so browsers "
+                        "forget it at once", res);
+        else
+            policy_pass(cx, conf_key_node(tls, EK(EK_TLS_HSTS)), res);
+    }
+}
+
+/* TD-EDGE-018: a private key file that other users may read (or write). Reads the file
+ * system, as validation does for the certificates. */
+void
+check_edge_key_perms(struct policy_ctx *cx, const struct conf_node *root)
+{
+    const struct conf_node *ls = conf_key_get(root, EK(EK_LISTENERS));
+    char res[RES_MAX];
+
+    for (unsigned i = 0; i < inspect_nseq(ls); i++) {
+        const struct conf_node *l = ls->items[i], *tls = conf_key_get(l, EK(EK_L_TLS));
+        const struct conf_node *certs = conf_key_get(tls, EK(EK_TLS_CERTS));
+        for (unsigned j = 0; j < inspect_nseq(certs); j++) {
+            const struct conf_node *kn = conf_key_get(certs->items[j], EK(EK_TLS_C_KEY));
+            const char *key = inspect_str(kn);
+            struct stat st;
+            if (!key || stat(key, &st) < 0)
+                continue;
+            listener_res(l, i, res, sizeof(res));
+            if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP))
+                policy_fail(cx, kn, POLICY_HIGH, res, "%s: key file %s has mode %04o: other "
+                            "users can read or change the private key", res, key,
+                            (unsigned)(st.st_mode & 07777));
+            else
+                policy_pass(cx, kn, res);
+        }
     }
 }
 
@@ -127,8 +245,8 @@ weak_cipher(const struct conf_node *ciphers, char *buf, size_t cap)
     return NULL;
 }
 
-/* Deferred: listeners[].tls and its keys have no table entry yet, so they are read by name
- * (the TLS-termination issue adds the entries). */
+/* TD-EDGE-002. min_version below 1.2 cannot load (validation refuses it); the test stays for
+ * a file checked by an older or newer tierd. */
 void
 check_edge_weak_tls(struct policy_ctx *cx, const struct conf_node *root)
 {
@@ -136,12 +254,12 @@ check_edge_weak_tls(struct policy_ctx *cx, const struct conf_node *root)
     char res[RES_MAX], buf[128];
 
     for (unsigned i = 0; i < inspect_nseq(ls); i++) {
-        const struct conf_node *l = ls->items[i], *tls = inspect_get(l, "tls");
+        const struct conf_node *l = ls->items[i], *tls = conf_key_get(l, EK(EK_L_TLS));
         if (!tls)
             continue;
         listener_res(l, i, res, sizeof(res));
-        const char *minv = inspect_str(conf_map_get(tls, "min_version"));
-        const char *weak = weak_cipher(conf_map_get(tls, "ciphers"), buf, sizeof(buf));
+        const char *minv = inspect_str(conf_key_get(tls, EK(EK_TLS_MIN_VERSION)));
+        const char *weak = weak_cipher(conf_key_get(tls, EK(EK_TLS_CIPHERS)), buf, sizeof(buf));
         bool failed = false;
         if (minv && version_is_old(minv)) {
             policy_fail(cx, inspect_key(tls, "min_version"), POLICY_HIGH, res,

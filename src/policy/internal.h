@@ -70,9 +70,10 @@ const struct ruletab_deferred *ruletab_deferred_find(const char *id);
 const struct ruletab_retired *ruletab_retired_all(unsigned *n);
 const struct ruletab_retired *ruletab_retired_find(const char *id);
 
-/* policy/check_edge.c: listeners, the edge's timeouts and limits, the shield, control.
- * check_edge_weak_tls is deferred (it reads listeners[].tls). */
-policy_check_fn check_edge_plain_http, check_edge_weak_tls, check_edge_access_log,
+/* policy/check_edge.c: listeners and TLS, the edge's timeouts and limits, the shield,
+ * control. */
+policy_check_fn check_edge_plain_http, check_edge_weak_tls, check_edge_no_http_redirect,
+    check_edge_no_hsts, check_edge_key_perms, check_edge_access_log,
     check_edge_no_shield, check_edge_shield_count, check_edge_scanners_off,
     check_edge_login_paths, check_edge_trusted_proxies, check_edge_allow_all,
     check_edge_timeouts, check_edge_control_address, check_edge_control_token;

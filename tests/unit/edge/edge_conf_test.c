@@ -356,7 +356,8 @@ TEST(edge_conf_rules_required)
                  "    rules:\n"
                  "      - match: { method: GET }\n" BASE_TG,
                  1, "tierd.yaml:5:9: listener \"a\" rule 1: a rule needs an action; add "
-                    "forward: <target group> or static: { root: <directory> }");
+                    "forward: <target group>, static: { root: <directory> } or redirect: "
+                    "{ scheme: https }");
     expect_error("listeners:\n"
                  "  - name: a\n"
                  "    address: 127.0.0.1:80\n"
@@ -927,8 +928,8 @@ TEST(edge_conf_rule_has_one_action)
                  "    rules:\n"
                  "      - forward: web\n"
                  "        static: { root: public }\n" BASE_TG,
-                 1, "tierd.yaml:5:9: listener \"a\" rule 1: a rule has one action: forward or "
-                    "static; keep one of them");
+                 1, "tierd.yaml:5:9: listener \"a\" rule 1: a rule has one action: forward, "
+                    "static or redirect; keep one of them");
     expect_error("listeners:\n"
                  "  - name: a\n"
                  "    address: 127.0.0.1:80\n"
@@ -936,7 +937,8 @@ TEST(edge_conf_rule_has_one_action)
                  "      - match: { path_prefix: /a/ }\n"
                  "      - forward: web\n" BASE_TG,
                  1, "tierd.yaml:5:9: listener \"a\" rule 1: a rule needs an action; add "
-                    "forward: <target group> or static: { root: <directory> }");
+                    "forward: <target group>, static: { root: <directory> } or redirect: "
+                    "{ scheme: https }");
     expect_error(STATIC_RULE("{ root: public, cache: 1h }"), 1,
                  "tierd.yaml:6:33: unknown key \"cache\" in listener \"a\" rule 1: static; the "
                  "keys here are: root, index, cache_max_age");

@@ -158,7 +158,21 @@ static const char every_key[] =
     "          method: GET\n"
     "          header: { name: X-Env, value: \"beta*\" }\n"
     "        forward: web\n"
+    "      - match: { path_prefix: /old/ }\n"
+    "        redirect: { scheme: https, host: \"#{host}\", port: \"8443\", path: \"/new/#{path}\",\n"
+    "                    query: \"#{query}\", status: 302 }\n"
     "      - static: { root: /, index: home.html, cache_max_age: 1h }\n"
+    "    tls:\n"
+    "      certificates: [{ cert: " TEST_SRCDIR "/tests/lib/tls/shop.ec.pem,\n"
+    "                       key: " TEST_SRCDIR "/tests/lib/tls/shop.ec.key }]\n"
+    "      acme: { email: ops@example.com, domains: [a.example.com], directory: https://ca.test/d,\n"
+    "              ca_bundle: /etc/ssl/certs/ca-certificates.crt, challenge: tls-alpn-01 }\n"
+    "      min_version: \"1.3\"\n"
+    "      ciphers: ECDHE-ECDSA-AES128-GCM-SHA256\n"
+    "      ciphersuites: TLS_AES_256_GCM_SHA384\n"
+    "      alpn: [http/1.1]\n"
+    "      hsts: { max_age: 1d, include_subdomains: true, preload: false }\n"
+    "state_dir: /tmp\n"
     "target_groups:\n"
     "  web:\n"
     "    targets: [127.0.0.1:9001, { address: 127.0.0.1:9002, weight: 3 }]\n"
@@ -203,7 +217,14 @@ TEST(edge_keys_every_entry_is_a_key_the_reader_accepts)
             fail_msg("%s is in the table but not in the test file", edge_keys[i].path);
     /* And the values arrived, so no entry is accepted and then ignored. */
     EXPECT_STREQ(c.listeners[0].rules[0].match.header_value, "beta*");
-    EXPECT_STREQ(c.listeners[0].rules[1].static_files->index, "home.html");
+    EXPECT_STREQ(c.listeners[0].rules[2].static_files->index, "home.html");
+    EXPECT_EQ(c.listeners[0].rules[1].redirect->status, 302);
+    EXPECT_STREQ(c.listeners[0].rules[1].redirect->port, "8443");
+    EXPECT_STREQ(c.listeners[0].tls->acme->domains[0], "a.example.com");
+    EXPECT_EQ(c.listeners[0].tls->acme->challenge, EDGE_ACME_TLS_ALPN_01);
+    EXPECT_EQ(c.listeners[0].tls->min_version, EDGE_TLS_1_3);
+    EXPECT_EQ(c.listeners[0].tls->alpn, EDGE_ALPN_HTTP11);
+    EXPECT_STREQ(c.listeners[0].tls->hsts_value, "max-age=86400; includeSubDomains");
     EXPECT_EQ(c.tgs[0].targets[1].weight, 3);
     EXPECT_EQ(c.tgs[0].health.unhealthy_threshold, 3);
     EXPECT_EQ(c.tgs[0].slow_start_ms, 30000);

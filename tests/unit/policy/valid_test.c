@@ -38,6 +38,14 @@ struct vcase {
 #define SMTP(more)                                                                         \
     "topics:\n  ops:\n    subscriptions: [{ email: ops@example.com }]\n"                  \
     "smtp:\n  url: \"smtps://mail.example.com\"\n  from: tierd@example.com\n" more
+/* A TLS listener on addr with the test certificate, copied into @DIR@ by tls_files(). */
+#define TLSL(addr, key, more)                                                              \
+    "listeners:\n  - name: pub\n    address: \"" addr "\"\n    tls:\n"                     \
+    "      certificates: [{ cert: \"@DIR@/c.pem\", key: \"@DIR@/" key "\" }]\n" more     \
+    "    rules: [{ forward: web }]\n"
+#define REDIRECT80                                                                         \
+    "  - { name: http, address: \"0.0.0.0:80\", rules: [{ redirect: { scheme: https } }] }\n"
+#define HSTS "      hsts: { max_age: 365d }\n"
 #define STATIC(root)                                                                       \
     "listeners:\n  - name: pub\n    address: \"127.0.0.1:18080\"\n"                         \
     "    rules: [{ static: { root: \"" root "\" } }]\n" TGS HC
@@ -68,6 +76,16 @@ static const struct vcase cases[] = {
     { "TD-ASG-015", false, BASE LT("    instance_type: { cpu: 1, memory: 256m }\n") ASG("") },
     { "TD-EDGE-001", true, PUBLIC },
     { "TD-EDGE-001", false, BASE },
+    { "TD-EDGE-001", false, TLSL("0.0.0.0:443", "c.key", HSTS) REDIRECT80 TGS HC },
+    { "TD-EDGE-002", true,
+      TLSL("127.0.0.1:18443", "c.key", "      ciphers: ECDHE-ECDSA-AES128-SHA\n") TGS HC },
+    { "TD-EDGE-002", false, TLSL("127.0.0.1:18443", "c.key", "") TGS HC },
+    { "TD-EDGE-016", true, TLSL("0.0.0.0:443", "c.key", HSTS) TGS HC },
+    { "TD-EDGE-016", false, TLSL("0.0.0.0:443", "c.key", HSTS) REDIRECT80 TGS HC },
+    { "TD-EDGE-017", true, TLSL("0.0.0.0:443", "c.key", "") REDIRECT80 TGS HC },
+    { "TD-EDGE-017", false, TLSL("0.0.0.0:443", "c.key", HSTS) REDIRECT80 TGS HC },
+    { "TD-EDGE-018", true, TLSL("127.0.0.1:18443", "open.key", "") TGS HC },
+    { "TD-EDGE-018", false, TLSL("127.0.0.1:18443", "c.key", "") TGS HC },
     { "TD-EDGE-005", true, BASE },
     { "TD-EDGE-005", false, BASE "access_log: { path: \"@DIR@/access.log\", format: json }\n" },
     { "TD-EDGE-007", true, PUBLIC },
@@ -162,6 +180,43 @@ some_user(void)
     return pw ? pw->pw_name : "root";
 }
 
+/* Copies the test certificate into dir: c.pem, c.key (0600) and open.key (0644). */
+static void
+tls_files(const char *dir)
+{
+    static const char *const files[][3] = {
+        { "/tests/lib/tls/shop.ec.pem", "c.pem", "0644" },
+        { "/tests/lib/tls/shop.ec.key", "c.key", "0600" },
+        { "/tests/lib/tls/shop.ec.key", "open.key", "0644" },
+    };
+    char src[4096], dst[4096], buf[8192];
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(src, sizeof(src), "%s%s", TEST_SRCDIR, files[i][0]);
+        snprintf(dst, sizeof(dst), "%s/%s", dir, files[i][1]);
+        FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+        assert_non_null(in);
+        assert_non_null(out);
+        size_t n = fread(buf, 1, sizeof(buf), in);
+        EXPECT_EQ(fwrite(buf, 1, n, out), n);
+        fclose(in);
+        fclose(out);
+        EXPECT_EQ(chmod(dst, (mode_t)strtol(files[i][2], NULL, 8)), 0);
+    }
+}
+
+static void
+tls_files_remove(const char *dir)
+{
+    static const char *const names[] = { "c.pem", "c.key", "open.key" };
+    char p[4096];
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+}
+
 TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
 {
     char dir[] = "/tmp/tierd-policy-XXXXXX", pub[64];
@@ -171,6 +226,7 @@ TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
     assert_non_null(mkdtemp(dir));
     snprintf(pub, sizeof(pub), "%s/public", dir);
     EXPECT_EQ(mkdir(pub, 0755), 0);
+    tls_files(dir);
     setenv("TIERD_TEST_HOOK", "x", 1);
     setenv("TIERD_TEST_TOKEN", "x", 1);
     setenv("TIERD_TEST_DB_PASSWORD", "x", 1);
@@ -200,6 +256,7 @@ TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
             fail_msg("%s has no %s case on a valid file", rules[i].id,
                      seen[1] ? "passing" : "failing");
     }
+    tls_files_remove(dir);
     rmdir(pub);
     rmdir(dir);
 }
