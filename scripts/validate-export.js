@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// scripts/validate-export.js terraform|kubernetes DIR: checks what `tierd export` wrote with
-// parsers and schemas nobody here wrote, and prints a JSON summary of the resources on stdout
-// ({"resources": ["aws_lb.main", ...]} or ["Deployment/web", ...]) for the e2e tests.
+// scripts/validate-export.js terraform|kubernetes DIR...: checks what `tierd export` wrote
+// with parsers and schemas nobody here wrote, and prints a JSON summary per DIR on stdout
+// ({DIR: {"ok": true, "resources": ["aws_lb.main", ...], "bodies": {...}}}): the resources
+// ("Deployment/web" for Kubernetes) and each one's parsed body, for the e2e tests.
 //
 // terraform: every .tf file is parsed by HashiCorp's HCL parser (npm @cdktf/hcl2json, the Go
 // hcl library compiled to WebAssembly). Every resource type, argument and nested block is
@@ -198,7 +199,7 @@ async function terraform(dir) {
             problem(`${f}: HCL parse error: ${e.message || e}`);
         }
     }
-    const vars = new Set(), resources = new Map(), summary = [];
+    const vars = new Set(), resources = new Map(), summary = [], bodies = {};
     for (const [, d] of docs) {
         Object.keys(d.variable || {}).forEach((v) => vars.add(v));
         for (const [type, byName] of Object.entries(d.resource || {}))
@@ -207,6 +208,7 @@ async function terraform(dir) {
                     problem(`${type}.${name}: declared twice`);
                 resources.set(`${type}.${name}`, type);
                 summary.push(`${type}.${name}`);
+                bodies[`${type}.${name}`] = byName[name];
             }
     }
     let pinned = null;
@@ -246,7 +248,7 @@ async function terraform(dir) {
         problem(`required_providers.aws must pin hashicorp/aws "= ${providerVersion}" (the ` +
                 `schema checked against); found ${JSON.stringify(pinned)}`);
     return { provider: `hashicorp/aws ${providerVersion}`, resources: summary.sort(),
-             unchecked: [...unchecked].sort() };
+             unchecked: [...unchecked].sort(), bodies };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -271,7 +273,8 @@ function parseDecl(text) {
     const ifs = {};
     for (const m of text.matchAll(/export interface (\w+)[^{]*\{([\s\S]*?)\n\}/g)) {
         const props = {};
-        for (const p of m[2].matchAll(/^\s+"([^"]+)"\??: (.*);$/gm))
+        // Props sit at four spaces; a map's type opens a brace on the same line.
+        for (const p of m[2].matchAll(/^ {4}"([^"]+)"\??: (.*?);?$/gm))
             props[p[1]] = p[2];
         ifs[m[1]] = props;
     }
@@ -313,10 +316,11 @@ function checkFields(where, props, v) {
 function kubernetes(dir) {
     const yaml = require('js-yaml');
     const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
-    const summary = [];
+    const summary = [], bodies = {};
     if (!files.length)
         problem(`${dir}: no .yaml files`);
-    loadDecls();
+    if (!decls)
+        loadDecls();
     for (const f of files) {
         let docs;
         try {
@@ -350,22 +354,31 @@ function kubernetes(dir) {
             if (!ns || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63)
                 problem(`${where}: metadata.name must be a DNS label`);
             summary.push(`${d.kind}/${ns}`);
+            bodies[`${d.kind}/${ns}`] = d;
         });
     }
     const pkg = JSON.parse(fs.readFileSync(path.join(k8sDir, 'package.json'), 'utf8'));
-    return { models: `kubernetes-models ${pkg.version}`, resources: summary.sort() };
+    return { models: `kubernetes-models ${pkg.version}`, resources: summary.sort(), bodies };
 }
 
 async function main() {
-    const [what, dir] = process.argv.slice(2);
-    if (!dir || !['terraform', 'kubernetes'].includes(what)) {
-        console.error('usage: scripts/validate-export.js terraform|kubernetes DIR');
+    const [what, ...dirs] = process.argv.slice(2);
+    if (!dirs.length || !['terraform', 'kubernetes'].includes(what)) {
+        console.error('usage: scripts/validate-export.js terraform|kubernetes DIR...');
         process.exit(2);
     }
-    const out = what === 'terraform' ? await terraform(dir) : kubernetes(dir);
-    problems.forEach((p) => console.error(p));
+    // One run for many exports: loading the schemas is most of the time.
+    const out = {};
+    let failed = false;
+    for (const dir of dirs) {
+        problems.length = 0;
+        out[dir] = what === 'terraform' ? await terraform(dir) : kubernetes(dir);
+        problems.forEach((p) => console.error(`${dir}/${p}`));
+        out[dir].ok = problems.length === 0;
+        failed = failed || problems.length > 0;
+    }
     console.log(JSON.stringify(out));
-    process.exit(problems.length ? 1 : 0);
+    process.exit(failed ? 1 : 0);
 }
 
 main().catch((e) => {

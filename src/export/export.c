@@ -227,6 +227,23 @@ export_yaml_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+const char *
+export_bind_any(const char *s, char *buf, size_t len)
+{
+    static const char *const loops[] = { "127.0.0.1:${PORT}", "localhost:${PORT}",
+                                         "[::1]:${PORT}" };
+
+    for (unsigned i = 0; i < 3; i++) {
+        const char *p = strstr(s, loops[i]);
+        if (p) {
+            snprintf(buf, len, "%.*s0.0.0.0:${PORT}%s", (int)(p - s), s,
+                     p + strlen(loops[i]));
+            return buf;
+        }
+    }
+    return s;
+}
+
 unsigned
 export_port(const char *address)
 {
@@ -252,6 +269,27 @@ stack_name(const char *path)
     char stem[64];
     snprintf(stem, sizeof(stem), "%.*s", (int)(n < 40 ? n : 40), base);
     return mem_strdup_or_exit(export_k8s_id(*stem ? stem : "stack", buf, sizeof(buf)));
+}
+
+/* mkdir -p: 0, or -errno. */
+static int
+make_dirs(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(buf))
+        return -ENAMETOOLONG;
+    memcpy(buf, dir, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    return mkdir(buf, 0777) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 static int
@@ -347,8 +385,8 @@ export_main(int argc, char **argv, export_validate_fn *validate)
             rc = -ENOMEM;
         else
             cx.files[i].f = NULL;
-    if (rc == 0 && mkdir(dir, 0777) < 0 && errno != EEXIST)
-        rc = -errno;
+    if (rc == 0 && (rc = make_dirs(dir)) < 0)
+        fprintf(stderr, "tierd export: cannot make %s: %s\n", dir, strerror(-rc));
     for (unsigned i = 0; rc == 0 && i < cx.nfiles; i++)
         if ((rc = write_file(dir, &cx.files[i])) < 0)
             fprintf(stderr, "tierd export: cannot write %s/%s: %s\n", dir, cx.files[i].name,

@@ -89,6 +89,10 @@ const char *export_k8s_id(const char *s, char *buf, size_t len);
 void export_hcl_str(FILE *f, const char *s);
 /* Writes s as a double-quoted YAML (JSON-compatible) string. */
 void export_yaml_str(FILE *f, const char *s);
+/* s with a loopback bind of the instance's port ("127.0.0.1:${PORT}", "localhost:${PORT}",
+ * "[::1]:${PORT}") made "0.0.0.0:${PORT}" in buf: on AWS and Kubernetes the load balancer
+ * is another host. Returns buf, or s itself when it holds none. */
+const char *export_bind_any(const char *s, char *buf, size_t len);
 /* "host:port" or "[v6]:port": the port, or 0. */
 unsigned export_port(const char *address);
 

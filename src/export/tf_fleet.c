@@ -180,8 +180,15 @@ write_template(struct export_ctx *cx, FILE *f, const char *name, const struct co
     }
     size_t o = (size_t)snprintf(line, sizeof(line), "ExecStart=");
     for (unsigned i = 0; cmd && cmd->kind == CONF_SEQ && i < cmd->n && o < sizeof(line); i++) {
-        char arg[2100];
-        unit_arg(arg, sizeof(arg), cmd->items[i]->str ? cmd->items[i]->str : "");
+        char arg[2100], any[1100];
+        const char *a = cmd->items[i]->str ? cmd->items[i]->str : "";
+        if (export_bind_any(a, any, sizeof(any)) != a) {
+            export_note(cx, cmd->items[i], "launch_templates.%s.command: binds to loopback; "
+                        "written as 0.0.0.0:${PORT}, since the load balancer is another host",
+                        name);
+            a = any;
+        }
+        unit_arg(arg, sizeof(arg), a);
         o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s", i ? " " : "", arg);
     }
     fputs("    ", f);
