@@ -23,9 +23,12 @@ for p in $want; do
 done
 
 # The console's front-end packages (package-lock.json), installed with the build group:
-# `npm ci` when node_modules is missing or older than the lock file.
+# `npm ci` when node_modules is missing or older than the lock file. The check group adds
+# the devDependencies: the test-only validators of `tierd export` (scripts/validate-export.js),
+# which a build alone never downloads and the console never embeds (scripts/embed.js).
 front_end() {
-    case " $* " in *" build "*) ;; *) return 0 ;; esac
+    dev=""
+    case " $* " in *" check "*) dev=yes ;; *" build "*) ;; *) return 0 ;; esac
     stamp=node_modules/.package-lock.json
     if ! command -v npm >/dev/null; then
         # Debian's nodejs comes without npm (NodeSource's has it built in).
@@ -35,9 +38,15 @@ front_end() {
         fi
         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q npm
     fi
-    if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-        echo "deps: npm ci (package-lock.json)"
-        npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] ||
+       { [ -n "$dev" ] && [ ! -d node_modules/@cdktf/provider-aws ]; }; then
+        if [ -n "$dev" ]; then
+            echo "deps: npm ci (package-lock.json, with the test-only devDependencies)"
+            npm ci --no-audit --no-fund --loglevel=error >/dev/null
+        else
+            echo "deps: npm ci --omit=dev (package-lock.json)"
+            npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null
+        fi
     fi
 }
 
