@@ -11,3 +11,4 @@
 #include "shield/list.h"
 #include "daemon/list.h"
 #include "data/list.h"
+#include "export/list.h"
