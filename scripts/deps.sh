@@ -5,7 +5,7 @@
 set -eu
 
 pkgs_build="nodejs gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev openssl curl libsystemd-dev"
-pkgs_check="libcmocka-dev testssl.sh python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic"
+pkgs_check="libcmocka-dev testssl.sh python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic crowdsec"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_deb="dpkg-dev pandoc lintian"
 pkgs_bench="nginx-light haproxy caddy wrk python3 nghttp2-client openssl"
@@ -61,6 +61,14 @@ if [ "$(id -u)" = 0 ]; then
         rc_d=/usr/sbin/policy-rc.d
         trap 'rm -f "$rc_d"' EXIT
     fi
+    # crowdsec's post-install registers with CrowdSec's online API and fails offline,
+    # leaving dpkg half-configured; a non-empty credentials file makes it skip that.
+    case " $missing " in *" crowdsec "*)
+        if [ ! -s /etc/crowdsec/online_api_credentials.yaml ]; then
+            mkdir -p /etc/crowdsec
+            echo "# offline: no Central API (scripts/deps.sh)" > /etc/crowdsec/online_api_credentials.yaml
+        fi ;;
+    esac
     if ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing >/dev/null 2>&1; then
         apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing

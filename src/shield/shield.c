@@ -27,6 +27,7 @@
 #include "shield/addrmap.h"
 #include "shield/banstore.h"
 #include "shield/clientmem.h"
+#include "shield/crowdsec.h"
 #include "shield/internal.h"
 #include "shield/nftset.h"
 #include "shield/ratelimit.h"
@@ -104,6 +105,7 @@ struct shield_mem {
 };
 
 struct shield {
+    struct crowdsec *cs;        /* the LAPI client thread, or NULL (shield.crowdsec) */
     pthread_rwlock_t conf_lock;
     struct shield_conf *conf;
     struct shield_clock clk;
@@ -800,6 +802,11 @@ shield_apply(struct shield *s, struct shield_conf *conf)
     shield_nft_sync(s, old, conf);
     pthread_rwlock_unlock(&s->conf_lock);
     pthread_mutex_unlock(&s->slow_lock);
+    /* Outside the locks: the CrowdSec thread takes them to add bans, and stop joins it. */
+    if (!crowdsec_same(old, conf) || (!s->cs && conf->cs_url)) {
+        crowdsec_stop(s->cs);
+        s->cs = crowdsec_start(s, conf);
+    }
     shield_conf_free(old);
 }
 
@@ -1161,6 +1168,8 @@ shield_free(struct shield *s)
 {
     if (!s)
         return;
+    crowdsec_stop(s->cs);       /* first: it adds bans through the ban store */
+    s->cs = NULL;
     pthread_mutex_lock(&s->q_lock);
     s->stopping = true;
     pthread_cond_signal(&s->q_cond);

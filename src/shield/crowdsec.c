@@ -1,0 +1,552 @@
+/*
+ * shield/crowdsec.c: the CrowdSec LAPI client (see crowdsec.h). Its own thread, blocking
+ * libcurl calls with short timeouts, jansson for the JSON; it touches the shield only through
+ * shield_ban_add(), shield_ban_remove() and shield_bans_visit(), which lock.
+ * Bans it made carry the reason "crowdsec" (or "crowdsec:<scenario>"), so that they are
+ * never pushed back as this host's own.
+ */
+#include "shield/crowdsec.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf/ref.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "shield/internal.h"
+#include "shield/shield.h"
+
+#define CS_TIMEOUT_S 5L
+#define CS_BODY_MAX (16u << 20)         /* a startup stream of many decisions */
+#define CS_PUSHED_MAX 4096              /* remembered pushes (address and start) */
+#define CS_REASON "crowdsec"
+#ifndef TIERD_VERSION
+#define TIERD_VERSION "0.1.0"
+#endif
+
+struct crowdsec {
+    struct shield *shield;
+    char *url, *api_key, *login, *password;     /* expanded; wiped at the end */
+    char *conf_url, *conf_key, *conf_login, *conf_password; /* as written, for _same() */
+    uint64_t poll_ms;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stopping;
+    bool startup;                       /* the next stream asks for every decision */
+    char *token;                        /* the machine's JWT, NULL until logged in */
+    char (*pushed)[96];                 /* "addr|start_s" already pushed */
+    unsigned npushed, next_pushed;
+    unsigned failures;                  /* consecutive stream failures; logs every 2^k-th */
+    unsigned push_failures;             /* the same for logins and pushes */
+};
+
+struct body {
+    char *p;
+    size_t n;
+};
+
+static size_t
+on_data(char *ptr, size_t size, size_t n, void *ctx)
+{
+    struct body *b = ctx;
+    size_t len = size * n;
+
+    if (b->n + len > CS_BODY_MAX)
+        return 0;
+    b->p = mem_realloc_or_exit(b->p, b->n + len + 1);
+    memcpy(b->p + b->n, ptr, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+    return len;
+}
+
+/* One request; returns the HTTP status (0 for a transport failure, logged by the caller)
+ * and the parsed JSON body in *out (NULL when not JSON). */
+static long
+http(struct crowdsec *cs, const char *method, const char *path, const char *auth_header,
+     const char *payload, json_t **out, char *err, size_t errlen)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    struct body b = { 0 };
+    char url[2400];
+    long status = 0;
+    CURLcode rc;
+
+    *out = NULL;
+    if (!c) {
+        snprintf(err, errlen, "curl_easy_init failed");
+        return 0;
+    }
+    snprintf(url, sizeof(url), "%s%s", cs->url, path);
+    h = curl_slist_append(h, "Accept: application/json");
+    /* LAPI reads "name/version" from the agent and refuses a machine's login without it. */
+    h = curl_slist_append(h, "User-Agent: tierd/" TIERD_VERSION);
+    if (auth_header)
+        h = curl_slist_append(h, auth_header);
+    if (payload)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (payload)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, CS_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 2L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+    else
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (b.p)
+        *out = json_loadb(b.p, b.n, 0, NULL);
+    free(b.p);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+int64_t
+crowdsec_duration_s(const char *s)
+{
+    double total = 0;
+    bool neg = false, any = false;
+
+    if (!s || !*s)
+        return -1;
+    if (*s == '-') {
+        neg = true;
+        s++;
+    }
+    while (*s) {
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s)
+            return -1;
+        s = end;
+        if (strncmp(s, "ms", 2) == 0) {
+            v /= 1000;
+            s += 2;
+        } else if (strncmp(s, "us", 2) == 0 || strncmp(s, "µs", 3) == 0 ||
+                   strncmp(s, "ns", 2) == 0) {
+            v = 0;
+            s += s[0] == 'n' || s[0] == 'u' ? 2 : 3;
+        } else if (*s == 'h') {
+            v *= 3600;
+            s++;
+        } else if (*s == 'm') {
+            v *= 60;
+            s++;
+        } else if (*s == 's') {
+            s++;
+        } else {
+            return -1;
+        }
+        total += v;
+        any = true;
+    }
+    if (!any)
+        return -1;
+    return neg ? -(int64_t)total : (int64_t)total;
+}
+
+static void
+transport_failed(struct crowdsec *cs, unsigned *failures, const char *what, const char *err,
+                 long status)
+{
+    (*failures)++;
+    /* 1, 2, 4, 8, ...: an LAPI that stays down does not flood the log. */
+    if ((*failures & (*failures - 1)) == 0)
+        log_warn("shield", "crowdsec %s failed url=%s%s%s status=%ld failures=%u; local "
+                 "bans are enforced regardless", what, cs->url, err[0] ? " error=" : "", err,
+                 status, *failures);
+}
+
+/* The addresses of the shield's own bans (not CrowdSec's), to keep their reason and
+ * evidence when CrowdSec streams them back after a push. */
+struct local_bans {
+    char (*addr)[64];
+    unsigned n, cap;
+};
+
+static void
+collect_local(void *ctx, const struct shield_ban_info *b)
+{
+    struct local_bans *l = ctx;
+
+    if (b->counted_only || strncmp(b->reason, CS_REASON, strlen(CS_REASON)) == 0)
+        return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->addr = mem_realloc_or_exit(l->addr, l->cap * sizeof(*l->addr));
+    }
+    snprintf(l->addr[l->n++], 64, "%s", b->addr);
+}
+
+static bool
+is_local(const struct local_bans *l, const char *addr)
+{
+    for (unsigned i = 0; i < l->n; i++)
+        if (strcmp(l->addr[i], addr) == 0)
+            return true;
+    return false;
+}
+
+/* One decision of the stream: enforce (new) or lift (deleted). */
+static void
+apply_decision(struct crowdsec *cs, json_t *d, bool add, const struct local_bans *local)
+{
+    const char *type = json_string_value(json_object_get(d, "type"));
+    const char *scope = json_string_value(json_object_get(d, "scope"));
+    const char *value = json_string_value(json_object_get(d, "value"));
+    const char *dur = json_string_value(json_object_get(d, "duration"));
+    const char *scenario = json_string_value(json_object_get(d, "scenario"));
+    int64_t s;
+
+    if (!type || !scope || !value)
+        return;
+    if (strcmp(type, "ban") != 0 || (strcasecmp(scope, "ip") != 0 &&
+                                     strcasecmp(scope, "range") != 0)) {
+        log_info("shield", "crowdsec decision ignored type=%s scope=%s value=%s (tierd enforces "
+                 "ban on Ip and Range)", type, scope, value);
+        return;
+    }
+    if (!add) {
+        int rc = shield_ban_remove(cs->shield, value);
+        if (rc == 0)
+            log_info("shield", "crowdsec unban addr=%s", value);
+        return;
+    }
+    s = crowdsec_duration_s(dur);
+    if (s <= 0 || is_local(local, value))      /* ours, pushed and streamed back */
+        return;
+    char reason[64];
+    snprintf(reason, sizeof(reason), "%s", CS_REASON);
+    (void)scenario;
+    if (shield_ban_add(cs->shield, value, s, reason) < 0)
+        log_warn("shield", "crowdsec decision refused value=%s scope=%s", value, scope);
+}
+
+static void
+stream(struct crowdsec *cs)
+{
+    char path[64], auth[400], err[256] = "";
+    json_t *j = NULL;
+    long st;
+
+    snprintf(path, sizeof(path), "/v1/decisions/stream?startup=%s",
+             cs->startup ? "true" : "false");
+    snprintf(auth, sizeof(auth), "X-Api-Key: %s", cs->api_key);
+    st = http(cs, "GET", path, auth, NULL, &j, err, sizeof(err));
+    if (st != 200 || !json_is_object(j)) {
+        transport_failed(cs, &cs->failures, "decisions stream", err, st);
+        json_decref(j);
+        return;
+    }
+    if (cs->failures)
+        log_info("shield", "crowdsec reachable again url=%s", cs->url);
+    cs->failures = 0;
+    cs->startup = false;
+    json_t *del = json_object_get(j, "deleted"), *add = json_object_get(j, "new"), *d;
+    struct local_bans local = { 0 };
+    size_t i;
+    if (json_array_size(add))
+        shield_bans_visit(cs->shield, collect_local, &local);
+    json_array_foreach(del, i, d)
+        apply_decision(cs, d, false, &local);
+    json_array_foreach(add, i, d)
+        apply_decision(cs, d, true, &local);
+    free(local.addr);
+    json_decref(j);
+}
+
+static bool
+login(struct crowdsec *cs)
+{
+    char err[256] = "";
+    json_t *j = NULL;
+    json_t *req = json_pack("{s:s, s:s, s:[]}", "machine_id", cs->login, "password",
+                            cs->password, "scenarios");
+    char *payload = json_dumps(req, JSON_COMPACT);
+    long st = http(cs, "POST", "/v1/watchers/login", NULL, payload, &j, err, sizeof(err));
+    const char *tok = json_string_value(json_object_get(j, "token"));
+
+    json_decref(req);
+    if (payload) {
+        memset(payload, 0, strlen(payload));
+        free(payload);
+    }
+    if (st != 200 || !tok) {
+        transport_failed(cs, &cs->push_failures, "machine login", err, st);
+        json_decref(j);
+        return false;
+    }
+    free(cs->token);
+    cs->token = mem_strdup_or_exit(tok);
+    json_decref(j);
+    return true;
+}
+
+struct collect {
+    struct crowdsec *cs;
+    json_t *alerts;
+    char (*keys)[96];
+    unsigned nkeys;
+};
+
+static bool
+was_pushed(const struct crowdsec *cs, const char *key)
+{
+    for (unsigned i = 0; i < cs->npushed; i++)
+        if (strcmp(cs->pushed[i], key) == 0)
+            return true;
+    return false;
+}
+
+static void
+rfc3339(int64_t s, char *buf, size_t len)
+{
+    time_t t = (time_t)s;
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* shield_ban_fn: the shield's own enforced bans not pushed yet become alerts. */
+static void
+collect_ban(void *ctx, const struct shield_ban_info *b)
+{
+    struct collect *c = ctx;
+    char key[96], start[32], dur[32], scenario[96];
+    int64_t now = (int64_t)time(NULL);
+
+    if (b->counted_only || strncmp(b->reason, CS_REASON, strlen(CS_REASON)) == 0 ||
+        b->expiry_s <= now || c->nkeys >= 64)
+        return;
+    snprintf(key, sizeof(key), "%s|%lld", b->addr, (long long)b->start_s);
+    if (was_pushed(c->cs, key))
+        return;
+    bool range = strchr(b->addr, '/') != NULL;
+    rfc3339(b->start_s, start, sizeof(start));
+    snprintf(dur, sizeof(dur), "%llds", (long long)(b->expiry_s - now));
+    snprintf(scenario, sizeof(scenario), "tierd/%s", b->reason);
+    json_t *a = json_pack(
+        "{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:b, s:[{s:s, s:[{s:s, s:s}]}],"
+        " s:{s:s, s:s}, s:[{s:s, s:s, s:s, s:s, s:s, s:s}]}",
+        "scenario", scenario, "scenario_hash", "", "scenario_version", "",
+        "message", b->evidence[0] ? b->evidence : b->reason, "events_count", 1,
+        "start_at", start, "stop_at", start, "capacity", 0, "leakspeed", "0", "simulated", 0,
+        "events", "timestamp", start, "meta", "key", "evidence", "value",
+        b->evidence[0] ? b->evidence : b->reason,
+        "source", "scope", range ? "Range" : "Ip", "value", b->addr,
+        "decisions", "duration", dur, "type", "ban", "scope", range ? "Range" : "Ip", "value",
+        b->addr, "origin", "tierd", "scenario", scenario);
+    if (!range && a)
+        json_object_set_new(json_object_get(a, "source"), "ip", json_string(b->addr));
+    else if (a)
+        json_object_set_new(json_object_get(a, "source"), "range", json_string(b->addr));
+    if (a) {
+        json_array_append_new(c->alerts, a);
+        snprintf(c->keys[c->nkeys++], 96, "%s", key);
+    }
+}
+
+static void
+push(struct crowdsec *cs)
+{
+    char keys[64][96];
+    struct collect c = { cs, json_array(), keys, 0 };
+    char auth[4200], err[256] = "";
+    json_t *j = NULL;
+
+    shield_bans_visit(cs->shield, collect_ban, &c);
+    if (c.nkeys == 0 || (!cs->token && !login(cs))) {
+        json_decref(c.alerts);
+        return;
+    }
+    char *payload = json_dumps(c.alerts, JSON_COMPACT);
+    json_decref(c.alerts);
+    for (int attempt = 0; attempt < 2 && payload; attempt++) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", cs->token);
+        long st = http(cs, "POST", "/v1/alerts", auth, payload, &j, err, sizeof(err));
+        json_decref(j);
+        j = NULL;
+        if (st == 201 || st == 200) {
+            for (unsigned i = 0; i < c.nkeys; i++) {
+                snprintf(cs->pushed[cs->next_pushed], 96, "%s", keys[i]);
+                cs->next_pushed = (cs->next_pushed + 1) % CS_PUSHED_MAX;
+                if (cs->npushed < CS_PUSHED_MAX)
+                    cs->npushed++;
+            }
+            log_info("shield", "crowdsec pushed alerts=%u", c.nkeys);
+            cs->push_failures = 0;
+            break;
+        }
+        if (st == 401 && attempt == 0 && login(cs))   /* the token expired */
+            continue;
+        transport_failed(cs, &cs->push_failures, "alert push", err, st);
+        break;
+    }
+    free(payload);
+}
+
+static void *
+run(void *arg)
+{
+    struct crowdsec *cs = arg;
+
+    pthread_mutex_lock(&cs->lock);
+    while (!cs->stopping) {
+        pthread_mutex_unlock(&cs->lock);
+        if (cs->login)
+            push(cs);
+        stream(cs);
+        pthread_mutex_lock(&cs->lock);
+        if (cs->stopping)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += (time_t)(cs->poll_ms / 1000);
+        ts.tv_nsec += (long)(cs->poll_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&cs->cond, &cs->lock, &ts);
+    }
+    pthread_mutex_unlock(&cs->lock);
+    return NULL;
+}
+
+static void
+wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+static void
+cs_free(struct crowdsec *cs)
+{
+    wipe_free(cs->url);
+    wipe_free(cs->api_key);
+    wipe_free(cs->login);
+    wipe_free(cs->password);
+    wipe_free(cs->token);
+    free(cs->conf_url);
+    free(cs->conf_key);
+    free(cs->conf_login);
+    free(cs->conf_password);
+    free(cs->pushed);
+    pthread_mutex_destroy(&cs->lock);
+    pthread_cond_destroy(&cs->cond);
+    free(cs);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? mem_strdup_or_exit(s) : NULL;
+}
+
+/* A reference expanded, or NULL after a log line naming the variable. */
+static char *
+expand(const char *s, const char *what)
+{
+    char missing[128] = "";
+    char *v;
+
+    if (!s)
+        return NULL;
+    v = conf_ref_expand(s, missing, sizeof(missing));
+    if (!v)
+        log_warn("shield", "crowdsec disabled: %s: %s%s", what,
+                 missing[0] ? "environment variable is not set: " : "malformed reference",
+                 missing);
+    return v;
+}
+
+struct crowdsec *
+crowdsec_start(struct shield *s, const struct shield_conf *conf)
+{
+    struct crowdsec *cs;
+    pthread_condattr_t ca;
+
+    if (!conf || !conf->enabled || !conf->cs_url || !conf->cs_api_key)
+        return NULL;
+    cs = mem_alloc_or_exit(sizeof(*cs));
+    memset(cs, 0, sizeof(*cs));
+    cs->shield = s;
+    cs->poll_ms = conf->cs_poll_ms ? conf->cs_poll_ms : 10000;
+    cs->startup = true;
+    cs->conf_url = dup_or_null(conf->cs_url);
+    cs->conf_key = dup_or_null(conf->cs_api_key);
+    cs->conf_login = dup_or_null(conf->cs_login);
+    cs->conf_password = dup_or_null(conf->cs_password);
+    cs->pushed = mem_alloc_or_exit(sizeof(*cs->pushed) * CS_PUSHED_MAX);
+    pthread_mutex_init(&cs->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&cs->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    cs->url = dup_or_null(conf->cs_url);
+    size_t n = strlen(cs->url);
+    while (n > 0 && cs->url[n - 1] == '/')
+        cs->url[--n] = '\0';
+    cs->api_key = expand(conf->cs_api_key, "shield.crowdsec.api_key");
+    if (conf->cs_login) {
+        cs->login = dup_or_null(conf->cs_login);
+        cs->password = expand(conf->cs_password, "shield.crowdsec.machine.password");
+        if (!cs->password) {
+            wipe_free(cs->login);
+            cs->login = NULL;
+        }
+    }
+    if (!cs->api_key || pthread_create(&cs->thread, NULL, run, cs) != 0) {
+        cs_free(cs);
+        return NULL;
+    }
+    log_info("shield", "crowdsec started url=%s poll_ms=%llu push=%s", cs->url,
+             (unsigned long long)cs->poll_ms, cs->login ? "yes" : "no");
+    return cs;
+}
+
+void
+crowdsec_stop(struct crowdsec *cs)
+{
+    if (!cs)
+        return;
+    pthread_mutex_lock(&cs->lock);
+    cs->stopping = true;
+    pthread_cond_signal(&cs->cond);
+    pthread_mutex_unlock(&cs->lock);
+    pthread_join(cs->thread, NULL);
+    cs_free(cs);
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool
+crowdsec_same(const struct shield_conf *a, const struct shield_conf *b)
+{
+    return a && b && a->enabled == b->enabled && str_eq(a->cs_url, b->cs_url) &&
+           str_eq(a->cs_api_key, b->cs_api_key) && str_eq(a->cs_login, b->cs_login) &&
+           str_eq(a->cs_password, b->cs_password) && a->cs_poll_ms == b->cs_poll_ms;
+}
