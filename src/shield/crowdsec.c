@@ -401,29 +401,62 @@ push(struct crowdsec *cs)
     free(payload);
 }
 
+/* Waits up to ms for stop; true when stopping. Called with cs->lock held. */
+static bool
+wait_ms(struct crowdsec *cs, uint64_t ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    if (!cs->stopping)
+        pthread_cond_timedwait(&cs->cond, &cs->lock, &ts);
+    return cs->stopping;
+}
+
+static uint64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Streams every poll_ms. Pushes at once when the shield made a new ban (its generation
+ * moved; checked every CS_TICK_MS, which costs no store read), so that a local ban reaches
+ * the LAPI well before the next poll; and at every poll, to retry a failed push.
+ */
+#define CS_TICK_MS 100
+
 static void *
 run(void *arg)
 {
     struct crowdsec *cs = arg;
+    uint64_t gen = 0, next_stream = 0;
 
     pthread_mutex_lock(&cs->lock);
     while (!cs->stopping) {
+        uint64_t now = mono_ms(), g = shield_ban_generation(cs->shield);
+        bool poll = now >= next_stream;
         pthread_mutex_unlock(&cs->lock);
-        if (cs->login)
+        if (cs->login && (g != gen || poll)) {
+            gen = g;
             push(cs);
-        stream(cs);
-        pthread_mutex_lock(&cs->lock);
-        if (cs->stopping)
-            break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += (time_t)(cs->poll_ms / 1000);
-        ts.tv_nsec += (long)(cs->poll_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&cs->cond, &cs->lock, &ts);
+        if (poll) {
+            stream(cs);
+            next_stream = mono_ms() + cs->poll_ms;
+        }
+        pthread_mutex_lock(&cs->lock);
+        if (wait_ms(cs, CS_TICK_MS))
+            break;
     }
     pthread_mutex_unlock(&cs->lock);
     return NULL;

@@ -106,6 +106,7 @@ struct shield_mem {
 
 struct shield {
     struct crowdsec *cs;        /* the LAPI client thread, or NULL (shield.crowdsec) */
+    atomic_uint_fast64_t ban_gen; /* +1 for every ban made effective */
     pthread_rwlock_t conf_lock;
     struct shield_conf *conf;
     struct shield_clock clk;
@@ -236,6 +237,7 @@ shield_v6_plen_mark(struct shield *s, unsigned plen)
 static void
 shield_ban_set(struct shield *s, const struct cidr *c, int64_t expiry_ms, bool counted_only)
 {
+    atomic_fetch_add_explicit(&s->ban_gen, 1, memory_order_relaxed);
     if (shield_ban_hashed(c)) {
         struct shield_shard *sh = shield_shard_of(s, &c->addr);
         /* Marked before the entry exists, so a lookup that sees the entry tries its length. */
@@ -1659,6 +1661,12 @@ shield_bans_visit(struct shield *s, shield_ban_fn fn, void *ctx)
     if (banstore_load_active(s->store, (int64_t)s->clk.wall_ms(), shield_visit_row, &v) < 0)
         shield_count(s, SC_DB_ERRORS);
     pthread_mutex_unlock(&s->slow_lock);
+}
+
+uint64_t
+shield_ban_generation(struct shield *s)
+{
+    return atomic_load_explicit(&s->ban_gen, memory_order_relaxed);
 }
 
 int
