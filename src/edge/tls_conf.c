@@ -50,6 +50,22 @@ tls_conf_dns_ok(const char *s, bool wild)
     return label > 0;
 }
 
+/* A block that must be a map with something in it: true when it is one (its unknown keys
+ * reported); else false after one diagnostic (`empty` says what to write). */
+static bool
+tls_conf_block(const struct conf_node *n, enum edge_key id, const char *what, const char *empty,
+               struct diag *d)
+{
+    if (conf_is_null(n)) {
+        diag_at(d, n, "%s: %s", what, empty);
+        return false;
+    }
+    if (conf_expect(n, CONF_MAP, what, d) < 0)
+        return false;
+    edge_conf_check_map(n, id, what, d);
+    return true;
+}
+
 /* Reads a list of scalars into a new NULL-terminated array of new strings (*n items). */
 static char **
 tls_conf_strings(const struct conf_node *list, const char *what, unsigned *n, struct diag *d)
@@ -77,14 +93,9 @@ tls_conf_read_acme(struct edge_tls_conf *t, const struct conf_node *root,
     const char *s;
 
     snprintf(awhat, sizeof(awhat), "%s: tls.acme", what);
-    if (conf_is_null(n)) {
-        diag_at(d, n, "%s: needs at least the domains, like { email: ops@example.com, "
-                "domains: [example.com] }", awhat);
+    if (!tls_conf_block(n, EK_TLS_ACME, awhat, "needs at least the domains, like { email: "
+                        "ops@example.com, domains: [example.com] }", d))
         return;
-    }
-    if (conf_expect(n, CONF_MAP, awhat, d) < 0)
-        return;
-    edge_conf_check_map(n, EK_TLS_ACME, awhat, d);
 
     struct edge_acme_conf *a = mem_alloc_or_exit(sizeof(*a));
     t->acme = a;
@@ -373,6 +384,25 @@ tls_conf_placeholders_ok(const char *s, const char **bad)
     return true;
 }
 
+/* Characters a URL may carry as written (RFC 3986), the placeholders' braces apart
+ * (tls_conf_placeholders_ok() has checked each "#{" begins a placeholder). */
+static bool
+tls_conf_url_chars_ok(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '#' && p[1] == '{') {
+            p = strchr(p, '}');
+            if (!p)
+                return false;
+            continue;
+        }
+        if (ch <= 0x20 || ch >= 0x7f || strchr("\"<>\\^`{|}", ch))
+            return false;
+    }
+    return true;
+}
+
 struct edge_redirect_conf *
 tls_conf_read_redirect(const struct conf_node *n, const char *rwhat, struct diag *d)
 {
@@ -382,14 +412,9 @@ tls_conf_read_redirect(const struct conf_node *n, const char *rwhat, struct diag
     const char *s;
 
     snprintf(what, sizeof(what), "%s: redirect", rwhat);
-    if (conf_is_null(n)) {
-        diag_at(d, n, "%s: says nothing to change; write at least one part, like { scheme: "
-                "https, status: 301 }", what);
+    if (!tls_conf_block(n, EK_R_REDIRECT, what, "says nothing to change; write at least one "
+                        "part, like { scheme: https, status: 301 }", d))
         return NULL;
-    }
-    if (conf_expect(n, CONF_MAP, what, d) < 0)
-        return NULL;
-    edge_conf_check_map(n, EK_R_REDIRECT, what, d);
 
     struct edge_redirect_conf *r = mem_alloc_or_exit(sizeof(*r));
     char **fields[] = { &r->scheme, &r->host, &r->port, &r->path, &r->query };
@@ -404,8 +429,9 @@ tls_conf_read_redirect(const struct conf_node *n, const char *rwhat, struct diag
                     "#{port}, #{path} or #{query}", what, conf_key_leaf(k), bad);
             continue;
         }
-        if (strpbrk(s, " \t\r\n\"<>\\^`{|}") && !strstr(s, "#{")) {
-            diag_at(d, at, "%s: %s \"%.60s\" has a character a URL cannot carry", what,
+        if (!tls_conf_url_chars_ok(s)) {
+            diag_at(d, at, "%s: %s \"%.60s\" has a character a URL cannot carry (a space, "
+                    "a control character, or one of \"<>\\^`{|}); percent-encode it", what,
                     conf_key_leaf(k), s);
             continue;
         }

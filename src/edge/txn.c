@@ -351,6 +351,11 @@ txn_redirect(struct txn *t, const struct edge_redirect_conf *rd, const struct h1
                               .path = r->path.len ? r->path : SLICE_LIT("/"),
                               .query = r->query };
 
+    if (!r->host.len) {
+        /* HTTP/1.0 without Host: there is no name to send the client to. */
+        txn_local(t, 400, true);
+        return;
+    }
     t->status = (int)rd->status;
     t->phase = TXN_DONE;
     t->close_after |= !t->req_done;
