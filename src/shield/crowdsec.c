@@ -68,10 +68,10 @@ on_data(char *ptr, size_t size, size_t n, void *ctx)
 }
 
 /* One request; returns the HTTP status (0 for a transport failure, logged by the caller)
- * and the parsed JSON body in *out (NULL when not JSON). */
+ * and the body in *out (the caller frees out->p). */
 static long
 http(struct crowdsec *cs, const char *method, const char *path, const char *auth_header,
-     const char *payload, json_t **out, char *err, size_t errlen)
+     const char *payload, struct body *out, char *err, size_t errlen)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
@@ -80,7 +80,7 @@ http(struct crowdsec *cs, const char *method, const char *path, const char *auth
     long status = 0;
     CURLcode rc;
 
-    *out = NULL;
+    *out = (struct body){ 0 };
     if (!c) {
         snprintf(err, errlen, "curl_easy_init failed");
         return 0;
@@ -108,9 +108,7 @@ http(struct crowdsec *cs, const char *method, const char *path, const char *auth
         snprintf(err, errlen, "%s", curl_easy_strerror(rc));
     else
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (b.p)
-        *out = json_loadb(b.p, b.n, 0, NULL);
-    free(b.p);
+    *out = b;
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return status;
@@ -130,7 +128,11 @@ crowdsec_duration_s(const char *s)
     }
     while (*s) {
         char *end;
-        double v = strtod(s, &end);
+        double v;
+        /* Digits and a dot only: strtod would also take "inf", "nan", hex and signs. */
+        if (!((*s >= '0' && *s <= '9') || *s == '.'))
+            return -1;
+        v = strtod(s, &end);
         if (end == s)
             return -1;
         s = end;
@@ -155,7 +157,8 @@ crowdsec_duration_s(const char *s)
         total += v;
         any = true;
     }
-    if (!any)
+    /* Above a century is nonsense from a peer, and would overflow the cast. */
+    if (!any || !(total <= 100.0 * 365 * 86400))
         return -1;
     return neg ? -(int64_t)total : (int64_t)total;
 }
@@ -202,85 +205,107 @@ is_local(const struct local_bans *l, const char *addr)
     return false;
 }
 
-/* One decision of the stream: enforce (new) or lift (deleted). */
-static void
-apply_decision(struct crowdsec *cs, json_t *d, bool add, const struct local_bans *local)
+int
+crowdsec_parse_stream(const char *body, size_t len, crowdsec_decision_fn fn, void *ctx)
 {
-    const char *type = json_string_value(json_object_get(d, "type"));
-    const char *scope = json_string_value(json_object_get(d, "scope"));
-    const char *value = json_string_value(json_object_get(d, "value"));
-    const char *dur = json_string_value(json_object_get(d, "duration"));
-    const char *scenario = json_string_value(json_object_get(d, "scenario"));
-    int64_t s;
+    json_t *j = json_loadb(body, len, 0, NULL);
+    int n = 0;
 
-    if (!type || !scope || !value)
-        return;
-    if (strcmp(type, "ban") != 0 || (strcasecmp(scope, "ip") != 0 &&
-                                     strcasecmp(scope, "range") != 0)) {
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return -EBADMSG;
+    }
+    static const char *const lists[] = { "deleted", "new" };
+    for (unsigned l = 0; l < 2; l++) {
+        json_t *arr = json_object_get(j, lists[l]), *d;
+        size_t i;
+        json_array_foreach(arr, i, d) {
+            struct crowdsec_decision cd = {
+                .deleted = l == 0,
+                .type = json_string_value(json_object_get(d, "type")),
+                .scope = json_string_value(json_object_get(d, "scope")),
+                .value = json_string_value(json_object_get(d, "value")),
+                .scenario = json_string_value(json_object_get(d, "scenario")),
+                .duration_s = crowdsec_duration_s(json_string_value(json_object_get(d, "duration"))),
+            };
+            if (!cd.type || !cd.scope || !cd.value)
+                continue;
+            fn(ctx, &cd);
+            n++;
+        }
+    }
+    json_decref(j);
+    return n;
+}
+
+struct stream_ctx {
+    struct crowdsec *cs;
+    struct local_bans local;
+};
+
+/* crowdsec_decision_fn: enforce (new) or lift (deleted) one decision. */
+static void
+apply_decision(void *ctx, const struct crowdsec_decision *d)
+{
+    struct stream_ctx *sc = ctx;
+
+    if (strcmp(d->type, "ban") != 0 || (strcasecmp(d->scope, "ip") != 0 &&
+                                        strcasecmp(d->scope, "range") != 0)) {
         log_info("shield", "crowdsec decision ignored type=%s scope=%s value=%s (tierd enforces "
-                 "ban on Ip and Range)", type, scope, value);
+                 "ban on Ip and Range)", d->type, d->scope, d->value);
         return;
     }
-    if (!add) {
-        int rc = shield_ban_remove(cs->shield, value);
-        if (rc == 0)
-            log_info("shield", "crowdsec unban addr=%s", value);
+    if (d->deleted) {
+        if (shield_ban_remove(sc->cs->shield, d->value) == 0)
+            log_info("shield", "crowdsec unban addr=%s", d->value);
         return;
     }
-    s = crowdsec_duration_s(dur);
-    if (s <= 0 || is_local(local, value))      /* ours, pushed and streamed back */
+    if (d->duration_s <= 0 || is_local(&sc->local, d->value))  /* ours, streamed back */
         return;
-    char reason[64];
-    snprintf(reason, sizeof(reason), "%s", CS_REASON);
-    (void)scenario;
-    if (shield_ban_add(cs->shield, value, s, reason) < 0)
-        log_warn("shield", "crowdsec decision refused value=%s scope=%s", value, scope);
+    if (shield_ban_add(sc->cs->shield, d->value, d->duration_s, CS_REASON) < 0)
+        log_warn("shield", "crowdsec decision refused value=%s scope=%s", d->value, d->scope);
 }
 
 static void
 stream(struct crowdsec *cs)
 {
     char path[64], auth[400], err[256] = "";
-    json_t *j = NULL;
+    struct stream_ctx sc = { cs, { 0 } };
+    struct body b = { 0 };
     long st;
 
     snprintf(path, sizeof(path), "/v1/decisions/stream?startup=%s",
              cs->startup ? "true" : "false");
     snprintf(auth, sizeof(auth), "X-Api-Key: %s", cs->api_key);
-    st = http(cs, "GET", path, auth, NULL, &j, err, sizeof(err));
-    if (st != 200 || !json_is_object(j)) {
+    st = http(cs, "GET", path, auth, NULL, &b, err, sizeof(err));
+    /* Our own bans keep their reason when CrowdSec streams them back after a push. */
+    if (st == 200 && b.n > 9)
+        shield_bans_visit(cs->shield, collect_local, &sc.local);
+    if (st != 200 || crowdsec_parse_stream(b.p ? b.p : "", b.n, apply_decision, &sc) < 0) {
         transport_failed(cs, &cs->failures, "decisions stream", err, st);
-        json_decref(j);
-        return;
+    } else {
+        if (cs->failures)
+            log_info("shield", "crowdsec reachable again url=%s", cs->url);
+        cs->failures = 0;
+        cs->startup = false;
     }
-    if (cs->failures)
-        log_info("shield", "crowdsec reachable again url=%s", cs->url);
-    cs->failures = 0;
-    cs->startup = false;
-    json_t *del = json_object_get(j, "deleted"), *add = json_object_get(j, "new"), *d;
-    struct local_bans local = { 0 };
-    size_t i;
-    if (json_array_size(add))
-        shield_bans_visit(cs->shield, collect_local, &local);
-    json_array_foreach(del, i, d)
-        apply_decision(cs, d, false, &local);
-    json_array_foreach(add, i, d)
-        apply_decision(cs, d, true, &local);
-    free(local.addr);
-    json_decref(j);
+    free(sc.local.addr);
+    free(b.p);
 }
 
 static bool
 login(struct crowdsec *cs)
 {
     char err[256] = "";
-    json_t *j = NULL;
+    struct body b;
     json_t *req = json_pack("{s:s, s:s, s:[]}", "machine_id", cs->login, "password",
                             cs->password, "scenarios");
     char *payload = json_dumps(req, JSON_COMPACT);
-    long st = http(cs, "POST", "/v1/watchers/login", NULL, payload, &j, err, sizeof(err));
+    long st = http(cs, "POST", "/v1/watchers/login", NULL, payload, &b, err, sizeof(err));
+    json_t *j = b.p ? json_loadb(b.p, b.n, 0, NULL) : NULL;
     const char *tok = json_string_value(json_object_get(j, "token"));
 
+    free(b.p);
     json_decref(req);
     if (payload) {
         memset(payload, 0, strlen(payload));
@@ -368,7 +393,7 @@ push(struct crowdsec *cs)
     char keys[64][96];
     struct collect c = { cs, json_array(), keys, 0 };
     char auth[4200], err[256] = "";
-    json_t *j = NULL;
+    struct body b;
 
     shield_bans_visit(cs->shield, collect_ban, &c);
     if (c.nkeys == 0 || (!cs->token && !login(cs))) {
@@ -379,9 +404,8 @@ push(struct crowdsec *cs)
     json_decref(c.alerts);
     for (int attempt = 0; attempt < 2 && payload; attempt++) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", cs->token);
-        long st = http(cs, "POST", "/v1/alerts", auth, payload, &j, err, sizeof(err));
-        json_decref(j);
-        j = NULL;
+        long st = http(cs, "POST", "/v1/alerts", auth, payload, &b, err, sizeof(err));
+        free(b.p);
         if (st == 201 || st == 200) {
             for (unsigned i = 0; i < c.nkeys; i++) {
                 snprintf(cs->pushed[cs->next_pushed], 96, "%s", keys[i]);

@@ -14,6 +14,7 @@
 #ifndef SHIELD_CROWDSEC_H
 #define SHIELD_CROWDSEC_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct shield;
@@ -27,6 +28,19 @@ struct crowdsec *crowdsec_start(struct shield *s, const struct shield_conf *conf
 void crowdsec_stop(struct crowdsec *cs);
 /* True when a and b have the same crowdsec settings (no restart needed on reload). */
 bool crowdsec_same(const struct shield_conf *a, const struct shield_conf *b);
+
+/* One decision of a stream body, as crowdsec_parse_stream() hands it over: strings borrowed
+ * for the call; duration_s as crowdsec_duration_s() read it (-1: unreadable). */
+struct crowdsec_decision {
+    bool deleted;               /* from "deleted" (else "new") */
+    const char *type, *scope, *value, *scenario;
+    int64_t duration_s;
+};
+typedef void (*crowdsec_decision_fn)(void *ctx, const struct crowdsec_decision *d);
+/* Parses a GET /v1/decisions/stream body ({"new": [...] | null, "deleted": [...] | null})
+ * and calls fn for each decision that has a type, a scope and a value: deleted ones first.
+ * Returns the number handed over, or -EBADMSG when the body is not such an object. */
+int crowdsec_parse_stream(const char *body, size_t len, crowdsec_decision_fn fn, void *ctx);
 
 /* Go's duration text ("3h59m55.5s", "600s", "-1s") in whole seconds, or -1. */
 int64_t crowdsec_duration_s(const char *s);

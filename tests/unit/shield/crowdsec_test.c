@@ -18,6 +18,9 @@ TEST(shield_crowdsec_durations_are_go_durations)
     EXPECT_EQ(crowdsec_duration_s("1d"), -1);               /* Go has no days */
     EXPECT_EQ(crowdsec_duration_s(""), -1);
     EXPECT_EQ(crowdsec_duration_s(NULL), -1);
+    EXPECT_EQ(crowdsec_duration_s("infs"), -1);             /* strtod would take it */
+    EXPECT_EQ(crowdsec_duration_s("+5s"), -1);
+    EXPECT_EQ(crowdsec_duration_s("99999999999999999999999h"), -1);   /* no overflow */
 }
 
 static char *
