@@ -92,6 +92,9 @@ function resourceSchema(type) {
     const attrs = new Set();
     for (const m of js.matchAll(/get\w*Attribute\('(\w+)'\)/g))
         attrs.add(m[1]);
+    // Computed blocks and lists: new XList(this, "name", ...), new XOutputReference(this, "name").
+    for (const m of js.matchAll(/new \w+\(this, "(\w+)"/g))
+        attrs.add(m[1]);
     const build = (chunk, ifname, seen) => {
         const args = entries(chunk);
         const req = ifs[ifname] || {};

@@ -129,22 +129,63 @@ note_tls(struct export_ctx *cx, const struct conf_node *tls)
     const struct conf_node *certs = export_get(tls, EK(EK_TLS_CERTS));
     const struct conf_node *k;
 
-    if (certs && certs->kind == CONF_SEQ && certs->n > 0)
+    if (certs && certs->kind == CONF_SEQ && certs->n > 0 && !export_get(tls, EK(EK_TLS_ACME)))
         export_note(cx, export_key(tls, EK(EK_TLS_CERTS)), "%s: certificate files are not "
-                    "uploaded; import them into ACM and set the certificate_arn variable",
-                    EK(EK_TLS_CERTS)->path);
+                    "uploaded; import them into ACM and set the certificate_arn variable%s",
+                    EK(EK_TLS_CERTS)->path, certs->n > 1 ? " (the others: add them as "
+                    "aws_lb_listener_certificate)" : "");
+    else if (certs && certs->kind == CONF_SEQ && certs->n > 0)
+        export_note(cx, export_key(tls, EK(EK_TLS_CERTS)), "%s: the listener takes the ACM "
+                    "certificate of acme; these files are not uploaded", EK(EK_TLS_CERTS)->path);
     if ((k = export_key(tls, EK(EK_TLS_ACME))))
-        export_note(cx, k, "%s: ALB takes ACM certificates; request one for the domains "
-                    "(aws_acm_certificate with DNS validation) and set certificate_arn",
-                    EK(EK_TLS_ACME)->path);
+        export_note(cx, k, "%s: an ACM certificate for the same domains replaces ACME; it is "
+                    "validated by DNS (create the records of output acm_validation_*; apply "
+                    "waits until it is issued), not by http-01", EK(EK_TLS_ACME)->path);
     if ((k = export_key(tls, EK(EK_TLS_CIPHERS))) || (k = export_key(tls, EK(EK_TLS_CIPHERSUITES))))
         export_note(cx, k, "%s: ALB takes a named security policy, not a cipher list; "
                     "ssl_policy is the closest to the minimum version", k->path);
-    if ((k = export_key(tls, EK(EK_TLS_HSTS))))
-        export_note(cx, k, "%s: sent by the application or CloudFront's response headers "
-                    "policy on AWS; the ALB does not add it here", EK(EK_TLS_HSTS)->path);
     if ((k = export_key(tls, EK(EK_TLS_ALPN))))
         export_note(cx, k, "%s: ALB negotiates h2 and http/1.1 itself", EK(EK_TLS_ALPN)->path);
+}
+
+/* acme's domains as an ACM certificate validated by DNS; the listener waits for it. */
+static void
+write_acm(struct export_ctx *cx, FILE *f, const char *lid, const struct conf_node *acme)
+{
+    const struct conf_node *doms = export_get(acme, EK(EK_ACME_DOMAINS));
+
+    if (!doms || doms->kind != CONF_SEQ || doms->n == 0)
+        return;
+    fprintf(f, "resource \"aws_acm_certificate\" \"%s\" {\n  domain_name               = ", lid);
+    export_hcl_str(f, doms->items[0]->str ? doms->items[0]->str : "");
+    fputs("\n  subject_alternative_names = [", f);
+    for (unsigned i = 1; i < doms->n; i++) {
+        fputs(i > 1 ? ", " : "", f);
+        export_hcl_str(f, doms->items[i]->str ? doms->items[i]->str : "");
+    }
+    fprintf(f, "]\n  validation_method         = \"DNS\"\n"
+               "  lifecycle {\n    create_before_destroy = true\n  }\n}\n\n"
+               "resource \"aws_acm_certificate_validation\" \"%s\" {\n"
+               "  certificate_arn = aws_acm_certificate.%s.arn\n}\n\n"
+               "output \"acm_validation_%s\" {\n"
+               "  description = \"The DNS records that validate listener %s's certificate\"\n"
+               "  value       = aws_acm_certificate.%s.domain_validation_options\n}\n\n",
+            lid, lid, lid, lid, lid);
+}
+
+/* hsts as the ALB's own Strict-Transport-Security response header. */
+static void
+write_hsts(struct export_ctx *cx, FILE *f, const struct conf_node *hsts)
+{
+    uint64_t age_ms = 365ull * 86400000;
+
+    if (!hsts)
+        return;
+    export_ms(cx, hsts, EK(EK_HSTS_MAX_AGE), &age_ms);
+    fprintf(f, "  routing_http_response_strict_transport_security_header_value = "
+               "\"max-age=%" PRIu64 "%s%s\"\n", age_ms / 1000,
+            export_bool(cx, hsts, EK(EK_HSTS_INCLUDE_SUB), false) ? "; includeSubDomains" : "",
+            export_bool(cx, hsts, EK(EK_HSTS_PRELOAD), false) ? "; preload" : "");
 }
 
 struct static_rule {
@@ -293,21 +334,31 @@ write_listeners(struct export_ctx *cx, FILE *f, const struct conf_node *ls)
         export_str(cx, l, EK(EK_L_ADDRESS), &addr);
         export_tf_id(name, lid, sizeof(lid));
         port = export_port(addr);
-        if (tls) {
+        const struct conf_node *acme = tls ? export_get(tls, EK(EK_TLS_ACME)) : NULL;
+        if (acme)
+            write_acm(cx, f, lid, acme);
+        else if (tls) {
             FILE *v = export_out(cx, "variables.tf");
             fprintf(v, "\nvariable \"certificate_arn_%s\" {\n"
                        "  description = \"ACM certificate for listener %s (HTTPS)\"\n"
                        "  type        = string\n"
                        "}\n", lid, name);
-            note_tls(cx, tls);
         }
+        if (tls)
+            note_tls(cx, tls);
         fprintf(f, "resource \"aws_lb_listener\" \"%s\" {\n"
                    "  load_balancer_arn = aws_lb.main.arn\n"
                    "  port              = %u\n"
                    "  protocol          = \"%s\"\n", lid, port, tls ? "HTTPS" : "HTTP");
-        if (tls)
+        if (tls && acme)
+            fprintf(f, "  ssl_policy        = \"%s\"\n"
+                       "  certificate_arn   = aws_acm_certificate_validation.%s.certificate_arn\n",
+                    ssl_policy(cx, tls), lid);
+        else if (tls)
             fprintf(f, "  ssl_policy        = \"%s\"\n"
                        "  certificate_arn   = var.certificate_arn_%s\n", ssl_policy(cx, tls), lid);
+        if (tls)
+            write_hsts(cx, f, export_get(tls, EK(EK_TLS_HSTS)));
         /* The default action: the rule without match (validation keeps it last). */
         const struct conf_node *last = rules && rules->n ? rules->items[rules->n - 1] : NULL;
         bool has_default = last && !export_get(last, EK(EK_R_MATCH));

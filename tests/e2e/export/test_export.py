@@ -108,6 +108,7 @@ def test_demo_maps_what_the_stack_says(exported):
     assert pol["target_value"] == 40
     https = b["aws_lb_listener.https"][0]
     assert https["protocol"] == "HTTPS" and https["certificate_arn"] == "${var.certificate_arn_https}"
+    assert https["routing_http_response_strict_transport_security_header_value"] == "max-age=86400"
     rate = b["aws_wafv2_web_acl.shield"][0]["rule"][-1]["statement"][0]["rate_based_statement"][0]
     assert rate["limit"] == 1200 and rate["evaluation_window_sec"] == 60
     alarm = b["aws_cloudwatch_metric_alarm.high-cpu"][0]
@@ -138,6 +139,11 @@ def test_full_stack_maps_tls_redirects_data_and_shield(exported):
     assert plain["redirect"][0]["status_code"] == "HTTP_301"
     site = b["aws_lb_listener.site"][0]
     assert site["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-3-2021-06"
+    # acme: an ACM certificate for the same domains, which the listener waits for.
+    assert site["certificate_arn"] == "${aws_acm_certificate_validation.site.certificate_arn}"
+    acm = b["aws_acm_certificate.site"][0]
+    assert (acm["domain_name"], acm["subject_alternative_names"], acm["validation_method"]) == (
+        "shop.example.com", ["admin.example.com"], "DNS")
     rules = sorted(r for r in b if r.startswith("aws_lb_listener_rule."))
     assert rules == ["aws_lb_listener_rule.site_2", "aws_lb_listener_rule.site_3",
                      "aws_lb_listener_rule.site_4", "aws_lb_listener_rule.site_5"]
