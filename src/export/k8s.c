@@ -65,6 +65,8 @@ k8s_value(struct export_ctx *cx, FILE *f, const struct conf_node *at, const char
             buf[o++] = *s++;
             continue;
         }
+        if (o >= sizeof(buf))           /* snprintf truncated: stop at the end */
+            o = sizeof(buf) - 1;
         s = close + 1;
     }
     buf[o] = '\0';
