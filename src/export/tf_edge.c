@@ -510,14 +510,60 @@ write_target_groups(struct export_ctx *cx, FILE *f, const struct conf_node *tgs)
     }
 }
 
+/* access_log present and not "off". */
+static bool
+access_log_on(struct export_ctx *cx)
+{
+    const struct conf_node *al = export_get(cx->root, EK(EK_ACCESS_LOG));
+    const char *path = NULL;
+
+    return al && export_str(cx, al, EK(EK_AL_PATH), &path) && strcmp(path, "off") != 0;
+}
+
+/* The access logs' bucket, written to by the ELB log delivery service; retention is its
+ * expiration rule. */
+static void
+write_log_bucket(struct export_ctx *cx, FILE *f)
+{
+    uint64_t ret_ms = 0;
+
+    fputs("resource \"aws_s3_bucket\" \"logs\" {\n"
+          "  bucket_prefix = \"${var.name}-lb-logs-\"\n}\n\n"
+          "resource \"aws_s3_bucket_public_access_block\" \"logs\" {\n"
+          "  bucket                  = aws_s3_bucket.logs.id\n"
+          "  block_public_acls       = true\n  block_public_policy     = true\n"
+          "  ignore_public_acls      = true\n  restrict_public_buckets = true\n}\n\n"
+          "resource \"aws_s3_bucket_policy\" \"logs\" {\n"
+          "  bucket = aws_s3_bucket.logs.id\n"
+          "  policy = jsonencode({\n"
+          "    Version = \"2012-10-17\"\n"
+          "    Statement = [{\n"
+          "      Effect    = \"Allow\"\n"
+          "      Principal = { Service = \"logdelivery.elasticloadbalancing.amazonaws.com\" }\n"
+          "      Action    = \"s3:PutObject\"\n"
+          "      Resource  = \"${aws_s3_bucket.logs.arn}/AWSLogs/*\"\n"
+          "    }]\n"
+          "  })\n}\n\n", f);
+    if (export_ms(cx, export_get(cx->root, EK(EK_ACCESS_LOG)), EK(EK_AL_RETENTION), &ret_ms) &&
+        ret_ms >= 86400000)
+        fprintf(f, "resource \"aws_s3_bucket_lifecycle_configuration\" \"logs\" {\n"
+                   "  bucket = aws_s3_bucket.logs.id\n"
+                   "  rule {\n    id     = \"retention\"\n    status = \"Enabled\"\n"
+                   "    filter {}\n"
+                   "    expiration {\n      days = %" PRIu64 "\n    }\n  }\n}\n\n",
+                ret_ms / 86400000);
+}
+
 static void
 note_edge(struct export_ctx *cx)
 {
     const struct conf_node *k;
 
     if ((k = export_key(cx->root, EK(EK_ACCESS_LOG))))
-        export_note(cx, k, "%s: ALB writes its access logs to an S3 bucket you own; set "
-                    "aws_lb.main access_logs to it", EK(EK_ACCESS_LOG)->path);
+        export_note(cx, k, "%s: the ALB writes its own format to the bucket aws_s3_bucket.logs; "
+                    "path, format and syslog do not apply%s", EK(EK_ACCESS_LOG)->path,
+                    export_get(export_get(cx->root, EK(EK_ACCESS_LOG)), EK(EK_AL_RETENTION))
+                        ? " (retention is the bucket's expiration rule)" : "");
     if ((k = export_key(cx->root, EK(EK_EDGE))))
         export_note(cx, k, "%s: ALB's workers, timeouts and limits are AWS's, except the idle "
                     "timeout (from %s)", EK(EK_EDGE)->path, EK(EK_T_KEEPALIVE)->path);
@@ -550,8 +596,13 @@ tf_edge_write(struct export_ctx *cx)
                "  subnets                    = var.public_subnet_ids\n"
                "  idle_timeout               = %" PRIu64 "\n"
                "  drop_invalid_header_fields = true\n"
-               "  enable_deletion_protection = true\n"
-               "}\n\n", idle / 1000 ? idle / 1000 : 1);
+               "  enable_deletion_protection = true\n", idle / 1000 ? idle / 1000 : 1);
+    if (access_log_on(cx))
+        fputs("  access_logs {\n    bucket  = aws_s3_bucket.logs.id\n    enabled = true\n  }\n"
+              "  depends_on = [aws_s3_bucket_policy.logs]\n", f);
+    fputs("}\n\n", f);
+    if (access_log_on(cx))
+        write_log_bucket(cx, f);
     if (!ls)
         return;
     write_security_groups(cx, f, ls);

@@ -93,6 +93,8 @@ def test_demo_maps_what_the_stack_says(exported):
     _, summaries = exported
     demo = os.path.join(REPO, "examples", "demo.yaml")
     b = summaries[("terraform", demo)]["bodies"]
+    assert b["aws_lb.main"][0]["access_logs"][0]["bucket"] == "${aws_s3_bucket.logs.id}"
+    assert "aws_s3_bucket_policy.logs" in b
     tg = b["aws_lb_target_group.web"][0]
     assert tg["load_balancing_algorithm_type"] == "least_outstanding_requests"
     assert tg["deregistration_delay"] == 5
