@@ -86,7 +86,11 @@ class Lapi:
         self.log = open(os.path.join(self.dir, "crowdsec.stderr"), "wb")
         self.proc = subprocess.Popen(["crowdsec", "-c", self.cfg, "-no-cs"], stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_for(lambda: can_connect("127.0.0.1", self.port), 30, what="the LAPI listening")
+        try:
+            wait_for(lambda: can_connect("127.0.0.1", self.port), 30, what="the LAPI listening")
+        except BaseException:
+            self.__exit__(None, None, None)     # never leave a LAPI behind
+            raise
         return self
 
     def stop(self):
