@@ -96,33 +96,17 @@ export_key(const struct conf_node *map, const struct conf_key *k)
     return map && map->kind == CONF_MAP ? conf_key_node(map, k) : NULL;
 }
 
-bool
-export_str(struct export_ctx *cx, const struct conf_node *map, const struct conf_key *k,
-           const char **out)
-{
-    return conf_key_string(map, k, out, &cx->scratch) == 0;
-}
-
-bool
-export_uint(struct export_ctx *cx, const struct conf_node *map, const struct conf_key *k,
-            uint64_t *out)
-{
-    return conf_key_uint(map, k, out, &cx->scratch) == 0;
-}
-
-bool
-export_ms(struct export_ctx *cx, const struct conf_node *map, const struct conf_key *k,
-          uint64_t *out)
-{
-    return conf_key_duration(map, k, out, &cx->scratch) == 0;
-}
-
-bool
-export_bytes(struct export_ctx *cx, const struct conf_node *map, const struct conf_key *k,
-             uint64_t *out)
-{
-    return conf_key_size(map, k, out, &cx->scratch) == 0;
-}
+/* The typed readers differ only in the conf/keys.c reader they call. */
+#define EXPORT_READER(name, T, reader)                                                      \
+    bool name(struct export_ctx *cx, const struct conf_node *map, const struct conf_key *k, \
+              T *out)                                                                       \
+    {                                                                                       \
+        return reader(map, k, out, &cx->scratch) == 0;                                      \
+    }
+EXPORT_READER(export_str, const char *, conf_key_string)
+EXPORT_READER(export_uint, uint64_t, conf_key_uint)
+EXPORT_READER(export_ms, uint64_t, conf_key_duration)
+EXPORT_READER(export_bytes, uint64_t, conf_key_size)
 
 bool
 export_bool(struct export_ctx *cx, const struct conf_node *map, const struct conf_key *k,
@@ -187,8 +171,10 @@ export_k8s_id(const char *s, char *buf, size_t len)
     return buf;
 }
 
-void
-export_hcl_str(FILE *f, const char *s)
+/* A double-quoted string both HCL and YAML (and JSON) read the same; for HCL, "${" and
+ * "%{" are doubled so that nothing interpolates. */
+static void
+quote(FILE *f, const char *s, bool hcl)
 {
     fputc('"', f);
     for (; *s; s++) {
@@ -201,7 +187,7 @@ export_hcl_str(FILE *f, const char *s)
             fputs("\\t", f);
         else if (c < 0x20)
             fprintf(f, "\\u%04x", c);
-        else if ((c == '$' || c == '%') && s[1] == '{')
+        else if (hcl && (c == '$' || c == '%') && s[1] == '{')
             fprintf(f, "%c%c", c, c);       /* "$${" is a literal "${" */
         else
             fputc(c, f);
@@ -210,21 +196,15 @@ export_hcl_str(FILE *f, const char *s)
 }
 
 void
+export_hcl_str(FILE *f, const char *s)
+{
+    quote(f, s, true);
+}
+
+void
 export_yaml_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c < 0x20)
-            fprintf(f, "\\x%02x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
+    quote(f, s, false);
 }
 
 const char *

@@ -372,6 +372,26 @@ ingress_rule_ok(struct export_ctx *cx, const struct conf_node *r)
            !(m && (export_get(m, EK(EK_M_METHOD)) || export_get(m, EK(EK_M_HEADER))));
 }
 
+/* A rule the Ingress writes as a path: with match, forward, and nothing an Ingress cannot
+ * match on. Sets its match, host (NULL: any) and target group. */
+static bool
+ingress_forward(struct export_ctx *cx, const struct conf_node *r, const struct conf_node **m,
+                const char **host, const char **fw)
+{
+    *m = export_get(r, EK(EK_R_MATCH));
+    *host = NULL;
+    if (!*m || !ingress_rule_ok(cx, r) || !export_str(cx, r, EK(EK_R_FORWARD), fw))
+        return false;
+    export_str(cx, *m, EK(EK_M_HOST), host);
+    return true;
+}
+
+static bool
+same_host(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
 static void
 write_ingress(struct export_ctx *cx, FILE *f, const struct conf_node *l)
 {
@@ -434,22 +454,13 @@ write_ingress(struct export_ctx *cx, FILE *f, const struct conf_node *l)
     fputs("  rules:\n", f);
     /* One Ingress rule per distinct host (absent: any host), its paths in file order. */
     for (unsigned i = 0; rules && i < rules->n; i++) {
-        const struct conf_node *m = export_get(rules->items[i], EK(EK_R_MATCH));
-        const char *host = NULL, *fw = NULL;
+        const struct conf_node *m, *mj;
+        const char *host, *fw, *hj, *fj;
         bool seen = false;
-        if (!m || !ingress_rule_ok(cx, rules->items[i]) ||
-            !export_str(cx, rules->items[i], EK(EK_R_FORWARD), &fw))
+        if (!ingress_forward(cx, rules->items[i], &m, &host, &fw))
             continue;
-        export_str(cx, m, EK(EK_M_HOST), &host);
-        for (unsigned j = 0; j < i && !seen; j++) {
-            const struct conf_node *mj = export_get(rules->items[j], EK(EK_R_MATCH));
-            const char *hj = NULL, *fj = NULL;
-            if (!mj || !ingress_rule_ok(cx, rules->items[j]) ||
-                !export_str(cx, rules->items[j], EK(EK_R_FORWARD), &fj))
-                continue;
-            export_str(cx, mj, EK(EK_M_HOST), &hj);
-            seen = (!hj && !host) || (hj && host && strcmp(hj, host) == 0);
-        }
+        for (unsigned j = 0; j < i && !seen; j++)
+            seen = ingress_forward(cx, rules->items[j], &mj, &hj, &fj) && same_host(hj, host);
         if (seen)
             continue;
         fputs("    - ", f);
@@ -459,16 +470,9 @@ write_ingress(struct export_ctx *cx, FILE *f, const struct conf_node *l)
             fputs("\n      ", f);
         }
         fputs("http:\n        paths:\n", f);
-        for (unsigned j = i; j < rules->n; j++) {
-            const struct conf_node *mj = export_get(rules->items[j], EK(EK_R_MATCH));
-            const char *hj = NULL, *fj = NULL;
-            if (!mj || !ingress_rule_ok(cx, rules->items[j]) ||
-                !export_str(cx, rules->items[j], EK(EK_R_FORWARD), &fj))
-                continue;
-            export_str(cx, mj, EK(EK_M_HOST), &hj);
-            if ((!hj && !host) || (hj && host && strcmp(hj, host) == 0))
+        for (unsigned j = i; j < rules->n; j++)
+            if (ingress_forward(cx, rules->items[j], &mj, &hj, &fj) && same_host(hj, host))
                 ingress_path(cx, f, mj, fj, "          ");
-        }
     }
 }
 

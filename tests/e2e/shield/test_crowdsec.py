@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import App, Tierd, can_connect, free_port, need, wait_for
+from harness import App, Tierd, _kill, can_connect, free_port, need, wait_for
 from shieldkit import NIKTO_UA, accepted, bans, request
 
 POLL = "1s"
@@ -94,13 +94,8 @@ class Lapi:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        if self.proc:
+            _kill(self.proc, grace=15)          # SIGTERM, then SIGKILL
 
     def __exit__(self, *exc):
         self.stop()

@@ -32,6 +32,14 @@ TEST(export_hcl_strings_never_interpolate)
     s = hcl("$5 and 100%");                 /* a lone $ or % stays */
     EXPECT_STREQ(s, "\"$5 and 100%\"");
     free(s);
+    /* YAML: the same escapes, and "${" stays as it is. */
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    export_yaml_str(f, "a\tb\x01 ${X}");
+    fclose(f);
+    EXPECT_STREQ(out, "\"a\\tb\\u0001 ${X}\"");
+    free(out);
 }
 
 TEST(export_names_are_identifiers)
