@@ -138,6 +138,7 @@ bench: deps $(B)/tierd $(B)/app
 	$(PYTHON) bench/tierd_bench.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/scaleout.py --tierd $(B)/tierd
 	$(PYTHON) bench/tls_bench.py --tierd $(B)/tierd --app $(B)/app --testssl
+	$(PYTHON) bench/databench.py --tierd $(B)/tierd
 	$(PYTHON) bench/crowdsec_bench.py --tierd $(B)/tierd --app $(B)/app
 
 # The Debian package, $(B)/tierd_VERSION_amd64.deb: a binary built with dpkg-buildflags

@@ -436,7 +436,8 @@ def summary(run):
         parts.append(f"static: {s['error']}")
     elif s:
         parts.append(f"static {s['static_rps']:,.0f} req/s {s['static_mb_s']:,.0f} MB/s "
-                     f"{s['static_cpu_us_per_req']:.1f} us/req (proxy {s['cpu_util'] * 100:.0f}%"
+                     f"{s['static_cpu_us_per_req']:.1f} us/req, with client "
+                     f"{s.get('static_sum_cpu_us_per_req', 0):.1f} (proxy {s['cpu_util'] * 100:.0f}%"
                      f"{' NOISY' if s.get('noisy') else ''})")
     for sc in SCENARIOS:
         w = run.get(sc.name, {}).get("warning") if isinstance(run.get(sc.name), dict) else None

@@ -275,7 +275,10 @@ def static_prepare(ctx):
 
 def static_1mib(ctx, t):
     """wrk -c static_connections GET of a 1 MiB file the proxy serves itself (sendfile):
-    requests/s, MB/s, proxy CPU us/request."""
+    requests/s, MB/s, proxy CPU us/request, and proxy + client CPU us/request: over
+    loopback the receiving side's TCP work runs in whichever process sends the segment
+    (softirq), so the proxy-only figure moves with how heads and bodies are packed; the
+    sum does not."""
     if ctx.warmup > 0:
         wrk(ctx, t.port, ctx.warmup, path=STATIC_PATH, record=False,
             connections=ctx.static_connections)
@@ -288,6 +291,7 @@ def static_1mib(ctx, t):
     r.update(m)
     r["static_mb_s"] = w["rps"] * STATIC_SIZE / 1e6
     r["static_cpu_us_per_req"] = m["cpu_s"] * 1e6 / w["requests"]
+    r["static_sum_cpu_us_per_req"] = (m["cpu_s"] + m["client_cpu_s"]) * 1e6 / w["requests"]
     if w["non2xx"] or w["socket_errors"]:
         r["warning"] = f"{w['non2xx']} non-2xx, {w['socket_errors']} socket errors"
     return r
@@ -321,5 +325,8 @@ METRICS = [
            higher_is_better=True),
     Metric("static_mb_s", "static 1 MiB MB/s", ",.1f", "static_1mib", higher_is_better=True,
            target=("min_ratio", 1.0), target_text=">= 1.0x nginx"),
-    Metric("static_cpu_us_per_req", "static proxy CPU us/request", ".1f", "static_1mib"),
+    Metric("static_cpu_us_per_req", "static proxy CPU us/request", ".1f", "static_1mib",
+           target=("ratio", 1.0), target_text="<= 1.0x nginx"),
+    Metric("static_sum_cpu_us_per_req", "static proxy+client CPU us/req", ".1f",
+           "static_1mib", target=("ratio", 1.0), target_text="<= 1.0x nginx"),
 ]

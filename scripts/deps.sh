@@ -5,10 +5,10 @@
 set -eu
 
 pkgs_build="nodejs gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev openssl curl libsystemd-dev"
-pkgs_check="libcmocka-dev testssl.sh python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic crowdsec"
+pkgs_check="libcmocka-dev testssl.sh python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic openssh-server openssh-client crowdsec"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_deb="dpkg-dev pandoc lintian"
-pkgs_bench="nginx-light haproxy caddy wrk python3 nghttp2-client openssl crowdsec"
+pkgs_bench="nginx-light haproxy caddy wrk python3 python3-pymysql mariadb-server mariadb-client mariadb-backup restic nghttp2-client openssl crowdsec"
 
 want=""
 for g in "$@"; do

@@ -390,9 +390,9 @@ daemon_run(const char *path)
         fprintf(stderr, "tierd: %s\n", err);
         goto out;
     }
-    sources_add(dm.watch, dm.edge, dm.shield, dm.fleet);
     /* Databases start before the fleet: launch templates read ${db:NAME.FIELD}. */
     dm.data = data_new(s->state_dir, err, sizeof(err));
+    sources_add(dm.watch, dm.edge, dm.shield, dm.fleet, dm.data);
     data_apply(dm.data, s->data);
     s->data = NULL;
     conf_ref_set_db(data_resolve, dm.data);

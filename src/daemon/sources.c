@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "data/data.h"
 #include "edge/edge.h"
 #include "fleet/fleet.h"
 #include "shield/shield.h"
@@ -139,10 +140,30 @@ collect_fleet(void *ctx, struct watch_sink *sink)
     }
 }
 
+static void
+data_metric(void *ctx, const char *name, const char *db, double value, bool counter)
+{
+    struct watch_labels l = { 1, { "database" }, { db } };
+
+    if (counter)
+        watch_sink_counter(ctx, name, &l, (uint64_t)value);
+    else
+        watch_sink_gauge(ctx, name, &l, value);
+}
+
+static void
+collect_data(void *ctx, struct watch_sink *sink)
+{
+    data_visit_metrics(ctx, data_metric, sink);
+}
+
 void
-sources_add(struct watch *w, struct edge *e, struct shield *s, struct fleet *f)
+sources_add(struct watch *w, struct edge *e, struct shield *s, struct fleet *f,
+            struct data *d)
 {
     watch_add_source(w, collect_edge, e);
     watch_add_source(w, collect_shield, s);
     watch_add_source(w, collect_fleet, f);
+    if (d)
+        watch_add_source(w, collect_data, d);
 }

@@ -8,8 +8,11 @@ struct watch;
 struct edge;
 struct shield;
 struct fleet;
+struct data;
 
-/* Registers edge, shield and fleet collectors (all borrowed for watch's lifetime). */
-void sources_add(struct watch *w, struct edge *e, struct shield *s, struct fleet *f);
+/* Registers edge, shield, fleet and data collectors (all borrowed for watch's lifetime;
+ * d may be NULL). */
+void sources_add(struct watch *w, struct edge *e, struct shield *s, struct fleet *f,
+                 struct data *d);
 
 #endif

@@ -38,6 +38,10 @@ backup_restic_argv(const struct data_db_conf *db, const char **out, unsigned cap
     out[n++] = db->repository;
     out[n++] = "--password-file";
     out[n++] = db->password_file;
+    for (unsigned i = 0; i < db->nrestic_opts && n + 4 < cap; i++) {
+        out[n++] = "-o";
+        out[n++] = db->restic_opts[i];
+    }
     out[n++] = "-q";
     for (; args && *args && n + 1 < cap; args++)
         out[n++] = *args;
@@ -62,9 +66,9 @@ backup_last_line(const char *s, char *out, size_t len)
 static int
 backup_restic(const struct data_db_conf *db, const char *const *args, char *out, size_t len)
 {
-    const char *argv[32];
+    const char *argv[BACKUP_ARGV_MAX];
 
-    backup_restic_argv(db, argv, 32, args);
+    backup_restic_argv(db, argv, BACKUP_ARGV_MAX, args);
     return proc_run((char *const *)argv, NULL, out, len, BACKUP_RESTIC_TIMEOUT_MS);
 }
 
@@ -220,6 +224,78 @@ backup_binlog_position(const char *log, char *file, size_t flen, uint64_t *pos, 
         snprintf(gtid, glen, "%.*s", (int)strcspn(q + 13, "'"), q + 13);
 }
 
+/* Stores the file at path into the repository as /NAME (`cat path | restic backup
+ * --stdin`), tagged kind:KIND; its snapshot id into snap. 0 or -EIO with err. */
+static int
+backup_put_file(const struct data_db_conf *db, const char *path, const char *name,
+                const char *kind, char *snap, size_t snaplen, uint64_t *size, char *err,
+                size_t errlen)
+{
+    char tag_db[96], tag_kind[64], out[4096], line[512];
+    char *cout = mem_alloc_or_exit(BACKUP_OUT_MAX);
+    int ps = -1, cs = -1;
+
+    snprintf(tag_db, sizeof(tag_db), "db:%s", db->name);
+    snprintf(tag_kind, sizeof(tag_kind), "kind:%s", kind);
+    char *const cat_argv[] = { "cat", "--", (char *)path, NULL };
+    const char *const args[] = { "backup", "--stdin", "--stdin-filename", name, "--tag",
+                                 "tierd", "--tag", tag_db, "--tag", tag_kind, "--host",
+                                 "tierd", "--json", NULL };
+    const char *cons[BACKUP_ARGV_MAX];
+    backup_restic_argv(db, cons, BACKUP_ARGV_MAX, args);
+    int rc = proc_pipe(cat_argv, (char *const *)cons, -1, out, sizeof(out), cout,
+                       BACKUP_OUT_MAX, BACKUP_RESTIC_TIMEOUT_MS, &ps, &cs);
+    bool have_snap = rc == 0 && backup_summary(cout, snap, snaplen, size) == 0;
+    if (rc < 0 || ps != 0 || cs != 0 || !have_snap) {
+        backup_last_line(ps != 0 ? out : cout, line, sizeof(line));
+        snprintf(err, errlen, "storing %s failed: %s", name, line);
+        if (have_snap) {
+            const char *const forget[] = { "forget", snap, NULL };
+            backup_restic(db, forget, out, sizeof(out));
+        }
+        rc = -EIO;
+    }
+    free(cout);
+    return rc;
+}
+
+/* Archives one closed binlog: read from the server into the staging directory, then into
+ * restic. 0 or -EIO with err. */
+static int
+backup_ship_one(const struct mariadb_paths *p, const struct data_db_conf *db,
+                struct catalog *cat, const char *file, char *err, size_t errlen)
+{
+    char arg_sock[160], arg_user[96], arg_res[2 * PATH_MAX], staged[2 * PATH_MAX];
+    char out[4096], line[512], snap[80], st[32];
+    uint64_t size = 0;
+    int rc;
+
+    snprintf(arg_sock, sizeof(arg_sock), "--socket=%s", p->socket);
+    snprintf(arg_user, sizeof(arg_user), "--user=%s", backup_os_user());
+    snprintf(arg_res, sizeof(arg_res), "--result-file=%s/%s.binlog-staging/", p->dir,
+             db->name);
+    snprintf(staged, sizeof(staged), "%s/%s.binlog-staging", p->dir, db->name);
+    mkdir(staged, 0700);
+    snprintf(staged, sizeof(staged), "%s/%s.binlog-staging/%s", p->dir, db->name, file);
+    char *const rd[] = { "mariadb-binlog", "--read-from-remote-server", "--raw", arg_sock,
+                         arg_user, arg_res, (char *)file, NULL };
+    if ((rc = proc_run(rd, NULL, out, sizeof(out), BACKUP_RESTIC_TIMEOUT_MS)) != 0) {
+        backup_last_line(out, line, sizeof(line));
+        snprintf(err, errlen, "mariadb-binlog could not read %s (%s): %s", file,
+                 rc < 0 ? strerror(-rc) : proc_status_text(rc, st, sizeof(st)), line);
+        unlink(staged);
+        return -EIO;
+    }
+    rc = backup_put_file(db, staged, file, "binlog", snap, sizeof(snap), &size, err, errlen);
+    if (rc == 0 &&
+        catalog_binlog_add(cat, db->name, file, snap, (int64_t)clock_wall_ms(), size) < 0) {
+        snprintf(err, errlen, "cannot write the backup catalog (data.db)");
+        rc = -EIO;
+    }
+    unlink(staged);
+    return rc;
+}
+
 int64_t
 backup_base(const struct mariadb_paths *p, const struct data_db_conf *db, struct catalog *cat,
             char *err, size_t errlen)
@@ -250,8 +326,8 @@ backup_base(const struct mariadb_paths *p, const struct data_db_conf *db, struct
     const char *const args[] = { "backup", "--stdin", "--stdin-filename", stdin_name, "--tag",
                                  "tierd", "--tag", tag_db, "--tag", "kind:base", "--host",
                                  "tierd", "--json", NULL };
-    const char *cons[32];
-    backup_restic_argv(db, cons, 32, args);
+    const char *cons[BACKUP_ARGV_MAX];
+    backup_restic_argv(db, cons, BACKUP_ARGV_MAX, args);
     rc = proc_pipe(prod, (char *const *)cons, -1, perr, BACKUP_OUT_MAX, cout, BACKUP_OUT_MAX,
                    BACKUP_TIMEOUT_MS, &ps, &cs);
     bool have_snap = rc == 0 && backup_summary(cout, snap, sizeof(snap), &size) == 0;
@@ -274,11 +350,28 @@ backup_base(const struct mariadb_paths *p, const struct data_db_conf *db, struct
                      snap);
         }
         catalog_backup_end(cat, id, false, err, NULL, (int64_t)clock_wall_ms(), 0, NULL, 0,
-                           NULL, NULL);
+                           NULL, NULL, NULL);
         rc = -EIO;
         goto out;
     }
     backup_binlog_position(perr, file, sizeof(file), &pos, gtid, sizeof(gtid));
+    /* The key file goes into the repository with every base backup (deduplicated there),
+     * so a restore needs only the repository and its password. Without it the base is
+     * not restorable from the repository alone: the backup fails. */
+    char key_snap[80] = "", key_name[160];
+    uint64_t key_size = 0;
+    if (p->key_file[0]) {
+        snprintf(key_name, sizeof(key_name), "%s-keyfile", db->name);
+        if (backup_put_file(db, p->key_file, key_name, "key", key_snap, sizeof(key_snap),
+                            &key_size, err, errlen) < 0) {
+            const char *const forget[] = { "forget", snap, NULL };
+            backup_restic(db, forget, line, sizeof(line));
+            catalog_backup_end(cat, id, false, err, NULL, (int64_t)clock_wall_ms(), 0, NULL, 0,
+                               NULL, NULL, NULL);
+            rc = -EIO;
+            goto out;
+        }
+    }
     /* Taken after the backup, so that verify can replay the archive from the backup's
      * position to the figures' and compare exactly. */
     char ferr[256];
@@ -286,7 +379,7 @@ backup_base(const struct mariadb_paths *p, const struct data_db_conf *db, struct
     if (!figures)
         log_warn("data", "database %s: figures for verify not taken: %s", db->name, ferr);
     if (catalog_backup_end(cat, id, true, NULL, snap, (int64_t)clock_wall_ms(), size, file,
-                           pos, gtid, figures) < 0) {
+                           pos, gtid, figures, key_snap[0] ? key_snap : NULL) < 0) {
         snprintf(err, errlen, "cannot write the backup catalog (data.db)");
         rc = -EIO;
     }
@@ -301,63 +394,6 @@ out:
     return rc < 0 ? rc : id;
 out_noid:
     free(perr);
-    free(cout);
-    return rc;
-}
-
-/* Archives one closed binlog: read from the server into the staging directory, then into
- * restic. 0 or -EIO with err. */
-static int
-backup_ship_one(const struct mariadb_paths *p, const struct data_db_conf *db,
-                struct catalog *cat, const char *file, char *err, size_t errlen)
-{
-    char arg_sock[160], arg_user[96], arg_res[2 * PATH_MAX], staged[2 * PATH_MAX];
-    char tag_db[96], out[4096], line[512], snap[80], st[32];
-    char *cout = mem_alloc_or_exit(BACKUP_OUT_MAX);
-    uint64_t size = 0;
-    int ps = -1, cs = -1, rc;
-
-    snprintf(arg_sock, sizeof(arg_sock), "--socket=%s", p->socket);
-    snprintf(arg_user, sizeof(arg_user), "--user=%s", backup_os_user());
-    snprintf(arg_res, sizeof(arg_res), "--result-file=%s/%s.binlog-staging/", p->dir,
-             db->name);
-    snprintf(staged, sizeof(staged), "%s/%s.binlog-staging", p->dir, db->name);
-    mkdir(staged, 0700);
-    snprintf(staged, sizeof(staged), "%s/%s.binlog-staging/%s", p->dir, db->name, file);
-    char *const rd[] = { "mariadb-binlog", "--read-from-remote-server", "--raw", arg_sock,
-                         arg_user, arg_res, (char *)file, NULL };
-    if ((rc = proc_run(rd, NULL, out, sizeof(out), BACKUP_RESTIC_TIMEOUT_MS)) != 0) {
-        backup_last_line(out, line, sizeof(line));
-        snprintf(err, errlen, "mariadb-binlog could not read %s (%s): %s", file,
-                 rc < 0 ? strerror(-rc) : proc_status_text(rc, st, sizeof(st)), line);
-        unlink(staged);
-        free(cout);
-        return -EIO;
-    }
-    snprintf(tag_db, sizeof(tag_db), "db:%s", db->name);
-    char *const cat_argv[] = { "cat", "--", staged, NULL };
-    const char *const args[] = { "backup", "--stdin", "--stdin-filename", file, "--tag",
-                                 "tierd", "--tag", tag_db, "--tag", "kind:binlog", "--host",
-                                 "tierd", "--json", NULL };
-    const char *cons[32];
-    backup_restic_argv(db, cons, 32, args);
-    rc = proc_pipe(cat_argv, (char *const *)cons, -1, out, sizeof(out), cout, BACKUP_OUT_MAX,
-                   BACKUP_RESTIC_TIMEOUT_MS, &ps, &cs);
-    bool have_snap = rc == 0 && backup_summary(cout, snap, sizeof(snap), &size) == 0;
-    if (rc < 0 || ps != 0 || cs != 0 || !have_snap) {
-        backup_last_line(ps != 0 ? out : cout, line, sizeof(line));
-        snprintf(err, errlen, "archiving %s failed: %s", file, line);
-        if (have_snap) {
-            const char *const forget[] = { "forget", snap, NULL };
-            backup_restic(db, forget, out, sizeof(out));
-        }
-        rc = -EIO;
-    } else if (catalog_binlog_add(cat, db->name, file, snap, (int64_t)clock_wall_ms(), size) <
-               0) {
-        snprintf(err, errlen, "cannot write the backup catalog (data.db)");
-        rc = -EIO;
-    }
-    unlink(staged);
     free(cout);
     return rc;
 }
@@ -427,4 +463,47 @@ backup_ship_binlogs(const struct mariadb_paths *p, const struct data_db_conf *db
 out:
     free(list);
     return rc;
+}
+
+int
+backup_forget(const struct data_db_conf *db, char *const *snaps, unsigned n, char *err,
+              size_t errlen)
+{
+    char out[4096], line[512], tags[128], within[32];
+    int rc = 0;
+
+    /* tierd's state snapshots: those of the window, and always the newest. */
+    snprintf(tags, sizeof(tags), "tierd,kind:state,db:%s", db->name);
+    snprintf(within, sizeof(within), "%lluh",
+             (unsigned long long)((db->retention_ms + 3599999) / 3600000));
+    const char *const state[] = { "forget", "--tag", tags, "--keep-last", "1",
+                                  "--keep-within", within, NULL };
+    if (backup_restic(db, state, out, sizeof(out)) != 0) {
+        backup_last_line(out, line, sizeof(line));
+        snprintf(err, errlen, "restic forget of old state snapshots failed: %s", line);
+        return -EIO;
+    }
+
+    /* In batches: an argv stays small, and one failure names its batch. */
+    for (unsigned i = 0; i < n && rc == 0; i += 16) {
+        const char *args[20] = { "forget" };
+        unsigned a = 1;
+        for (unsigned j = i; j < n && j < i + 16; j++)
+            args[a++] = snaps[j];
+        args[a] = NULL;
+        if ((rc = backup_restic(db, args, out, sizeof(out))) != 0) {
+            backup_last_line(out, line, sizeof(line));
+            snprintf(err, errlen, "restic forget failed: %s", line);
+            return -EIO;
+        }
+    }
+    /* Pruning rewrites packs: only when a base or binlog went (state snapshots are small
+     * and deduplicated; their leftovers go with the next prune). */
+    static const char *const prune[] = { "prune", NULL };
+    if (n && backup_restic(db, prune, out, sizeof(out)) != 0) {
+        backup_last_line(out, line, sizeof(line));
+        snprintf(err, errlen, "restic prune failed: %s", line);
+        return -EIO;
+    }
+    return 0;
 }

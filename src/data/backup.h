@@ -17,7 +17,10 @@
 #include "data/data_conf.h"
 #include "data/mariadb.h"
 
-/* argv of `restic -r REPO --password-file FILE <args...>` into out (cap entries, NULL
+/* Entries of a restic argv: the fixed ones, 16 backup.options (two each), the command. */
+#define BACKUP_ARGV_MAX 96
+
+/* argv of `restic -r REPO --password-file FILE [-o OPT]... <args...>` into out (cap entries, NULL
  * terminated; the strings are db's, borrowed). Returns the number of entries. */
 unsigned backup_restic_argv(const struct data_db_conf *db, const char **out, unsigned cap,
                             const char *const *args);
@@ -50,5 +53,11 @@ int backup_ship_binlogs(const struct mariadb_paths *p, const struct data_db_conf
  * {"file": F, "pos": P, "tables": {"shop.t": N}}, or NULL with err. */
 char *backup_figures(const struct mariadb_paths *p, const struct data_db_conf *db,
                      char *err, size_t errlen);
+
+/* Forgets the given snapshots (retention: see catalog_expire) and tierd's state snapshots
+ * older than the retention but the newest, and prunes the repository so their data is
+ * gone. 0 or -EIO with err. */
+int backup_forget(const struct data_db_conf *db, char *const *snaps, unsigned n, char *err,
+                  size_t errlen);
 
 #endif

@@ -4,6 +4,7 @@
 #include "data/catalog.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +29,13 @@ static const char catalog_schema[] =
     "  status TEXT NOT NULL, error TEXT, snapshot TEXT, started_ms INTEGER NOT NULL,"
     "  ended_ms INTEGER, size_bytes INTEGER, binlog_file TEXT, binlog_pos INTEGER,"
     "  gtid TEXT, figures TEXT, verify TEXT, verify_ms INTEGER, verify_detail TEXT,"
-    "  verified_at_ms INTEGER);"
+    "  verified_at_ms INTEGER, key_snapshot TEXT);"
     "CREATE TABLE IF NOT EXISTS binlogs ("
     "  db TEXT NOT NULL, file TEXT NOT NULL, snapshot TEXT NOT NULL,"
     "  shipped_ms INTEGER NOT NULL, size_bytes INTEGER NOT NULL, PRIMARY KEY (db, file));"
-    "CREATE TABLE IF NOT EXISTS points (db TEXT PRIMARY KEY, restorable_ms INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS points (db TEXT PRIMARY KEY, restorable_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS to_forget (db TEXT NOT NULL, snapshot TEXT NOT NULL,"
+    "  PRIMARY KEY (db, snapshot));";
 
 struct catalog *
 catalog_open(const char *state_dir, char *err, size_t errlen)
@@ -42,6 +45,20 @@ catalog_open(const char *state_dir, char *err, size_t errlen)
 
     snprintf(path, sizeof(path), "%s/data.db", state_dir);
     if (!(c->db = sqldb_open(path, catalog_schema, err, errlen))) {
+        free(c);
+        return NULL;
+    }
+    /* Catalogs written before key_snapshot existed gain the column (NULL: no key
+     * stored with that backup). */
+    sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog columns",
+                                     "SELECT 1 FROM pragma_table_info('backups')"
+                                     " WHERE name = 'key_snapshot'");
+    bool has = st && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!has && sqlite3_exec(c->db, "ALTER TABLE backups ADD COLUMN key_snapshot TEXT", NULL,
+                             NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot add key_snapshot: %s", path, sqlite3_errmsg(c->db));
+        sqlite3_close(c->db);
         free(c);
         return NULL;
     }
@@ -90,7 +107,7 @@ int
 catalog_backup_end(struct catalog *c, int64_t id, bool ok, const char *error,
                    const char *snapshot, int64_t ended_ms, uint64_t size,
                    const char *binlog_file, uint64_t binlog_pos, const char *gtid,
-                   const char *figures)
+                   const char *figures, const char *key_snapshot)
 {
     int rc = -EIO;
 
@@ -98,7 +115,8 @@ catalog_backup_end(struct catalog *c, int64_t id, bool ok, const char *error,
     sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog end",
                                      "UPDATE backups SET status = ?, error = ?, snapshot = ?,"
                                      " ended_ms = ?, size_bytes = ?, binlog_file = ?,"
-                                     " binlog_pos = ?, gtid = ?, figures = ? WHERE id = ?");
+                                     " binlog_pos = ?, gtid = ?, figures = ?,"
+                                     " key_snapshot = ? WHERE id = ?");
     if (st) {
         sqlite3_bind_text(st, 1, ok ? "ok" : "failed", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
@@ -109,7 +127,8 @@ catalog_backup_end(struct catalog *c, int64_t id, bool ok, const char *error,
         sqlite3_bind_int64(st, 7, (sqlite3_int64)binlog_pos);
         sqlite3_bind_text(st, 8, gtid, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 9, figures, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 10, id);
+        sqlite3_bind_text(st, 10, key_snapshot, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 11, id);
         rc = sqldb_done(c->db, "data", "catalog end", st);
     }
     pthread_mutex_unlock(&c->mu);
@@ -126,7 +145,8 @@ catalog_latest_base(struct catalog *c, const char *db, int64_t before_ms,
     pthread_mutex_lock(&c->mu);
     sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog latest",
                                      "SELECT id, snapshot, started_ms, ended_ms, binlog_file,"
-                                     " binlog_pos, gtid, figures FROM backups WHERE db = ? AND"
+                                     " binlog_pos, gtid, figures, key_snapshot FROM backups"
+                                     " WHERE db = ? AND"
                                      " status = 'ok' AND ended_ms <= ? ORDER BY ended_ms DESC,"
                                      " id DESC LIMIT 1");
     if (st) {
@@ -142,6 +162,7 @@ catalog_latest_base(struct catalog *c, const char *db, int64_t before_ms,
             catalog_text(st, 6, out->gtid, sizeof(out->gtid));
             const unsigned char *f = sqlite3_column_text(st, 7);
             out->figures = f ? mem_strdup_or_exit((const char *)f) : NULL;
+            catalog_text(st, 8, out->key_snapshot, sizeof(out->key_snapshot));
             rc = 0;
         }
         sqlite3_finalize(st);
@@ -313,7 +334,8 @@ catalog_backups_json(struct catalog *c, const char *db)
                                      "SELECT id, status, error, snapshot, started_ms, ended_ms,"
                                      " size_bytes, binlog_file, binlog_pos, gtid, verify,"
                                      " verify_ms, verify_detail, verified_at_ms FROM backups"
-                                     " WHERE db = ? ORDER BY id DESC LIMIT 1000");
+                                     " WHERE db = ? AND status != 'expired' ORDER BY id DESC"
+                                     " LIMIT 1000");
     if (st) {
         sqlite3_bind_text(st, 1, db, -1, SQLITE_TRANSIENT);
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -325,7 +347,16 @@ catalog_backups_json(struct catalog *c, const char *db)
         sqlite3_finalize(st);
     }
     int64_t point = catalog_restorable_locked(c, db);
+    int64_t earliest = 0;
     unsigned nbin = 0;
+    st = sqldb_prepare(c->db, "data", "catalog earliest",
+                       "SELECT MIN(ended_ms) FROM backups WHERE db = ? AND status = 'ok'");
+    if (st) {
+        sqlite3_bind_text(st, 1, db, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            earliest = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
     st = sqldb_prepare(c->db, "data", "catalog count",
                        "SELECT COUNT(*) FROM binlogs WHERE db = ?");
     if (st) {
@@ -335,7 +366,149 @@ catalog_backups_json(struct catalog *c, const char *db)
         sqlite3_finalize(st);
     }
     pthread_mutex_unlock(&c->mu);
-    return json_pack("{s:s, s:o, s:I, s:I}", "database", db, "backups", arr,
-                     "latest_restorable_ms", (json_int_t)point, "binlogs_archived",
-                     (json_int_t)nbin);
+    return json_pack("{s:s, s:o, s:I, s:I, s:I}", "database", db, "backups", arr,
+                     "latest_restorable_ms", (json_int_t)point, "earliest_restorable_ms",
+                     (json_int_t)earliest, "binlogs_archived", (json_int_t)nbin);
+}
+
+/* Queues the snapshot in column col of st (when there is one) for restic to forget. */
+static void
+catalog_queue(struct catalog *c, const char *db, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    if (!t || !t[0])
+        return;
+    sqlite3_stmt *q = sqldb_prepare(c->db, "data", "catalog queue",
+                                    "INSERT OR IGNORE INTO to_forget VALUES (?, ?)");
+    if (q) {
+        sqlite3_bind_text(q, 1, db, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 2, (const char *)t, -1, SQLITE_TRANSIENT);
+        sqldb_done(c->db, "data", "catalog queue", q);
+    }
+}
+
+/* Runs a write statement with (db, one integer or text, cutoff) bound, as catalog_expire
+ * needs them. */
+static void
+catalog_expire_step(struct catalog *c, const char *what, const char *sql, const char *db,
+                    int64_t id, const char *file, int64_t cutoff_ms, int queue_cols)
+{
+    sqlite3_stmt *st = sqldb_prepare(c->db, "data", what, sql);
+
+    if (!st)
+        return;
+    sqlite3_bind_text(st, 1, db, -1, SQLITE_TRANSIENT);
+    if (file)
+        sqlite3_bind_text(st, 2, file, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_int64(st, 2, id);
+    if (!file)
+        sqlite3_bind_int64(st, 3, cutoff_ms);
+    if (!queue_cols) {
+        sqldb_done(c->db, "data", what, st);
+        return;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW)
+        for (int col = 0; col < queue_cols; col++)
+            catalog_queue(c, db, st, col);
+    sqlite3_finalize(st);
+}
+
+char **
+catalog_expire(struct catalog *c, const char *db, int64_t cutoff_ms, unsigned *n)
+{
+    char **v = mem_alloc_or_exit(sizeof(char *));
+    char first_kept[128] = "";
+    int64_t keep_id = -1;
+
+    *n = 0;
+    pthread_mutex_lock(&c->mu);
+    sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    /* The newest good base that ended at or before the cutoff: points just after the
+     * cutoff are restored from it, so it stays, and so does everything after it. */
+    sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog expire keep",
+                                     "SELECT id, binlog_file FROM backups WHERE db = ? AND"
+                                     " status = 'ok' AND ended_ms <= ? ORDER BY ended_ms"
+                                     " DESC, id DESC LIMIT 1");
+    if (st) {
+        sqlite3_bind_text(st, 1, db, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, cutoff_ms);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            keep_id = sqlite3_column_int64(st, 0);
+            catalog_text(st, 1, first_kept, sizeof(first_kept));
+        }
+        sqlite3_finalize(st);
+    }
+    if (keep_id >= 0 && first_kept[0]) {
+        catalog_expire_step(c, "catalog expire bases",
+                            "SELECT snapshot, key_snapshot FROM backups WHERE db = ? AND"
+                            " id != ? AND status IN ('ok', 'failed') AND ended_ms <= ?",
+                            db, keep_id, NULL, cutoff_ms, 2);
+        catalog_expire_step(c, "catalog expire binlogs",
+                            "SELECT snapshot FROM binlogs WHERE db = ? AND file < ?", db, 0,
+                            first_kept, 0, 1);
+        catalog_expire_step(c, "catalog expire mark",
+                            "UPDATE backups SET status = 'expired' WHERE db = ? AND id != ?"
+                            " AND status IN ('ok', 'failed') AND ended_ms <= ?",
+                            db, keep_id, NULL, cutoff_ms, 0);
+        catalog_expire_step(c, "catalog expire drop",
+                            "DELETE FROM binlogs WHERE db = ? AND file < ?", db, 0, first_kept,
+                            0, 0);
+    }
+    if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    /* Everything queued, from this call or from one whose forget failed. */
+    st = sqldb_prepare(c->db, "data", "catalog to forget",
+                       "SELECT snapshot FROM to_forget WHERE db = ? ORDER BY snapshot");
+    if (st) {
+        sqlite3_bind_text(st, 1, db, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            v = mem_realloc_or_exit(v, (*n + 2) * sizeof(char *));
+            v[(*n)++] = mem_strdup_or_exit((const char *)sqlite3_column_text(st, 0));
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&c->mu);
+    v[*n] = NULL;
+    return v;
+}
+
+void
+catalog_forgotten(struct catalog *c, const char *db, char *const *snaps, unsigned n)
+{
+    pthread_mutex_lock(&c->mu);
+    for (unsigned i = 0; i < n; i++) {
+        sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog forgotten",
+                                         "DELETE FROM to_forget WHERE db = ? AND snapshot = ?");
+        if (!st)
+            break;
+        sqlite3_bind_text(st, 1, db, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, snaps[i], -1, SQLITE_TRANSIENT);
+        sqldb_done(c->db, "data", "catalog forgotten", st);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+int
+catalog_verify_latest(struct catalog *c, const char *db, bool *ok, int64_t *duration_ms)
+{
+    int rc = -ENOENT;
+
+    pthread_mutex_lock(&c->mu);
+    sqlite3_stmt *st = sqldb_prepare(c->db, "data", "catalog verify latest",
+                                     "SELECT verify, verify_ms FROM backups WHERE db = ? AND"
+                                     " verify IS NOT NULL AND status != 'expired'"
+                                     " ORDER BY verified_at_ms DESC, id DESC LIMIT 1");
+    if (st) {
+        sqlite3_bind_text(st, 1, db, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+            *duration_ms = sqlite3_column_int64(st, 1);
+            rc = 0;
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf/ref.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "data/mariadb.h"
@@ -41,7 +42,7 @@
 
 static const char *const data_state_names[] = {
     [DATA_DOWN] = "down", [DATA_STARTING] = "starting", [DATA_RUNNING] = "running",
-    [DATA_BACKOFF] = "backoff", [DATA_EXTERNAL] = "external",
+    [DATA_BACKOFF] = "backoff", [DATA_EXTERNAL] = "external", [DATA_LOST] = "lost",
 };
 
 long long
@@ -70,7 +71,7 @@ data_new(const char *state_dir, char *err, size_t errlen)
     return dt;
 }
 
-static struct data_server *
+struct data_server *
 data_server_init(struct data *dt, const struct data_db_conf *conf, struct data_conf *owned)
 {
     struct data_server *s = mem_alloc_or_exit(sizeof(*s));
@@ -97,11 +98,10 @@ void
 data_apply(struct data *dt, struct data_conf *c)
 {
     if (dt->conf) {
-        /* Servers keep what they were started with (the keys are marked restart). */
-        if (c && c->n != dt->conf->n)
-            log_warn("data", "databases changed; the change takes effect when tierd "
-                     "restarts");
-        data_conf_free(c);
+        pthread_mutex_lock(&dt->mu);
+        reconf_apply(dt, c);
+        pthread_cond_signal(&dt->cv);
+        pthread_mutex_unlock(&dt->mu);
         return;
     }
     dt->conf = c;
@@ -144,11 +144,37 @@ data_server_start(struct data *dt, struct data_server *s, long long now)
     char err[512];
 
     pthread_mutex_unlock(&dt->mu);
-    int rc = mariadb_write_config(&s->paths, s->conf, err, sizeof(err));
-    if (rc == 0)
+    /* A server the previous tierd started (it crashed, or was killed) still runs on this
+     * config: adopt it rather than start a second one on the same datadir. */
+    pid_t adopted = s->restarts == 0 && !s->owned_conf ? mariadb_running(&s->paths) : 0;
+    /* A datadir gone (a lost disk, a mistaken rm) while the repository has its backups:
+     * an empty server started in its place would look healthy, and its backups would
+     * bury the good ones. Wait for a restore instead, and write nothing (not even a new
+     * key file where the lost one was). */
+    struct catalog_base b;
+    bool lost = !adopted && !mariadb_datadir_ready(&s->paths) && !s->owned_conf &&
+                catalog_latest_base(dt->cat, s->conf->name, INT64_MAX, &b) == 0;
+    int rc = adopted || lost ? 0 : mariadb_write_config(&s->paths, s->conf, err, sizeof(err));
+    if (lost) {
+        free(b.figures);
+        snprintf(err, sizeof(err), "datadir %.300s holds no database, but the repository has "
+                 "backups of %s: restore them into place with `tierd db restore %s --latest "
+                 "--as %s`", s->paths.datadir, s->conf->name, s->conf->name, s->conf->name);
+        rc = -ENOENT;
+    } else if (rc == 0 && !adopted) {
         rc = mariadb_init_datadir(&s->paths, err, sizeof(err));
-    pid_t pid = rc == 0 ? mariadb_spawn(&s->paths) : -1;
+    }
+    /* Detached: the managed server outlives tierd (a crash, kill -9), and is adopted by
+     * the next start; a clean stop still shuts it down. */
+    pid_t pid = adopted ? adopted : rc == 0 ? mariadb_spawn(&s->paths, true) : -1;
     pthread_mutex_lock(&dt->mu);
+    if (lost) {
+        if (s->state != DATA_LOST)
+            log_error("data", "database %s: %s", s->conf->name, err);
+        snprintf(s->error, sizeof(s->error), "%s", err);
+        s->state = DATA_LOST;
+        return;
+    }
     if (rc < 0) {
         data_server_fail(dt, s, now, err);
         return;
@@ -160,10 +186,12 @@ data_server_start(struct data *dt, struct data_server *s, long long now)
         return;
     }
     s->pid = pid;
+    s->adopted = adopted > 0;
     s->state = DATA_STARTING;
     s->started_ms = now;
     s->deadline_ms = now + DATA_START_TIMEOUT_MS;
-    log_info("data", "database %s: mariadbd started pid=%d datadir=%s", s->conf->name, pid,
+    log_info("data", "database %s: mariadbd %s pid=%d datadir=%s", s->conf->name,
+             adopted ? "adopted (left running by an earlier tierd)" : "started", pid,
              s->paths.datadir);
 }
 
@@ -174,6 +202,10 @@ data_server_exited(struct data_server *s, int *status)
 {
     if (s->pid <= 0)
         return false;
+    if (s->adopted) {                   /* not our child: no wait status to read */
+        *status = -1;
+        return !mariadb_is_ours(&s->paths, s->pid);
+    }
     pid_t r = waitpid(s->pid, status, WNOHANG);
     if (r == s->pid)
         return true;
@@ -237,6 +269,7 @@ data_server_tick(struct data *dt, struct data_server *s, long long now)
         if (!data_server_exited(s, &status))
             return;
         s->pid = -1;
+        s->adopted = false;
         s->restarts++;
         if (now - s->started_ms >= DATA_STABLE_MS)
             s->backoff_ms = DATA_BACKOFF_MIN_MS;
@@ -246,11 +279,12 @@ data_server_tick(struct data *dt, struct data_server *s, long long now)
         data_server_fail(dt, s, now, err);
         return;
     case DATA_EXTERNAL:
+    case DATA_LOST:
         return;
     }
 }
 
-static void
+void
 data_server_stop(struct data_server *s)
 {
     int status;
@@ -271,6 +305,7 @@ data_server_stop(struct data_server *s)
         usleep(20000);
     }
     s->pid = -1;
+    s->adopted = false;
     s->state = DATA_DOWN;
 }
 
@@ -282,8 +317,11 @@ data_thread(void *arg)
     pthread_mutex_lock(&dt->mu);
     while (!dt->stopping) {
         long long now = data_now_ms();
-        for (unsigned i = 0; i < dt->n && !dt->stopping; i++)
+        for (unsigned i = 0; i < dt->n && !dt->stopping; i++) {
             data_server_tick(dt, dt->servers[i], now);
+            reconf_tick(dt, dt->servers[i], (int64_t)clock_wall_ms());
+            metrics_sample(dt, dt->servers[i], now);
+        }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += DATA_TICK_MS * 1000000L;
@@ -349,6 +387,9 @@ data_free(struct data *dt)
         free(dt->servers[i]);
     }
     data_conf_free(dt->conf);
+    for (unsigned i = 0; i < dt->nretired; i++)
+        data_conf_free(dt->retired[i]);
+    free(dt->retired);
     free(dt->servers);
     catalog_close(dt->cat);
     pthread_cond_destroy(&dt->job_cv);
@@ -378,8 +419,15 @@ data_status_json(struct data *dt)
                               "storage_encrypted", c->key_file != NULL,
                               "backups", c->backup_on && c->retention_ms > 0);
         json_object_set_new(o, "datadir", json_string(s->paths.datadir));
+        /* Where its key is, never what it holds. */
+        json_object_set_new(o, "key_file", s->paths.key_file[0] ?
+                            json_string(s->paths.key_file) : json_null());
         json_object_set_new(o, "error", s->error[0] ? json_string(s->error) : json_null());
         json_object_set_new(o, "restored", json_boolean(s->owned_conf != NULL));
+        json_object_set_new(o, "adopted", json_boolean(s->adopted));
+        if (s->state == DATA_EXTERNAL)
+            json_object_set_new(o, "reachable", json_boolean(s->reachable));
+        json_object_set_new(o, "pending_restart", json_string(s->pending));
         if (c->backup_on) {
             json_t *b = catalog_backups_json(dt->cat, c->name);
             json_object_set(o, "latest_restorable_ms", json_object_get(b,

@@ -6,6 +6,7 @@
  */
 #ifndef DATA_DATA_H
 #define DATA_DATA_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,13 @@ json_t *data_job_json(struct data *dt, int64_t id);
 /* db's catalog: its backups newest first and its newest restorable point; NULL when
  * there is no such database. */
 json_t *data_backups_json(struct data *dt, const char *db);
+
+/* Each running database's RDS metrics (docs/data.md): name is the Prometheus series
+ * (tierd_db_connections, ...), db the database; counter says it only grows. Sampled
+ * every few seconds on the data tier's thread; this only reads that cache. */
+typedef void (*data_metric_fn)(void *ctx, const char *name, const char *db, double value,
+                               bool counter);
+void data_visit_metrics(struct data *dt, data_metric_fn fn, void *ctx);
 
 /* "2026-12-07T23:45:00Z" (or with a space, optional .mmm, UTC) as ms since the epoch.
  * 0 or -EINVAL. */

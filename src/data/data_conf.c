@@ -276,6 +276,31 @@ data_conf_read_backup(struct data_db_conf *db, const struct conf_node *map, stru
     conf_key_duration(b, K(XK_BK_RETENTION), &db->retention_ms, d);
     conf_key_duration(b, K(XK_BK_BINLOG_INTERVAL), &db->binlog_interval_ms, d);
     conf_key_bool(b, K(XK_BK_VERIFY), &db->verify, d);
+    const struct conf_node *o = conf_key_get(b, K(XK_BK_OPTIONS));
+    if (!o || conf_expect(o, CONF_MAP, o->path, d) < 0)
+        return;
+    if (o->n > K(XK_BK_OPTIONS)->max) {
+        diag_at(d, o, "%s: at most %llu options", o->path,
+                (unsigned long long)K(XK_BK_OPTIONS)->max);
+        return;
+    }
+    db->restic_opts = mem_alloc_or_exit((o->n + 1) * sizeof(char *));
+    for (unsigned i = 0; i < o->n; i++) {
+        const struct conf_node *k = o->pairs[i].key, *v = o->pairs[i].value;
+        if (!strchr(k->str, '.') || !data_conf_chars_ok(k->str, ".-", 79)) {
+            diag_at(d, k, "%s: \"%.60s\" is not a restic option name (backend.option, like "
+                    "sftp.command or s3.region: see restic's -o)", o->path, k->str);
+            continue;
+        }
+        if (v->kind != CONF_SCALAR || conf_is_null(v) || strpbrk(v->str, "\n\r")) {
+            diag_at(d, v, "%s.%s: expected one value on one line", o->path, k->str);
+            continue;
+        }
+        char *kv = NULL;
+        if (asprintf(&kv, "%s=%s", k->str, v->str) < 0)
+            abort();
+        db->restic_opts[db->nrestic_opts++] = kv;
+    }
 }
 
 static void
@@ -429,6 +454,9 @@ data_conf_free(struct data_conf *c)
             data_conf_strv_free(u->grants, u->ngrants);
         }
         free(db->users);
+        for (unsigned j = 0; j < db->nrestic_opts; j++)
+            free(db->restic_opts[j]);
+        free(db->restic_opts);
         for (unsigned j = 0; j < db->nparams; j++) {
             free(db->params[j].name);
             free(db->params[j].value);

@@ -44,6 +44,8 @@ struct data_db_conf {
     char *key_file;             /* storage_encryption.key_file; NULL: no encryption */
     bool backup_on;             /* a backup: section is present */
     char *repository, *password_file;
+    char **restic_opts;         /* backup.options as "name=value", for restic -o */
+    unsigned nrestic_opts;
     unsigned window_start_min, window_end_min;  /* minutes of the UTC day */
     uint64_t retention_ms, binlog_interval_ms;
     bool verify;

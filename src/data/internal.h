@@ -14,14 +14,30 @@
 #include "data/data.h"
 #include "data/mariadb.h"
 
-enum data_state { DATA_DOWN = 0, DATA_STARTING, DATA_RUNNING, DATA_BACKOFF, DATA_EXTERNAL };
+/* DATA_LOST: its datadir holds no database but the repository has backups of it; tierd
+ * does not initialise an empty one over that (a restore --as its own name brings it back). */
+enum data_state {
+    DATA_DOWN = 0, DATA_STARTING, DATA_RUNNING, DATA_BACKOFF, DATA_EXTERNAL, DATA_LOST
+};
+
+/* The metrics.c cache: the newest sample of a server (NAN: not known). */
+struct data_figures {
+    long long next_ms;                  /* the next sample (monotonic ms); 0: never sampled */
+    long long cpu_ticks, cpu_ms;        /* the previous CPU reading */
+    double connections, cpu_pct, free_bytes, deadlocks;
+    double backup_age_s, binlog_lag_s, verify_ok, restore_s;
+};
 
 struct data_server {
-    const struct data_db_conf *conf;    /* from dt->conf, or owned_conf's only entry */
+    /* From dt->conf (swapped by a reload; old confs live until data_free, so a job that
+     * read the pointer keeps a valid one), or owned_conf's only entry. */
+    const struct data_db_conf *_Atomic conf;
     struct data_conf *owned_conf;       /* a database made by a restore */
     struct mariadb_paths paths;
     enum data_state state;
     pid_t pid;
+    bool adopted;                       /* pid was started by an earlier tierd */
+    bool reachable;                     /* external: the last health check answered */
     unsigned restarts;
     unsigned backoff_ms;
     long long started_ms, due_ms, deadline_ms;
@@ -30,6 +46,10 @@ struct data_server {
     char error[512];
     char ship_error[512];               /* the last binlog ship's failure, "" after success */
     struct backup_ship_state ship;      /* the job thread's */
+    struct data_figures fig;            /* metrics.c's, under dt->mu */
+    bool reconf;                        /* a reload changed its conf: apply it (reconf.c) */
+    bool restart_due;                   /* pending parameters: restart in the window */
+    char pending[512];                  /* parameters waiting for a restart, "a, b" */
 };
 
 enum data_job_kind { DATA_JOB_BACKUP = 0, DATA_JOB_RESTORE, DATA_JOB_VERIFY };
@@ -50,6 +70,8 @@ struct data_job {
 struct data {
     char *state_dir;
     struct data_conf *conf;
+    struct data_conf **retired;         /* confs a reload replaced, freed with the tier */
+    unsigned nretired;
     struct data_server **servers;
     unsigned n;
     struct catalog *cat;
@@ -66,9 +88,32 @@ struct data {
 long long data_now_ms(void);
 /* The server named `name` (dt->mu held), or NULL. */
 struct data_server *data_server_find(struct data *dt, const char *name);
+/* A server for conf (owned: the conf it came with, or NULL), added to dt (dt->mu held). */
+struct data_server *data_server_init(struct data *dt, const struct data_db_conf *conf,
+                                     struct data_conf *owned);
 /* Adds a managed server for c's only database, to be started by the supervisor; takes c.
  * Called with dt->mu held. */
 struct data_server *data_server_add(struct data *dt, struct data_conf *c);
+
+/* Stops s's server cleanly (SIGTERM, SIGKILL after the grace period); call without
+ * dt->mu. */
+void data_server_stop(struct data_server *s);
+
+/* reconf.c: a reload's new conf for the servers (dt->mu held), and applying it to a
+ * running server: schemas and users again, dynamic parameters with SET GLOBAL, the rest
+ * pending until the maintenance window or at once with apply_immediately (dt->mu held,
+ * dropped while it works). */
+void reconf_apply(struct data *dt, struct data_conf *c);
+void reconf_tick(struct data *dt, struct data_server *s, int64_t wall_ms);
+/* True when wall_ms (UTC) falls in c's maintenance_window. */
+bool reconf_in_window(const struct data_db_conf *c, int64_t wall_ms);
+
+/* metrics.c: samples s when due (dt->mu held; dropped while sampling). */
+void metrics_sample(struct data *dt, struct data_server *s, long long now);
+
+/* statebak.c: tierd's state_dir stores (and acme/) into db's repository, as one snapshot
+ * tagged kind:state. 0 or -errno with err. Blocking: the job thread. */
+int statebak_run(struct data *dt, const struct data_db_conf *db, char *err, size_t errlen);
 
 /* jobs.c: the job thread (backups, binlog shipping, restores, verifies). */
 void *jobs_thread(void *arg);

@@ -83,10 +83,13 @@ data_job_submit(struct data *dt, const char *kind, const char *db, int64_t to_ms
             snprintf(why, whylen, "--as: name the new database (letters, digits, '_', '-')");
             return -EINVAL;
         }
-        if (data_server_find(dt, as)) {
+        /* Into place only when the database's datadir is gone: nothing to overwrite. */
+        bool in_place = strcmp(as, db) == 0 && s->state == DATA_LOST;
+        if (!in_place && data_server_find(dt, as)) {
             pthread_mutex_unlock(&dt->mu);
             snprintf(why, whylen, "a database named %s exists; a restore never overwrites: "
-                     "choose another --as", as);
+                     "choose another --as (only a database whose datadir is lost is "
+                     "restored into place)", as);
             return -EEXIST;
         }
     }
@@ -166,10 +169,11 @@ jobs_rmtree(const char *dir)
 }
 
 /* A one-database conf for a server a job makes (a restore or a scratch verify), from
- * the source's: no schemas or users (they come with the data), the same key file. */
+ * the source's: no schemas or users (they come with the data); key_file is the key
+ * restored from the repository (NULL: the source's own, for a backup stored without). */
 static struct data_conf *
 jobs_conf_for(const struct data_db_conf *src, const char *name, unsigned port,
-              const char *datadir, const char *socket)
+              const char *datadir, const char *socket, const char *key_file)
 {
     struct data_conf *c = mem_alloc_or_exit(sizeof(*c));
     struct data_db_conf *db = c->dbs = mem_alloc_or_exit(sizeof(*db));
@@ -187,7 +191,9 @@ jobs_conf_for(const struct data_db_conf *src, const char *name, unsigned port,
     }
     db->datadir = datadir ? mem_strdup_or_exit(datadir) : NULL;
     db->socket = socket ? mem_strdup_or_exit(socket) : NULL;
-    db->key_file = src->key_file ? mem_strdup_or_exit(src->key_file) : NULL;
+    if (!key_file)
+        key_file = src->key_file;
+    db->key_file = key_file ? mem_strdup_or_exit(key_file) : NULL;
     db->deletion_protection = true;
     return c;
 }
@@ -202,6 +208,26 @@ jobs_utc(int64_t ms, char *out, size_t len)
     strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* Retention after a good backup: what the catalog says is older than the window (and
+ * not needed by its oldest point) is forgotten in restic. A failure only delays it: the
+ * snapshots stay queued in the catalog and the next backup forgets them. */
+static void
+jobs_retention(struct data *dt, const struct data_db_conf *c, int64_t now_ms)
+{
+    unsigned n;
+    char err[512];
+    char **snaps = catalog_expire(dt->cat, c->name, now_ms - (int64_t)c->retention_ms, &n);
+
+    if (backup_forget(c, snaps, n, err, sizeof(err)) < 0)
+        log_error("data", "database %s: retention: %s", c->name, err);
+    else if (n && (catalog_forgotten(dt->cat, c->name, snaps, n), true))
+        log_info("data", "database %s: retention %llu s: forgot %u snapshots older than the "
+                 "window", c->name, (unsigned long long)(c->retention_ms / 1000), n);
+    for (unsigned i = 0; i < n; i++)
+        free(snaps[i]);
+    free(snaps);
+}
+
 static int
 jobs_backup(struct data *dt, struct data_server *s, char *msg, size_t len)
 {
@@ -214,6 +240,11 @@ jobs_backup(struct data *dt, struct data_server *s, char *msg, size_t len)
     if (backup_ship_binlogs(&s->paths, s->conf, dt->cat, &s->ship, err, sizeof(err)) < 0)
         log_warn("data", "database %s: binlog ship after backup: %s", s->conf->name, err);
     snprintf(msg, len, "backup %lld of %s done", (long long)id, s->conf->name);
+    /* tierd's own state goes with it: a lost host is rebuilt from the repository. */
+    if (statebak_run(dt, s->conf, err, sizeof(err)) < 0)
+        log_error("data", "database %s: %s", s->conf->name, err);
+    if (s->conf->retention_ms > 0)
+        jobs_retention(dt, s->conf, (int64_t)clock_wall_ms());
     return 0;
 }
 
@@ -300,7 +331,7 @@ jobs_verify(struct data *dt, struct data_server *s, char *msg, size_t len)
 {
     struct catalog_base b;
     char dir[PATH_MAX], datadir[2 * PATH_MAX], sock[2 * PATH_MAX], staging[2 * PATH_MAX];
-    char name[96], err[512], detail[4096] = "";
+    char name[96], err[512], detail[4096] = "", keyp[2 * PATH_MAX];
     long long t0 = data_now_ms();
     int rc;
 
@@ -313,21 +344,29 @@ jobs_verify(struct data *dt, struct data_server *s, char *msg, size_t len)
         backup_ship_binlogs(&s->paths, s->conf, dt->cat, &s->ship, err, sizeof(err)) < 0)
         log_warn("data", "database %s: binlog ship before verify: %s", s->conf->name, err);
     snprintf(name, sizeof(name), "%s-verify", s->conf->name);
-    snprintf(dir, sizeof(dir), "%s/%s", s->paths.dir, name);
+    if (snprintf(dir, sizeof(dir), "%s/%s", s->paths.dir, name) >= (int)sizeof(dir)) {
+        snprintf(msg, len, "the path for %s's scratch server is too long", s->conf->name);
+        free(b.figures);
+        return -ENAMETOOLONG;
+    }
     snprintf(datadir, sizeof(datadir), "%s/data", dir);
     snprintf(sock, sizeof(sock), "%s.sock", dir);
     snprintf(staging, sizeof(staging), "%s/binlogs", dir);
+    snprintf(keyp, sizeof(keyp), "%s/keyfile", dir);
     jobs_rmtree(dir);
     mkdir(dir, 0750);
-    struct data_conf *c = jobs_conf_for(s->conf, name, 0, datadir, sock);
+    /* The scratch server gets its key from the repository, as a lost host would. */
+    struct restore_key key = { .snapshot = b.key_snapshot, .path = keyp };
+    struct data_conf *c = jobs_conf_for(s->conf, name, 0, datadir, sock,
+                                        b.key_snapshot[0] ? keyp : NULL);
     struct mariadb_paths p;
     pid_t pid = -1;
     json_t *fig = b.figures ? json_loads(b.figures, 0, NULL) : NULL;
     if ((rc = mariadb_paths_init(&p, dt->state_dir, &c->dbs[0], err, sizeof(err))) < 0 ||
-        (rc = restore_base(s->conf, b.snapshot, datadir, err, sizeof(err))) < 0 ||
+        (rc = restore_base(s->conf, &key, b.snapshot, datadir, err, sizeof(err))) < 0 ||
         (rc = mariadb_write_config(&p, &c->dbs[0], err, sizeof(err))) < 0)
         goto done;
-    if ((pid = mariadb_spawn(&p)) < 0) {
+    if ((pid = mariadb_spawn(&p, false)) < 0) {
         snprintf(err, sizeof(err), "cannot start a scratch mariadbd: %s", strerror((int)-pid));
         rc = (int)pid;
         goto done;
@@ -372,13 +411,110 @@ done:
     return rc;
 }
 
+/* The number of the newest binlog archived for db ("binlog.000042": 42), or 0. */
+static unsigned
+jobs_last_binlog(struct data *dt, const char *db)
+{
+    unsigned n, last = 0;
+    char **files = catalog_binlogs_from(dt->cat, db, "", &n);
+
+    for (unsigned i = 0; i < n; i++) {
+        const char *dot = strrchr(files[i], '.');
+        unsigned v = dot ? (unsigned)strtoul(dot + 1, NULL, 10) : 0;
+        if (v > last)
+            last = v;
+        free(files[i]);
+    }
+    free(files);
+    return last;
+}
+
+/* Restores a database whose datadir is lost into its own datadir: the newest base (and
+ * its key file when the configured one is missing too), then the server is started by the
+ * supervisor, its binlog numbering moved past every archived binlog (a restored datadir
+ * starts at binlog.000001, whose name the archive already holds), and the archived binlogs
+ * replayed up to the point asked for. */
+static int
+jobs_restore_in_place(struct data *dt, struct data_server *s, const struct data_job *j,
+                      const struct catalog_base *b, char *msg, size_t len)
+{
+    char scratch[PATH_MAX + 16], staging[PATH_MAX + 16], err[512], sql[64], when[32];
+    const struct data_db_conf *c = s->conf;
+    struct restore_key key = { .snapshot = "", .path = s->paths.key_file };
+    int rc;
+
+    if (s->paths.key_file[0] && access(s->paths.key_file, F_OK) < 0)
+        key.snapshot = b->key_snapshot;             /* the lost host's key, from the repository */
+    snprintf(scratch, sizeof(scratch), "%s.restore", s->paths.datadir);
+    snprintf(staging, sizeof(staging), "%s.binlogs", s->paths.datadir);
+    jobs_rmtree(scratch);
+    rmdir(s->paths.datadir);
+    if (access(s->paths.datadir, F_OK) == 0) {
+        snprintf(msg, len, "%.300s is not empty; a restore never overwrites", s->paths.datadir);
+        return -EEXIST;
+    }
+    if ((rc = restore_base(c, &key, b->snapshot, scratch, err, sizeof(err))) < 0 ||
+        (rename(scratch, s->paths.datadir) < 0 && (rc = -errno) < 0)) {
+        snprintf(msg, len, "restore of %s into place failed: %.600s", c->name,
+                 rc == -errno ? strerror(errno) : err);
+        jobs_rmtree(scratch);
+        return rc;
+    }
+    pthread_mutex_lock(&dt->mu);
+    s->state = DATA_DOWN;
+    s->due_ms = 0;
+    s->error[0] = '\0';
+    memset(&s->ship, 0, sizeof(s->ship));
+    pthread_cond_signal(&dt->cv);
+    pthread_mutex_unlock(&dt->mu);
+    long long deadline = data_now_ms() + JOBS_SERVER_TIMEOUT_MS;
+    for (;;) {
+        pthread_mutex_lock(&dt->mu);
+        enum data_state st = s->state;
+        bool stopping = dt->stopping;
+        pthread_mutex_unlock(&dt->mu);
+        if (st == DATA_RUNNING)
+            break;
+        if (stopping || data_now_ms() > deadline) {
+            snprintf(msg, len, "restored %s into place, but its server did not start: %.400s",
+                     c->name, s->error);
+            return -ETIMEDOUT;
+        }
+        usleep(50000);
+    }
+    snprintf(sql, sizeof(sql), "RESET MASTER TO %u;\n", jobs_last_binlog(dt, c->name) + 1);
+    if (mariadb_sql(&s->paths, sql, NULL, NULL, 0, err, sizeof(err)) < 0) {
+        snprintf(msg, len, "restored %s into place, but moving its binlog numbering failed: "
+                 "%.400s", c->name, err);
+        return -EIO;
+    }
+    char stopdt[32];
+    struct restore_stop stop = { 0 };
+    if (j->to_ms) {
+        jobs_utc(j->to_ms, stopdt, sizeof(stopdt));
+        stop.datetime = stopdt;
+    }
+    rc = restore_replay(c, dt->cat, b->binlog_file, b->binlog_pos, &stop, staging,
+                        s->paths.socket, err, sizeof(err));
+    jobs_utc(j->to_ms ? j->to_ms : catalog_restorable_get(dt->cat, c->name), when,
+             sizeof(when));
+    if (rc < 0)
+        snprintf(msg, len, "restored base backup %lld of %s into place, but the binlog replay "
+                 "failed: %.500s", (long long)b->id, c->name, err);
+    else
+        snprintf(msg, len, "restored %s into place to %s UTC (base backup %lld, then the "
+                 "archived binlogs)", c->name, when, (long long)b->id);
+    log_info("data", "%s", msg);
+    return rc;
+}
+
 static int
 jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, char *msg,
              size_t len)
 {
     struct catalog_base b;
     char when[32] = "", err[512], dir[PATH_MAX], datadir[2 * PATH_MAX];
-    char scratch[2 * PATH_MAX], staging[2 * PATH_MAX];
+    char scratch[2 * PATH_MAX], staging[2 * PATH_MAX], keyp[2 * PATH_MAX];
     int64_t point = catalog_restorable_get(dt->cat, s->conf->name);
     int64_t to = j->to_ms ? j->to_ms : point;
     int rc;
@@ -395,6 +531,11 @@ jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, c
                  s->conf->name);
         return -ENOENT;
     }
+    if (strcmp(j->as, s->conf->name) == 0) {
+        rc = jobs_restore_in_place(dt, s, j, &b, msg, len);
+        free(b.figures);
+        return rc;
+    }
     if (snprintf(dir, sizeof(dir), "%s/%s", s->paths.dir, j->as) >= (int)sizeof(dir)) {
         snprintf(msg, len, "the path for %s is too long", j->as);
         return -ENAMETOOLONG;
@@ -402,6 +543,8 @@ jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, c
     snprintf(datadir, sizeof(datadir), "%s/data", dir);
     snprintf(scratch, sizeof(scratch), "%s/data.init", dir);
     snprintf(staging, sizeof(staging), "%s/binlogs", dir);
+    snprintf(keyp, sizeof(keyp), "%s/keyfile", dir);
+    struct restore_key key = { .snapshot = b.key_snapshot, .path = keyp };
     if (access(dir, F_OK) == 0) {
         snprintf(msg, len, "%.300s exists; a restore never overwrites: choose another --as",
                  dir);
@@ -409,7 +552,7 @@ jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, c
         return -EEXIST;
     }
     mkdir(dir, 0750);
-    if ((rc = restore_base(s->conf, b.snapshot, scratch, err, sizeof(err))) < 0 ||
+    if ((rc = restore_base(s->conf, &key, b.snapshot, scratch, err, sizeof(err))) < 0 ||
         (rename(scratch, datadir) < 0 && (rc = -errno) < 0)) {
         snprintf(msg, len, "restore of %s failed: %.600s", s->conf->name,
                  rc == -errno ? strerror(errno) : err);
@@ -418,7 +561,8 @@ jobs_restore(struct data *dt, struct data_server *s, const struct data_job *j, c
         return rc;
     }
     unsigned port = jobs_free_port();
-    struct data_conf *c = jobs_conf_for(s->conf, j->as, port, NULL, NULL);
+    struct data_conf *c = jobs_conf_for(s->conf, j->as, port, NULL, NULL,
+                                        b.key_snapshot[0] ? keyp : NULL);
     pthread_mutex_lock(&dt->mu);
     struct data_server *ns = data_server_add(dt, c);
     pthread_mutex_unlock(&dt->mu);
@@ -538,10 +682,17 @@ jobs_periodic(struct data *dt, struct data_server *s, int64_t wall)
     }
     if (wall < s->next_ship_ms)
         return false;
-    s->next_ship_ms = wall + (int64_t)c->binlog_interval_ms;
     pthread_mutex_unlock(&dt->mu);
     int rc = backup_ship_binlogs(&s->paths, c, dt->cat, &s->ship, err, sizeof(err));
     pthread_mutex_lock(&dt->mu);
+    /* The restorable point is the flush time and is recorded once the ship is done: the
+     * next flush comes early by twice this ship's duration (ships vary) and a tick, so
+     * the point trails the newest commit by binlog_interval at most, as the bench
+     * measures (docs/data.md, the RPO). */
+    int64_t took = (int64_t)clock_wall_ms() - wall;
+    int64_t gap = (int64_t)c->binlog_interval_ms - 2 * took - JOBS_TICK_MS;
+    s->next_ship_ms = wall + (gap > (int64_t)c->binlog_interval_ms / 4 ?
+                              gap : (int64_t)c->binlog_interval_ms / 4);
     if (rc < 0 && strcmp(err, s->ship_error) != 0)
         log_error("data", "database %s: binlog ship: %s", c->name, err);
     if (rc == 0 && s->ship_error[0])

@@ -242,6 +242,12 @@ mariadb_rmtree(const char *dir)
     return proc_run(argv, NULL, NULL, 0, 60000) == 0 ? 0 : -EIO;
 }
 
+bool
+mariadb_datadir_ready(const struct mariadb_paths *p)
+{
+    return mariadb_is_initialised(p->datadir);
+}
+
 int
 mariadb_init_datadir(const struct mariadb_paths *p, char *err, size_t errlen)
 {
@@ -295,13 +301,35 @@ mariadb_init_datadir(const struct mariadb_paths *p, char *err, size_t errlen)
 }
 
 pid_t
-mariadb_spawn(const struct mariadb_paths *p)
+mariadb_spawn(const struct mariadb_paths *p, bool detached)
 {
     char arg_cnf[PATH_MAX + 20];
 
     snprintf(arg_cnf, sizeof(arg_cnf), "--defaults-file=%s", p->cnf);
     char *const argv[] = { "mariadbd", arg_cnf, NULL };
-    return proc_spawn(argv, p->errlog);
+    return proc_spawn(argv, p->errlog, detached);
+}
+
+bool
+mariadb_is_ours(const struct mariadb_paths *p, pid_t pid)
+{
+    char arg_cnf[PATH_MAX + 20];
+
+    snprintf(arg_cnf, sizeof(arg_cnf), "--defaults-file=%s", p->cnf);
+    return proc_runs_with(pid, arg_cnf);
+}
+
+pid_t
+mariadb_running(const struct mariadb_paths *p)
+{
+    char buf[32];
+    FILE *f = fopen(p->pidfile, "r");
+
+    if (!f)
+        return 0;
+    pid_t pid = fgets(buf, sizeof(buf), f) ? (pid_t)strtol(buf, NULL, 10) : 0;
+    fclose(f);
+    return pid > 0 && mariadb_is_ours(p, pid) && mariadb_ping(p) ? pid : 0;
 }
 
 bool
@@ -350,8 +378,12 @@ mariadb_sql(const struct mariadb_paths *p, const char *sql, const char *const *s
         return 0;
     mariadb_scrub(o, secrets);
     char st[32];
-    snprintf(err, errlen, "%.*s", (int)strcspn(o, "\n"),
-             rc < 0 ? strerror(-rc) : (o[0] ? o : proc_status_text(rc, st, sizeof(st))));
+    /* The client may echo the failed statement between dashes first: the ERROR line is
+     * the one that says why. */
+    const char *line = strncmp(o, "ERROR ", 6) == 0 ? o : strstr(o, "\nERROR ");
+    line = line ? line + (line[0] == '\n') : o;
+    snprintf(err, errlen, "%.*s", (int)strcspn(line, "\n"),
+             rc < 0 ? strerror(-rc) : (line[0] ? line : proc_status_text(rc, st, sizeof(st))));
     return -EIO;
 }
 
@@ -414,4 +446,81 @@ mariadb_provision(const struct mariadb_paths *p, const struct data_db_conf *db, 
     free(pw);
     free(secrets);
     return rc;
+}
+
+/* Writes p's client option file for an external server: the first declared user, its
+ * password expanded now, and where the server is, mode 0600 (a secret never goes on a
+ * command line). 0 or -errno with err. */
+static int
+mariadb_client_cnf(const struct mariadb_paths *p, const struct data_db_conf *db, char *path,
+                   size_t pathlen, char *err, size_t errlen)
+{
+    char missing[160], tmp[PATH_MAX + 48];
+
+    if (db->nusers == 0) {
+        snprintf(err, errlen, "external database %s: declare a user (users:) for tierd to "
+                 "connect as", db->name);
+        return -EINVAL;
+    }
+    const struct data_user *u = &db->users[0];
+    char *pw = conf_ref_expand(u->password, missing, sizeof(missing));
+    if (!pw) {
+        snprintf(err, errlen, "database %s: user %s: password: environment variable %s is "
+                 "not set in tierd's environment", db->name, u->name, missing);
+        return -ENOKEY;
+    }
+    snprintf(path, pathlen, "%s/%s.client.cnf", p->dir, db->name);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    mariadb_mkdirs(p->dir, 0750);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        memset(pw, 0, strlen(pw));
+        free(pw);
+        return -EIO;
+    }
+    fprintf(f, "[client]\nuser = %s\npassword = \"", u->name);
+    for (const char *c = pw; *c; c++)
+        fprintf(f, (*c == '"' || *c == '\\') ? "\\%c" : "%c", *c);
+    fprintf(f, "\"\n");
+    if (db->socket && !db->address)
+        fprintf(f, "socket = %s\n", db->socket);
+    else
+        fprintf(f, "host = %s\nport = %u\nprotocol = tcp\n", db->host, db->port);
+    memset(pw, 0, strlen(pw));
+    free(pw);
+    if (fclose(f) != 0 || rename(tmp, path) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -EIO;
+    }
+    return 0;
+}
+
+int
+mariadb_sql_external(const struct mariadb_paths *p, const struct data_db_conf *db,
+                     const char *sql, char *out, size_t outlen, char *err, size_t errlen)
+{
+    char cnf[PATH_MAX + 32], arg[PATH_MAX + 64], buf[4096];
+    int rc = mariadb_client_cnf(p, db, cnf, sizeof(cnf), err, errlen);
+
+    if (rc < 0)
+        return rc;
+    snprintf(arg, sizeof(arg), "--defaults-file=%s", cnf);
+    char *const argv[] = { "mariadb", arg, "--batch", "--skip-column-names",
+                           "--connect-timeout=5", NULL };
+    char *o = out ? out : buf;
+    size_t ol = out ? outlen : sizeof(buf);
+    rc = proc_run(argv, sql, o, ol, MARIADB_SQL_TIMEOUT_MS);
+    if (rc == 0)
+        return 0;
+    const char *line = strncmp(o, "ERROR ", 6) == 0 ? o : strstr(o, "\nERROR ");
+    line = line ? line + (line[0] == '\n') : o;
+    char st[32];
+    snprintf(err, errlen, "%.*s", (int)strcspn(line, "\n"),
+             rc < 0 ? strerror(-rc) : (line[0] ? line : proc_status_text(rc, st, sizeof(st))));
+    return -EIO;
 }

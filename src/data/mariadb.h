@@ -37,14 +37,27 @@ int mariadb_write_config(const struct mariadb_paths *p, const struct data_db_con
  * scratch directory renamed into place when complete, so that an interrupted
  * initialisation is started again, never mistaken for a database. 0 or -errno. */
 int mariadb_init_datadir(const struct mariadb_paths *p, char *err, size_t errlen);
-/* Starts mariadbd on p's config; its output goes to p->errlog. The pid, or -errno. */
-pid_t mariadb_spawn(const struct mariadb_paths *p);
+/* True when p's datadir holds a database (its mysql/ system schema). */
+bool mariadb_datadir_ready(const struct mariadb_paths *p);
+/* Starts mariadbd on p's config; its output goes to p->errlog. Detached: it outlives
+ * tierd, for the next tierd to adopt (mariadb_running). The pid, or -errno. */
+pid_t mariadb_spawn(const struct mariadb_paths *p, bool detached);
+/* The pid of a mariadbd already running on p's config (its pid file names a live process
+ * started with p's --defaults-file, and its socket answers), or 0. */
+pid_t mariadb_running(const struct mariadb_paths *p);
+/* True while pid is alive and is a mariadbd on p's config (for one tierd did not start). */
+bool mariadb_is_ours(const struct mariadb_paths *p, pid_t pid);
 /* True when the server accepts connections on its socket. */
 bool mariadb_ping(const struct mariadb_paths *p);
 /* Runs sql through the mariadb client over the socket as administrator. Returns 0, or -EIO
  * with the client's first error line in err (with every string of `secrets` blanked). */
 int mariadb_sql(const struct mariadb_paths *p, const char *sql, const char *const *secrets,
                 char *out, size_t outlen, char *err, size_t errlen);
+/* Runs sql on an external server (mode: external) as its first declared user, through a
+ * client option file (0600, in p->dir) that holds the password. 0, or -errno with the
+ * client's error line in err. */
+int mariadb_sql_external(const struct mariadb_paths *p, const struct data_db_conf *db,
+                         const char *sql, char *out, size_t outlen, char *err, size_t errlen);
 /* Creates the declared schemas and users (passwords expanded from tierd's environment
  * now, set again on every start so that a rotated secret takes effect) and grants. 0, or
  * -errno with a reason that never holds a password. */

@@ -17,18 +17,25 @@
 #include <time.h>
 #include <unistd.h>
 
+enum proc_tie { PROC_TIED = 0, PROC_OWN_GROUP, PROC_DETACHED };
+
 static void __attribute__((noreturn))
-proc_child(char *const argv[], int in_fd, int out_fd, int err_fd, int parent, bool own_group)
+proc_child(char *const argv[], int in_fd, int out_fd, int err_fd, int parent, enum proc_tie tie)
 {
     sigset_t none;
 
     /* A server of its own process group does not get the terminal's ^C with tierd's:
-     * tierd stops it, in order, after the apps that use it. */
-    if (own_group)
-        setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent)
-        _exit(127);
+     * tierd stops it, in order, after the apps that use it. A detached one has a session
+     * of its own and outlives tierd: the next tierd adopts it. */
+    if (tie == PROC_DETACHED) {
+        setsid();
+    } else {
+        if (tie == PROC_OWN_GROUP)
+            setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
+    }
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
@@ -80,7 +87,7 @@ proc_run(char *const argv[], const char *in, char *out, size_t outlen, unsigned 
         return -e;
     }
     if (pid == 0)
-        proc_child(argv, ip[0], op[1], op[1], parent, false);
+        proc_child(argv, ip[0], op[1], op[1], parent, PROC_TIED);
     close(ip[0]);
     close(op[1]);
     fcntl(ip[1], F_SETFL, O_NONBLOCK);
@@ -141,7 +148,7 @@ proc_run(char *const argv[], const char *in, char *out, size_t outlen, unsigned 
 }
 
 pid_t
-proc_spawn(char *const argv[], const char *log_path)
+proc_spawn(char *const argv[], const char *log_path, bool detached)
 {
     int parent = getpid();
     int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -157,7 +164,7 @@ proc_spawn(char *const argv[], const char *log_path)
     }
     pid_t pid = fork();
     if (pid == 0)
-        proc_child(argv, devnull, fd, fd, parent, true);
+        proc_child(argv, devnull, fd, fd, parent, detached ? PROC_DETACHED : PROC_OWN_GROUP);
     int e = errno;
     close(fd);
     close(devnull);
@@ -230,10 +237,10 @@ proc_pipe(char *const prod[], char *const cons[], int in_fd, char *prod_err, siz
     int devnull = in_fd >= 0 ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
     pid_t p1 = fork();
     if (p1 == 0)
-        proc_child(prod, in_fd >= 0 ? in_fd : devnull, mid[1], pe[1], parent, false);
+        proc_child(prod, in_fd >= 0 ? in_fd : devnull, mid[1], pe[1], parent, PROC_TIED);
     pid_t p2 = p1 < 0 ? -1 : fork();
     if (p2 == 0)
-        proc_child(cons, mid[0], co[1], co[1], parent, false);
+        proc_child(cons, mid[0], co[1], co[1], parent, PROC_TIED);
     int e = errno;
     close(mid[0]);
     close(mid[1]);
@@ -276,4 +283,35 @@ proc_pipe(char *const prod[], char *const cons[], int in_fd, char *prod_err, siz
     while (waitpid(p2, cons_status, 0) < 0 && errno == EINTR)
         ;
     return timed_out ? -ETIMEDOUT : 0;
+}
+
+bool
+proc_runs_with(pid_t pid, const char *arg)
+{
+    char path[64], buf[8192], state = '?';
+
+    if (pid <= 0)
+        return false;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    if (rp && rp[1] == ' ')
+        state = rp[2];
+    if (state == 'Z' || state == 'X' || state == '?')
+        return false;                   /* gone, or a zombie its parent has not reaped */
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    if (!(f = fopen(path, "r")))
+        return false;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    for (size_t o = 0; o < n; o += strlen(buf + o) + 1)
+        if (strcmp(buf + o, arg) == 0)
+            return true;
+    return false;
 }

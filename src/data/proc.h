@@ -6,6 +6,7 @@
  */
 #ifndef DATA_PROC_H
 #define DATA_PROC_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,8 +17,13 @@
 int proc_run(char *const argv[], const char *in, char *out, size_t outlen,
              unsigned timeout_ms);
 /* Starts argv with stdout and stderr appended to log_path; stdin is /dev/null; in a
- * process group of its own. Returns the pid, or -errno. The caller reaps it (waitpid). */
-pid_t proc_spawn(char *const argv[], const char *log_path);
+ * process group of its own. Detached: in a session of its own and without the death
+ * signal, so that it outlives tierd (a server the next tierd adopts). Returns the pid, or
+ * -errno. The caller reaps it (waitpid) while it is tierd's child. */
+pid_t proc_spawn(char *const argv[], const char *log_path, bool detached);
+/* True when process pid runs (not a zombie) with `arg` as one of its arguments: how a
+ * server tierd did not start is recognised, and a reused pid is not. */
+bool proc_runs_with(pid_t pid, const char *arg);
 /* Runs prod | cons: prod's stdin is in_fd (or /dev/null when -1), its stderr lands in
  * prod_err; cons's stdout and stderr land in cons_out (the last bytes of each, bounded,
  * NUL-terminated).

@@ -4,6 +4,8 @@
 #include "data/restore.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -32,6 +34,24 @@ restore_last_line(const char *s, char *out, size_t len)
     snprintf(out, len, "%.*s", (int)(end - start), start);
 }
 
+/* The first line of s that reports an error ("[ERROR]", "Error", "error:"), else its last
+ * line: mariadb-backup ends with shutdown chatter after the line that matters. */
+static void
+restore_first_error(const char *s, char *out, size_t len)
+{
+    for (const char *l = s; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] ? 1 : 0)) {
+        size_t n = strcspn(l, "\n");
+        const char *e = memmem(l, n, "ERROR", 5);
+        if (!e)
+            e = memmem(l, n, "rror:", 5);
+        if (e && !memmem(l, n, "my_thread_global_end", 20)) {
+            snprintf(out, len, "%.*s", (int)n, l);
+            return;
+        }
+    }
+    restore_last_line(s, out, len);
+}
+
 /* restic dump SNAP PATH | CONSUMER, both checked. */
 static int
 restore_dump(const struct data_db_conf *src, const char *snap, const char *path,
@@ -39,10 +59,10 @@ restore_dump(const struct data_db_conf *src, const char *snap, const char *path,
 {
     char perr[RESTORE_OUT_MAX], cout[RESTORE_OUT_MAX], line[512], st[32];
     const char *const args[] = { "dump", snap, path, NULL };
-    const char *prod[32];
+    const char *prod[BACKUP_ARGV_MAX];
     int ps = -1, cs = -1;
 
-    backup_restic_argv(src, prod, 32, args);
+    backup_restic_argv(src, prod, BACKUP_ARGV_MAX, args);
     int rc = proc_pipe((char *const *)prod, cons, -1, perr, sizeof(perr), cout, sizeof(cout),
                        RESTORE_TIMEOUT_MS, &ps, &cs);
     if (rc < 0) {
@@ -64,25 +84,81 @@ restore_dump(const struct data_db_conf *src, const char *snap, const char *path,
     return 0;
 }
 
+/* Points the prepared backup's plugin settings (backup-my.cnf, which --prepare reads) at
+ * the key file restored from the repository. 0 or -errno with err. */
+static int
+restore_point_key(const char *dir, const char *key_path, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 32], tmp[PATH_MAX + 40], line[PATH_MAX + 64];
+    bool found = false;
+
+    snprintf(path, sizeof(path), "%s/backup-my.cnf", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *in = fopen(path, "r"), *out = in ? fopen(tmp, "w") : NULL;
+    if (!in || !out) {
+        snprintf(err, errlen, "cannot rewrite %s: %s", path, strerror(errno));
+        if (in)
+            fclose(in);
+        return -EIO;
+    }
+    while (fgets(line, sizeof(line), in)) {
+        if (strncmp(line, "file_key_management_filename", 28) == 0) {
+            fprintf(out, "file_key_management_filename=%s\n", key_path);
+            found = true;
+        } else {
+            fputs(line, out);
+        }
+    }
+    fclose(in);
+    if (fclose(out) != 0 || !found || rename(tmp, path) < 0) {
+        snprintf(err, errlen, found ? "cannot rewrite %s" : "%s names no key file although "
+                 "the backup has one stored", path);
+        unlink(tmp);
+        return -EIO;
+    }
+    return 0;
+}
+
 int
-restore_base(const struct data_db_conf *src, const char *snap, const char *dir, char *err,
-             size_t errlen)
+restore_base(const struct data_db_conf *src, const struct restore_key *key, const char *snap,
+             const char *dir, char *err, size_t errlen)
 {
     char path[200], arg_target[PATH_MAX + 20], out[RESTORE_OUT_MAX], line[512], st[32];
+    int rc;
 
     if (mkdir(dir, 0750) < 0) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
         return -errno;
     }
+    if (key && key->snapshot[0]) {
+        /* Created 0600 before a byte of it is written; dd keeps the mode. */
+        int fd = open(key->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || fchmod(fd, 0600) < 0) {
+            snprintf(err, errlen, "cannot create %s: %s", key->path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return -EIO;
+        }
+        close(fd);
+        char of[PATH_MAX + 8], stored[200];
+        snprintf(of, sizeof(of), "of=%s", key->path);
+        snprintf(stored, sizeof(stored), "/%s-keyfile", src->name);
+        char *const dd[] = { "dd", of, "conv=fsync", "status=none", NULL };
+        if ((rc = restore_dump(src, key->snapshot, stored, dd, "fetching the key file", err,
+                               errlen)) < 0)
+            return rc;
+    }
     snprintf(path, sizeof(path), "/%s-base.mbstream", src->name);
     char *const cons[] = { "mbstream", "-x", "-C", (char *)dir, NULL };
-    int rc = restore_dump(src, snap, path, cons, "extracting the base backup", err, errlen);
+    rc = restore_dump(src, snap, path, cons, "extracting the base backup", err, errlen);
     if (rc < 0)
+        return rc;
+    if (key && key->snapshot[0] && (rc = restore_point_key(dir, key->path, err, errlen)) < 0)
         return rc;
     snprintf(arg_target, sizeof(arg_target), "--target-dir=%s", dir);
     char *const prep[] = { "mariadb-backup", "--prepare", arg_target, NULL };
     if ((rc = proc_run(prep, NULL, out, sizeof(out), RESTORE_TIMEOUT_MS)) != 0) {
-        restore_last_line(out, line, sizeof(line));
+        restore_first_error(out, line, sizeof(line));
         snprintf(err, errlen, "mariadb-backup --prepare failed (%s): %s",
                  rc < 0 ? strerror(-rc) : proc_status_text(rc, st, sizeof(st)), line);
         return -EIO;

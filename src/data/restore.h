@@ -13,11 +13,18 @@
 #include "data/catalog.h"
 #include "data/data_conf.h"
 
+/* The key file stored with an encrypted database's base backup, and where to put it. */
+struct restore_key {
+    const char *snapshot;       /* its snapshot in the repository; "" for none */
+    const char *path;           /* written 0600 here, and named in the backup's settings */
+};
+
 /* Extracts snapshot `snap` of src's base backups into dir (which must not exist) and
- * prepares it. 0 or -errno with a reason in err (a damaged or missing pack is restic's
- * error, named). */
-int restore_base(const struct data_db_conf *src, const char *snap, const char *dir,
-                 char *err, size_t errlen);
+ * prepares it; with key (may be NULL), first fetches the key file from the repository so
+ * that nothing but the repository is needed. 0 or -errno with a reason in err (a damaged
+ * or missing pack is restic's error, named). */
+int restore_base(const struct data_db_conf *src, const struct restore_key *key,
+                 const char *snap, const char *dir, char *err, size_t errlen);
 
 struct restore_stop {
     const char *datetime;       /* "YYYY-MM-DD HH:MM:SS" UTC, or NULL */

@@ -18,6 +18,12 @@ enum edge_algorithm {
     EDGE_ALG_WEIGHTED_RANDOM,       /* weighted_random */
 };
 
+/* What a target group's targets speak (uproto.h has the implementations). Only http so
+ * far, so the stack file has no key for it yet: the FastCGI issue adds `protocol:`. */
+enum edge_tg_protocol {
+    EDGE_TG_PROTO_HTTP = 0,         /* HTTP/1.1, keep-alive */
+};
+
 enum edge_log_format { EDGE_LOG_COMBINED = 0, EDGE_LOG_JSON };
 
 enum edge_tls_version { EDGE_TLS_1_2 = 0, EDGE_TLS_1_3 };
@@ -82,6 +88,7 @@ struct edge_tg_conf {
     unsigned ntargets;
     struct edge_target_conf *targets;
     enum edge_algorithm algorithm;
+    enum edge_tg_protocol protocol;     /* http (0, what calloc gives) */
     struct edge_health_conf health;
     uint64_t deregistration_delay_ms;   /* 0..3600s; default 300s (ALB) */
     uint64_t slow_start_ms;             /* 0 (off) or 30s..900s; round_robin only */

@@ -25,6 +25,7 @@
 #include "edge/transport.h"
 #include "edge/txn.h"
 #include "edge/upstream.h"
+#include "edge/uproto.h"
 #include "edge/worker.h"
 
 #endif

@@ -22,6 +22,12 @@ plain_send(struct conn *c, const void *p, size_t len)
 }
 
 static ssize_t
+plain_send_more(struct conn *c, const void *p, size_t len)
+{
+    return send(c->io.fd, p, len, MSG_NOSIGNAL | MSG_MORE);
+}
+
+static ssize_t
 plain_sendfile(struct conn *c, int fd, off_t *off, size_t len)
 {
     return sendfile(c->io.fd, fd, off, len);
@@ -39,4 +45,5 @@ const struct transport_ops plain_transport = {
     .send = plain_send,
     .sendfile = plain_sendfile,
     .shutdown_wr = plain_shutdown_wr,
+    .send_more = plain_send_more,
 };

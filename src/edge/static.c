@@ -3,24 +3,24 @@
  * configured root (never outside it), decides the response as nginx's static, index and
  * gzip_static modules would (conditionals, one byte range, precompressed siblings) and
  * writes the response head into the caller's buffer. Owns nothing past the call: the
- * caller takes the open file in static_reply.fd. Does not send bytes and does not log;
- * docs/internals/static.md has the rules and the comparison with nginx.
+ * caller takes the open file in static_reply.fd; staticfs.c opens files and keeps the
+ * roots open. Does not send bytes and does not log; docs/internals/static.md has the
+ * rules and the comparison with nginx.
  */
 #include "edge/static.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/hex.h"
 #include "edge/forward.h"
+#include "edge/staticfs.h"
 #include "http/h1_cond.h"
 #include "http/h1_date.h"
 #include "http/h1_list.h"
@@ -202,113 +202,6 @@ accepts_coding(const struct h1_request *r, const char *coding)
     return false;
 }
 
-/* ---- files -------------------------------------------------------------------------- */
-
-/* 0 unknown, 1 openat2 works, -1 the kernel (or a seccomp filter) lacks it. */
-static atomic_int openat2_state;
-
-static int
-openat2_beneath(int dirfd, const char *rel, int flags, uint64_t resolve)
-{
-    struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = resolve };
-
-    for (int tries = 0; tries < 4; tries++) {
-        long fd = syscall(SYS_openat2, dirfd, *rel ? rel : ".", &how, sizeof(how));
-        if (fd >= 0)
-            return (int)fd;
-        if (errno != EAGAIN)            /* EAGAIN: a concurrent rename; retry */
-            return -errno;
-    }
-    return -EAGAIN;
-}
-
-/* realpath(root/rel) and realpath(root) into the caller's buffers; 0 when the first lies
- * under the second (its offset past the root in *off), -EXDEV when it does not. */
-static int
-resolve_under(const char *root, const char *rel, char *full, char *rroot, size_t *off)
-{
-    char path[PATH_MAX];
-    size_t rl = strlen(root), n = strlen(rel);
-
-    if (rl + 1 + n + 1 > sizeof(path))
-        return -ENAMETOOLONG;
-    memcpy(path, root, rl);
-    path[rl] = '/';
-    memcpy(path + rl + 1, rel, n + 1);
-    if (!realpath(root, rroot) || !realpath(path, full))
-        return -errno;
-    rl = strlen(rroot);
-    if (rl == 1)                        /* root is "/" */
-        rl = 0;
-    if (strncmp(full, rroot, rl) != 0 || (full[rl] != '/' && full[rl] != '\0'))
-        return -EXDEV;
-    *off = full[rl] == '/' ? rl + 1 : rl;
-    return 0;
-}
-
-/* Opens root-relative `rel` so that nothing outside the root can be reached, whatever
- * symlinks it crosses; symlinks whose target stays inside are followed. Returns an fd or
- * a negative errno (-EXDEV: it would leave the root). rootfd is -1 without openat2. */
-static int
-file_open(const char *root, int rootfd, const char *rel, int flags)
-{
-    char full[PATH_MAX], rroot[PATH_MAX];
-    size_t off;
-    int fd, rc;
-
-    if (rootfd >= 0) {
-        fd = openat2_beneath(rootfd, rel, flags, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
-        if (fd == -ENOSYS) {
-            /* Taken away after the probe (a seccomp filter): use the fallback from now. */
-            atomic_store_explicit(&openat2_state, -1, memory_order_relaxed);
-            goto fallback;
-        }
-        if (fd != -EXDEV)
-            return fd;
-        /* RESOLVE_BENEATH refuses every absolute symlink, even one that lands inside
-         * the root. Resolve it by name, then open the resolved path without following
-         * any symlink, so a link swapped in meanwhile fails (ELOOP) instead of escaping. */
-        rc = resolve_under(root, rel, full, rroot, &off);
-        if (rc < 0)
-            return rc;
-        return openat2_beneath(rootfd, full + off, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
-    }
-fallback:
-    /* No openat2: a component can change between realpath() and open(); only the last
-     * one is protected (O_NOFOLLOW). */
-    rc = resolve_under(root, rel, full, rroot, &off);
-    if (rc < 0)
-        return rc;
-    fd = open(full, flags | O_CLOEXEC | O_NOFOLLOW);
-    return fd >= 0 ? fd : -errno;
-}
-
-/* An O_PATH descriptor of the root for openat2, or -1 to use the realpath() fallback. */
-static int
-root_open(const char *root, int *rootfd)
-{
-    *rootfd = -1;
-    if (atomic_load_explicit(&openat2_state, memory_order_relaxed) < 0)
-        return 0;
-    int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (atomic_load_explicit(&openat2_state, memory_order_relaxed) == 0) {
-        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_BENEATH };
-        long probe = syscall(SYS_openat2, fd, ".", &how, sizeof(how));
-        if (probe < 0 && (errno == ENOSYS || errno == EPERM)) {
-            atomic_store_explicit(&openat2_state, -1, memory_order_relaxed);
-            close(fd);
-            return 0;
-        }
-        if (probe >= 0)
-            close((int)probe);
-        atomic_store_explicit(&openat2_state, 1, memory_order_relaxed);
-    }
-    *rootfd = fd;
-    return 0;
-}
-
 /* nginx's mapping of open errors (ngx_http_static_handler). */
 static int
 status_of_errno(int rc)
@@ -449,19 +342,26 @@ etag_format(const struct stat *st, char *out)
  * (the original fd is closed) and *coding names it. HTTP/1.0 clients get no coding, as
  * with nginx's gzip_http_version 1.1. */
 static void
-precompressed_pick(const char *root, int rootfd, const struct h1_request *r, char *path,
+precompressed_pick(struct staticfs_root *e, int rootfd, const struct h1_request *r, char *path,
                    size_t n, int *fd, struct stat *st, const char **coding, bool *vary)
 {
     static const char *const names[2] = { "br", "gzip" };
     static const char *const exts[2] = { ".br", ".gz" };
+    uint64_t h = staticfs_path_hash(path);
+    uint64_t *slot = &e->nosib[h % STATICFS_NOSIB_SLOTS];
+    int absent = 0;
 
+    if (*slot == h)
+        return;                         /* neither exists (checked this second) */
     for (int i = 0; i < 2 && !*coding; i++) {
         bool want = r->version_minor >= 1 && accepts_coding(r, names[i]);
         if (!want && *vary)
             continue;
         memcpy(path + n, exts[i], 4);
-        int sfd = file_open(root, rootfd, path, want ? O_RDONLY | O_NONBLOCK : O_PATH);
+        int sfd = staticfs_open(e->root, rootfd, path, want ? O_RDONLY | O_NONBLOCK : O_PATH);
         struct stat sst;
+        if (sfd == -ENOENT)
+            absent++;
         if (sfd < 0)
             continue;
         if (fstat(sfd, &sst) == 0 && S_ISREG(sst.st_mode)) {
@@ -477,6 +377,8 @@ precompressed_pick(const char *root, int rootfd, const struct h1_request *r, cha
         close(sfd);
     }
     path[n] = '\0';
+    if (absent == 2)
+        *slot = h;
 }
 
 int
@@ -491,6 +393,7 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
     bool vary = false, with_cc = conf->cache_max_age_ms > 0;
     uint64_t max_age_s = conf->cache_max_age_ms / 1000;
     struct stat st;
+    struct staticfs_root *e;
     int rootfd, fd, rc, status;
 
     *out = (struct static_reply){ .fd = -1, .close = !keep_alive };
@@ -504,14 +407,16 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
         return reply_local(head, 404, is_head, now_s, NULL, out);
     if (rc < 0)                         /* nginx: 400 for a bad escape and for climbing */
         return reply_local(head, 400, is_head, now_s, NULL, out);
-    rc = root_open(conf->root, &rootfd);
-    if (rc < 0)
+    e = staticfs_root_get(conf, now_s, &rc);
+    if (!e)
         return reply_local(head, status_of_errno(rc), is_head, now_s, NULL, out);
+    /* The entry's fd is borrowed; a seccomp filter may have taken openat2 away since. */
+    rootfd = atomic_load_explicit(&staticfs_openat2_state, memory_order_relaxed) < 0 ? -1 : e->fd;
 
     size_t n = strlen(rel);
     if (n == 0 || rel[n - 1] == '/') {
         /* A directory: its index, never a listing. */
-        fd = file_open(conf->root, rootfd, rel, O_PATH | O_DIRECTORY);
+        fd = staticfs_open(e->root, rootfd, rel, O_PATH | O_DIRECTORY);
         if (fd < 0)
             goto fail_open;
         close(fd);
@@ -522,7 +427,7 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
         }
         memcpy(rel + n, index, il + 1);
         n += il;
-        fd = file_open(conf->root, rootfd, rel, O_RDONLY | O_NONBLOCK);
+        fd = staticfs_open(e->root, rootfd, rel, O_RDONLY | O_NONBLOCK);
         if (fd == -ENOENT)
             fd = -EACCES;               /* no index: 403, as nginx */
         if (fd < 0)
@@ -530,7 +435,7 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
         name = index;
     } else {
         /* O_NONBLOCK: opening a fifo must not wait for a writer. */
-        fd = file_open(conf->root, rootfd, rel, O_RDONLY | O_NONBLOCK);
+        fd = staticfs_open(e->root, rootfd, rel, O_RDONLY | O_NONBLOCK);
         if (fd < 0)
             goto fail_open;
         name = rel;
@@ -543,8 +448,6 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        if (rootfd >= 0)
-            close(rootfd);
         if (name == index)              /* the index itself is a directory */
             return reply_local(head, 403, is_head, now_s, NULL, out);
         return reply_redirect(head, r, rel, is_head, now_s, max_age_s, with_cc, out);
@@ -555,9 +458,7 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
         fd = -ENOENT;
         goto fail_open;
     }
-    precompressed_pick(conf->root, rootfd, r, rel, n, &fd, &st, &coding, &vary);
-    if (rootfd >= 0)
-        close(rootfd);
+    precompressed_pick(e, rootfd, r, rel, n, &fd, &st, &coding, &vary);
 
     etag_format(&st, etag);
     status = h1_cond_check(r, etag, st.st_mtime);
@@ -662,7 +563,5 @@ static_serve(const struct edge_static_conf *conf, const struct h1_request *r,
     return 0;
 
 fail_open:
-    if (rootfd >= 0)
-        close(rootfd);
     return reply_local(head, status_of_errno(fd), is_head, now_s, NULL, out);
 }

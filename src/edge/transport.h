@@ -23,6 +23,9 @@ struct transport_ops {
     ssize_t (*sendfile)(struct conn *c, int fd, off_t *off, size_t len);
     /* Ends the write side once everything was sent (the peer sees EOF). */
     void (*shutdown_wr)(struct conn *c);
+    /* Optional: as send, but more bytes follow at once (MSG_MORE), so a response head
+     * shares the first segment of the file after it. NULL: send is used. */
+    ssize_t (*send_more)(struct conn *c, const void *p, size_t len);
     /* Optional. Readiness (LOOP_* events) before the session sees it: true lets the
      * session run; false means the transport used the event itself (a handshake step)
      * or closed or took over the connection. */

@@ -4,7 +4,8 @@
  * answer), picks a target and an upstream connection, retries idempotent bodiless
  * requests on another target until a response byte is sent, answers 502/503/504 as ALB
  * does, and ends by logging, counting and handing the connection back to its session.
- * txn_run() is the one place that makes progress; relay.c moves the bytes.
+ * txn_run() is the one place that makes progress; relay.c moves the client's bytes and
+ * the group's upstream protocol (uproto.h) the target's.
  */
 #include "edge/txn.h"
 
@@ -32,6 +33,7 @@
 #include "edge/stats.h"
 #include "edge/sticky.h"
 #include "edge/upstream.h"
+#include "edge/uproto.h"
 #include "edge/worker.h"
 
 #define TXN_MAX_ATTEMPTS 3
@@ -230,12 +232,13 @@ txn_connect(struct txn *t, const struct h1_request *r)
     if (!u)
         return err;
     t->u = u;
+    t->up_ops = uproto_of(tc->protocol);
     upstream_set_owner(u, txn_on_upstream, t);
     u->err = 0;
     u->eof = u->hup = false;
     t->upstream_addr = t->target->addr_text;
     t->upstream_start_us = clock_mono_us();
-    if (forward_request_head(&u->out, r, t->c, t) < 0)
+    if (t->up_ops->request_head(t, r) < 0)
         return -ENOMEM;
     upstream_timer(u, u->state == UP_CONNECTING ? t->gen->conf.timeouts.upstream_connect_ms
                                                 : t->gen->conf.timeouts.upstream_read_ms);
@@ -567,7 +570,7 @@ txn_run(struct txn *t)
         }
         if (u && u->state != UP_CONNECTING && u->err == 0) {
             if (c->state == CONN_TUNNEL) {
-                if (relay_tunnel(t) < 0) {
+                if (t->up_ops->tunnel(t) < 0) {
                     conn_close(c);
                     return;
                 }
@@ -610,7 +613,7 @@ txn_run(struct txn *t)
             if (c->state != CONN_TUNNEL) {
                 if (t->phase == TXN_AWAIT_HEAD) {
                     bool close = false;
-                    int hr = relay_response_head(t, &close);
+                    int hr = t->up_ops->response_head(t, &close);
                     if (hr == 1) {
                         txn_drop_kept_head(t);
                     } else if (hr < 0) {
@@ -622,14 +625,14 @@ txn_run(struct txn *t)
                     }
                 }
                 if (t->u && txn_resp_started(t) && t->phase != TXN_DONE && c->state != CONN_TUNNEL &&
-                    relay_response(t) < 0) {
+                    t->up_ops->response_body(t) < 0) {
                     conn_close(c);
                     return;
                 }
             }
         }
-        /* Client side: write. */
-        if (conn_flush(c) < 0 || (t->file_fd >= 0 && relay_file(t) < 0)) {
+        /* Client side: write (a file's head goes with the file: relay_file first). */
+        if ((t->file_fd >= 0 && relay_file(t) < 0) || conn_flush(c) < 0) {
             conn_close(c);
             return;
         }
@@ -681,8 +684,7 @@ txn_finish(struct txn *t)
     }
     if (t->u) {
         struct upconn *u = t->u;
-        bool reusable = t->req_done && t->target_keepalive &&
-                        t->resp_framing != H1_FRAMING_CLOSE && t->phase == TXN_DONE;
+        bool reusable = t->req_done && t->phase == TXN_DONE && t->up_ops->reusable(t);
         t->u = NULL;
         upstream_release(u, reusable);
     }

@@ -1,5 +1,7 @@
 /*
  * edge/txn.h: one request/response exchange on a client connection (txn.c, relay.c).
+ * What is said to the target, and how its answer is decoded, is the target group's
+ * upstream protocol (uproto.h); the transaction owns everything on the client's side.
  *
  * A transaction moves bytes through four buffers: client c->in -> target u->out (request
  * body, re-framed) and target u->in -> client c->out (response, re-framed). Each side
@@ -32,6 +34,7 @@
 
 #include "edge/edge_conf.h"
 #include "edge/initwait.h"
+#include "edge/uproto.h"
 #include "http/h1.h"
 #include "shield/shield.h"
 
@@ -61,8 +64,10 @@ struct txn {
     uint64_t start_us;
     uint64_t upstream_start_us;
     uint8_t phase;              /* enum txn_phase */
+    const struct uproto_ops *up_ops;    /* the group's upstream protocol, set with t->u */
+    union uproto_state ups;             /* its per-transaction state */
 
-    /* request */
+    /* request: the client's body framing, decoded by relay_request */
     uint8_t req_framing;        /* enum h1_framing */
     uint64_t req_remaining;     /* LENGTH: body bytes still to forward */
     struct h1_chunked req_chunk;
@@ -75,7 +80,6 @@ struct txn {
     /* response */
     bool resp_chunked_out;      /* re-encoding chunked towards the client */
     bool resp_close_out;        /* close-delimited towards the client */
-    bool target_keepalive;      /* the target allows reuse after this response */
     bool sticky;                /* set the stickiness cookie on the response */
     bool shield_seen;           /* the shield saw the request: tell it the status */
     bool static_asset;
@@ -85,9 +89,6 @@ struct txn {
     int file_fd;                /* -1 when none */
     off_t file_off;
     uint64_t file_left;
-    uint8_t resp_framing;
-    uint64_t resp_remaining;
-    struct h1_chunked resp_chunk;
     int status;
     uint64_t body_bytes_sent;
 
@@ -127,20 +128,26 @@ void txn_wait_done(struct txn *t, bool ready);
  * request not yet answered, as ALB does; a streaming response or a tunnel is closed. */
 void txn_sweep_start(struct worker *w);
 
-/* relay.c: each moves what it can now and returns; txn_run() calls them in turn. */
-/* Request body bytes from c->in into u->out, re-framed. 0, or the status to answer
- * (400/413 for a malformed or oversized chunked body, 503 without memory). */
+/* relay.c: the client's side of the bytes; each moves what it can now and returns. */
+/* Request body bytes from c->in, decoded from the client's framing, to the upstream
+ * protocol's request_data/request_end while u->out is below EDGE_OUT_HIGH_BYTES. 0, or
+ * the status to answer (400/413 for a malformed or oversized chunked body, 503 without
+ * memory). */
 int relay_request(struct txn *t);
-/* Parses the response head in u->in and writes it to c->out (interim ones as they come).
- * 1 when the final head was handled (phase moved on), 0 when more bytes are needed, or
- * minus the status to answer locally (502) with *close set as that answer must. */
-int relay_response_head(struct txn *t, bool *close);
-/* Response body bytes from u->in into c->out, re-framed. 0, or -1 when the target broke
- * the framing (the client connection must be aborted). */
-int relay_response(struct txn *t);
-/* Tunnel: bytes both ways, untouched, with half-close passed through. 0 or -1. */
-int relay_tunnel(struct txn *t);
-/* File bytes to the client once the head has left. 0 or -errno. */
+/* Called by the upstream protocol with each decoded response head r: an interim one goes
+ * to HTTP/1.1 clients (0 is returned, the protocol looks for the next); a final one
+ * decides the client's framing and connection, goes to c->out, moves the phase on
+ * (TXN_BODY, TXN_DONE, or TXN_TUNNEL for an asked-for 101) and returns 1. A 101 nobody
+ * asked for returns -502: the client gets 502 and the connection closes. */
+int relay_response_head(struct txn *t, const struct h1_response *r);
+/* Room in c->out for response body bytes now (0: stop decoding until it drains). */
+size_t relay_body_room(const struct txn *t);
+/* n response body bytes to c->out in the client's framing. 0 or -1 without memory. */
+int relay_body_put(struct txn *t, const void *p, size_t n);
+/* The response body ended: the client's terminator, if any, and TXN_DONE. */
+void relay_body_end(struct txn *t);
+/* The head in c->out (flagged to share the first segment) and then the file bytes to
+ * the client. 0 or -errno. */
 int relay_file(struct txn *t);
 
 

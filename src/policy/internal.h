@@ -14,6 +14,7 @@
 #include "conf/keys.h"
 #include "conf/node.h"
 #include "ctl/ctl_keys.h"
+#include "data/data_keys.h"
 #include "edge/edge_keys.h"
 #include "fleet/fleet_keys.h"
 #include "policy/policy.h"
@@ -36,6 +37,7 @@
 #define SK(id) (&shield_keys[id])
 #define WK(id) (&watch_keys[id])
 #define CK(id) (&ctl_keys[id])
+#define XK(id) (&data_keys[id])
 
 struct policy_ctx {
     const struct policy_rule *rule;
@@ -86,6 +88,10 @@ policy_check_fn check_tg_health_check, check_tg_health_params, check_tg_plain_ta
 policy_check_fn check_asg_ec2_health, check_asg_min_size, check_asg_literal_secret,
     check_asg_wildcard_bind, check_asg_refresh_zero,
     check_asg_grace_period, check_asg_no_rollback, check_asg_root_user, check_asg_no_limits;
+/* policy/check_data.c: databases. */
+policy_check_fn check_data_encryption, check_data_public, check_data_backups,
+    check_data_offsite, check_data_deletion, check_data_any_host, check_data_literal_password,
+    check_data_secret_files;
 /* policy/check_obs.c: alarms, topics, smtp. */
 policy_check_fn check_obs_alarm_actions, check_obs_plain_webhook, check_obs_unsigned_webhook,
     check_obs_no_cpu_alarm, check_obs_empty_topic, check_obs_literal_secret,

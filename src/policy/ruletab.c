@@ -64,6 +64,48 @@ static const struct policy_rule rules[] = {
       "tierd and every other instance.",
       "Set instance_type: { cpu: ..., memory: ... } (applied where cgroup v2 is delegated).",
       "CKV_K8S_11, CKV_K8S_13", check_asg_no_limits),
+    R("TD-DATA-001", HIGH, "Database without storage encryption",
+      "Tables, redo log and binlogs sit in clear on disk: a copied disk, a discarded drive or "
+      "a backup of the host gives away every row.",
+      "Add storage_encryption: { key_file: /etc/tierd/db-NAME.key }; tierd creates the key "
+      "(0600) and stores it with every backup. On an existing database this replaces it: "
+      "restore into a new encrypted one.", "CKV_AWS_16, AVD-AWS-0080", check_data_encryption),
+    R("TD-DATA-002", CRITICAL, "Database listening beyond loopback",
+      "A database on a public or LAN address can be reached by anyone who reaches the host; "
+      "password guessing and server bugs are then one connection away.",
+      "Listen on 127.0.0.1 (address: 127.0.0.1:3306) or only on socket:; instances reach it "
+      "through ${db:NAME.host} and ${db:NAME.port}.", "CKV_AWS_17, AVD-AWS-0180",
+      check_data_public),
+    R("TD-DATA-003", HIGH, "Database without automated backups, or kept under 7 days",
+      "Without backups a lost disk or a bad migration loses data for good; a short retention "
+      "means a mistake noticed a week later can no longer be undone.",
+      "Add backup: { repository, password_file } with retention: 7d or more (RDS allows 35d).",
+      "CKV_AWS_133, AVD-AWS-0077", check_data_backups),
+    R("TD-DATA-004", MEDIUM, "Backups kept only on the database's own host",
+      "A repository that is a local path dies with the host: one disk failure or one "
+      "compromised machine takes the data and its backups together.",
+      "Point backup.repository at another host: sftp:user@backup-host:/srv/restic, s3:, or "
+      "rest: (restic's backends).", "CKV_AWS_144 (analogue)", check_data_offsite),
+    R("TD-DATA-006", MEDIUM, "Database without deletion protection",
+      "An apply of a stack file that no longer lists the database removes it; with "
+      "protection off its datadir goes too.",
+      "Remove deletion_protection: false (the default is true).",
+      "CKV_AWS_293, AVD-AWS-0177", check_data_deletion),
+    R("TD-DATA-013", HIGH, "Database user allowed from any host",
+      "A host pattern with % lets the account log in from anywhere the server is reachable, "
+      "so one leaked password is usable from any network.",
+      "Set host: localhost (the default) or the one address the instances connect from.",
+      "RDS security groups (analogue)", check_data_any_host),
+    R("TD-DATA-014", CRITICAL, "Literal database password",
+      "A password written in the stack file ends up in version control, plans and backups of "
+      "the file.",
+      "Write password: \"${env:DB_APP_PASSWORD}\" and export the variable to tierd.",
+      "CKV_AWS_41 (analogue)", check_data_literal_password),
+    R("TD-DATA-015", HIGH, "Database secret file readable by other users",
+      "The repository password opens every backup; the key file decrypts the datadir and "
+      "the backups: any local user who can read either has the data.",
+      "chmod 600 the file (and give it to the user tierd runs as).",
+      "CKV_AWS_7 (analogue)", check_data_secret_files),
     R("TD-EDGE-001", HIGH, "Public listener without TLS",
       "Requests to a listener on a public address travel in clear text: cookies, passwords "
       "and tokens can be read and changed on the way.",

@@ -10,6 +10,7 @@
 #define ASG "auto_scaling_group"
 #define TG "target_group"
 #define LST "listener"
+#define DB "database"
 
 static const struct metricmap metricmap_table[] = {
     { "cpu_utilization", "tierd_asg_cpu_utilization", METRICMAP_GAUGE, NULL, NULL, NULL, 1,
@@ -53,6 +54,23 @@ static const struct metricmap metricmap_table[] = {
       "DiskFreeBytes", { NULL } },
     { "process_cpu_utilization", "tierd_process_cpu_utilization", METRICMAP_GAUGE, NULL, NULL,
       NULL, 1, "ProcessCPUUtilization", { NULL } },
+    /* The data tier's (RDS names; data/metrics.c). */
+    { "database_connections", "tierd_db_connections", METRICMAP_GAUGE, NULL, NULL, NULL, 1,
+      "DatabaseConnections", { DB } },
+    { "db_cpu_utilization", "tierd_db_cpu_utilization", METRICMAP_GAUGE, NULL, NULL, NULL, 1,
+      "CPUUtilization", { DB } },
+    { "free_storage_space", "tierd_db_free_storage_bytes", METRICMAP_GAUGE, NULL, NULL, NULL,
+      1, "FreeStorageSpace", { DB } },
+    { "deadlocks", "tierd_db_deadlocks_total", METRICMAP_COUNTER, NULL, NULL, NULL, 1,
+      "Deadlocks", { DB } },
+    { "backup_age_seconds", "tierd_db_backup_age_seconds", METRICMAP_GAUGE, NULL, NULL, NULL,
+      1, "BackupAgeSeconds", { DB } },
+    { "binlog_archive_lag_seconds", "tierd_db_binlog_archive_lag_seconds", METRICMAP_GAUGE,
+      NULL, NULL, NULL, 1, "BinlogArchiveLagSeconds", { DB } },
+    { "last_verify_ok", "tierd_db_last_verify_ok", METRICMAP_GAUGE, NULL, NULL, NULL, 1,
+      "LastVerifyOk", { DB } },
+    { "restore_duration_seconds", "tierd_db_restore_duration_seconds", METRICMAP_GAUGE, NULL,
+      NULL, NULL, 1, "RestoreDurationSeconds", { DB } },
     { "process_resident_memory_bytes", "tierd_process_resident_memory_bytes", METRICMAP_GAUGE,
       NULL, NULL, NULL, 1, "ProcessResidentMemory", { NULL } },
 };

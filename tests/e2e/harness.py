@@ -67,6 +67,43 @@ def _kill(p, grace=3.0):
         _live.remove(p)
 
 
+def _stop_detached(d):
+    """Managed database servers outlive a killed tierd by design (the next one adopts them):
+    once a test's tierd is gone, stop any still running on that test's state."""
+    mark = f"--defaults-file={d}/".encode()
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if any(a.startswith(mark) for a in f.read().split(b"\0")):
+                    pids.append(int(pid))
+        except OSError:
+            pass
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    def alive(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(") ", 1)[-1][:1] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 30
+    while pids and time.monotonic() < deadline:
+        pids = [p for p in pids if alive(p)]
+        time.sleep(0.1)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def free_port(host="127.0.0.1"):
     """A port that was free a moment ago (bind port 0, read it, close)."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -289,6 +326,7 @@ class Tierd:
                 self._err.flush()
             _kill(self.proc, grace=3.0)     # SIGTERM, then SIGKILL if the drain takes longer
         self._err.close()
+        _stop_detached(self.dir)
         return False
 
 
@@ -957,6 +995,17 @@ def _probe_kernel_backlog_hang():
     finally:
         for s in socks:
             s.close()
+
+
+@probe("sshd")
+def _probe_sshd():
+    # The SFTP backup scenario runs a real OpenSSH server on a loopback port.
+    for prog, package in (("sshd", "openssh-server"), ("ssh", "openssh-client"),
+                          ("ssh-keygen", "openssh-client")):
+        ok, detail = _which(prog, package)
+        if not ok:
+            return False, detail
+    return _run(["ssh", "-V"])
 
 
 @probe("mariadb")

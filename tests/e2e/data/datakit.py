@@ -29,6 +29,23 @@ def db_stack(port, extra_db="", extra=""):
             "state_dir: ${dir}/state\ncontrol: { socket: ${dir}/tierd.sock }\n")
 
 
+def backup_section(repo, password_file, retention="7d", verify=False):
+    """A backup: section (binlogs shipped every second) for db_stack's extra_db."""
+    return ("    backup:\n"
+            f"      repository: {repo}\n"
+            f"      password_file: {password_file}\n"
+            "      window: \"00:00-00:30\"\n"
+            f"      retention: {retention}\n"
+            "      binlog_interval: 1s\n"
+            f"      verify: {'true' if verify else 'false'}\n")
+
+
+def repo_password_file(path, password):
+    path.write_text(password + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def sock_path(t):
     return os.path.join(t.dir, "tierd.sock")
 

@@ -3,8 +3,9 @@ restic: a base backup taken under a steady write load, binlogs shipped every sec
 point-in-time restore to a moment between two known writes into a new database (every row
 compared, the source untouched), a verify that restores the newest backup from the
 repository into a scratch server, and the failures a backup must not hide: a wrong
-repository password, a damaged repository, a missing one. One tierd and one mariadbd serve
-every test here, in order (the damage comes last)."""
+repository password, a damaged repository, a missing one, each raising the LastVerifyOk
+alarm. One tierd and one mariadbd serve every test here, in order (the damage comes
+last)."""
 import datetime
 import glob
 import json
@@ -20,6 +21,17 @@ from datakit import APP_PASSWORD, cli, db_stack, db_status, pick_port, sock_path
     wait_running
 
 REPO_PASSWORD = "repo-pw-3c1d"
+
+# An alarm on the data tier's own metric: ALARM once the newest verify failed.
+VERIFY_ALARM = ("alarms:\n"
+                "  verify-failed:\n"
+                "    metric: last_verify_ok\n"
+                "    dimensions: { database: main }\n"
+                "    statistic: minimum\n"
+                "    period: 10s\n"
+                "    comparison: less_than_threshold\n"
+                "    threshold: 1\n"
+                "    treat_missing_data: not_breaching\n")
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +52,7 @@ def db(tmp_path_factory):
               "    maintenance_window: \"sun:04:00-sun:04:30\"\n")
     os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
     try:
-        with Tierd(db_stack(port, extra_db=backup)) as t:
+        with Tierd(db_stack(port, extra_db=backup, extra=VERIFY_ALARM)) as t:
             t.db_port = port
             t.repo = f"{tmp}/repo"
             t.pw = pw
@@ -135,6 +147,22 @@ def test_backup_under_load_then_restore_between_two_writes(db):
     assert r.returncode != 0 and "never overwrites" in r.stderr
 
 
+def alarm_state(t, name):
+    status, _, body = control_request(sock_path(t), "GET", "/v1/alarms")
+    assert status == 200, body
+    return {a["name"]: a for a in json.loads(body)["alarms"]}[name]["state"]
+
+
+def db_metric(t, series):
+    """The value of series{database="main"} in GET /metrics, or None."""
+    status, _, body = control_request(sock_path(t), "GET", "/metrics")
+    assert status == 200
+    for line in body.decode().splitlines():
+        if line.startswith(series + '{database="main"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
 def test_verify_restores_from_the_repository_and_compares(db):
     r = cli(db, "db", "verify", "main")
     assert r.returncode == 0, r.stderr
@@ -142,6 +170,32 @@ def test_verify_restores_from_the_repository_and_compares(db):
     assert b["verify"] == "ok" and b["verify_ms"] > 0
     assert "shop.load_rows" in b["verify_detail"]
     assert not glob.glob(os.path.join(db.dir, "state", "db", "main-verify*", "data"))
+    # The RDS-style figures reach watch: a verified backup, its restore time, the RPO.
+    wait_for(lambda: db_metric(db, "tierd_db_last_verify_ok") == 1, 30,
+             what="LastVerifyOk = 1")
+    assert db_metric(db, "tierd_db_restore_duration_seconds") > 0
+    assert 0 <= db_metric(db, "tierd_db_backup_age_seconds") < 600
+    assert 0 <= db_metric(db, "tierd_db_binlog_archive_lag_seconds") < 30
+    assert db_metric(db, "tierd_db_connections") >= 1
+    assert db_metric(db, "tierd_db_free_storage_bytes") > 0
+    assert alarm_state(db, "verify-failed") == "OK"
+
+
+def test_tierd_state_is_in_the_repository_too(db, tmp_path):
+    """After a backup the repository also holds tierd's own state, consistent SQLite copies:
+    restored from the repository alone, the catalog lists the backups."""
+    out = tmp_path / "state-restore"
+    p = subprocess.run(["restic", "-r", db.repo, "--password-file", str(db.pw), "restore",
+                        "latest", "--tag", "kind:state", "--target", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    found = [os.path.join(r, f) for r, _, fs in os.walk(out) for f in fs if f == "data.db"]
+    assert found, list(os.walk(out))
+    import sqlite3
+    con = sqlite3.connect(found[0])
+    n = con.execute("SELECT COUNT(*) FROM backups WHERE status = 'ok'").fetchone()[0]
+    con.close()
+    assert n >= 1
 
 
 def test_wrong_repository_password_is_a_clear_error(db):
@@ -168,6 +222,9 @@ def test_damaged_or_missing_backup_is_caught_by_verify(db):
     assert r.returncode == 1, r.stdout
     assert "failed verify" in r.stderr
     assert backups(db)["backups"][0]["verify"] == "failed"
+    # The failed verify raises the alarm (sampled within 5 s, evaluated every 10 s).
+    wait_for(lambda: alarm_state(db, "verify-failed") == "ALARM", 60,
+             what="the verify-failed alarm in ALARM")
     for p in packs:
         os.unlink(p)
     r = cli(db, "db", "verify", "main")

@@ -116,6 +116,24 @@ def test_kill9_restarts_the_server_with_every_committed_row(db):
     assert sql(db.db_port, "SELECT COUNT(*), SUM(id) FROM k9") == [["200", str(199 * 200 // 2)]]
 
 
+def test_server_outlives_a_killed_tierd_and_the_next_one_adopts_it(db):
+    """tierd killed with SIGKILL (a crash): the database keeps serving its clients, and the
+    next tierd on the same state adopts that server instead of starting a second one on the
+    same datadir."""
+    sql(db.db_port, "CREATE TABLE IF NOT EXISTS adopt (id INT PRIMARY KEY)")
+    sql(db.db_port, "INSERT INTO adopt VALUES (1)")
+    pid = db_status(db)["pid"]
+    db.proc.kill()
+    db.proc.wait(10)
+    time.sleep(1)
+    assert os.path.exists(f"/proc/{pid}")          # still running, no tierd around
+    sql(db.db_port, "INSERT INTO adopt VALUES (2)")
+    db.__enter__()                                  # the same stack and state again
+    d = wait_running(db, timeout=60)
+    assert d["pid"] == pid and d["adopted"] is True and d["restarts"] == 0
+    assert sql(db.db_port, "SELECT id FROM adopt ORDER BY id") == [["1"], ["2"]]
+
+
 def test_stop_shuts_the_server_down_and_leaves_no_process(db):
     pid = db_status(db)["pid"]
     assert db.stop() == 0

@@ -80,8 +80,41 @@ def smtp(extra=""):
             + extra)
 
 
+def db(more=""):
+    """Database `main` on loopback."""
+    return "databases:\n  main:\n    address: 127.0.0.1:3306\n" + more
+
+
+def db_backup(repo="sftp:b@backup.example:/r", pw="closed.pass", retention="30d"):
+    return (f"    backup: {{ repository: \"{repo}\", password_file: {pw}, "
+            f"retention: {retention} }}\n")
+
+
+DB_USER = ("    schemas: [shop]\n    users: {{ app: {{ password: {pw}, host: {host}, "
+           "grants: [\"ALL PRIVILEGES ON shop.*\"] }} }}\n")
+DB_GOOD = (DB_USER.format(pw="\"${env:DB_PASSWORD}\"", host="localhost")
+           + "    storage_encryption: { key_file: db.key }\n" + db_backup())
+
+
 # (rule, variant, failing file, a fragment of its message, passing file)
 CASES = [
+    ("TD-DATA-001", "plain", stack(extra=db()), "unencrypted", stack(extra=db(DB_GOOD))),
+    ("TD-DATA-002", "wildcard", stack(extra=db().replace("127.0.0.1:3306", "0.0.0.0:3306")),
+     "beyond loopback", stack(extra=db(DB_GOOD))),
+    ("TD-DATA-003", "none", stack(extra=db()), "no backup: section", stack(extra=db(DB_GOOD))),
+    ("TD-DATA-003", "short", stack(extra=db(db_backup(retention="3d"))), "under 7 days",
+     stack(extra=db(DB_GOOD))),
+    ("TD-DATA-004", "local", stack(extra=db(db_backup(repo="/var/backups/tierd"))),
+     "a path on this host", stack(extra=db(DB_GOOD))),
+    ("TD-DATA-006", "off", stack(extra=db("    deletion_protection: false\n")),
+     "deletion_protection is off", stack(extra=db(DB_GOOD))),
+    ("TD-DATA-013", "any", stack(extra=db(DB_USER.format(pw="\"${env:DB_PASSWORD}\"",
+                                                         host="\"%\""))),
+     "may connect from host", stack(extra=db(DB_GOOD))),
+    ("TD-DATA-014", "literal", stack(extra=db(DB_USER.format(pw="hunter2", host="localhost"))),
+     "written literally", stack(extra=db(DB_GOOD))),
+    ("TD-DATA-015", "open", stack(extra=db(db_backup(pw="open.pass"))), "other users can read",
+     stack(extra=db(DB_GOOD))),
     ("TD-ASG-002", "ec2", stack(extra=fleet()), "health checks",
      stack(extra=fleet(group="min_size: 2\n    max_size: 4\n    health_check_type: elb\n"))),
     ("TD-ASG-003", "one", stack(extra=fleet(group="min_size: 1\n    max_size: 4\n")),
@@ -275,6 +308,9 @@ def workdir(tmp_path_factory):
         with open(os.path.join(certs, src), "rb") as f:
             (d / dst).write_bytes(f.read())
         os.chmod(d / dst, mode)
+    for name, mode in (("open.pass", 0o644), ("closed.pass", 0o600)):   # TD-DATA-015
+        (d / name).write_text("pw\n")
+        os.chmod(d / name, mode)
     return d
 
 

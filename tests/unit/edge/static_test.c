@@ -112,10 +112,11 @@ root_remove(void)
     nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Serves `line` (a request line) with extra header lines and returns the head as text. */
+/* Serves `line` (a request line) with extra header lines at wall-clock second now_s and
+ * returns the head as text. */
 static const char *
-serve_conf(const struct edge_static_conf *conf, const char *line, const char *fields,
-           bool keep_alive, struct static_reply *out)
+serve_at(const struct edge_static_conf *conf, const char *line, const char *fields,
+         bool keep_alive, int64_t now_s, struct static_reply *out)
 {
     char raw[4096];
     struct h1_limits lim;
@@ -125,12 +126,19 @@ serve_conf(const struct edge_static_conf *conf, const char *line, const char *fi
     snprintf(raw, sizeof(raw), "%s\r\nHost: h.test\r\n%s\r\n", line, fields ? fields : "");
     h1_limits_default(&lim);
     assert_true(h1_parse_request(raw, strlen(raw), &lim, &req, &why) > 0);
-    assert_int_equal(static_serve(conf, &req, keep_alive, T_NOW, &head, out), 0);
+    assert_int_equal(static_serve(conf, &req, keep_alive, now_s, &head, out), 0);
     assert_true(buf_len(&head) < sizeof(text));
     memcpy(text, buf_head(&head), buf_len(&head));
     text[buf_len(&head)] = '\0';
     buf_fini(&head);
     return text;
+}
+
+static const char *
+serve_conf(const struct edge_static_conf *conf, const char *line, const char *fields,
+           bool keep_alive, struct static_reply *out)
+{
+    return serve_at(conf, line, fields, keep_alive, T_NOW, out);
 }
 
 static const char *
@@ -799,4 +807,47 @@ TEST(static_connection_and_cache_fields)
     serve_conf(&gone, "GET / HTTP/1.1", NULL, true, &out);
     EXPECT_EQ(out.status, 404);
     root_remove();
+}
+
+/* A worker keeps each root open, and remembers files without a .br/.gz sibling, for the
+ * wall-clock second it looked (staticfs.c): a sibling added, or the root replaced by
+ * another directory of the same name, is seen from the next second on, not later. */
+TEST(static_roots_and_missing_siblings_are_kept_one_second)
+{
+    struct edge_static_conf conf = { .root = root, .index = "index.html" };
+    struct static_reply out;
+    const char *s;
+    char old[80];
+
+    root_make();
+    s = serve_at(&conf, "GET /a.txt HTTP/1.1", "Accept-Encoding: gzip\r\n", true, T_NOW + 10,
+                 &out);
+    EXPECT_EQ(out.status, 200);
+    EXPECT_FALSE(has(s, "Content-Encoding"));
+    close(out.fd);
+    put_file("a.txt.gz", "GZ", 2);
+    s = serve_at(&conf, "GET /a.txt HTTP/1.1", "Accept-Encoding: gzip\r\n", true, T_NOW + 10,
+                 &out);
+    EXPECT_FALSE(has(s, "Content-Encoding"));       /* the same second: not probed again */
+    close(out.fd);
+    s = serve_at(&conf, "GET /a.txt HTTP/1.1", "Accept-Encoding: gzip\r\n", true, T_NOW + 11,
+                 &out);
+    EXPECT_TRUE(has(s, "\r\nContent-Encoding: gzip\r\n"));
+    EXPECT_TRUE(has(s, "\r\nContent-Length: 2\r\n"));
+    close(out.fd);
+
+    /* The root renamed away and a new directory made under its name (a deploy). */
+    snprintf(old, sizeof(old), "%s.old", root);
+    assert_int_equal(rename(root, old), 0);
+    put_dir("");
+    put_file("a.txt", "new\n", 4);
+    s = serve_at(&conf, "GET /a.txt HTTP/1.1", NULL, true, T_NOW + 11, &out);
+    EXPECT_TRUE(has(s, "\r\nContent-Length: 12\r\n"));  /* still the old tree's */
+    close(out.fd);
+    s = serve_at(&conf, "GET /a.txt HTTP/1.1", NULL, true, T_NOW + 12, &out);
+    EXPECT_TRUE(has(s, "\r\nContent-Length: 4\r\n"));
+    EXPECT_TRUE(body_is(&out, "new\n"));
+    close(out.fd);
+    root_remove();
+    nftw(old, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

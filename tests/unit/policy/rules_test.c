@@ -369,6 +369,42 @@ TEST(policy_obs_store_net_rules_fail_and_pass_with_positions)
     RUN(obs_cases);
 }
 
+#define DBX(more) "databases:\n  main:\n    address: 127.0.0.1:3306\n" more
+#define GOOD_BK "    backup: { repository: \"sftp:b@backup.example:/r\", password_file: /nonexistent/p, retention: 30d }\n"
+
+static const struct rcase data_cases[] = {
+    { "TD-DATA-001", true, 2, 3, DBX("") },
+    { "TD-DATA-001", false, 0, 0, DBX("    storage_encryption: { key_file: /k }\n") },
+    { "TD-DATA-002", true, 3, 5, "databases:\n  main:\n    address: 0.0.0.0:3306\n" },
+    { "TD-DATA-002", true, 0, 0, "databases: { main: { address: \"10.0.0.5:3306\" } }\n" },
+    { "TD-DATA-002", false, 0, 0, DBX("") },
+    { "TD-DATA-002", false, 0, 0, "databases: { main: { address: \"[::1]:3306\" } }\n" },
+    { "TD-DATA-003", true, 2, 3, DBX("") },
+    { "TD-DATA-003", true, 6, 7, DBX("    backup:\n      repository: /r\n      retention: 2d\n") },
+    { "TD-DATA-003", true, 0, 0, DBX("    backup: { repository: /r, retention: 0s }\n") },
+    { "TD-DATA-003", false, 0, 0, DBX(GOOD_BK) },
+    { "TD-DATA-004", true, 5, 7, DBX("    backup:\n      repository: /var/backups/tierd\n") },
+    { "TD-DATA-004", false, 0, 0, DBX(GOOD_BK) },
+    { "TD-DATA-006", true, 4, 5, DBX("    deletion_protection: false\n") },
+    { "TD-DATA-006", false, 0, 0, DBX("") },
+    { "TD-DATA-013", true, 6, 9, DBX("    users:\n      app:\n        host: \"%\"\n") },
+    { "TD-DATA-013", true, 0, 0, DBX("    users: { app: { host: \"10.0.%\" } }\n") },
+    { "TD-DATA-013", false, 0, 0, DBX("    users: { app: { host: localhost } }\n") },
+    { "TD-DATA-014", true, 6, 9, DBX("    users:\n      app:\n        password: hunter2\n") },
+    { "TD-DATA-014", false, 0, 0,
+      DBX("    users: { app: { password: \"${env:DB_APP_PASSWORD}\" } }\n") },
+    /* /etc/passwd: a real file that every user can read. */
+    { "TD-DATA-015", true, 6, 7, DBX("    backup:\n      repository: /r\n"
+                                     "      password_file: /etc/passwd\n") },
+    { "TD-DATA-015", true, 0, 0, DBX("    storage_encryption: { key_file: /etc/passwd }\n") },
+    { "TD-DATA-015", false, 0, 0, DBX(GOOD_BK) },
+};
+
+TEST(policy_data_rules_fail_and_pass_with_positions)
+{
+    RUN(data_cases);
+}
+
 static bool
 covered(const struct rcase *cases, size_t n, const char *id, bool fails)
 {
@@ -390,7 +426,8 @@ TEST(policy_every_rule_has_a_failing_and_a_passing_snippet)
         for (int f = 0; f < 2; f++) {
             const char *id = rules[i].id;
             if (!COVERED(edge_cases, id, f) && !COVERED(tg_cases, id, f) &&
-                !COVERED(asg_cases, id, f) && !COVERED(obs_cases, id, f))
+                !COVERED(asg_cases, id, f) && !COVERED(obs_cases, id, f) &&
+                !COVERED(data_cases, id, f))
                 fail_msg("%s has no %s snippet", id, f ? "failing" : "passing");
         }
     }

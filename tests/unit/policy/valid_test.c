@@ -50,6 +50,17 @@ struct vcase {
     "listeners:\n  - name: pub\n    address: \"127.0.0.1:18080\"\n"                         \
     "    rules: [{ static: { root: \"" root "\" } }]\n" TGS HC
 
+#define DB(more) "databases:\n  main:\n    address: 127.0.0.1:3306\n" more
+#define DB_BK(repo, pw, ret)                                                               \
+    "    backup: { repository: \"" repo "\", password_file: \"" pw "\", retention: " ret " }\n"
+#define DB_USER(pw, host)                                                                  \
+    "    users: { app: { password: " pw ", host: " host ", grants: [\"ALL PRIVILEGES ON "    \
+    "shop.*\"] } }\n    schemas: [shop]\n"
+#define DB_GOOD                                                                            \
+    DB_USER("\"${env:TIERD_TEST_DB_PASSWORD}\"", "localhost")                                \
+    "    storage_encryption: { key_file: \"@DIR@/db.key\" }\n"                              \
+    DB_BK("sftp:b@backup.example:/r", "@DIR@/closed.pass", "30d")
+
 static const struct vcase cases[] = {
     { "TD-ASG-002", true, BASE LT("") ASG("") },
     { "TD-ASG-002", false, BASE LT("") ASG("    health_check_type: elb\n") },
@@ -141,6 +152,23 @@ static const struct vcase cases[] = {
     { "TD-TG-003", true,
       LISTENER("127.0.0.1:18080") "target_groups:\n  web:\n    targets: [10.0.0.5:8080]\n" HC },
     { "TD-TG-003", false, BASE },
+    { "TD-DATA-001", true, BASE DB("") },
+    { "TD-DATA-001", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-002", true, BASE "databases:\n  main:\n    address: 0.0.0.0:3306\n" },
+    { "TD-DATA-002", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-003", true, BASE DB("") },
+    { "TD-DATA-003", true, BASE DB(DB_BK("/srv/r", "@DIR@/closed.pass", "3d")) },
+    { "TD-DATA-003", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-004", true, BASE DB(DB_BK("/var/backups/tierd", "@DIR@/closed.pass", "30d")) },
+    { "TD-DATA-004", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-006", true, BASE DB("    deletion_protection: false\n") },
+    { "TD-DATA-006", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-013", true, BASE DB(DB_USER("\"${env:TIERD_TEST_DB_PASSWORD}\"", "\"%\"")) },
+    { "TD-DATA-013", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-014", true, BASE DB(DB_USER("hunter2", "localhost")) },
+    { "TD-DATA-014", false, BASE DB(DB_GOOD) },
+    { "TD-DATA-015", true, BASE DB(DB_BK("sftp:b@backup.example:/r", "@DIR@/open.pass", "30d")) },
+    { "TD-DATA-015", false, BASE DB(DB_GOOD) },
     { "TD-TG-004", true, BASE "    deregistration_delay: 0s\n" },
     { "TD-TG-004", false, BASE "    deregistration_delay: 30s\n" },
 };
@@ -227,6 +255,18 @@ TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
     snprintf(pub, sizeof(pub), "%s/public", dir);
     EXPECT_EQ(mkdir(pub, 0755), 0);
     tls_files(dir);
+    /* Repository password files for TD-DATA-015: one others can read, one they cannot. */
+    char open_pw[80], closed_pw[80];
+    snprintf(open_pw, sizeof(open_pw), "%s/open.pass", dir);
+    snprintf(closed_pw, sizeof(closed_pw), "%s/closed.pass", dir);
+    FILE *pf = fopen(open_pw, "w");
+    fputs("pw\n", pf);
+    fclose(pf);
+    chmod(open_pw, 0644);
+    pf = fopen(closed_pw, "w");
+    fputs("pw\n", pf);
+    fclose(pf);
+    chmod(closed_pw, 0600);
     setenv("TIERD_TEST_HOOK", "x", 1);
     setenv("TIERD_TEST_TOKEN", "x", 1);
     setenv("TIERD_TEST_DB_PASSWORD", "x", 1);
@@ -257,6 +297,8 @@ TEST(policy_every_rule_fails_and_passes_on_a_valid_file)
                      seen[1] ? "passing" : "failing");
     }
     tls_files_remove(dir);
+    unlink(open_pw);
+    unlink(closed_pw);
     rmdir(pub);
     rmdir(dir);
 }
