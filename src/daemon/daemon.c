@@ -33,6 +33,7 @@
 #include "daemon/keytabs.h"
 #include "daemon/stack.h"
 #include "edge/edge.h"
+#include "export/export.h"
 #include "fleet/fleet.h"
 #include "daemon/sources.h"
 #include "watch/watch.h"
@@ -350,6 +351,33 @@ daemon_check(int argc, char **argv)
     policy_report_fini(&r);
     diag_fini(&d);
     return rc;
+}
+
+/* export_validate_fn: the reload path minus the swap, as check runs it. */
+static int
+export_validate(const char *path)
+{
+    struct diag d;
+    struct stack *s;
+
+    diag_init(&d);
+    s = stack_load(path, true, &d);
+    diag_print_warnings(&d, stderr);
+    if (!s) {
+        diag_print(&d, stderr);
+        fprintf(stderr, "%s: %u error%s; nothing exported\n", path, d.n, d.n == 1 ? "" : "s");
+    }
+    diag_fini(&d);
+    if (!s)
+        return 2;
+    stack_free(s);
+    return 0;
+}
+
+int
+daemon_export(int argc, char **argv)
+{
+    return export_main(argc, argv, export_validate);
 }
 
 int
