@@ -154,6 +154,7 @@ deb:
 	lintian --fail-on error $(B)/tierd_*_amd64.deb
 
 demo: all
+	@scripts/deps.sh demo
 	@scripts/demo.sh $(B)
 
 format:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # scripts/deps.sh GROUP...: make sure the Debian packages a make target needs are present.
 # As root, missing packages are installed with apt-get; otherwise the exact apt-get line
-# is printed and the script fails. Groups: build, check, fuzz, deb, bench.
+# is printed and the script fails. Groups: build, check, fuzz, deb, bench, demo.
 set -eu
 
 pkgs_build="nodejs gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl libsystemd-dev openssl libnghttp2-dev"
@@ -9,6 +9,7 @@ pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-sele
 # The acme e2e runs a real ACME CA (Pebble) and checks chains with openssl.
 pkgs_check="$pkgs_check pebble openssl"
 pkgs_fuzz="clang libclang-rt-dev"
+pkgs_demo="mariadb-server mariadb-client mariadb-backup restic"
 pkgs_deb="dpkg-dev pandoc lintian"
 pkgs_bench="nginx-light haproxy caddy wrk python3 python3-pymysql mariadb-server mariadb-client mariadb-backup restic nghttp2-client openssl crowdsec"
 

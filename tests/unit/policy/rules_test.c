@@ -157,6 +157,9 @@ static const struct rcase asg_cases[] = {
       "launch_templates:\n  web:\n    env: { DB_PASSWORD: \"${env:DB_PASSWORD}\", PORT: \"8080\", "
       "DB_PASSWORD_FILE: /run/secrets/db }\n"
       "    command: [app, --password-file, /run/secrets/db, --token, \"${env:TOKEN}\"]\n" },
+    /* The documented way to hand an instance its database password is a reference. */
+    { "TD-ASG-006", false, 0, 0,
+      "launch_templates:\n  web:\n    env: { DB_PASSWORD: \"${db:main.users.app.password}\" }\n" },
     { "TD-ASG-007", true, 3, 20,
       "launch_templates:\n  web:\n    command: [app, --host, 0.0.0.0, --port, \"${PORT}\"]\n" },
     { "TD-ASG-007", true, 0, 0, "launch_templates: { web: { command: [app, \"--bind=[::]:8000\"] } }\n" },
