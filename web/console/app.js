@@ -235,7 +235,7 @@ async function groups(page, d) {
       'no instances'));
 }
 
-// A value fetched at most every `ms` (the offenders and the hit series: heavier than the
+// A value fetched at most every `msec` ms (the offenders and the hit series: heavier than the
 // once-a-second stream of the page's tables).
 let slow = {};
 async function every(key, msec, fn) {
