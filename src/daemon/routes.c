@@ -167,6 +167,9 @@ target_json(const struct edge_target_info *t)
                           "latency_avg_ms", t->latency_avg_ms);
     if (o && t->last_health_status)
         json_object_set_new(o, "last_health_status", json_integer(t->last_health_status));
+    if (o && strcmp(t->state, "draining") == 0)    /* whole seconds left, rounded up */
+        json_object_set_new(o, "drain_remaining_s",
+                            json_integer((json_int_t)((t->drain_remaining_ms + 999) / 1000)));
     return o;
 }
 

@@ -121,6 +121,30 @@ shield_get(struct ctl_req *req, void *ctx)
                                       counters));
 }
 
+static void
+add_offender(void *ctx, const struct shield_offender_info *o)
+{
+    json_array_append_new(ctx, json_pack("{s:s, s:I, s:I, s:I, s:b, s:I}", "address", o->addr,
+                                         "probes", (json_int_t)o->probes, "requests",
+                                         (json_int_t)o->requests, "good", (json_int_t)o->good,
+                                         "refused", o->refused, "last_seen",
+                                         (json_int_t)o->last_s));
+}
+
+/* GET /v1/shield/offenders?limit=10: the remembered clients that probed or were refused,
+ * most probes first (at most 100). */
+static void
+offenders_get(struct ctl_req *req, void *ctx)
+{
+    const char *lim = ctl_req_query(req, "limit");
+    unsigned long limit = lim ? strtoul(lim, NULL, 10) : 10;
+    json_t *list = json_array();
+
+    shield_offenders_visit(ctx, limit > SHIELD_OFFENDERS_MAX ? SHIELD_OFFENDERS_MAX
+                                : (unsigned)limit, add_offender, list);
+    ctl_req_reply(req, 200, json_pack("{s:o}", "offenders", list));
+}
+
 void
 routes_shield_add(struct ctl *ctl, struct shield *s)
 {
@@ -128,4 +152,5 @@ routes_shield_add(struct ctl *ctl, struct shield *s)
     BUG_ON(ctl_route(ctl, "POST", "/v1/bans", bans_post, s) < 0);
     BUG_ON(ctl_route(ctl, "DELETE", "/v1/bans/{address}", bans_delete, s) < 0);
     BUG_ON(ctl_route(ctl, "GET", "/v1/shield", shield_get, s) < 0);
+    BUG_ON(ctl_route(ctl, "GET", "/v1/shield/offenders", offenders_get, s) < 0);
 }

@@ -1,6 +1,6 @@
 /*
  * daemon/routes_watch.c: GET /metrics (Prometheus text exposition), GET /v1/alarms and
- * GET /v1/metrics (a CloudWatch-shaped query).
+ * GET /v1/alarms/{name}/history and GET /v1/metrics (a CloudWatch-shaped query).
  */
 #include "daemon/routes.h"
 
@@ -28,9 +28,46 @@ metrics_prom(struct ctl_req *req, void *ctx)
 static void
 add_alarm(void *ctx, const struct watch_alarm_info *a)
 {
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", a->name, "state",
-                                         a->state, "reason", a->reason, "metric", a->metric,
-                                         "updated", (json_int_t)(a->updated_ms / 1000)));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:f, s:I, s:I}", "name",
+                          a->name, "state", a->state, "reason", a->reason, "metric", a->metric,
+                          "updated", (json_int_t)(a->updated_ms / 1000), "statistic",
+                          a->statistic, "period", (json_int_t)a->period_s, "comparison",
+                          a->comparison, "threshold", a->threshold, "evaluation_periods",
+                          (json_int_t)a->evaluation_periods, "datapoints_to_alarm",
+                          (json_int_t)a->datapoints_to_alarm);
+
+    if (o && a->dim_name)       /* as GET /v1/metrics takes it: name:value */
+        json_object_set_new(o, "dimension", json_sprintf("%s:%s", a->dim_name, a->dim_value));
+    json_array_append_new(ctx, o);
+}
+
+static void
+add_history(void *ctx, uint64_t at_ms, const char *old_state, const char *new_state,
+            const char *reason)
+{
+    json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s}", "time_ms", (json_int_t)at_ms,
+                                         "old_state", old_state ? old_state : "",
+                                         "new_state", new_state ? new_state : "",
+                                         "reason", reason ? reason : ""));
+}
+
+/* GET /v1/alarms/{name}/history?limit=100: state changes, newest first (at most 1000). */
+static void
+alarm_history_get(struct ctl_req *req, void *ctx)
+{
+    const char *name = ctl_req_param(req, "name");
+    const char *lim = ctl_req_query(req, "limit");
+    unsigned long limit = lim ? strtoul(lim, NULL, 10) : 100;
+    json_t *list = json_array();
+
+    if (limit == 0 || limit > 1000)
+        limit = 1000;
+    if (watch_alarm_history(ctx, name, (unsigned)limit, add_history, list) < 0) {
+        json_decref(list);
+        ctl_req_error(req, 404, "not_found", "name", "no alarm named \"%s\"", name);
+        return;
+    }
+    ctl_req_reply(req, 200, json_pack("{s:s, s:o}", "alarm", name, "history", list));
 }
 
 static void
@@ -102,5 +139,6 @@ routes_watch_add(struct ctl *ctl, struct watch *w)
 {
     BUG_ON(ctl_route(ctl, "GET", "/metrics", metrics_prom, w) < 0);
     BUG_ON(ctl_route(ctl, "GET", "/v1/alarms", alarms_get, w) < 0);
+    BUG_ON(ctl_route(ctl, "GET", "/v1/alarms/{name}/history", alarm_history_get, w) < 0);
     BUG_ON(ctl_route(ctl, "GET", "/v1/metrics", metrics_query, w) < 0);
 }

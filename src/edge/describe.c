@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "edge/gen.h"
 #include "edge/health.h"
 #include "edge/registry.h"
@@ -31,6 +32,10 @@ fill_info(struct edge_target_info *info, const char *group, const struct target 
     /* Written by the health thread; a torn read only misreports one status. */
     info->last_health_status = t->hs.last_status;
     snprintf(info->address, sizeof(info->address), "%s", t->addr_text);
+    if (target_state_get(t) == TARGET_DRAINING) {
+        uint64_t now = clock_mono_ms(), end = atomic_load(&t->drain_deadline_ms);
+        info->drain_remaining_ms = end > now ? end - now : 0;
+    }
     if (info->requests)
         info->latency_avg_ms = (double)atomic_load(&t->latency_us_sum) / 1000.0 /
                                (double)info->requests;

@@ -71,6 +71,7 @@ struct edge_target_info {
     uint64_t errors;
     double latency_avg_ms;      /* over `requests` */
     int last_health_status;     /* the last probe's HTTP status, 0 if none */
+    uint64_t drain_remaining_ms;    /* draining: until its deregistration_delay ends */
 };
 
 /* A listener as the operator sees it. */

@@ -1730,6 +1730,59 @@ shield_ban_remove(struct shield *s, const char *addr_or_cidr)
 
 /* ---- counters ---- */
 
+struct shield_top {
+    struct shield_offender_info o[SHIELD_OFFENDERS_MAX];
+    unsigned n, max;
+};
+
+static bool
+offender_before(const struct shield_offender_info *a, const struct shield_offender_info *b)
+{
+    return a->probes != b->probes ? a->probes > b->probes
+           : a->refused != b->refused ? a->refused : a->requests > b->requests;
+}
+
+/* Keeps the top max offenders in order: insertion into a short sorted array. */
+static void
+shield_top_add(void *ctx, const struct cidr *key, const struct clientmem_rec *r)
+{
+    struct shield_top *top = ctx;
+    struct shield_offender_info o = { .probes = r->probes, .requests = r->requests,
+                                      .good = r->good, .refused = r->offended,
+                                      .last_s = (int64_t)(r->last_ms / 1000) };
+
+    if (!r->probes && !r->offended)
+        return;
+    cidr_format(key, o.addr, sizeof(o.addr));
+    unsigned i = top->n < top->max ? top->n++ : top->max;
+    if (i == top->max && !offender_before(&o, &top->o[top->max - 1]))
+        return;
+    if (i == top->max)
+        i--;
+    while (i > 0 && offender_before(&o, &top->o[i - 1])) {
+        top->o[i] = top->o[i - 1];
+        i--;
+    }
+    top->o[i] = o;
+}
+
+void
+shield_offenders_visit(struct shield *s, unsigned max, shield_offender_fn fn, void *ctx)
+{
+    struct shield_top *top = mem_alloc_or_exit(sizeof(*top));
+
+    top->n = 0;
+    top->max = max == 0 || max > SHIELD_OFFENDERS_MAX ? SHIELD_OFFENDERS_MAX : max;
+    for (unsigned i = 0; i < SHIELD_MEM_SHARDS; i++) {
+        pthread_mutex_lock(&s->mem[i].lock);
+        clientmem_visit(&s->mem[i].m, false, shield_top_add, top);
+        pthread_mutex_unlock(&s->mem[i].lock);
+    }
+    for (unsigned i = 0; i < top->n; i++)
+        fn(ctx, &top->o[i]);
+    free(top);
+}
+
 void
 shield_counters_visit(struct shield *s, shield_counter_fn fn, void *ctx)
 {

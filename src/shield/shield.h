@@ -111,6 +111,18 @@ uint64_t shield_ban_generation(struct shield *s);
 /* -ENOENT when no such ban. */
 int shield_ban_remove(struct shield *s, const char *addr_or_cidr);
 
+/* The clients the shield remembers (clientmem.h) that probed (sensitive or nonexistent
+ * paths) or were refused, most probes first, at most max (<= 100). Thread-safe. */
+struct shield_offender_info {
+    char addr[64];              /* the client key: an address, or an IPv6 /N */
+    uint32_t probes, requests, good;
+    bool refused;               /* the shield refused it (a detector ban, the rate limit) */
+    int64_t last_s;             /* last seen, Unix seconds */
+};
+#define SHIELD_OFFENDERS_MAX 100
+typedef void (*shield_offender_fn)(void *ctx, const struct shield_offender_info *o);
+void shield_offenders_visit(struct shield *s, unsigned max, shield_offender_fn fn, void *ctx);
+
 /* Counters per rule and detector, for the watch subsystem and the control API. */
 typedef void (*shield_counter_fn)(void *ctx, const char *name, uint64_t value);
 void shield_counters_visit(struct shield *s, shield_counter_fn fn, void *ctx);

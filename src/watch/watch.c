@@ -763,8 +763,34 @@ watch_alarms_visit(struct watch *w, watch_alarm_fn fn, void *ctx)
             .reason = a->run.reason,
             .updated_ms = a->run.updated_ms,
             .metric = a->run.conf->metric,
+            .statistic = watch_stat_name(a->run.conf->stat),
+            .period_s = a->run.conf->period_s,
+            .comparison = alarm_cmp_words(a->run.conf->rule.cmp),
+            .threshold = a->run.conf->rule.threshold,
+            .evaluation_periods = a->run.conf->rule.evaluation_periods,
+            .datapoints_to_alarm = a->run.conf->rule.datapoints_to_alarm,
+            .dim_name = a->run.conf->ndims ? a->run.conf->dim_name[0] : NULL,
+            .dim_value = a->run.conf->ndims ? a->run.conf->dim_value[0] : NULL,
         };
         fn(ctx, &info);
     }
     pthread_mutex_unlock(&w->mu);
+}
+
+int
+watch_alarm_history(struct watch *w, const char *name, unsigned limit, watch_history_fn fn,
+                    void *ctx)
+{
+    bool known = false;
+
+    pthread_mutex_lock(&w->mu);
+    for (unsigned i = 0; i < w->nalarms && !known; i++)
+        known = strcmp(w->alarms[i].run.conf->name, name) == 0;
+    pthread_mutex_unlock(&w->mu);
+    if (!known)
+        return -ENOENT;
+    pthread_mutex_lock(&w->qmu);
+    store_history(w->qdb, name, limit, fn, ctx);
+    pthread_mutex_unlock(&w->qmu);
+    return 0;
 }

@@ -92,10 +92,25 @@ struct watch_alarm_info {
     const char *reason;         /* CloudWatch's reason text */
     uint64_t updated_ms;        /* Unix ms of the last state change */
     const char *metric;
+    /* What it watches and against what, for drawing it (the console): the statistic
+     * (watch_stat names: "average", "p99", ...) over period_s, compared ("greater than",
+     * ...) with threshold; the first dimension (name NULL when none). */
+    const char *statistic;
+    uint64_t period_s;
+    const char *comparison;
+    double threshold;
+    unsigned evaluation_periods, datapoints_to_alarm;
+    const char *dim_name, *dim_value;
 };
 typedef void (*watch_alarm_fn)(void *ctx, const struct watch_alarm_info *a);
 /* Calls fn for each configured alarm, in stack-file order, under watch's lock (fn must
  * not call back into watch). Thread-safe. */
 void watch_alarms_visit(struct watch *w, watch_alarm_fn fn, void *ctx);
+/* An alarm's state changes from its stored history, newest first, at most limit. Returns
+ * -ENOENT for an alarm not configured. Thread-safe (reads the query connection). */
+typedef void (*watch_history_fn)(void *ctx, uint64_t at_ms, const char *old_state,
+                                 const char *new_state, const char *reason);
+int watch_alarm_history(struct watch *w, const char *name, unsigned limit,
+                        watch_history_fn fn, void *ctx);
 
 #endif

@@ -131,19 +131,33 @@ async function series(metric, stat, listener) {
   return [...c.pts].sort((a, b) => a[0] - b[0]).map(([timestamp, value]) => ({ timestamp, value }));
 }
 
-function chart(key, title, labels, xs, ys, parent) {
+// A uPlot chart in its own box, kept across redraws (only its data changes). opts.span:
+// the seconds shown, ending now (the Overview's range by default); opts.colors, opts.dash:
+// per series; opts.data: data-* attributes of the box (what the tests read).
+function chart(key, title, labels, xs, ys, parent, opts = {}) {
   const data = [xs, ...ys];
   let c = charts[key];
-  if (c && c.root.isConnected) { c.setData(data); return; }
+  if (c) {
+    c.u.setData(data);
+    c.box.firstChild.textContent = title;
+    Object.assign(c.box.dataset, opts.data || {});
+    parent.append(c.box);
+    return;
+  }
   const box = h('div', { class: 'chart' }, h('h3', {}, title));
+  Object.assign(box.dataset, opts.data || {});
   parent.append(box);
-  const opts = { width: 420, height: 180,
+  const span = () => opts.span || RANGES[range][0];
+  const colors = opts.colors || ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c', '#9467bd',
+                                 '#8c564b', '#e377c2'];
+  const u = new uPlot({ width: opts.width || 420, height: 180,
     // The whole range, whatever the data: an empty series still shows the window.
-    scales: { x: { time: true, range: () => [now() - RANGES[range][0], now()] } },
-    series: [{}, ...labels.map((l, i) => ({
-    label: l, stroke: ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c'][i % 4], width: 1.5 }))],
-    axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor' }] };
-  charts[key] = new uPlot(opts, data, box);
+    scales: { x: { time: true, range: () => [now() - span(), now()] } },
+    series: [{}, ...labels.map((l, i) => ({ label: l, stroke: colors[i % colors.length],
+                                             width: 1.5, dash: (opts.dash || [])[i],
+                                             points: (opts.dash || [])[i] ? { show: false } : {} }))],
+    axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor' }] }, data, box);
+  charts[key] = { u, box };
 }
 
 function align(lists) {
@@ -187,9 +201,13 @@ async function overview(page, d) {
 async function targets(page, d) {
   const j = d['/v1/targets'];
   page.replaceChildren(h('h2', {}, 'Target groups'),
-    table(['group', 'target', 'health', 'reason', 'in flight', 'requests', 'errors', 'latency (ms)'],
-      j.targets.map((t) => [t.group, t.address, state(t.state), t.reason, t.in_flight,
-                            t.requests, t.errors, t.latency_avg_ms.toFixed(1)]),
+    table(['group', 'target', 'health', 'reason', 'draining', 'in flight', 'requests', 'errors',
+           'latency (ms)'],
+      j.targets.map((t) => [t.group, t.address, state(t.state), t.reason,
+                            // deregistration_delay left; it leaves sooner once idle
+                            t.drain_remaining_s === undefined ? ''
+                              : h('span', { class: 'countdown' }, `${t.drain_remaining_s} s left`),
+                            t.in_flight, t.requests, t.errors, t.latency_avg_ms.toFixed(1)]),
       'no targets'));
 }
 
@@ -217,8 +235,41 @@ async function groups(page, d) {
       'no instances'));
 }
 
+// A value fetched at most every `msec` ms (the offenders and the hit series: heavier than the
+// once-a-second stream of the page's tables).
+let slow = {};
+async function every(key, msec, fn) {
+  const c = slow[key];
+  if (c && Date.now() - c.at < msec) return c.value;
+  const value = await fn();
+  slow[key] = { at: Date.now(), value };
+  return value;
+}
+
+const DETECTORS = ['path_bruteforce', 'sensitive_files', 'scanner_ua', 'injection',
+                   'vhost_fuzzing', 'login_bruteforce', 'slow_scan'];
+const HITS_SPAN = 900, HITS_PERIOD = 10;
+
+// Detector hits per HITS_PERIOD over the last 15 minutes (the watch's in-memory series of
+// the shield's counters, tierd_shield_detector_*_total).
+async function detectorHits() {
+  const t = now();
+  return Promise.all(DETECTORS.map(async (det) => {
+    const q = new URLSearchParams({ metric: `tierd_shield_detector_${det}_total`,
+      statistic: 'sum', period: String(HITS_PERIOD), start: String(t - HITS_SPAN),
+      end: String(t) });
+    return (await api('GET', `/v1/metrics?${q}`)).datapoints;
+  }));
+}
+
 async function shield(page, d) {
   const b = d['/v1/bans'], s = d['/v1/shield'];
+  const [off, hits] = await Promise.all([
+    every('offenders', CHART_MS, () => api('GET', '/v1/shield/offenders?limit=10')),
+    every('hits', CHART_MS, detectorHits)]);
+  const grid = h('div');
+  const [xs, ys] = align(hits);
+  const total = hits.flat().reduce((n, p) => n + p.value, 0);
   page.replaceChildren(h('h2', {}, 'Shield'),
     h('p', {}, s.enabled ? 'enabled' : 'not configured'),
     h('h2', {}, 'Active bans'),
@@ -227,8 +278,22 @@ async function shield(page, d) {
         h('button', { type: 'button', class: 'danger', on: { click: () => act(`unban ${x.address}`,
           'DELETE', `/v1/bans/${encodeURIComponent(x.address)}`) } }, 'Unban')]),
       'no active bans'),
+    h('h2', {}, 'Top offenders'),
+    h('p', { class: 'muted' }, 'Clients the shield remembers that probed sensitive or ' +
+      'nonexistent paths or were refused, most probes first.'),
+    table(['address', 'probes', 'requests', 'pages served', 'refused', 'last seen'],
+      off.offenders.map((o) => [o.address, o.probes, o.requests, o.good,
+                                o.refused ? 'yes' : 'no', ago(o.last_seen)]),
+      'no offenders'),
+    h('h2', {}, 'Detector hits over time'), grid,
+    h('h2', {}, 'Refusals by country'),
+    h('p', { class: 'muted', id: 'by-country' }, 'not configured: the shield has no ' +
+      'geo rules (no country database), so refusals are not counted by country'),
     h('h2', {}, 'Counters'),
     table(['counter', 'value'], Object.entries(s.counters || {}), 'no counters'));
+  chart('shield/hits', `detector hits per ${HITS_PERIOD} s, last 15 min (${total} in all)`,
+        DETECTORS, xs, ys, grid, { span: HITS_SPAN, width: wide(),
+                                   data: { total: String(total) } });
 }
 
 const ms = (v) => (v ? ago(Math.floor(v / 1000)) : 'never');
@@ -262,12 +327,87 @@ async function databases(page, d) {
           ago(c.next_renewal), c.last_error || '']), ''));
 }
 
+// How far back an alarm's chart and timeline go: 30 of its periods, at least 15 minutes.
+const alarmSpan = (a) => Math.min(Math.max(900, a.period * 30), 15 * 86400);
+
+// The alarm's states over the window as segments [from, to, state], from its history
+// (newest first). Before the oldest change: that change's old state when the history is
+// cut (complete = false), else nothing (the alarm's first evaluation: it did not exist).
+function segments(hist, from, to, complete) {
+  const ch = hist.slice().reverse().filter((x) => x.time_ms / 1000 <= to);
+  const out = [];
+  let cur = null, at = from;
+  for (const x of ch) {
+    const t = x.time_ms / 1000;
+    if (t <= from) { cur = x.new_state; continue; }
+    if (cur === null && !complete) cur = x.old_state;
+    if (cur) out.push([at, t, cur]);
+    cur = x.new_state;
+    at = t;
+  }
+  if (cur) out.push([at, to, cur]);
+  return out;
+}
+
+function timeline(a, hist, from, to, complete) {
+  const bar = h('div', { class: 'timeline', role: 'img',
+    'aria-label': `${a.name}: state over the last ${Math.round((to - from) / 60)} minutes` });
+  for (const [s0, s1, st] of segments(hist, from, to, complete)) {
+    const seg = h('span', { class: `seg ${st}`, title: `${st} from ${ago(s0)}` });
+    seg.style.left = `${((s0 - from) / (to - from)) * 100}%`;
+    seg.style.width = `${Math.max(0.3, ((s1 - s0) / (to - from)) * 100)}%`;
+    seg.dataset.state = st;
+    bar.append(seg);
+  }
+  return bar;
+}
+
+const HIST_LIMIT = 200;
+// A chart as wide as the page allows (the alarms' and the shield's: one per row).
+const wide = () => Math.max(420, Math.min(1240, $('page').clientWidth - 40));
+
+async function alarmData(a) {
+  const t = now(), span = alarmSpan(a);
+  const q = new URLSearchParams({ metric: a.metric, statistic: a.statistic,
+    period: String(a.period), start: String(t - span), end: String(t) });
+  if (a.dimension) q.set('dimension', a.dimension);
+  const [m, hist] = await Promise.all([api('GET', `/v1/metrics?${q}`),
+    api('GET', `/v1/alarms/${encodeURIComponent(a.name)}/history?limit=${HIST_LIMIT}`)]);
+  return { points: m.datapoints, hist: hist.history };
+}
+
 async function alarms(page, d) {
-  const j = d['/v1/alarms'];
-  page.replaceChildren(h('h2', {}, 'Alarms'),
-    table(['alarm', 'state', 'metric', 'since', 'reason'],
-      j.alarms.map((a) => [a.name, state(a.state), a.metric, ago(a.updated), a.reason]),
-      'no alarms configured'));
+  const list = d['/v1/alarms'].alarms;
+  const got = await Promise.all(list.map((a) => alarmData(a)));
+  const parts = [h('h2', {}, 'Alarms'),
+    table(['alarm', 'state', 'metric', 'condition', 'since', 'reason'],
+      list.map((a) => [a.name, state(a.state), a.metric + (a.dimension ? ` (${a.dimension})` : ''),
+        `${a.statistic} over ${a.period} s ${a.comparison} ${a.threshold}, ` +
+        `${a.datapoints_to_alarm} of ${a.evaluation_periods}`, ago(a.updated), a.reason]),
+      'no alarms configured')];
+  const boxes = [];
+  list.forEach((a, i) => {
+    const { points, hist } = got[i], t = now(), span = alarmSpan(a);
+    const box = h('section', { class: 'alarm', 'aria-label': a.name },
+      h('h3', {}, `${a.name}: `, state(a.state)));
+    box.append(timeline(a, hist, t - span, t, hist.length < HIST_LIMIT));
+    const grid = h('div');
+    box.append(grid);
+    const xs = points.map((p) => p.timestamp);
+    // The threshold as a second series over the whole window, so it is drawn with no data.
+    const tx = [...new Set([t - span, ...xs, t])].sort((x, y) => x - y);
+    const m = new Map(points.map((p) => [p.timestamp, p.value]));
+    chart(`alarm/${a.name}`, `${a.metric} (${a.statistic} per ${a.period} s) and threshold`,
+          [a.metric, 'threshold'], tx, [tx.map((x) => (m.has(x) ? m.get(x) : null)),
+                                        tx.map(() => a.threshold)], grid,
+          { span, width: wide(), colors: ['#1f77b4', '#d62728'], dash: [undefined, [6, 4]],
+            data: { threshold: String(a.threshold), points: String(points.length) } });
+    box.append(table(['time', 'from', 'to', 'reason'],
+      hist.slice(0, 10).map((x) => [ago(Math.floor(x.time_ms / 1000)), state(x.old_state),
+                                    state(x.new_state), x.reason]), 'no state changes yet'));
+    boxes.push(box);
+  });
+  page.replaceChildren(...parts, ...boxes);
 }
 
 async function events(page, d) {
@@ -306,7 +446,7 @@ async function draw() {
   if ($('confirm').open) return;
   const page = $('page');
   try {
-    if ((name === 'overview' || name === 'data') && Date.now() - lastChart < CHART_MS &&
+    if (['overview', 'data', 'alarms'].includes(name) && Date.now() - lastChart < CHART_MS &&
         page.dataset.loaded) return;
     lastChart = Date.now();
     await fn(page, data);
@@ -329,6 +469,7 @@ function render() {
   delete page.dataset.loaded;
   charts = {};
   seriesCache = {};
+  slow = {};
   data = {};
   lastChart = 0;
   page.dataset.page = name;

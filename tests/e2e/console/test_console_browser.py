@@ -13,6 +13,7 @@ import gzip
 import os
 import socket
 import sys
+import time
 
 import pytest
 
@@ -31,6 +32,7 @@ def _stack(static_addr, api_port):
     app = f'[{APP}, --listen, "127.0.0.1:$${{PORT}}", --name, "$${{INSTANCE_ID}}"]'
     return ("listeners:\n  - name: public\n    address: ${listen}\n    rules:\n"
             "      - match: { path_prefix: /s/ }\n        forward: plain\n"
+            "      - match: { path_prefix: /sleep }\n        forward: plain\n"
             "      - forward: web\n"
             "target_groups:\n"
             "  plain:\n"
@@ -48,6 +50,11 @@ def _stack(static_addr, api_port):
             "    health_check_type: elb\n    health_check_grace_period: 5s\n"
             "    instance_refresh: { min_healthy_percentage: 0, instance_warmup: 1s }\n"
             "shield:\n  mode: block\n"
+            # An alarm that a few seconds of traffic turns ALARM (test_05c).
+            "alarms:\n  busy:\n    metric: request_count\n"
+            "    dimensions: { listener: public }\n    statistic: sum\n    period: 10s\n"
+            "    comparison: greater_than_threshold\n    threshold: 30\n"
+            "    treat_missing_data: not_breaching\n"
             "state_dir: ${dir}/state\n"
             "control:\n  socket: ${dir}/tierd.sock\n"
             f"  address: 127.0.0.1:{api_port}\n"
@@ -279,11 +286,8 @@ def test_04_unban_an_address(env):
              what="the ban gone from the console")
 
 
-def test_05_alarms_and_events_pages(env):
+def test_05_databases_and_events_pages(env):
     d = env["d"]
-    _goto(d, "alarms")
-    _wait_text(d, "no alarms configured")
-    _shot(d, "alarms")
     _goto(d, "data")
     _wait_text(d, "not configured (no databases in the stack file)")
     _wait_text(d, "not configured (no automatic certificates)")
@@ -342,6 +346,151 @@ def test_05b_overview_with_traffic(env):
     finally:
         stop.set()
         th.join(5)
+
+
+def _load(t, stop, paths, pause=0.02):
+    import urllib.request
+    while not stop.is_set():
+        for path in paths:
+            try:
+                urllib.request.urlopen(t.url(path), timeout=2).read()
+            except OSError:
+                pass
+        time.sleep(pause)
+
+
+TIMELINE_JS = """
+const box = [...document.querySelectorAll('#page section.alarm')]
+  .find(s => s.getAttribute('aria-label') === arguments[0]);
+if (!box) return null;
+const c = box.querySelector('.chart');
+return {states: [...box.querySelectorAll('.timeline .seg')].map(e => e.dataset.state),
+        threshold: c && c.dataset.threshold, points: c && Number(c.dataset.points),
+        legend: c ? [...c.querySelectorAll('.u-legend .u-label')].map(e => e.textContent) : [],
+        canvas: c ? c.querySelectorAll('canvas').length : 0,
+        changes: box.querySelector(':scope > table') ? box.querySelector(':scope > table').innerText : ''};
+"""
+
+
+def test_05c_alarm_timeline_shows_the_change_and_the_threshold(env):
+    """Traffic over the alarm's threshold (30 requests per 10 s) turns it ALARM: the page's
+    timeline shows the earlier state then ALARM, the chart the metric and the threshold."""
+    import threading
+    d, t = env["d"], env["t"]
+    stop = threading.Event()
+    th = threading.Thread(target=_load, args=(t, stop, ("/",)), daemon=True)
+    th.start()
+    try:
+        wait_for(lambda: _api(t, "GET", "/v1/alarms")[1]["alarms"][0]["state"] == "ALARM",
+                 WAIT, interval=0.5, what="the alarm in ALARM")
+    finally:
+        stop.set()
+        th.join(5)
+    a = _api(t, "GET", "/v1/alarms")[1]["alarms"][0]
+    assert a["threshold"] == 30 and a["period"] == 10 and a["dimension"] == "listener:public", a
+    st, hist = _api(t, "GET", "/v1/alarms/busy/history")
+    assert st == 200 and hist["history"][0]["new_state"] == "ALARM", hist
+    assert _api(t, "GET", "/v1/alarms/nope/history")[0] == 404
+    _goto(d, "alarms")
+
+    def drawn():
+        v = d.execute_script(TIMELINE_JS, "busy")
+        return v if v and v["states"] and v["states"][-1] == "ALARM" and v["points"] else None
+    v = wait_for(drawn, WAIT, interval=0.5, what="the alarm's timeline ending in ALARM")
+    # A state change: something else (OK, or INSUFFICIENT_DATA at creation) before ALARM.
+    assert len(v["states"]) >= 2 and v["states"][-2] in ("OK", "INSUFFICIENT_DATA"), v
+    assert v["threshold"] == "30" and "threshold" in v["legend"], v
+    assert v["canvas"] >= 1 and "ALARM" in v["changes"], v
+    _shot(d, "alarms")
+
+
+def test_05d_draining_target_shows_a_countdown(env):
+    """A target registered in the plain group (its stack-file target is gone since
+    test_02), deregistered while a request is in flight, drains for the group's
+    deregistration_delay (the default 300 s): the page counts it down."""
+    import re
+    import threading
+    import urllib.request
+    d, t = env["d"], env["t"]
+    with App("slow") as slow:
+        st, _ = _api(t, "POST", "/v1/target-groups/plain/targets", {"address": slow.addr})
+        assert st in (200, 201), st
+
+        def target():
+            return ([x for x in _api(t, "GET", "/v1/targets")[1]["targets"]
+                     if x["address"] == slow.addr] or [None])[0]
+        wait_for(lambda: (target() or {}).get("state") == "healthy", WAIT, interval=0.3,
+                 what="the new target healthy")
+        th = threading.Thread(target=lambda: urllib.request.urlopen(
+            t.url("/sleep?ms=12000"), timeout=30).read(), daemon=True)
+        th.start()
+        wait_for(lambda: (target() or {}).get("in_flight", 0) >= 1, WAIT, interval=0.1,
+                 what="the slow request in flight")
+        st, _ = _api(t, "DELETE", f"/v1/target-groups/plain/targets/{slow.addr}")
+        assert st in (200, 202), st
+        _goto(d, "targets")
+
+        def left():
+            r = _row(d, slow.addr)
+            m = re.search(r"(\d+) s left", r)
+            return int(m.group(1)) if "draining" in r.split() and m else None
+        first = wait_for(left, WAIT, interval=0.3, what="a countdown on the draining target")
+        assert 290 <= first <= 300, first
+        _shot(d, "target-groups-draining")
+        wait_for(lambda: (left() or first) <= first - 2, WAIT, interval=0.3,
+                 what="the countdown going down")
+        tj = target()
+        assert tj and tj["state"] == "draining" and tj["drain_remaining_s"] <= first - 2, tj
+        th.join(20)
+        # Idle now: it leaves before its delay is out (ALB does the same).
+        wait_for(lambda: target() is None or target()["state"] != "draining", WAIT,
+                 interval=0.3, what="the drained target gone")
+
+
+def test_05e_path_scan_shows_the_scanner_among_top_offenders(env):
+    """A path scan from 127.0.0.66: the shield bans it (path_bruteforce); the Shield page
+    lists it first among the top offenders and the detector-hits chart counts the hit."""
+    d, t = env["d"], env["t"]
+    host, port = t.addr()
+    for i in range(40):
+        s = socket.socket()
+        s.bind(("127.0.0.66", 0))
+        s.settimeout(5)
+        try:
+            s.connect((host, port))
+            s.sendall(f"GET /scan-{i}.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                      .encode())
+            s.recv(200)
+        except OSError:
+            pass                            # banned: refused from then on
+        finally:
+            s.close()
+    wait_for(lambda: "127.0.0.66" in {b["address"] for b in _api(t, "GET", "/v1/bans")[1]["bans"]},
+             WAIT, what="the scanner banned")
+    off = _api(t, "GET", "/v1/shield/offenders")[1]["offenders"]
+    assert off and off[0]["address"] == "127.0.0.66" and off[0]["probes"] >= 10, off
+    assert off[0]["refused"] is True, off
+    assert _api(t, "GET", "/v1/shield")[1]["counters"]["detector_path_bruteforce"] >= 1
+
+    def hits():
+        now = int(time.time())
+        m = _api(t, "GET", "/v1/metrics?metric=tierd_shield_detector_path_bruteforce_total"
+                           f"&statistic=sum&period=10&start={now - 120}&end={now}")[1]
+        return sum(p["value"] for p in m["datapoints"])
+    wait_for(lambda: hits() >= 1, WAIT, interval=1, what="the hit in the watch's series")
+    _goto(d, "shield")
+    wait_for(lambda: (lambda r: r.startswith("127.0.0.66") and "yes" in r.split())(
+        d.execute_script("const h = [...document.querySelectorAll('#page h2')].find(e => "
+                         "e.textContent === 'Top offenders'); let n = h;"
+                         "while (n && n.tagName !== 'TABLE') n = n.nextElementSibling;"
+                         "return n ? n.tBodies[0].rows[0].innerText : ''")),
+             WAIT, interval=0.5, what="the scanner first among the top offenders")
+    wait_for(lambda: int(d.execute_script(
+        "const c = document.querySelector('#page .chart');"
+        "return c ? c.dataset.total : '0'") or 0) >= 1, WAIT, interval=0.5,
+        what="a detector hit on the chart")
+    assert "not configured" in d.find_element("id", "by-country").text
+    _shot(d, "shield-offenders")
 
 
 ATTACK_JS = r"""

@@ -477,3 +477,58 @@ TEST(shield_nftables_mirror_in_a_namespace)
     }
     EXPECT_EQ(WEXITSTATUS(st), 0);
 }
+
+struct offenders {
+    unsigned n;
+    struct shield_offender_info o[4];
+};
+
+static void
+on_offender(void *ctx, const struct shield_offender_info *o)
+{
+    struct offenders *l = ctx;
+    if (l->n < 4)
+        l->o[l->n] = *o;
+    l->n++;
+}
+
+/* The console's top offenders: clients that probed, most probes first; a client that only
+ * got pages is none; max bounds the list. */
+TEST(shield_offenders_rank_by_probes)
+{
+    static const char *const paths[] = { "/a.php", "/b.php", "/c.php", "/d.php", "/e.php" };
+    setup_clock();
+    struct shield *s = open_shield(NULL, "shield: { mode: block }\n");
+    char p[32];
+
+    for (unsigned i = 0; i < 5; i++) {
+        struct shield_request_info a = R("198.51.100.1", paths[i], "curl/8");
+        EXPECT_EQ(shield_request(s, &a, fake_mono_ms).verdict, SHIELD_ALLOW);
+        shield_response(s, &a, 404, fake_mono_ms);
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        struct shield_request_info b = R("198.51.100.2", paths[i], "curl/8");
+        EXPECT_EQ(shield_request(s, &b, fake_mono_ms).verdict, SHIELD_ALLOW);
+        shield_response(s, &b, 404, fake_mono_ms);
+    }
+    for (unsigned i = 0; i < 5; i++) {
+        snprintf(p, sizeof(p), "/page%u", i);
+        struct shield_request_info c = R("198.51.100.3", p, "Mozilla/5.0");
+        EXPECT_EQ(shield_request(s, &c, fake_mono_ms).verdict, SHIELD_ALLOW);
+        shield_response(s, &c, 200, fake_mono_ms);
+    }
+    shield_sync(s);
+    struct offenders l = { 0 };
+    shield_offenders_visit(s, 10, on_offender, &l);
+    EXPECT_EQ(l.n, 2);
+    EXPECT_STREQ(l.o[0].addr, "198.51.100.1");
+    EXPECT_EQ(l.o[0].probes, 5);
+    EXPECT_FALSE(l.o[0].refused);
+    EXPECT_STREQ(l.o[1].addr, "198.51.100.2");
+    EXPECT_EQ(l.o[1].probes, 2);
+    struct offenders one = { 0 };
+    shield_offenders_visit(s, 1, on_offender, &one);
+    EXPECT_EQ(one.n, 1);
+    EXPECT_STREQ(one.o[0].addr, "198.51.100.1");
+    shield_free(s);
+}
