@@ -70,8 +70,11 @@ metrics_status(struct data_server *s, const struct data_db_conf *c, bool externa
                struct data_figures *f, char *err, size_t errlen)
 {
     /* The I/O latencies come from the performance schema's file summaries when the server
-     * runs with performance_schema=ON (a parameter); without it the row is NULLs. */
-    static const char sql[] =
+     * runs with performance_schema=ON (a parameter); without it the row is NULLs.
+     * An external server's user may not read the performance schema: the status alone. */
+    static const char status[] =
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Innodb_deadlocks');\n";
+    static const char with_io[] =
         "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Innodb_deadlocks');\n"
         "SELECT 'io', IFNULL(SUM(COUNT_READ), -1), IFNULL(SUM(SUM_TIMER_READ), -1),"
         " IFNULL(SUM(COUNT_WRITE), -1), IFNULL(SUM(SUM_TIMER_WRITE), -1)"
@@ -81,8 +84,8 @@ metrics_status(struct data_server *s, const struct data_db_conf *c, bool externa
     double prev[4] = { f->io_reads, f->io_read_ps, f->io_writes, f->io_write_ps };
 
     f->connections = f->deadlocks = f->read_latency_s = f->write_latency_s = NAN;
-    int rc = external ? mariadb_sql_external(&s->paths, c, sql, out, sizeof(out), err, errlen)
-                      : mariadb_sql(&s->paths, sql, NULL, out, sizeof(out), err, errlen);
+    int rc = external ? mariadb_sql_external(&s->paths, c, status, out, sizeof(out), err, errlen)
+                      : mariadb_sql(&s->paths, with_io, NULL, out, sizeof(out), err, errlen);
     if (rc < 0)
         return rc;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
