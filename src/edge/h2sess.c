@@ -140,18 +140,10 @@ on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size
     (void)flags;
     if (!st)
         return 0;
-    if (st->headers_done) {
-        /* Trailers: counted against the limits like any header block, then dropped (the
-         * HTTP/1 side has no way to pass them on). */
-        st->xl.list_bytes += nlen + vlen + 32;
-        st->xl.nfields++;
-        if (st->xl.list_bytes > h->lim.list_bytes || st->xl.nfields > h->lim.fields) {
-            h2sess_abuse(h, "header list too large");
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        }
-        return 0;
-    }
-    switch (h2xlate_add(&st->xl, &h->lim, name, nlen, value, vlen)) {
+    /* After the head, a block is the request's trailers (9113 §8.1): checked and counted
+     * like a head, they end the chunked body the target gets (h2stream_recv). */
+    switch (st->headers_done ? h2xlate_trailer(&st->xl, &h->lim, name, nlen, value, vlen)
+                             : h2xlate_add(&st->xl, &h->lim, name, nlen, value, vlen)) {
     case H2XLATE_OK:
         return 0;
     case H2XLATE_MALFORMED:
@@ -307,6 +299,7 @@ h2sess_stream_free(struct h2sess *h, struct h2stream *st)
     h2xlate_fini(&st->xl);
     buf_fini(&st->req);
     buf_fini(&st->resp);
+    buf_fini(&st->resp_trailers);
     free(st);
 }
 

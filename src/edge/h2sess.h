@@ -47,7 +47,8 @@ struct h2stream {
     struct h2stream *prev, *next;       /* h->streams */
     struct h2stream *wake_next; /* h->wake list, while `woken` */
     bool woken;
-    struct h2xlate xl;          /* while the request head arrives */
+    struct h2xlate xl;          /* while the request head arrives; then xl.fields holds
+                                   the request's trailers, as HTTP/1.1 field lines */
     /* request */
     struct buf req;             /* translated head not yet read, then body bytes */
     size_t req_head_left;       /* bytes of req that are head */
@@ -69,6 +70,7 @@ struct h2stream {
     bool closing;               /* nghttp2 closes the stream: do not reset it again */
     uint64_t resp_left;         /* LENGTH: body bytes still to come */
     struct h1_chunked chunk;
+    struct buf resp_trailers;   /* chunked: the response's trailer section */
 };
 
 struct h2sess {

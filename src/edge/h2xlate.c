@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http/h1.h"
+
 static bool
 xl_is(const uint8_t *p, size_t n, const char *s)
 {
@@ -138,6 +140,32 @@ h2xlate_add(struct h2xlate *x, const struct h2xlate_limits *lim, const uint8_t *
     }
     if (xl_is(name, nlen, "content-length"))
         x->has_length = true;
+    if (buf_reserve(&x->fields, nlen + vlen + 4) < 0)
+        return H2XLATE_LIMIT;
+    buf_append(&x->fields, name, nlen);
+    buf_append(&x->fields, ": ", 2);
+    buf_append(&x->fields, value, vlen);
+    buf_append(&x->fields, "\r\n", 2);
+    return H2XLATE_OK;
+}
+
+/* A trailer section as HTTP/1.1 carries it in a chunked body is at most 8 KiB
+ * (h1_chunked.c): what goes over is refused there, so it is dropped here. */
+#define H2XLATE_TRAILER_MAX_BYTES 8000
+
+enum h2xlate_result
+h2xlate_trailer(struct h2xlate *x, const struct h2xlate_limits *lim, const uint8_t *name,
+                size_t nlen, const uint8_t *value, size_t vlen)
+{
+    x->list_bytes += nlen + vlen + 32;
+    x->nfields++;
+    if (x->list_bytes > lim->list_bytes || x->nfields > lim->fields)
+        return H2XLATE_LIMIT;
+    if (!xl_name_ok(name, nlen) || !xl_value_ok(value, vlen))
+        return H2XLATE_MALFORMED;       /* pseudo-headers included (9113 §8.1) */
+    if (!h1_trailer_allowed(slice_make((const char *)name, nlen)) ||
+        buf_len(&x->fields) + nlen + vlen + 4 > H2XLATE_TRAILER_MAX_BYTES)
+        return H2XLATE_OK;
     if (buf_reserve(&x->fields, nlen + vlen + 4) < 0)
         return H2XLATE_LIMIT;
     buf_append(&x->fields, name, nlen);
