@@ -60,6 +60,7 @@ struct h2stream {
     bool req_end;               /* END_STREAM came from the client */
     bool req_last_sent;         /* the final "0\r\n\r\n" was read */
     bool headers_done;
+    bool malformed;             /* counted once in h->nmalformed */
     /* response */
     struct buf resp;            /* HTTP/1.1 bytes from the transaction, not yet framed */
     uint8_t rphase;             /* enum h2_resp_phase */
@@ -84,6 +85,7 @@ struct h2sess {
     uint64_t nrequests;
     uint64_t rst_window_ms;     /* start of the current one-second reset window */
     uint64_t rst_count;
+    uint64_t nmalformed;        /* streams reset for a malformed request */
     const char *abuse;          /* why the client was cut off, NULL while it behaves */
     bool goaway;                /* a final GOAWAY was submitted: take no new stream */
     bool ended;                 /* the session is over: flush and close */

@@ -163,6 +163,11 @@ h2xlate_trailer(struct h2xlate *x, const struct h2xlate_limits *lim, const uint8
         return H2XLATE_LIMIT;
     if (!xl_name_ok(name, nlen) || !xl_value_ok(value, vlen))
         return H2XLATE_MALFORMED;       /* pseudo-headers included (9113 §8.1) */
+    /* The section is not read again by a head parser but by the chunked decoder, which
+     * refuses controls mid-body: refuse them here, where the stream can still be reset. */
+    for (size_t i = 0; i < vlen; i++)
+        if ((value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+            return H2XLATE_MALFORMED;
     if (!h1_trailer_allowed(slice_make((const char *)name, nlen)) ||
         buf_len(&x->fields) + nlen + vlen + 4 > H2XLATE_TRAILER_MAX_BYTES)
         return H2XLATE_OK;
