@@ -2,20 +2,35 @@
 # scripts/demo.sh BUILD_DIR: runs the demo stack (examples/demo.yaml) in the foreground:
 # tierd on http://127.0.0.1:8080 and https://localhost:8443 (a self-signed certificate
 # made here, by scripts/demo-cert.sh) with the sample app as an auto scaling group behind
-# it, the shield on, static files under /static/. Ctrl-C stops everything (tierd stops its
-# instances itself).
+# it, the shield on, static files under /static/, and the web console on 127.0.0.1:9000
+# with a token made for this run. Ctrl-C stops everything (tierd stops its instances
+# itself).
 set -u
 B=${1:-build}
 cd "$(dirname "$0")/.."
 mkdir -p logs run state
 scripts/demo-cert.sh state/demo-tls || exit 1
 
-for port in 8080 8443; do
+for port in 8080 8443 9000; do
     if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
         echo "demo: port $port is already in use on 127.0.0.1; stop what listens there first" >&2
         exit 1
     fi
 done
+
+# The console's token: new every run, kept in a file only its owner can read (never a
+# fixed secret in the repository), and handed to tierd in its environment.
+token_file=run/console-token
+umask 077
+rm -f "$token_file"
+TIERD_DEMO_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+if [ ${#TIERD_DEMO_TOKEN} -ne 48 ]; then
+    echo "demo: could not read 24 random bytes from /dev/urandom" >&2
+    exit 1
+fi
+printf '%s\n' "$TIERD_DEMO_TOKEN" > "$token_file"
+umask 022
+export TIERD_DEMO_TOKEN
 if [ "$B" != build ]; then
     echo "demo: the demo stack runs build/app; build it with make first" >&2
 fi
@@ -26,6 +41,7 @@ cleanup() {
     kill "$tierd_pid" 2>/dev/null
     wait "$tierd_pid" 2>/dev/null
     echo
+    rm -f "$token_file"
     echo "demo stopped; the access log is in logs/access.log, instance logs in state/logs/"
 }
 trap cleanup INT TERM EXIT
@@ -43,7 +59,13 @@ done
 cat <<TXT
 
   tierd is running on http://127.0.0.1:8080 and https://localhost:8443 with two app
-  instances behind it. In another terminal:
+  instances behind it.
+
+  Console: http://127.0.0.1:9000/   token: $TIERD_DEMO_TOKEN
+           (also in $token_file, mode 0600; from another machine: ssh -L 9000:127.0.0.1:9000)
+           Watch "Auto scaling groups" during the load below, "Shield" during the scan.
+
+  In another terminal:
 
     curl --cacert state/demo-tls/cert.pem https://localhost:8443/headers
                                                 # over TLS 1.3: X-Forwarded-Proto: https

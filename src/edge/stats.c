@@ -110,7 +110,7 @@ stats_free(struct worker *w)
 /* ---- reading ---- */
 
 struct sum {
-    uint64_t requests[6], bytes, accepted;
+    uint64_t requests[6], bytes, accepted, tls[3];
     uint64_t h2_streams, h2_resets[2], h2_goaways[STATS_GOAWAY_REASONS], h2_cut_off;
     int64_t active, waiting;
     struct metric_hist latency;
@@ -132,6 +132,8 @@ sum_slots(struct edge *e, bool listeners, const char *name, struct sum *out)
                 out->requests[c] += atomic_load_explicit(&s->requests[c], memory_order_relaxed);
             out->bytes += atomic_load_explicit(&s->bytes, memory_order_relaxed);
             out->accepted += atomic_load_explicit(&s->accepted, memory_order_relaxed);
+            for (int k2 = 0; k2 < 3; k2++)
+                out->tls[k2] += atomic_load_explicit(&s->tls[k2], memory_order_relaxed);
             out->active += atomic_load_explicit(&s->active, memory_order_relaxed);
             out->waiting += atomic_load_explicit(&s->waiting, memory_order_relaxed);
             out->h2_streams += atomic_load_explicit(&s->h2_streams, memory_order_relaxed);
@@ -172,6 +174,23 @@ emit(edge_metric_fn fn, void *ctx, enum edge_metric_kind kind, const char *name,
 #define emit_counter(fn, ctx, ...) emit(fn, ctx, EDGE_METRIC_COUNTER, __VA_ARGS__)
 #define emit_gauge(fn, ctx, ...) emit(fn, ctx, EDGE_METRIC_GAUGE, __VA_ARGS__)
 
+/* A listener's HTTP/2 counters (h2sess.c counts them). */
+static void
+emit_h2(edge_metric_fn fn, void *ctx, const char *label, const char *name, const struct sum *s)
+{
+    emit_counter(fn, ctx, "tierd_http2_streams_total", label, name, NULL, NULL,
+                 (double)s->h2_streams);
+    emit_counter(fn, ctx, "tierd_http2_stream_resets_total", label, name, "by", "client",
+                 (double)s->h2_resets[0]);
+    emit_counter(fn, ctx, "tierd_http2_stream_resets_total", label, name, "by", "tierd",
+                 (double)s->h2_resets[1]);
+    for (int r = 0; r < STATS_GOAWAY_REASONS; r++)
+        emit_counter(fn, ctx, "tierd_http2_goaways_total", label, name, "reason",
+                     goaway_reasons[r], (double)s->h2_goaways[r]);
+    emit_counter(fn, ctx, "tierd_http2_clients_cut_off_total", label, name, NULL, NULL,
+                 (double)s->h2_cut_off);
+}
+
 /* One listener's or group's series; the label (listener or target_group) tells them
  * apart under one metric name, as Prometheus prefers. */
 static void
@@ -195,17 +214,16 @@ emit_slot(edge_metric_fn fn, void *ctx, const char *label, const char *name, str
                      (double)s->accepted);
         emit_gauge(fn, ctx, "tierd_edge_active_connections", label, name, NULL, NULL,
                    (double)(s->active > 0 ? s->active : 0));
-        emit_counter(fn, ctx, "tierd_http2_streams_total", label, name, NULL, NULL,
-                     (double)s->h2_streams);
-        emit_counter(fn, ctx, "tierd_http2_stream_resets_total", label, name, "by", "client",
-                     (double)s->h2_resets[0]);
-        emit_counter(fn, ctx, "tierd_http2_stream_resets_total", label, name, "by", "tierd",
-                     (double)s->h2_resets[1]);
+        uint64_t h2_seen = s->h2_streams + s->h2_cut_off + s->h2_resets[0];
         for (int r = 0; r < STATS_GOAWAY_REASONS; r++)
-            emit_counter(fn, ctx, "tierd_http2_goaways_total", label, name, "reason",
-                         goaway_reasons[r], (double)s->h2_goaways[r]);
-        emit_counter(fn, ctx, "tierd_http2_clients_cut_off_total", label, name, NULL, NULL,
-                     (double)s->h2_cut_off);
+            h2_seen += s->h2_goaways[r];
+        if (h2_seen)            /* listeners that had an HTTP/2 client only */
+            emit_h2(fn, ctx, label, name, s);
+        static const char *const tls_results[3] = { "full", "resumed", "failed" };
+        for (int k = 0; k < 3; k++)
+            if (s->tls[0] + s->tls[1] + s->tls[2])     /* TLS listeners only */
+                emit_counter(fn, ctx, "tierd_tls_handshakes_total", label, name, "result",
+                             tls_results[k], (double)s->tls[k]);
     } else {
         /* Requests held while every target of the group is still initial (initwait.c). */
         emit_gauge(fn, ctx, "tierd_tg_waiting_requests", label, name, NULL, NULL,

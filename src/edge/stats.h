@@ -37,8 +37,12 @@ struct stats_slot {
                                            [1] tierd (an error code, not NO_ERROR) */
     _Atomic uint64_t h2_goaways[STATS_GOAWAY_REASONS];  /* listeners: GOAWAY sent */
     _Atomic uint64_t h2_cut_off;        /* listeners: clients cut off for abuse */
+    _Atomic uint64_t tls[3];            /* listeners: TLS handshakes by enum stats_tls */
     struct metric_hist latency;         /* request time, microseconds */
 };
+
+/* How a TLS handshake ended (tls.c counts, stats.c names them). */
+enum stats_tls { STATS_TLS_FULL = 0, STATS_TLS_RESUMED, STATS_TLS_FAILED };
 
 struct worker_stats {
     struct stats_slot *l[STATS_SLOTS_MAX];  /* listeners; allocated once, never moved */

@@ -205,6 +205,9 @@ static const struct rcase obs_cases[] = {
     { "TD-NET-010", false, 0, 0, "control:\n  socket: run/tierd.sock\n" },
     { "TD-NET-011", true, 3, 3, "control:\n  address: \"127.0.0.1:9000\"\n  token: s3cr3t\n" },
     { "TD-NET-011", false, 0, 0, "control: { token: \"${env:TIERD_TOKEN}\" }\n" },
+    { "TD-NET-011", true, 4, 5, "control:\n  token: \"${env:T}\"\n  tokens:\n"
+                               "    alice: literal-secret\n" },
+    { "TD-NET-011", false, 0, 0, "control:\n  tokens: { alice: \"${env:ALICE_TOKEN}\" }\n" },
     { "TD-STORE-001", true, 5, 19,
       "listeners:\n  - name: pub\n    address: 127.0.0.1:80\n    rules:\n"
       "      - static: { root: /etc/nginx }\n" },
