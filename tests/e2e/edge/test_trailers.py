@@ -276,6 +276,15 @@ def test_h2c_grpc_style_trailers():
                 status, _, data, tr = h2_request(s, "/grpc", method="GET")
             assert status == "200" and data == b"reply:" and tr, (status, data, tr)
             check_response_trailers(tr)
+            # curl, a client nobody here wrote, prints the trailers after the head (-D).
+            for proto in ("--http2-prior-knowledge", "--http1.1"):
+                p = subprocess.run(["curl", "-sS", proto, "-D", "-", "-o", "/dev/null",
+                                    t.url("/grpc")], capture_output=True, timeout=30)
+                out = p.stdout.decode().lower()
+                assert p.returncode == 0, p.stderr
+                head, _, tail = out.partition("\r\n\r\n")
+                assert "grpc-status: 0" in tail and "server-timing: db;dur=53" in tail, out
+                assert "set-cookie" not in out and "999" not in out, out
             # A Content-Length response has no trailers to send: the last DATA ends it.
             with socket.create_connection(t.addr(), timeout=10) as s:
                 status, _, data, tr = h2_request(s, "/length", body=b"xy")
