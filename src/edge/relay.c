@@ -5,9 +5,9 @@
  * decodes come back here and go to c->out in the client's framing (chunked towards
  * HTTP/1.1 clients when the end is not known from a length, close-delimited towards
  * HTTP/1.0 ones), trailers with it when the client's framing can carry them (chunked, and
- * only the fields RFC 9110 §6.5.1 lets travel in a trailer); a static file goes out with sendfile through the transport. Decides no
- * response status and ends nothing: txn.c acts on what these functions return. Declared
- * in txn.h.
+ * only the fields RFC 9110 §6.5.1 lets travel in a trailer); a static file goes out with
+ * sendfile through the transport. Decides no response status and ends nothing: txn.c acts
+ * on what these functions return. Declared in txn.h.
  */
 #include "edge/txn.h"
 

@@ -3,8 +3,9 @@
  * as forward.c rewrites it, frames the request body as the client framed it (a length
  * stays a length, chunked stays chunked), parses the target's response heads with the
  * strict parser of http/h1_response.c, decodes the response body (a length, chunked with
- * its trailers, or up to EOF), says when a connection may go back to its pool, and relays a WebSocket
- * tunnel's bytes after 101. Keeps its per-transaction state in t->ups.h1; owns no memory.
+ * its trailers, or up to EOF), says when a connection may go back to its pool, and relays
+ * a WebSocket tunnel's bytes after 101. Keeps its per-transaction state in t->ups.h1; owns
+ * no memory.
  */
 #include "edge/uproto.h"
 
