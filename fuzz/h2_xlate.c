@@ -6,6 +6,9 @@
  * targets. Each translated head must be one complete HTTP/1.1 request that the HTTP/1
  * parser reads back with the same method and target, nothing after it (no smuggled second
  * request), and a framing that matches the stream (no body when it ended with the head).
+ * A later block on a stream whose head left it open is its trailers: what h2xlate_trailer()
+ * keeps must make, after a last chunk, a trailer section the chunked decoder takes whole,
+ * with only fields allowed in a trailer.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -23,8 +26,33 @@ static struct h1_request req;
 struct fz {
     struct h2xlate xl;
     bool open, broken;
+    bool trailing;      /* the head of stream `id` was translated; more blocks: trailers */
     int32_t id;
 };
+
+static void
+fz_check_trailers(struct fz *z)
+{
+    struct buf sec = { 0 };
+    struct h1_chunked c;
+    struct slice d, tr = { 0 }, name, value;
+    bool done = false;
+    const char *why = NULL;
+
+    BUG_ON(buf_append_str(&sec, "0\r\n") < 0);
+    if (buf_len(&z->xl.fields))
+        BUG_ON(buf_append(&sec, buf_head(&z->xl.fields), buf_len(&z->xl.fields)) < 0);
+    BUG_ON(buf_append(&sec, "\r\n", 2) < 0);
+    h1_chunked_init(&c, 0);
+    ssize_t n = h1_chunked_parse(&c, buf_head(&sec), buf_len(&sec), &d, &done, &why);
+    BUG_ON(n != (ssize_t)buf_len(&sec) || !done);
+    tr = c.trailer;
+    BUG_ON(tr.len != buf_len(&z->xl.fields));
+    while (h1_trailer_next(&tr, &name, &value))
+        BUG_ON(!h1_trailer_allowed(name));
+    BUG_ON(tr.len != 0);
+    buf_fini(&sec);
+}
 
 static void
 fz_check(struct fz *z, bool end_stream)
@@ -69,6 +97,13 @@ on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *user)
     struct fz *z = user;
 
     (void)ng;
+    if (z->trailing && f->hd.stream_id == z->id) {
+        h2xlate_init(&z->xl);
+        z->open = true;
+        z->broken = false;
+        return 0;
+    }
+    z->trailing = false;
     if (z->open)
         h2xlate_fini(&z->xl);
     h2xlate_init(&z->xl);
@@ -89,7 +124,8 @@ on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size
     (void)flags;
     if (!z->open || z->broken || f->hd.stream_id != z->id)
         return 0;
-    if (h2xlate_add(&z->xl, &lim, name, nlen, value, vlen) != H2XLATE_OK)
+    if ((z->trailing ? h2xlate_trailer(&z->xl, &lim, name, nlen, value, vlen)
+                     : h2xlate_add(&z->xl, &lim, name, nlen, value, vlen)) != H2XLATE_OK)
         z->broken = true;
     return 0;
 }
@@ -101,11 +137,17 @@ on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)
 
     (void)ng;
     if (f->hd.type == NGHTTP2_HEADERS && z->open && f->hd.stream_id == z->id) {
+        bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
         if (z->broken) {
             h2xlate_fini(&z->xl);
-            z->open = false;
+            z->open = z->trailing = false;
+        } else if (z->trailing) {
+            fz_check_trailers(z);
+            h2xlate_fini(&z->xl);
+            z->open = z->trailing = false;
         } else {
-            fz_check(z, f->hd.flags & NGHTTP2_FLAG_END_STREAM);
+            fz_check(z, end);
+            z->trailing = !end;
         }
     }
     return 0;

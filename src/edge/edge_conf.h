@@ -148,6 +148,7 @@ struct edge_http2_conf {
     uint64_t max_requests_per_connection;   /* then GOAWAY (1000) */
     uint64_t idle_timeout_ms;           /* no open stream: GOAWAY and close (60s) */
     bool h2c;                           /* prior knowledge on a plain listener (false) */
+    uint64_t max_malformed_requests;    /* streams reset as malformed, then cut off (10) */
 };
 
 struct edge_listener_conf {

@@ -210,6 +210,8 @@ const struct conf_key edge_keys[EK_COUNT] = {
     [EK_H2_IDLE_TIMEOUT] = { "listeners[].http2.idle_timeout", KT_DURATION, 0, "60s", SEC,
                              DAY, NULL },
     [EK_H2_H2C] = { "listeners[].http2.h2c", KT_BOOL, 0, "false", 0, 0, NULL },
+    [EK_H2_MAX_MALFORMED] = { "listeners[].http2.max_malformed_requests", KT_UINT, 0, "10", 0,
+                              100000, NULL },
 };
 
 const struct conf_keytab edge_keytab = { "edge", edge_keys, EK_COUNT };

@@ -118,6 +118,7 @@ enum edge_key {
     EK_H2_MAX_REQUESTS,
     EK_H2_IDLE_TIMEOUT,
     EK_H2_H2C,
+    EK_H2_MAX_MALFORMED,
     EK_COUNT
 };
 

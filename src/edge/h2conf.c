@@ -28,4 +28,5 @@ h2conf_read(struct edge_http2_conf *h, const struct conf_node *listener, const c
     conf_key_size(n, EDGE_K(EK_H2_MAX_HEADER_LIST), &h->max_header_list_size, d);
     conf_key_duration(n, EDGE_K(EK_H2_IDLE_TIMEOUT), &h->idle_timeout_ms, d);
     conf_key_bool(n, EDGE_K(EK_H2_H2C), &h->h2c, d);
+    conf_key_uint(n, EDGE_K(EK_H2_MAX_MALFORMED), &h->max_malformed_requests, d);
 }

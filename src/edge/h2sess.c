@@ -27,6 +27,7 @@
 #include "edge/gen.h"
 #include "edge/guard.h"
 #include "edge/session.h"
+#include "edge/stats.h"
 #include "edge/worker.h"
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -35,6 +36,22 @@
 #define H2_ROUNDS 8
 
 static void h2sess_pump(struct h2sess *h);
+
+/* The client connection's listener counters (stats.h), NULL when it has none. */
+static struct stats_slot *
+h2sess_slot(const struct h2sess *h)
+{
+    return h->c->lstat != STATS_NONE ? h->c->w->stats.l[h->c->lstat] : NULL;
+}
+
+static void
+h2sess_count_goaway(struct h2sess *h, enum stats_h2_goaway why)
+{
+    struct stats_slot *s = h2sess_slot(h);
+
+    if (s)
+        stats_add(&s->h2_goaways[why], 1);
+}
 
 static struct h2stream *
 h2sess_stream(struct h2sess *h, int32_t id)
@@ -84,8 +101,13 @@ h2sess_cut(struct h2sess *h, const char *why, bool abuse)
     log_warn("edge", "http2: client cut off peer=%s why=\"%s\" streams=%u requests=%llu",
              peer[0] ? peer : "ipv6", why, h->nstreams, (unsigned long long)h->nrequests);
     nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
-    if (abuse)
+    h2sess_count_goaway(h, abuse ? STATS_GOAWAY_ABUSE : STATS_GOAWAY_ERROR);
+    if (abuse) {
+        struct stats_slot *s = h2sess_slot(h);
+        if (s)
+            stats_add(&s->h2_cut_off, 1);
         guard_abuse(h->c->w, h->c);
+    }
     h->goaway = h->ended = true;
 }
 
@@ -93,6 +115,18 @@ static void
 h2sess_abuse(struct h2sess *h, const char *why)
 {
     h2sess_cut(h, why, true);
+}
+
+/* A stream reset because its request was malformed (the translation's PROTOCOL_ERROR).
+ * Browsers and libraries never send one; past max_malformed_requests on one connection
+ * the client is a scanner or a fuzzer and is cut off like any other abuse. False then. */
+static bool
+h2sess_malformed(struct h2sess *h)
+{
+    if (++h->nmalformed <= h->conf.max_malformed_requests)
+        return true;
+    h2sess_abuse(h, "too many malformed requests");
+    return false;
 }
 
 /* Streams with response bytes that wait for the client's flow-control window. */
@@ -126,6 +160,9 @@ on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *user)
     h->streams = st;
     h->nstreams++;
     nghttp2_session_set_stream_user_data(ng, st->id, st);
+    struct stats_slot *s = h2sess_slot(h);
+    if (s)
+        stats_add(&s->h2_streams, 1);
     return 0;
 }
 
@@ -140,21 +177,17 @@ on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size
     (void)flags;
     if (!st)
         return 0;
-    if (st->headers_done) {
-        /* Trailers: counted against the limits like any header block, then dropped (the
-         * HTTP/1 side has no way to pass them on). */
-        st->xl.list_bytes += nlen + vlen + 32;
-        st->xl.nfields++;
-        if (st->xl.list_bytes > h->lim.list_bytes || st->xl.nfields > h->lim.fields) {
-            h2sess_abuse(h, "header list too large");
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        }
-        return 0;
-    }
-    switch (h2xlate_add(&st->xl, &h->lim, name, nlen, value, vlen)) {
+    /* After the head, a block is the request's trailers (9113 §8.1): checked and counted
+     * like a head, they end the chunked body the target gets (h2stream_recv). */
+    switch (st->headers_done ? h2xlate_trailer(&st->xl, &h->lim, name, nlen, value, vlen)
+                             : h2xlate_add(&st->xl, &h->lim, name, nlen, value, vlen)) {
     case H2XLATE_OK:
         return 0;
     case H2XLATE_MALFORMED:
+        if (!st->malformed) {
+            st->malformed = true;
+            h2sess_malformed(h);        /* past the limit: GOAWAY, as for LIMIT below */
+        }
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   /* RST_STREAM for this one */
     case H2XLATE_LIMIT:
         break;
@@ -180,7 +213,7 @@ h2sess_request(struct h2sess *h, struct h2stream *st, bool end_stream)
     }
     if (h2xlate_head(&st->xl, end_stream, &st->req, &chunked) != H2XLATE_OK) {
         nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_PROTOCOL_ERROR);
-        return 0;
+        return h2sess_malformed(h) ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
     }
     st->is_head = st->xl.is_head;
     st->req_head_left = buf_len(&st->req);
@@ -196,6 +229,7 @@ h2sess_request(struct h2sess *h, struct h2stream *st, bool end_stream)
         /* Enough for one connection: this stream is the last (as nginx's
          * keepalive_requests); the client opens another connection. */
         nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR, NULL, 0);
+        h2sess_count_goaway(h, STATS_GOAWAY_MAX_REQUESTS);
         h->goaway = true;
     }
     return 0;
@@ -233,6 +267,9 @@ on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)
             h->rst_window_ms = now;
             h->rst_count = 0;
         }
+        struct stats_slot *s = h2sess_slot(h);
+        if (s)
+            stats_add(&s->h2_resets[0], 1);
         if (++h->rst_count > h->conf.max_resets_per_second) {
             h2sess_abuse(h, "too many stream resets");
             return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -242,6 +279,25 @@ on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)
     default:
         return 0;
     }
+}
+
+/* nghttp2's own HTTP messaging checks (RFC 9113 §8.1.1, §8.2) reset a stream without
+ * the header reaching on_header: a malformed request too. */
+static int
+on_invalid_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, int lib_error, void *user)
+{
+    struct h2sess *h = user;
+    struct h2stream *st = h2sess_stream(h, f->hd.stream_id);
+
+    (void)ng;
+    if (lib_error != NGHTTP2_ERR_HTTP_HEADER && lib_error != NGHTTP2_ERR_HTTP_MESSAGING)
+        return 0;
+    if (st && st->malformed)
+        return 0;
+    if (st)
+        st->malformed = true;
+    h2sess_malformed(h);
+    return 0;
 }
 
 static int
@@ -268,6 +324,11 @@ on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *user)
 {
     struct h2sess *h = user;
 
+    if (f->hd.type == NGHTTP2_RST_STREAM && f->rst_stream.error_code != NGHTTP2_NO_ERROR) {
+        struct stats_slot *s = h2sess_slot(h);
+        if (s)
+            stats_add(&s->h2_resets[1], 1);
+    }
     if ((f->hd.type == NGHTTP2_DATA || f->hd.type == NGHTTP2_HEADERS) &&
         (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         struct h2stream *st = h2sess_stream(h, f->hd.stream_id);
@@ -307,6 +368,7 @@ h2sess_stream_free(struct h2sess *h, struct h2stream *st)
     h2xlate_fini(&st->xl);
     buf_fini(&st->req);
     buf_fini(&st->resp);
+    buf_fini(&st->resp_trailers);
     free(st);
 }
 
@@ -337,6 +399,7 @@ h2sess_callbacks_init(void)
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk_recv);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     h2sess_callbacks = cb;
 }
@@ -387,11 +450,12 @@ h2sess_start(struct conn *c)
 
 /* Ends gracefully: GOAWAY naming the last stream taken; those complete, no new one. */
 static void
-h2sess_goaway(struct h2sess *h)
+h2sess_goaway(struct h2sess *h, enum stats_h2_goaway why)
 {
     if (h->goaway)
         return;
     h->goaway = true;
+    h2sess_count_goaway(h, why);
     nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE,
                           nghttp2_session_get_last_proc_stream_id(h->ng), NGHTTP2_NO_ERROR,
                           NULL, 0);
@@ -570,7 +634,7 @@ h2sess_on_timeout(struct conn *c)
     if (h->nstreams && h2sess_stalled(h))
         h2sess_cut(h, "flow-control window stalled", false);
     else
-        h2sess_goaway(h);           /* idle_timeout */
+        h2sess_goaway(h, STATS_GOAWAY_IDLE);
     h2sess_pump(h);
 }
 
@@ -608,7 +672,7 @@ h2sess_on_shutdown(struct conn *c)
             conn_close(c);
         return;
     }
-    h2sess_goaway(h);
+    h2sess_goaway(h, STATS_GOAWAY_SHUTDOWN);
     h2sess_pump(h);
 }
 
@@ -620,7 +684,7 @@ h2sess_on_new_gen(struct conn *c)
     /* A reload: the client reconnects to meet the new configuration (listener limits);
      * the streams it already opened finish under the old one. */
     if (h && !h->goaway) {
-        h2sess_goaway(h);
+        h2sess_goaway(h, STATS_GOAWAY_SHUTDOWN);
         h2sess_kick(h);
     }
 }

@@ -47,7 +47,8 @@ struct h2stream {
     struct h2stream *prev, *next;       /* h->streams */
     struct h2stream *wake_next; /* h->wake list, while `woken` */
     bool woken;
-    struct h2xlate xl;          /* while the request head arrives */
+    struct h2xlate xl;          /* while the request head arrives; then xl.fields holds
+                                   the request's trailers, as HTTP/1.1 field lines */
     /* request */
     struct buf req;             /* translated head not yet read, then body bytes */
     size_t req_head_left;       /* bytes of req that are head */
@@ -59,6 +60,7 @@ struct h2stream {
     bool req_end;               /* END_STREAM came from the client */
     bool req_last_sent;         /* the final "0\r\n\r\n" was read */
     bool headers_done;
+    bool malformed;             /* counted once in h->nmalformed */
     /* response */
     struct buf resp;            /* HTTP/1.1 bytes from the transaction, not yet framed */
     uint8_t rphase;             /* enum h2_resp_phase */
@@ -69,6 +71,7 @@ struct h2stream {
     bool closing;               /* nghttp2 closes the stream: do not reset it again */
     uint64_t resp_left;         /* LENGTH: body bytes still to come */
     struct h1_chunked chunk;
+    struct buf resp_trailers;   /* chunked: the response's trailer section */
 };
 
 struct h2sess {
@@ -82,6 +85,7 @@ struct h2sess {
     uint64_t nrequests;
     uint64_t rst_window_ms;     /* start of the current one-second reset window */
     uint64_t rst_count;
+    uint64_t nmalformed;        /* streams reset for a malformed request */
     const char *abuse;          /* why the client was cut off, NULL while it behaves */
     bool goaway;                /* a final GOAWAY was submitted: take no new stream */
     bool ended;                 /* the session is over: flush and close */

@@ -27,6 +27,7 @@
 #include "edge/session.h"
 #include "edge/stats.h"
 #include "edge/transport.h"
+#include "edge/txn.h"
 #include "edge/worker.h"
 
 /* A response head may be as large as the target's limit (relay.c) plus what forward.c
@@ -130,9 +131,18 @@ h2stream_recv(struct conn *sc, void *p, size_t len)
             st->chunk_left = avail;
             st->pend_len = (uint8_t)snprintf(st->pend, sizeof(st->pend), "%zx\r\n", avail);
         } else if (st->req_end && !st->req_last_sent) {
-            memcpy(st->pend, "0\r\n\r\n", 5);
-            st->pend_len = 5;
+            /* The last chunk with the trailers, if any, read as the head is: unframed. */
             st->req_last_sent = true;
+            struct buf *tr = &st->xl.fields;
+            if (buf_append_str(&st->req, "0\r\n") < 0 ||
+                (buf_len(tr) && buf_append(&st->req, buf_head(tr), buf_len(tr)) < 0) ||
+                buf_append(&st->req, "\r\n", 2) < 0) {
+                errno = ENOMEM;
+                return -1;
+            }
+            buf_fini(tr);
+            st->req_head_left = buf_len(&st->req);
+            continue;
         } else {
             break;
         }
@@ -227,6 +237,32 @@ h2stream_frame(struct h2stream *st)
     h2sess_kick(h);
 }
 
+/* Submits the response's trailers (from the chunked body's trailer section, the fields
+ * that may travel in a trailer) as a HEADERS frame that ends the stream. False when there
+ * are none: the last DATA frame ends it. */
+static bool
+h2stream_trailers(struct h2stream *st)
+{
+    nghttp2_nv nva[64];
+    size_t nv = 0;
+    struct slice s, name, value;
+
+    if (!buf_len(&st->resp_trailers))
+        return false;
+    s = slice_make(buf_head(&st->resp_trailers), buf_len(&st->resp_trailers));
+    while (nv < sizeof(nva) / sizeof(nva[0]) && h1_trailer_next(&s, &name, &value)) {
+        if (!h1_trailer_allowed(name))
+            continue;
+        h2stream_lower(name);
+        nva[nv++] = (nghttp2_nv){ (uint8_t *)name.p, (uint8_t *)value.p, name.len, value.len,
+                                  NGHTTP2_NV_FLAG_NONE };
+    }
+    /* nghttp2 copies the fields: the section may go. */
+    bool sent = nv && nghttp2_submit_trailer(st->h->ng, st->id, nva, nv) == 0;
+    buf_fini(&st->resp_trailers);
+    return sent;
+}
+
 ssize_t
 h2stream_read_body(nghttp2_session *ng, int32_t id, uint8_t *out, size_t len, uint32_t *flags,
                    nghttp2_data_source *src, void *user)
@@ -245,13 +281,15 @@ h2stream_read_body(nghttp2_session *ng, int32_t id, uint8_t *out, size_t len, ui
             const char *why = NULL;
             size_t in = buf_len(&st->resp) < len - n ? buf_len(&st->resp) : len - n;
             ssize_t k = h1_chunked_parse(&st->chunk, buf_head(&st->resp), in, &data, &done, &why);
-            if (k < 0)
+            if (k < 0 || relay_trailers_take(&st->resp_trailers, &st->chunk) < 0)
                 return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
             memcpy(out + n, data.p, data.len);
             n += data.len;
             buf_consume(&st->resp, (size_t)k);
             if (done) {
                 eof = true;
+                if (h2stream_trailers(st))
+                    *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
                 break;
             }
             if (k == 0)

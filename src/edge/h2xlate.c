@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http/h1.h"
+
 static bool
 xl_is(const uint8_t *p, size_t n, const char *s)
 {
@@ -101,13 +103,34 @@ xl_pseudo(struct h2xlate *x, const uint8_t *name, size_t nlen, const uint8_t *va
     return H2XLATE_OK;
 }
 
+/* Counts one field of a block against lim (9113 §6.5.2's size: name + value + 32). */
+static bool
+xl_count(struct h2xlate *x, const struct h2xlate_limits *lim, size_t nlen, size_t vlen)
+{
+    x->list_bytes += nlen + vlen + 32;
+    x->nfields++;
+    return x->list_bytes <= lim->list_bytes && x->nfields <= lim->fields;
+}
+
+/* "name: value\r\n" onto x->fields. */
+static enum h2xlate_result
+xl_field(struct h2xlate *x, const uint8_t *name, size_t nlen, const uint8_t *value,
+         size_t vlen)
+{
+    if (buf_reserve(&x->fields, nlen + vlen + 4) < 0)
+        return H2XLATE_LIMIT;
+    buf_append(&x->fields, name, nlen);
+    buf_append(&x->fields, ": ", 2);
+    buf_append(&x->fields, value, vlen);
+    buf_append(&x->fields, "\r\n", 2);
+    return H2XLATE_OK;
+}
+
 enum h2xlate_result
 h2xlate_add(struct h2xlate *x, const struct h2xlate_limits *lim, const uint8_t *name,
             size_t nlen, const uint8_t *value, size_t vlen)
 {
-    x->list_bytes += nlen + vlen + 32;
-    x->nfields++;
-    if (x->list_bytes > lim->list_bytes || x->nfields > lim->fields)
+    if (!xl_count(x, lim, nlen, vlen))
         return H2XLATE_LIMIT;
     if (nlen && name[0] == ':')
         return xl_pseudo(x, name, nlen, value, vlen);
@@ -138,13 +161,30 @@ h2xlate_add(struct h2xlate *x, const struct h2xlate_limits *lim, const uint8_t *
     }
     if (xl_is(name, nlen, "content-length"))
         x->has_length = true;
-    if (buf_reserve(&x->fields, nlen + vlen + 4) < 0)
+    return xl_field(x, name, nlen, value, vlen);
+}
+
+/* A trailer section as HTTP/1.1 carries it in a chunked body is at most 8 KiB
+ * (h1_chunked.c): what goes over is refused there, so it is dropped here. */
+#define H2XLATE_TRAILER_MAX_BYTES 8000
+
+enum h2xlate_result
+h2xlate_trailer(struct h2xlate *x, const struct h2xlate_limits *lim, const uint8_t *name,
+                size_t nlen, const uint8_t *value, size_t vlen)
+{
+    if (!xl_count(x, lim, nlen, vlen))
         return H2XLATE_LIMIT;
-    buf_append(&x->fields, name, nlen);
-    buf_append(&x->fields, ": ", 2);
-    buf_append(&x->fields, value, vlen);
-    buf_append(&x->fields, "\r\n", 2);
-    return H2XLATE_OK;
+    if (!xl_name_ok(name, nlen) || !xl_value_ok(value, vlen))
+        return H2XLATE_MALFORMED;       /* pseudo-headers included (9113 §8.1) */
+    /* The section is not read again by a head parser but by the chunked decoder, which
+     * refuses controls mid-body: refuse them here, where the stream can still be reset. */
+    for (size_t i = 0; i < vlen; i++)
+        if ((value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+            return H2XLATE_MALFORMED;
+    if (!h1_trailer_allowed(slice_make((const char *)name, nlen)) ||
+        buf_len(&x->fields) + nlen + vlen + 4 > H2XLATE_TRAILER_MAX_BYTES)
+        return H2XLATE_OK;
+    return xl_field(x, name, nlen, value, vlen);
 }
 
 enum h2xlate_result

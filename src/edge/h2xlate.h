@@ -41,6 +41,13 @@ void h2xlate_fini(struct h2xlate *x);
 enum h2xlate_result h2xlate_add(struct h2xlate *x, const struct h2xlate_limits *lim,
                                 const uint8_t *name, size_t nlen, const uint8_t *value,
                                 size_t vlen);
+/* Adds one field of a request's trailer block (after the head was written), checked as a
+ * head's fields are and counted against lim as a block of its own: fields that may travel
+ * in a trailer (h1_trailer_allowed()) go to x->fields as "name: value\r\n", the others
+ * are dropped. MALFORMED for a pseudo-header, a bad name or value. */
+enum h2xlate_result h2xlate_trailer(struct h2xlate *x, const struct h2xlate_limits *lim,
+                                    const uint8_t *name, size_t nlen, const uint8_t *value,
+                                    size_t vlen);
 /* Writes the HTTP/1.1 head into out: request-line, Host (from :authority, or the host
  * field), the fields, Cookie, and the framing: Content-Length as sent, else
  * Transfer-Encoding: chunked when a body follows (end_stream false), ending with CRLF.

@@ -4,9 +4,10 @@
  * (uproto.h), which frames it for the target; the response head and body the protocol
  * decodes come back here and go to c->out in the client's framing (chunked towards
  * HTTP/1.1 clients when the end is not known from a length, close-delimited towards
- * HTTP/1.0 ones); a static file goes out with sendfile through the transport. Decides no
- * response status and ends nothing: txn.c acts on what these functions return. Declared
- * in txn.h.
+ * HTTP/1.0 ones), trailers with it when the client's framing can carry them (chunked, and
+ * only the fields RFC 9110 §6.5.1 lets travel in a trailer); a static file goes out with
+ * sendfile through the transport. Decides no response status and ends nothing: txn.c acts
+ * on what these functions return. Declared in txn.h.
  */
 #include "edge/txn.h"
 
@@ -54,6 +55,8 @@ relay_request(struct txn *t)
             if (n < 0)
                 return n == -EMSGSIZE ? 413 : 400;
             if (data.len && up->request_data(t, data.p, data.len) < 0)
+                return 503;
+            if (relay_trailers_take(&t->req_trailers, &t->req_chunk) < 0)
                 return 503;
             buf_consume(&c->in, (size_t)n);
             if (done) {
@@ -139,12 +142,40 @@ relay_body_put(struct txn *t, const void *p, size_t n)
     return 0;
 }
 
+int
+relay_trailers_take(struct buf *sec, const struct h1_chunked *ch)
+{
+    return ch->trailer.len ? buf_append(sec, ch->trailer.p, ch->trailer.len) : 0;
+}
+
+int
+relay_trailers_put(struct buf *out, const struct buf *sec)
+{
+    struct slice s = slice_make(buf_len(sec) ? buf_head(sec) : "", buf_len(sec));
+    struct slice name, value;
+
+    if (buf_append_str(out, "0\r\n") < 0)
+        return -1;
+    while (h1_trailer_next(&s, &name, &value)) {
+        if (!h1_trailer_allowed(name))
+            continue;
+        if (buf_reserve(out, name.len + value.len + 4) < 0)
+            return -1;
+        buf_append(out, name.p, name.len);
+        buf_append(out, ": ", 2);
+        buf_append(out, value.p, value.len);
+        buf_append(out, "\r\n", 2);
+    }
+    return buf_append(out, "\r\n", 2) < 0 ? -1 : 0;
+}
+
 void
 relay_body_end(struct txn *t)
 {
     t->phase = TXN_DONE;
     if (t->resp_chunked_out)
-        buf_append_str(&t->c->out, "0\r\n\r\n");
+        relay_trailers_put(&t->c->out, &t->resp_trailers);
+    buf_fini(&t->resp_trailers);
 }
 
 int

@@ -17,6 +17,11 @@
 #include "edge/worker.h"
 
 static const char *const classes[6] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
+static const char *const goaway_reasons[STATS_GOAWAY_REASONS] = {
+    [STATS_GOAWAY_MAX_REQUESTS] = "max_requests", [STATS_GOAWAY_IDLE] = "idle",
+    [STATS_GOAWAY_SHUTDOWN] = "shutdown", [STATS_GOAWAY_ABUSE] = "abuse",
+    [STATS_GOAWAY_ERROR] = "error",
+};
 
 /* The slot named `name` in tab (creating it); STATS_NONE when the table is full. */
 static uint8_t
@@ -106,6 +111,7 @@ stats_free(struct worker *w)
 
 struct sum {
     uint64_t requests[6], bytes, accepted, tls[3];
+    uint64_t h2_streams, h2_resets[2], h2_goaways[STATS_GOAWAY_REASONS], h2_cut_off;
     int64_t active, waiting;
     struct metric_hist latency;
 };
@@ -130,6 +136,14 @@ sum_slots(struct edge *e, bool listeners, const char *name, struct sum *out)
                 out->tls[k2] += atomic_load_explicit(&s->tls[k2], memory_order_relaxed);
             out->active += atomic_load_explicit(&s->active, memory_order_relaxed);
             out->waiting += atomic_load_explicit(&s->waiting, memory_order_relaxed);
+            out->h2_streams += atomic_load_explicit(&s->h2_streams, memory_order_relaxed);
+            for (int r = 0; r < 2; r++)
+                out->h2_resets[r] += atomic_load_explicit(&s->h2_resets[r],
+                                                          memory_order_relaxed);
+            for (int r = 0; r < STATS_GOAWAY_REASONS; r++)
+                out->h2_goaways[r] += atomic_load_explicit(&s->h2_goaways[r],
+                                                           memory_order_relaxed);
+            out->h2_cut_off += atomic_load_explicit(&s->h2_cut_off, memory_order_relaxed);
             /* Bucket counts are read while the worker writes them: a reading may be one
              * request behind, never corrupt (32-bit aligned loads). */
             metric_hist_merge(&out->latency, &s->latency);
@@ -160,6 +174,23 @@ emit(edge_metric_fn fn, void *ctx, enum edge_metric_kind kind, const char *name,
 #define emit_counter(fn, ctx, ...) emit(fn, ctx, EDGE_METRIC_COUNTER, __VA_ARGS__)
 #define emit_gauge(fn, ctx, ...) emit(fn, ctx, EDGE_METRIC_GAUGE, __VA_ARGS__)
 
+/* A listener's HTTP/2 counters (h2sess.c counts them). */
+static void
+emit_h2(edge_metric_fn fn, void *ctx, const char *label, const char *name, const struct sum *s)
+{
+    emit_counter(fn, ctx, "tierd_http2_streams_total", label, name, NULL, NULL,
+                 (double)s->h2_streams);
+    emit_counter(fn, ctx, "tierd_http2_stream_resets_total", label, name, "by", "client",
+                 (double)s->h2_resets[0]);
+    emit_counter(fn, ctx, "tierd_http2_stream_resets_total", label, name, "by", "tierd",
+                 (double)s->h2_resets[1]);
+    for (int r = 0; r < STATS_GOAWAY_REASONS; r++)
+        emit_counter(fn, ctx, "tierd_http2_goaways_total", label, name, "reason",
+                     goaway_reasons[r], (double)s->h2_goaways[r]);
+    emit_counter(fn, ctx, "tierd_http2_clients_cut_off_total", label, name, NULL, NULL,
+                 (double)s->h2_cut_off);
+}
+
 /* One listener's or group's series; the label (listener or target_group) tells them
  * apart under one metric name, as Prometheus prefers. */
 static void
@@ -183,6 +214,11 @@ emit_slot(edge_metric_fn fn, void *ctx, const char *label, const char *name, str
                      (double)s->accepted);
         emit_gauge(fn, ctx, "tierd_edge_active_connections", label, name, NULL, NULL,
                    (double)(s->active > 0 ? s->active : 0));
+        uint64_t h2_seen = s->h2_streams + s->h2_cut_off + s->h2_resets[0];
+        for (int r = 0; r < STATS_GOAWAY_REASONS; r++)
+            h2_seen += s->h2_goaways[r];
+        if (h2_seen)            /* listeners that had an HTTP/2 client only */
+            emit_h2(fn, ctx, label, name, s);
         static const char *const tls_results[3] = { "full", "resumed", "failed" };
         for (int k = 0; k < 3; k++)
             if (s->tls[0] + s->tls[1] + s->tls[2])     /* TLS listeners only */

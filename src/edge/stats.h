@@ -16,6 +16,15 @@ struct worker;
  * (relaxed). */
 #define STATS_SLOTS_MAX 64
 #define STATS_NONE 255
+/* Why an HTTP/2 connection got GOAWAY (h2sess.c), a label of tierd_http2_goaways_total. */
+enum stats_h2_goaway {
+    STATS_GOAWAY_MAX_REQUESTS = 0,  /* max_requests_per_connection reached (NO_ERROR) */
+    STATS_GOAWAY_IDLE,              /* idle_timeout (NO_ERROR) */
+    STATS_GOAWAY_SHUTDOWN,          /* a reload or a stop (NO_ERROR) */
+    STATS_GOAWAY_ABUSE,             /* a broken limit: cut off (ENHANCE_YOUR_CALM) */
+    STATS_GOAWAY_ERROR,             /* tierd's trouble: out of memory, a stalled window */
+    STATS_GOAWAY_REASONS,
+};
 struct stats_slot {
     char name[64];
     _Atomic uint64_t requests[6];       /* by status class: [0] other, [1] 1xx .. [5] 5xx */
@@ -23,6 +32,11 @@ struct stats_slot {
     _Atomic uint64_t accepted;          /* listeners: connections accepted */
     _Atomic int64_t active;             /* listeners: connections open */
     _Atomic int64_t waiting;            /* groups: requests parked in initwait.c */
+    _Atomic uint64_t h2_streams;        /* listeners: HTTP/2 streams opened */
+    _Atomic uint64_t h2_resets[2];      /* listeners: streams reset by [0] the client,
+                                           [1] tierd (an error code, not NO_ERROR) */
+    _Atomic uint64_t h2_goaways[STATS_GOAWAY_REASONS];  /* listeners: GOAWAY sent */
+    _Atomic uint64_t h2_cut_off;        /* listeners: clients cut off for abuse */
     _Atomic uint64_t tls[3];            /* listeners: TLS handshakes by enum stats_tls */
     struct metric_hist latency;         /* request time, microseconds */
 };

@@ -68,6 +68,8 @@ txn_free(struct txn *t)
     if (t->u) {
         upstream_close(t->u);
     }
+    buf_fini(&t->req_trailers);
+    buf_fini(&t->resp_trailers);
     gen_release(t->gen);
     free(t->logmem);
     free(t);

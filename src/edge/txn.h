@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/buf.h"
 #include "edge/edge_conf.h"
 #include "edge/initwait.h"
 #include "edge/uproto.h"
@@ -71,6 +72,7 @@ struct txn {
     uint8_t req_framing;        /* enum h1_framing */
     uint64_t req_remaining;     /* LENGTH: body bytes still to forward */
     struct h1_chunked req_chunk;
+    struct buf req_trailers;    /* chunked: the trailer section as it arrives */
     bool req_done;              /* the whole request is in u->out (or was written) */
     uint32_t head_in_cin;       /* bodiless requests keep their head in c->in until the
                                    response starts, so a failed attempt can be replayed */
@@ -80,6 +82,7 @@ struct txn {
     /* response */
     bool resp_chunked_out;      /* re-encoding chunked towards the client */
     bool resp_close_out;        /* close-delimited towards the client */
+    struct buf resp_trailers;   /* the target's trailer section, for relay_body_end */
     bool sticky;                /* set the stickiness cookie on the response */
     bool shield_seen;           /* the shield saw the request: tell it the status */
     bool static_asset;
@@ -144,8 +147,17 @@ int relay_response_head(struct txn *t, const struct h1_response *r);
 size_t relay_body_room(const struct txn *t);
 /* n response body bytes to c->out in the client's framing. 0 or -1 without memory. */
 int relay_body_put(struct txn *t, const void *p, size_t n);
-/* The response body ended: the client's terminator, if any, and TXN_DONE. */
+/* The response body ended: the client's terminator, if any, and TXN_DONE. A chunked
+ * response's terminator carries the trailers in t->resp_trailers that may be passed on;
+ * other framings cannot carry them, so they are dropped (RFC 9110 §6.5.1). */
 void relay_body_end(struct txn *t);
+/* Collects the trailer bytes the last h1_chunked_parse() call on ch consumed into sec. 0
+ * or -1 without memory. */
+int relay_trailers_take(struct buf *sec, const struct h1_chunked *ch);
+/* Writes a chunked body's terminator into out: the last chunk, the fields of the trailer
+ * section sec that may travel in a trailer (h1_trailer_allowed()), the final CRLF. 0 or
+ * -1 without memory. */
+int relay_trailers_put(struct buf *out, const struct buf *sec);
 /* The head in c->out (flagged to share the first segment) and then the file bytes to
  * the client. 0 or -errno. */
 int relay_file(struct txn *t);

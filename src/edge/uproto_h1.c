@@ -2,9 +2,10 @@
  * edge/uproto_h1.c: HTTP/1.1 as the upstream protocol (uproto.h). Writes the request head
  * as forward.c rewrites it, frames the request body as the client framed it (a length
  * stays a length, chunked stays chunked), parses the target's response heads with the
- * strict parser of http/h1_response.c, decodes the response body (a length, chunked, or
- * up to EOF), says when a connection may go back to its pool, and relays a WebSocket
- * tunnel's bytes after 101. Keeps its per-transaction state in t->ups.h1; owns no memory.
+ * strict parser of http/h1_response.c, decodes the response body (a length, chunked with
+ * its trailers, or up to EOF), says when a connection may go back to its pool, and relays
+ * a WebSocket tunnel's bytes after 101. Keeps its per-transaction state in t->ups.h1; owns
+ * no memory.
  */
 #include "edge/uproto.h"
 
@@ -65,7 +66,8 @@ h1_request_data(struct txn *t, const void *p, size_t n)
 static int
 h1_request_end(struct txn *t)
 {
-    if (t->ups.h1.req_chunked && buf_append_str(&t->u->out, "0\r\n\r\n") < 0)
+    /* The client's trailers go on with the body's end (relay_trailers_put() filters). */
+    if (t->ups.h1.req_chunked && relay_trailers_put(&t->u->out, &t->req_trailers) < 0)
         return -ENOMEM;
     return 0;
 }
@@ -142,6 +144,8 @@ h1_response_body(struct txn *t)
                 return -1;
             }
             if (data.len && relay_body_put(t, data.p, data.len) < 0)
+                return -1;
+            if (relay_trailers_take(&t->resp_trailers, &t->ups.h1.resp_chunk) < 0)
                 return -1;
             buf_consume(&u->in, (size_t)n);
             if (done)

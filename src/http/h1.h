@@ -156,16 +156,28 @@ struct h1_chunked {
     uint32_t ext_bytes;         /* chunk-extension bytes in the whole body so far */
     uint32_t trailer_bytes;
     uint32_t digits;
+    struct slice trailer;       /* after each call: trailer bytes it consumed (below) */
 };
 
 void h1_chunked_init(struct h1_chunked *c, uint64_t max_total);
 /* Consumes framing bytes and at most one span of payload from in[0..len). Returns bytes
  * consumed (0..len), or -EBADMSG (malformed, reason in *why) or -EMSGSIZE (over
  * max_total). The payload span, if any, is *data (inside in, possibly empty). *done turns
- * true once the last chunk and the trailer section are consumed; trailers are dropped.
- * Call repeatedly until it consumes everything or reports done. */
+ * true once the last chunk and the trailer section are consumed. Trailer field lines the
+ * call consumed, validated as field lines (each "name:value CRLF", no obs-fold) and held
+ * to 8 KiB in all, are c->trailer (inside in, possibly empty; never the section's final
+ * CRLF): a caller that passes trailers on appends each span, and the concatenation is the
+ * section. Call repeatedly until it consumes everything or reports done. */
 ssize_t h1_chunked_parse(struct h1_chunked *c, const char *in, size_t len,
                          struct slice *data, bool *done, const char **why);
+
+/* Takes the first field line off a trailer section collected from c->trailer spans: its
+ * name, and its value without surrounding whitespace. False when *sec is empty. */
+bool h1_trailer_next(struct slice *sec, struct slice *name, struct slice *value);
+/* Whether a trailer field may be passed on: not a field RFC 9110 §6.5.1 keeps out of
+ * trailers (framing, routing, request modifiers, authentication, response control, content
+ * metadata), not hop-by-hop, not a pseudo-header. Any case. */
+bool h1_trailer_allowed(struct slice name);
 
 /* The reason phrase for a status code ("OK", "Bad Gateway"); "Unknown" if none. */
 const char *h1_reason(int status);

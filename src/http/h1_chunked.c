@@ -1,12 +1,16 @@
 /*
  * http/h1_chunked.c: the incremental chunked-body decoder (9112 §7.1). A byte-driven state
  * machine, so input may be split anywhere; payload is handed out as spans of the caller's
- * input, never copied. Chunk extensions are validated and discarded, trailers are
- * validated as field lines and dropped. Re-encoding for the upstream is not done here.
+ * input, never copied. Chunk extensions are validated and discarded; trailers are
+ * validated as field lines and handed out as spans too (c->trailer), which the caller
+ * collects, walks with h1_trailer_next() and filters with h1_trailer_allowed() (RFC 9110
+ * §6.5.1). Re-encoding for the upstream is not done here.
  */
 #include "http/h1.h"
 
 #include <errno.h>
+#include <string.h>
+#include <strings.h>
 
 #include "core/err.h"
 #include "http/internal.h"
@@ -79,6 +83,7 @@ h1_chunked_parse(struct h1_chunked *c, const char *in, size_t len, struct slice 
     size_t i = 0;
 
     *data = slice_make(in, 0);
+    c->trailer = slice_make(in, 0);
     *done = c->state == CH_DONE;
     if (c->state == CH_ERROR)
         return -EBADMSG;
@@ -96,6 +101,13 @@ h1_chunked_parse(struct h1_chunked *c, const char *in, size_t len, struct slice 
         }
 
         char ch = in[i++];
+        /* Trailer field-line bytes (not the final CRLF) form one span per call. */
+        if ((c->state == CH_TRAILER_LINE && ch != '\r') ||
+            (c->state > CH_TRAILER_LINE && c->state <= CH_TRAILER_LF)) {
+            if (!c->trailer.len)
+                c->trailer.p = in + i - 1;
+            c->trailer.len = (size_t)(in + i - c->trailer.p);
+        }
         if (c->state < CH_SIZE_LF) {
             /* Everything on a size line up to the CR. */
             if (++c->line_bytes > CHUNKED_LINE_MAX_BYTES)
@@ -266,4 +278,57 @@ h1_chunked_parse(struct h1_chunked *c, const char *in, size_t len, struct slice 
         }
     }
     return (ssize_t)i;
+}
+
+bool
+h1_trailer_next(struct slice *sec, struct slice *name, struct slice *value)
+{
+    const char *p = sec->p, *end = sec->p + sec->len;
+    const char *colon, *eol;
+
+    if (!sec->len)
+        return false;
+    for (colon = p; colon < end && *colon != ':'; colon++)
+        ;
+    for (eol = colon; eol < end && *eol != '\r'; eol++)
+        ;
+    if (colon == end || eol == end || eol + 1 == end)
+        return false;           /* not a section the parser took: stop */
+    const char *v = colon + 1, *ve = eol;
+    while (v < ve && is_ws(*v))
+        v++;
+    while (ve > v && is_ws(ve[-1]))
+        ve--;
+    *name = slice_make(p, (size_t)(colon - p));
+    *value = slice_make(v, (size_t)(ve - v));
+    *sec = slice_make(eol + 2, (size_t)(end - eol - 2));
+    return true;
+}
+
+/* Fields a trailer may not carry (RFC 9110 §6.5.1): framing, routing, request modifiers
+ * (controls, conditionals), authentication, response control data, what the content is
+ * and how to process it, hop-by-hop fields; HTTP/2's pseudo-headers have no place either. */
+static const char *const trailer_forbidden[] = {
+    "accept-ranges", "age", "authentication-info", "authorization", "cache-control",
+    "connection", "content-encoding", "content-length", "content-location", "content-range",
+    "content-type", "cookie", "date", "etag", "expect", "expires", "host", "if-match",
+    "if-modified-since", "if-none-match", "if-range", "if-unmodified-since", "keep-alive",
+    "last-modified", "location", "max-forwards", "pragma", "proxy-authenticate",
+    "proxy-authentication-info", "proxy-authorization", "proxy-connection", "range",
+    "retry-after", "set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "vary",
+    "via", "warning", "www-authenticate", "x-forwarded-for", "x-forwarded-host",
+    "x-forwarded-port", "x-forwarded-proto", "x-real-ip", "forwarded",
+};
+
+bool
+h1_trailer_allowed(struct slice name)
+{
+    if (!name.len || name.p[0] == ':')
+        return false;
+    for (size_t i = 0; i < sizeof(trailer_forbidden) / sizeof(trailer_forbidden[0]); i++) {
+        const char *f = trailer_forbidden[i];
+        if (strlen(f) == name.len && strncasecmp(f, name.p, name.len) == 0)
+            return false;
+    }
+    return true;
 }

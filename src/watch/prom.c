@@ -36,6 +36,12 @@ static const struct {
     { "tierd_http_response_bytes_total", "Bytes of HTTP responses sent to clients." },
     { "tierd_connections_accepted_total", "Client connections accepted by a listener." },
     { "tierd_edge_active_connections", "Client connections open on a listener." },
+    { "tierd_http2_streams_total", "HTTP/2 streams opened by clients of a listener." },
+    { "tierd_http2_stream_resets_total", "HTTP/2 streams reset, by the client or by tierd "
+                                         "(an error code, not NO_ERROR)." },
+    { "tierd_http2_goaways_total", "HTTP/2 GOAWAY frames sent by a listener, by reason." },
+    { "tierd_http2_clients_cut_off_total", "HTTP/2 clients cut off for breaking a limit "
+                                           "(and reported to the shield)." },
     { "tierd_tls_handshakes_total", "TLS handshakes on a listener: full, resumed (ticket or "
                                     "session id) or failed." },
     { "tierd_db_connections", "Client connections open on a database (Threads_connected)." },

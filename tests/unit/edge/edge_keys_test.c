@@ -153,7 +153,8 @@ static const char every_key[] =
     "    address: 127.0.0.1:0\n"
     "    http2: { max_concurrent_streams: 50, max_header_list_size: 32k, max_header_fields: 60,\n"
     "             max_resets_per_second: 20, max_continuations: 4,\n"
-    "             max_requests_per_connection: 500, idle_timeout: 30s, h2c: true }\n"
+    "             max_requests_per_connection: 500, idle_timeout: 30s, h2c: true,\n"
+    "             max_malformed_requests: 3 }\n"
     "    rules:\n"
     "      - match:\n"
     "          path_prefix: /api/\n"
@@ -246,6 +247,7 @@ TEST(edge_keys_every_entry_is_a_key_the_reader_accepts)
     EXPECT_EQ(h2->max_requests_per_connection, 500);
     EXPECT_EQ(h2->idle_timeout_ms, 30000);
     EXPECT_TRUE(h2->h2c);
+    EXPECT_EQ(h2->max_malformed_requests, 3);
     edge_conf_fini(&c);
     conf_doc_free(doc);
 }
@@ -339,6 +341,7 @@ TEST(edge_keys_defaults_are_what_the_reader_fills)
     EXPECT_EQ(h2->max_requests_per_connection, def_uint(EK_H2_MAX_REQUESTS));
     EXPECT_EQ(h2->idle_timeout_ms, def_ms(EK_H2_IDLE_TIMEOUT));
     EXPECT_EQ(h2->h2c, def_bool(EK_H2_H2C));
+    EXPECT_EQ(h2->max_malformed_requests, def_uint(EK_H2_MAX_MALFORMED));
     edge_conf_fini(&e);
 }
 

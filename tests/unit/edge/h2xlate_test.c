@@ -106,3 +106,45 @@ TEST(h2xlate_limits_count_32_bytes_per_field)
     EXPECT_EQ(n, 13);
     h2xlate_fini(&x);
 }
+
+static enum h2xlate_result
+trailer(struct h2xlate *x, const struct h2xlate_limits *l, const char *name, const char *value)
+{
+    return h2xlate_trailer(x, l, (const uint8_t *)name, strlen(name), (const uint8_t *)value,
+                           strlen(value));
+}
+
+TEST(h2xlate_trailers_become_field_lines_and_forbidden_ones_go)
+{
+    struct h2xlate x;
+    static char big[9000];
+
+    h2xlate_init(&x);
+    EXPECT_EQ(trailer(&x, &lim, "grpc-status", "0"), H2XLATE_OK);
+    EXPECT_EQ(trailer(&x, &lim, "content-length", "5"), H2XLATE_OK);     /* dropped */
+    EXPECT_EQ(trailer(&x, &lim, "authorization", "Bearer x"), H2XLATE_OK);
+    EXPECT_EQ(trailer(&x, &lim, "x-sum", "a b\tc"), H2XLATE_OK);
+    EXPECT_EQ(buf_len(&x.fields), strlen("grpc-status: 0\r\nx-sum: a b\tc\r\n"));
+    EXPECT_EQ(memcmp(buf_head(&x.fields), "grpc-status: 0\r\nx-sum: a b\tc\r\n",
+                     buf_len(&x.fields)), 0);
+    /* Malformed as in a head, plus any control a chunked trailer cannot carry. */
+    EXPECT_EQ(trailer(&x, &lim, ":status", "200"), H2XLATE_MALFORMED);
+    EXPECT_EQ(trailer(&x, &lim, "X-Caps", "1"), H2XLATE_MALFORMED);
+    EXPECT_EQ(trailer(&x, &lim, "x-a", "1\r\nx-b: 2"), H2XLATE_MALFORMED);
+    EXPECT_EQ(trailer(&x, &lim, "x-a", "a\x0f"), H2XLATE_MALFORMED);
+    EXPECT_EQ(trailer(&x, &lim, "x-a", "a\x7f"), H2XLATE_MALFORMED);
+    /* Past the 8 KiB a chunked trailer section holds: dropped, not cut in the middle. */
+    memset(big, 'v', 7990);
+    size_t before = buf_len(&x.fields);
+    struct h2xlate_limits roomy = { 1 << 20, 100 };
+    EXPECT_EQ(trailer(&x, &roomy, "x-big", big), H2XLATE_OK);
+    EXPECT_EQ(buf_len(&x.fields), before);
+    h2xlate_fini(&x);
+    /* The block counts against the limits like a head. */
+    struct h2xlate_limits two = { 65536, 2 };
+    h2xlate_init(&x);
+    EXPECT_EQ(trailer(&x, &two, "a", "1"), H2XLATE_OK);
+    EXPECT_EQ(trailer(&x, &two, "b", "1"), H2XLATE_OK);
+    EXPECT_EQ(trailer(&x, &two, "c", "1"), H2XLATE_LIMIT);
+    h2xlate_fini(&x);
+}

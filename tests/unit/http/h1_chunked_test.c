@@ -14,6 +14,8 @@ struct run {
     size_t consumed;
     size_t out_len;
     char out[4096];
+    size_t tr_len;          /* the trailer section, as collected from c.trailer */
+    char tr[9000];
 };
 
 /* Feeds in[0..len) in pieces of at most `step` bytes (0: all at once). */
@@ -42,6 +44,10 @@ decode(const char *in, size_t len, size_t step, uint64_t max_total, struct run *
             EXPECT_TRUE(slice_inside(d, in + off + used, (size_t)n));
             memcpy(r->out + r->out_len, d.p, d.len);
             r->out_len += d.len;
+            EXPECT_TRUE(slice_inside(c.trailer, in + off + used, (size_t)n));
+            EXPECT_TRUE(!c.trailer.len || !d.len);  /* one kind of span per call */
+            memcpy(r->tr + r->tr_len, c.trailer.p, c.trailer.len);
+            r->tr_len += c.trailer.len;
             used += (size_t)n;
             if (n == 0)
                 break;
@@ -185,15 +191,24 @@ TEST(h1_chunked_requires_crlf_after_data)
     EXPECT_EQ(verdict("5\r\nhel"), 0);
 }
 
-TEST(h1_chunked_trailers_are_checked_and_dropped)
+TEST(h1_chunked_trailers_are_checked_and_handed_out)
 {
     struct run r;
     const char *ok = "3\r\nabc\r\n0\r\nA: 1\r\nB-2:\r\nC:  x y \r\n\r\n";
+    const char *sec = "A: 1\r\nB-2:\r\nC:  x y \r\n";
 
-    decode(ok, strlen(ok), 1, 0, &r);
+    for (size_t step = 0; step < 8; step++) {
+        decode(ok, strlen(ok), step, 0, &r);
+        EXPECT_TRUE(r.done);
+        EXPECT_EQ(r.out_len, 3);
+        EXPECT_EQ(r.consumed, strlen(ok));
+        /* the same section however the input was split, without the final CRLF */
+        EXPECT_EQ(r.tr_len, strlen(sec));
+        EXPECT_EQ(memcmp(r.tr, sec, r.tr_len), 0);
+    }
+    decode("0\r\n\r\n", 5, 1, 0, &r);
     EXPECT_TRUE(r.done);
-    EXPECT_EQ(r.out_len, 3);
-    EXPECT_EQ(r.consumed, strlen(ok));
+    EXPECT_EQ(r.tr_len, 0);
     EXPECT_EQ(verdict("0\r\n A: 1\r\n\r\n"), -EBADMSG);
     EXPECT_EQ(verdict("0\r\nA : 1\r\n\r\n"), -EBADMSG);
     EXPECT_EQ(verdict("0\r\nA: 1\n\r\n"), -EBADMSG);
@@ -236,4 +251,43 @@ TEST(h1_chunked_errors_are_sticky)
     EXPECT_EQ(h1_chunked_parse(&c, "z", 1, &d, &done, &why), -EBADMSG);
     EXPECT_EQ(h1_chunked_parse(&c, "0\r\n\r\n", 5, &d, &done, &why), -EBADMSG);
     EXPECT_FALSE(done);
+}
+
+TEST(h1_trailer_next_walks_the_section)
+{
+    struct run r;
+    const char *in = "1\r\nx\r\n0\r\ngrpc-status: 0\r\nGrpc-Message:\t ok then \r\nE:\r\n\r\n";
+    struct slice s, name, value;
+
+    decode(in, strlen(in), 3, 0, &r);
+    EXPECT_TRUE(r.done);
+    s = slice_make(r.tr, r.tr_len);
+    EXPECT_TRUE(h1_trailer_next(&s, &name, &value));
+    EXPECT_TRUE(slice_eq(name, SLICE_LIT("grpc-status")) && slice_eq(value, SLICE_LIT("0")));
+    EXPECT_TRUE(h1_trailer_next(&s, &name, &value));
+    EXPECT_TRUE(slice_eq(name, SLICE_LIT("Grpc-Message")));
+    EXPECT_TRUE(slice_eq(value, SLICE_LIT("ok then")));
+    EXPECT_TRUE(h1_trailer_next(&s, &name, &value));
+    EXPECT_TRUE(slice_eq(name, SLICE_LIT("E")) && value.len == 0);
+    EXPECT_FALSE(h1_trailer_next(&s, &name, &value));
+    /* what the parser never hands out is not walked past */
+    s = SLICE_LIT("A: 1");
+    EXPECT_FALSE(h1_trailer_next(&s, &name, &value));
+    s = SLICE_LIT("A 1\r\n");
+    EXPECT_FALSE(h1_trailer_next(&s, &name, &value));
+}
+
+TEST(h1_trailer_allowed_keeps_framing_routing_and_auth_out)
+{
+    static const char *const allowed[] = { "grpc-status", "Server-Timing", "Digest",
+                                            "Content-Lengthy", "x-checksum" };
+    static const char *const kept_out[] = {
+        "Content-Length", "transfer-encoding", "HOST", "Authorization", "Set-Cookie",
+        "Trailer", "Connection", "Content-Type", ":status", "",
+    };
+
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        EXPECT_TRUE(h1_trailer_allowed(slice_make(allowed[i], strlen(allowed[i]))));
+    for (size_t i = 0; i < sizeof(kept_out) / sizeof(kept_out[0]); i++)
+        EXPECT_FALSE(h1_trailer_allowed(slice_make(kept_out[i], strlen(kept_out[i]))));
 }
