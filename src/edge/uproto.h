@@ -34,6 +34,18 @@ union uproto_state {
         uint64_t resp_remaining;    /* LENGTH: body bytes still to come */
         struct h1_chunked resp_chunk;
     } h1;
+    struct {
+        bool head_done;             /* the CGI head was handed on */
+        bool ended;                 /* END_REQUEST arrived: the connection may be pooled */
+        bool has_len;               /* the head had Content-Length: body_left counts down */
+        uint8_t rec_type;           /* the record being read (enum fcgi_type) */
+        uint8_t pad_left;           /* its padding still to skip */
+        uint8_t end_have;           /* END_REQUEST content bytes in end[] */
+        uint16_t rec_left;          /* its content bytes still to read */
+        uint32_t dlen;              /* head phase: STDOUT bytes de-framed at u->in's head */
+        uint64_t body_left;
+        uint8_t end[8];
+    } fcgi;
 };
 
 struct uproto_ops {
@@ -68,6 +80,9 @@ struct uproto_ops {
 
 /* uproto_h1.c: HTTP/1.1 to the target, keep-alive, requests re-framed as received. */
 extern const struct uproto_ops uproto_h1_ops;
+
+/* uproto_fcgi.c: FastCGI responder requests (PHP-FPM), FCGI_KEEP_CONN pooled. */
+extern const struct uproto_ops uproto_fcgi_ops;
 
 /* The protocol of a target group (enum edge_tg_protocol); never NULL. */
 const struct uproto_ops *uproto_of(enum edge_tg_protocol p);
