@@ -37,6 +37,11 @@
 #define UPROTO_FCGI_ID 1                /* one request at a time on a connection */
 #define UPROTO_FCGI_HEAD_MAX_BYTES 65536
 #define UPROTO_FCGI_STDERR_PER_SEC 10   /* log lines per worker thread per second */
+/* Idle connections kept per target per edge worker. PHP-FPM gives each open connection a
+ * child process of its pool, idle or not: every idle connection kept is a child nobody
+ * else (a health probe, another proxy) can use. One per worker keeps the saving of a
+ * connect per request without starving a pool sized above edge.workers. */
+#define UPROTO_FCGI_IDLE_MAX 1
 
 /* ---- the script ---------------------------------------------------------------------- */
 
@@ -543,11 +548,13 @@ fcgi_response_body(struct txn *t)
     return fcgi_pump(t);
 }
 
-/* Only after END_REQUEST, with nothing after it (FCGI_KEEP_CONN was asked for). */
+/* Only after END_REQUEST, with nothing after it (FCGI_KEEP_CONN was asked for), and
+ * while the pool holds fewer than UPROTO_FCGI_IDLE_MAX idle connections to the target. */
 static bool
 fcgi_reusable(const struct txn *t)
 {
-    return t->ups.fcgi.ended && !buf_len(&t->u->in);
+    return t->ups.fcgi.ended && !buf_len(&t->u->in) &&
+           t->u->pool->nidle < UPROTO_FCGI_IDLE_MAX;
 }
 
 const struct uproto_ops uproto_fcgi_ops = {

@@ -16,8 +16,9 @@ SCRIPTS = {
     # The front controller: what Laravel's public/index.php is to tierd. /up is its health
     # route; it fails while the file "down" exists next to the root.
     "index.php": r"""<?php
+$pool = getenv('POOL') ?: 'a';
 if ($_SERVER['REQUEST_URI'] === '/up') {
-    if (file_exists(__DIR__ . '/../down')) { http_response_code(503); echo "down"; exit; }
+    if (file_exists(__DIR__ . "/../down-$pool")) { http_response_code(503); echo "down"; exit; }
     echo "up"; exit;
 }
 header('Content-Type: application/json');
@@ -26,7 +27,7 @@ $keys = ['SCRIPT_FILENAME', 'SCRIPT_NAME', 'PATH_INFO', 'DOCUMENT_ROOT', 'REQUES
          'SERVER_NAME', 'SERVER_PORT', 'REMOTE_ADDR', 'REMOTE_PORT', 'HTTPS',
          'GATEWAY_INTERFACE', 'REDIRECT_STATUS', 'HTTP_HOST', 'HTTP_X_TEST', 'HTTP_PROXY',
          'HTTP_COOKIE', 'APP_ENV', 'HTTP_USER_AGENT'];
-$out = ['front' => true, 'pid' => getmypid()];
+$out = ['front' => true, 'pid' => getmypid(), 'pool' => $pool];
 foreach ($keys as $k) { $out[$k] = $_SERVER[$k] ?? null; }
 $out['get'] = $_GET;
 $out['post'] = $_POST;
@@ -70,6 +71,10 @@ echo "started"; flush();
 sleep((int)($_GET['s'] ?? 30));
 echo "done";
 """,
+    "hang.php": r"""<?php
+sleep(30);
+echo "late";
+""",
     "stderr.php": r"""<?php
 error_log("tierd-test-stderr-line");
 echo "logged";
@@ -86,11 +91,16 @@ class Fpm:
     """php-fpm8.2 in the foreground with one static pool; .root is the document root and
     .outside a directory next to it (with outside.php, and root/link.php pointing there)."""
 
-    def __init__(self, children=2, max_requests=0):
+    def __init__(self, children=3, max_requests=0, name="a", share=None):
+        """share: another Fpm whose document root this pool serves too (a second target
+        of the same group); name: the pool's POOL environment variable."""
         self.dir = tempfile.mkdtemp(prefix="tierd-fpm-")
         temp_paths.append(self.dir)
-        self.root = os.path.join(self.dir, "public")
-        self.outside = os.path.join(self.dir, "private")
+        self.share = share
+        self.name = name
+        base = share.dir if share else self.dir
+        self.root = os.path.join(base, "public")
+        self.outside = os.path.join(base, "private")
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
         self.children = children
@@ -110,8 +120,17 @@ class Fpm:
         os.symlink(os.path.join(self.outside, "outside.php"), os.path.join(self.root, "link.php"))
         os.chmod(self.dir, 0o755)
 
+    def set_down(self, down):
+        """Makes this pool's /up answer 503 (or 200 again)."""
+        p = os.path.join(os.path.dirname(self.root), f"down-{self.name}")
+        if down:
+            open(p, "w").close()
+        elif os.path.exists(p):
+            os.unlink(p)
+
     def __enter__(self):
-        self._write_tree()
+        if not self.share:
+            self._write_tree()
         root_user = "user = root\ngroup = root\n" if os.getuid() == 0 else ""
         conf = os.path.join(self.dir, "fpm.conf")
         with open(conf, "w") as f:
@@ -125,6 +144,7 @@ pm = static
 pm.max_children = {self.children}
 pm.max_requests = {self.max_requests}
 clear_env = no
+env[POOL] = {self.name}
 catch_workers_output = yes
 php_admin_flag[log_errors] = on
 php_admin_value[output_buffering] = 0
@@ -173,8 +193,11 @@ php_admin_value[output_buffering] = 0
         return False
 
 
-def fcgi_stack(fpm, listen_extra="", group_extra="", extra="", params="{ APP_ENV: testing }"):
-    """One listener forwarding everything to the FastCGI group php on fpm."""
+def fcgi_stack(fpm, listen_extra="", group_extra="", extra="", params="{ APP_ENV: testing }",
+               targets=None):
+    """One listener forwarding everything to the FastCGI group php on fpm (or on the pools
+    in targets, which share fpm's root)."""
+    addrs = ", ".join(p.addr for p in (targets or [fpm]))
     return f"""listeners:
   - name: public
     address: ${{listen}}
@@ -183,7 +206,7 @@ def fcgi_stack(fpm, listen_extra="", group_extra="", extra="", params="{ APP_ENV
 target_groups:
   php:
     protocol: fastcgi
-    targets: [{fpm.addr}]
+    targets: [{addrs}]
     fastcgi:
       root: {fpm.root}
       index: index.php
