@@ -342,7 +342,8 @@ tg_conf_read_fastcgi(struct edge_tg_conf *tg, const struct conf_node *v, const c
             diag_at(d, n ? n : fn, "%s: split_path \"%.30s\" must be an extension starting "
                     "with '.', like .php", what, s);
         fc->split_path = mem_strdup_or_exit(s);
-        if (fc->index && !strstr(fc->index, s))
+        if (fc->index && (strlen(fc->index) < strlen(s) ||
+                          strcmp(fc->index + strlen(fc->index) - strlen(s), s) != 0))
             diag_at(d, conf_key_get(fn, K(EK_FC_INDEX)) ? conf_key_get(fn, K(EK_FC_INDEX)) : fn,
                     "%s: index \"%.60s\" does not end in split_path \"%.30s\", so it could "
                     "never run; name a %s file", what, fc->index, s, s);
