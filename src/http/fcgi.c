@@ -185,8 +185,8 @@ fcgi_cgi_head_parse(const char *p, size_t len, const struct h1_limits *lim, bool
     }
     if (fi.nte)
         return fcgi_fail(why, "Transfer-Encoding in a CGI response");
-    if (r->status == 101)
-        return fcgi_fail(why, "a CGI response cannot switch protocols");
+    if (r->status < 200)     /* no 101 (no tunnel over FastCGI), no interim answers */
+        return fcgi_fail(why, "a CGI response cannot have a 1xx status");
     if (!has_status && has_location)
         r->status = 302;    /* RFC 3875 §6.2.3 client redirect; PHP says 302 itself */
     if (fi.ncl) {
@@ -195,7 +195,7 @@ fcgi_cgi_head_parse(const char *p, size_t len, const struct h1_limits *lim, bool
     } else {
         r->framing = H1_FRAMING_CLOSE;
     }
-    if (head_request || r->status < 200 || r->status == 204 || r->status == 304)
+    if (head_request || r->status == 204 || r->status == 304)
         r->framing = H1_FRAMING_NONE;
     if (fi.conn_names_fields)
         h1_fields_mark_connection(r->headers, r->nheaders);

@@ -68,7 +68,7 @@ int fcgi_end_parse(const void *p, uint32_t *app_status, const char **why);
  * status and is flagged H1_HDR_HOP (never forwarded); without it, a Location gives 302
  * and otherwise 200. Content-Length gives LENGTH framing, none CLOSE (the end is the
  * application's END_REQUEST); Transfer-Encoding, a second Status or a bad one is an error.
- * HEAD requests, 1xx, 204 and 304 get NONE. Returns bytes consumed, -EAGAIN while the head
+ * A 1xx status is an error; HEAD requests, 204 and 304 get NONE. Returns bytes consumed, -EAGAIN while the head
  * is incomplete and within lim, or -EBADMSG with *why.
  */
 ssize_t fcgi_cgi_head_parse(const char *p, size_t len, const struct h1_limits *lim,
