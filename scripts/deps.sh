@@ -5,12 +5,12 @@
 set -eu
 
 pkgs_build="nodejs gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev libnftables-dev zlib1g-dev libcurl4-openssl-dev libssl-dev curl libsystemd-dev openssl libnghttp2-dev"
-pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic openssh-server openssh-client testssl.sh nghttp2-client python3-h2"
+pkgs_check="libcmocka-dev php8.2-fpm python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic openssh-server openssh-client testssl.sh nghttp2-client python3-h2"
 # The acme e2e runs a real ACME CA (Pebble) and checks chains with openssl.
 pkgs_check="$pkgs_check pebble openssl"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_deb="dpkg-dev pandoc lintian"
-pkgs_bench="nginx-light haproxy caddy wrk python3 python3-pymysql mariadb-server mariadb-client mariadb-backup restic nghttp2-client openssl"
+pkgs_bench="nginx-light haproxy caddy php8.2-fpm wrk python3 python3-pymysql mariadb-server mariadb-client mariadb-backup restic nghttp2-client openssl"
 
 want=""
 for g in "$@"; do

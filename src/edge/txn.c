@@ -231,11 +231,15 @@ txn_connect(struct txn *t, const struct h1_request *r)
         return -EHOSTUNREACH;
     txn_set_target(t, idx);
     t->attempts++;
-    struct upconn *u = upstream_get(w, &t->target->addr, &t->reused, &err);
+    t->up_ops = uproto_of(tc->protocol);
+    /* Bodiless and idempotent: its head stays in c->in for a replay (txn_forward). */
+    bool replayable = t->req_done && t->idempotent;
+    struct upconn *u = upstream_get_as(w, &t->target->addr,
+                                       replayable || !t->up_ops->fresh_unless_replayable,
+                                       &t->reused, &err);
     if (!u)
         return err;
     t->u = u;
-    t->up_ops = uproto_of(tc->protocol);
     upstream_set_owner(u, txn_on_upstream, t);
     u->err = 0;
     u->eof = u->hup = false;

@@ -50,6 +50,10 @@ union uproto_state {
 
 struct uproto_ops {
     const char *name;
+    /* A pooled connection may have been closed by the target just after its last answer
+     * (PHP-FPM ends a child after pm.max_requests): a request that could not be replayed
+     * on another connection then gets a new one instead of a pooled one. */
+    bool fresh_unless_replayable;
     /* Writes the head of request r for t into t->u->out, with the framing of the body
      * that follows (t->req_done says there is none). 0 or -ENOMEM. */
     int (*request_head)(struct txn *t, const struct h1_request *r);
