@@ -341,8 +341,11 @@ fcgi_stderr_log(const struct txn *t, const char *p, size_t n)
     for (size_t i = 0; i < n && k < sizeof(clean) - 1; i++)
         clean[k++] = (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"') ? p[i] : ' ';
     clean[k] = '\0';
-    log_warn("edge", "fastcgi stderr target=%s msg=\"%s\"%s%u", t->upstream_addr, clean,
-             suppressed ? " suppressed=" : "", suppressed ? suppressed : 0u);
+    if (suppressed)
+        log_warn("edge", "fastcgi stderr target=%s msg=\"%s\" suppressed=%u", t->upstream_addr,
+                 clean, suppressed);
+    else
+        log_warn("edge", "fastcgi stderr target=%s msg=\"%s\"", t->upstream_addr, clean);
     suppressed = 0;
 }
 
