@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -735,6 +736,7 @@ health_main(void *arg)
         free(p);
     }
     loop_flush_deferred(h->loop);
+    buf_pool_drain();           /* the FastCGI probes' buffers came from this thread's pool */
     return NULL;
 }
 

@@ -211,7 +211,7 @@ fcgi_params_build(struct txn *t, const struct h1_request *r, const struct edge_f
                   struct buf *b)
 {
     struct fcgi_script s;
-    char addr[INET6_ADDRSTRLEN], tmp[PATH_MAX];
+    char addr[INET6_ADDRSTRLEN], tmp[2 * PATH_MAX + 16];
     struct slice host = r->host;
     bool tls = conn_is_tls(t->c);
     int rc = 0;
