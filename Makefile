@@ -141,6 +141,8 @@ bench: deps $(B)/tierd $(B)/app
 	$(PYTHON) bench/databench.py --tierd $(B)/tierd
 	$(PYTHON) bench/tls_bench.py --tierd $(B)/tierd --app $(B)/app --testssl
 	$(PYTHON) bench/h2bench.py --tierd $(B)/tierd --app $(B)/app
+	$(PYTHON) bench/consolebench.py --tierd $(B)/tierd --app $(B)/app
+	$(PYTHON) bench/crowdsec_bench.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/fcgibench.py --tierd $(B)/tierd
 
 # The Debian package, $(B)/tierd_VERSION_amd64.deb: a binary built with dpkg-buildflags
@@ -153,6 +155,7 @@ deb:
 	lintian --fail-on error $(B)/tierd_*_amd64.deb
 
 demo: all
+	@scripts/deps.sh demo
 	@scripts/demo.sh $(B)
 
 format:

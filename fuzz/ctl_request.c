@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "ctl/internal.h"
 
 static void
@@ -42,6 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     struct buf out = { 0 };
 
     if (!ready) {
+        log_set_level(LOG_ERROR);   /* the operator log's "action" lines: not wanted here */
         ctl_router_init(&rt);
         ctl_router_add(&rt, "GET", "/v1/status", handler, NULL);
         ctl_router_add(&rt, "GET", "/v1/target-groups/{name}/targets", handler, NULL);
@@ -53,7 +55,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     }
     /* The first byte picks whether the TCP listener's checks apply (token, Host, Origin). */
     static const char *const origins[] = { "http://127.0.0.1:9000" };
-    static const struct ctl_guard tcp = { "fuzz-token", "127.0.0.1:7070", true, origins, 1, NULL };
+    static const struct ctl_cred ops[] = { { "alice", "fuzz-alice" }, { "bob", "fuzz-bob" } };
+    static const struct ctl_guard tcp = { "fuzz-token", "127.0.0.1:7070", true, origins, 1,
+                                         NULL, ops, 2 };
     const struct ctl_guard *g = len > 0 && (data[0] & 1) ? &tcp : NULL;
     int st = 0;
     ssize_t n = ctl_req_handle(&rt, (const char *)data, len, &peer, g, &out, &st);

@@ -18,6 +18,8 @@ main(int argc, char **argv)
 
     if (strcmp(verb, "analyze") == 0)  /* offline: reads access logs, no daemon */
         return shield_analyze_main(argc - 1, argv + 1);
+    if (strcmp(verb, "export") == 0)    /* offline: the stack as Terraform or Kubernetes */
+        return daemon_export(argc - 2, argv + 2);
     if (strcmp(verb, "keys") == 0)      /* offline: the key tables */
         return daemon_keys(argc - 2, argv + 2);
     /* Every verb but run and check is a client of the control API, with its own options. */

@@ -180,3 +180,19 @@ ask_segment(const char *s, char *out, size_t n)
     }
     out[o] = '\0';
 }
+
+int
+ask_get_view(int argc, char **argv, const char *path, struct ask_opts *o,
+             struct client_reply *r)
+{
+    int rc = ask_parse(argc, argv, NULL, 0, o);
+
+    if (rc >= 0)
+        return rc;
+    if ((rc = ask_call(o, "GET", path, NULL, r)) != 0 || o->json) {
+        if (rc == 0)
+            client_reply_fini(r);
+        return rc;
+    }
+    return -1;
+}

@@ -38,6 +38,12 @@ int ask_usage_error(const char *what, const char *arg);
 int ask_call(const struct ask_opts *o, const char *method, const char *path, const char *body,
              struct client_reply *r);
 
+/* The shape of a listing verb with no options: parses argv, GETs path, and with --json
+ * prints the body. Returns -1 with *r filled when the caller should print its table (and
+ * then fini r), else the exit code (2 usage, 1 refused, 3 unreachable, 0 after --json). */
+int ask_get_view(int argc, char **argv, const char *path, struct ask_opts *o,
+                 struct client_reply *r);
+
 /* Cells for tables: the string at key ("-" when absent or empty); an integer or real as
  * text in buf; an instant in Unix seconds as UTC ISO 8601 ("-" for 0). */
 const char *ask_str(json_t *obj, const char *key);

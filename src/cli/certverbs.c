@@ -20,15 +20,10 @@ certverbs_certs(int argc, char **argv)
     struct table t;
     size_t i;
     json_t *c;
-    int rc = ask_parse(argc, argv, NULL, 0, &o);
+    int rc = ask_get_view(argc, argv, "/v1/certs", &o, &r);
 
     if (rc >= 0)
         return rc;
-    if ((rc = ask_call(&o, "GET", "/v1/certs", NULL, &r)) != 0 || o.json) {
-        if (rc == 0)
-            client_reply_fini(&r);
-        return rc;
-    }
     table_init(&t, 7, header);
     json_array_foreach(json_object_get(r.json, "certificates"), i, c) {
         char exp[32], next[40], fail[16];

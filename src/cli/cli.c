@@ -38,6 +38,9 @@ cli_usage(FILE *out)
           "                 failed check unless --soft-fail)\n"
           "  keys [--json]  every stack-file key: path, type, default, and whether it is\n"
           "                 required, sensitive, or forces a replacement or a restart\n"
+          "  export terraform|kubernetes [FILE] [-o DIR]\n"
+          "                 FILE as a Terraform configuration for AWS or as Kubernetes\n"
+          "                 manifests; what does not map is listed (docs/export.md)\n"
           "  plan [FILE] [--json]\n"
           "                 what applying FILE would change in the running daemon, as\n"
           "                 terraform plan shows it (exit 0 no changes, 2 changes, 1 error)\n"
@@ -60,6 +63,7 @@ cli_usage(FILE *out)
           "  refresh start|status|cancel GROUP\n"
           "                 replace GROUP's instances with its launch template's version\n"
           "                 (instance refresh), follow it, or stop it where it is\n"
+          "  scale GROUP N  set GROUP's desired capacity to N (between its min and max)\n"
           "  alarms         the alarms: state, when it last changed, and why\n"
           "  certs          the automatic (ACME) certificates: state, expiry, next renewal,\n"
           "                 last error\n"
@@ -153,6 +157,7 @@ cli_main(int argc, char **argv)
         { "groups", fleetverbs_groups },
         { "instances", fleetverbs_instances },
         { "refresh", fleetverbs_refresh },
+        { "scale", fleetverbs_scale },
         { "alarms", watchverbs_alarms },
         { "certs", certverbs_certs },
         { "db", dbverbs_db },

@@ -26,15 +26,10 @@ dbverbs_status(int argc, char **argv)
     struct table t;
     size_t i;
     json_t *a;
-    int rc = ask_parse(argc, argv, NULL, 0, &o);
+    int rc = ask_get_view(argc, argv, "/v1/db", &o, &r);
 
     if (rc >= 0)
         return rc;
-    if ((rc = ask_call(&o, "GET", "/v1/db", NULL, &r)) != 0 || o.json) {
-        if (rc == 0)
-            client_reply_fini(&r);
-        return rc;
-    }
     table_init(&t, 9, header);
     json_array_foreach(json_object_get(r.json, "databases"), i, a) {
         char pid[24], restarts[24], endpoint[400];

@@ -1,12 +1,14 @@
 /*
  * cli/fleetverbs.c: the fleet's verbs: auto scaling groups (GET /v1/auto-scaling-groups),
  * their instances (GET /v1/instances or /v1/auto-scaling-groups/{name}/instances) and
- * instance refresh (POST, GET, DELETE /v1/auto-scaling-groups/{name}/refresh). Tables by
- * default, the API's JSON with --json.
+ * instance refresh (POST, GET, DELETE /v1/auto-scaling-groups/{name}/refresh) and desired
+ * capacity (PUT .../desired-capacity). Tables by default, the API's JSON with --json.
  */
 #include "cli/fleetverbs.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/ask.h"
@@ -23,15 +25,10 @@ fleetverbs_groups(int argc, char **argv)
     struct table t;
     size_t i;
     json_t *g;
-    int rc = ask_parse(argc, argv, NULL, 0, &o);
+    int rc = ask_get_view(argc, argv, "/v1/auto-scaling-groups", &o, &r);
 
     if (rc >= 0)
         return rc;
-    if ((rc = ask_call(&o, "GET", "/v1/auto-scaling-groups", NULL, &r)) != 0 || o.json) {
-        if (rc == 0)
-            client_reply_fini(&r);
-        return rc;
-    }
     table_init(&t, 11, header);
     json_array_foreach(json_object_get(r.json, "auto_scaling_groups"), i, g) {
         char v[32], mn[16], mx[16], d[16], p[16], s[16], te[16];
@@ -194,6 +191,41 @@ fleetverbs_refresh(int argc, char **argv)
         printf("refresh of %s: %s\n", ask_str(r.json, "group"), ask_str(r.json, "status"));
     else
         print_refresh(r.json);
+    client_reply_fini(&r);
+    return 0;
+}
+
+int
+fleetverbs_scale(int argc, char **argv)
+{
+    struct ask_opts o;
+    struct client_reply r;
+    char path[512], seg[384], body[64], *end;
+    int rc = ask_parse(argc, argv, NULL, 2, &o);
+
+    if (rc >= 0)
+        return rc;
+    if (o.npos != 2)
+        return ask_usage_error("scale needs a group and a number of instances (tierd scale "
+                               "web 4), not", o.npos ? o.pos[0] : "");
+    errno = 0;
+    unsigned long n = strtoul(o.pos[1], &end, 10);
+    if (!*o.pos[1] || *end || o.pos[1][0] == '-' || errno || n > 100000)
+        return ask_usage_error("scale: the desired capacity is a whole number of instances, "
+                               "not", o.pos[1]);
+    ask_segment(o.pos[0], seg, sizeof(seg));
+    snprintf(path, sizeof(path), "/v1/auto-scaling-groups/%s/desired-capacity", seg);
+    snprintf(body, sizeof(body), "{\"desired\": %lu}", n);
+    if ((rc = ask_call(&o, "PUT", path, body, &r)) != 0 || o.json) {
+        if (rc == 0)
+            client_reply_fini(&r);
+        return rc;
+    }
+    printf("%s: desired capacity %lld (was %lld; min %lld, max %lld)\n", ask_str(r.json, "group"),
+           (long long)json_integer_value(json_object_get(r.json, "desired_capacity")),
+           (long long)json_integer_value(json_object_get(r.json, "previous")),
+           (long long)json_integer_value(json_object_get(r.json, "min_size")),
+           (long long)json_integer_value(json_object_get(r.json, "max_size")));
     client_reply_fini(&r);
     return 0;
 }

@@ -174,15 +174,10 @@ shieldverbs_shield(int argc, char **argv)
     struct table t;
     const char *key;
     json_t *v;
-    int rc = ask_parse(argc, argv, NULL, 0, &o);
+    int rc = ask_get_view(argc, argv, "/v1/shield", &o, &r);
 
     if (rc >= 0)
         return rc;
-    if ((rc = ask_call(&o, "GET", "/v1/shield", NULL, &r)) != 0 || o.json) {
-        if (rc == 0)
-            client_reply_fini(&r);
-        return rc;
-    }
     printf("shield %s\n", json_is_true(json_object_get(r.json, "enabled")) ? "enabled"
                                                                              : "disabled");
     table_init(&t, 2, header);

@@ -18,15 +18,10 @@ watchverbs_alarms(int argc, char **argv)
     struct table t;
     size_t i;
     json_t *a;
-    int rc = ask_parse(argc, argv, NULL, 0, &o);
+    int rc = ask_get_view(argc, argv, "/v1/alarms", &o, &r);
 
     if (rc >= 0)
         return rc;
-    if ((rc = ask_call(&o, "GET", "/v1/alarms", NULL, &r)) != 0 || o.json) {
-        if (rc == 0)
-            client_reply_fini(&r);
-        return rc;
-    }
     table_init(&t, 4, header);
     json_array_foreach(json_object_get(r.json, "alarms"), i, a) {
         char updated[32];

@@ -27,7 +27,9 @@
 #include "core/mem.h"
 #include "ctl/internal.h"
 
-#define CTL_CONNS_MAX 64
+/* Ten console tabs fetch their charts in bursts of seven requests each, beside their
+ * streams, while a loaded loop reaps closed connections a little late: room for that. */
+#define CTL_CONNS_MAX 256
 #define CTL_REQUEST_TIMEOUT_MS 10000    /* whole request, and whole response */
 #define CTL_LINGER_MS 2000
 #define CTL_IN_MAX_BYTES (16384 + CTL_BODY_MAX_BYTES + 4096)
@@ -66,7 +68,10 @@ struct ctl {
     char *socket_path;
     dev_t socket_dev;
     ino_t socket_ino;
-    char *token;                /* control.token expanded at start (TCP needs one) */
+    /* control.token (as CTL_CONF_DEFAULT_WHO) and control.tokens, expanded at start: the
+     * TCP listener needs at least one. Names and secrets are owned here. */
+    struct ctl_cred *creds;
+    unsigned ncreds;
     char **origins;             /* control.allowed_origins, copied at start */
     unsigned norigins;
     struct ctl_console *console;    /* control.console: sessions; NULL when off */
@@ -295,9 +300,9 @@ conn_read(struct ctl_conn *cn)
         }
         buf_commit(&cn->in, (size_t)n);
         struct ctl_result res;
-        struct ctl_guard g = { cn->c->token, cn->local, true,
+        struct ctl_guard g = { NULL, cn->local, true,
                                (const char *const *)cn->c->origins, cn->c->norigins,
-                               cn->c->console };
+                               cn->c->console, cn->c->creds, cn->c->ncreds };
         ssize_t used = ctl_req_handle_full(&cn->c->rt, buf_head(&cn->in), buf_len(&cn->in),
                                            &cn->peer, cn->tcp ? &g : NULL, &cn->out, &res);
         if (used == -EAGAIN)
@@ -496,31 +501,71 @@ fail:
     return rc;
 }
 
+/* Expands one token reference into c->creds; -EINVAL with the reason in err. */
+static int
+cred_add(struct ctl *c, const char *name, const char *ref, const char *key, char *err,
+         size_t errlen)
+{
+    char var[160] = "";
+    char *tok = conf_ref_expand(ref, var, sizeof(var));
+
+    if (!tok || !*tok) {
+        if (tok)
+            conf_ref_is_whole(ref, var, sizeof(var));
+        free(tok);
+        snprintf(err, errlen, "control.address: the environment variable %s (%s) is unset or "
+                              "empty; set it to the bearer token, or remove control.address",
+                 var[0] ? var : "of the token", key);
+        return -EINVAL;
+    }
+    /* Two operators with one token could not be told apart in the operator log. */
+    for (unsigned i = 0; i < c->ncreds; i++) {
+        if (strcmp(c->creds[i].secret, tok) == 0) {
+            snprintf(err, errlen, "%s: %s has the same token as %s; give every operator a "
+                                  "token of their own", key, name, c->creds[i].name);
+            explicit_bzero(tok, strlen(tok));
+            free(tok);
+            return -EINVAL;
+        }
+    }
+    struct ctl_cred *cr = &c->creds[c->ncreds++];
+    cr->name = mem_strdup_or_exit(name);
+    cr->secret = tok;
+    return 0;
+}
+
+static void
+creds_free(struct ctl *c)
+{
+    for (unsigned i = 0; i < c->ncreds; i++) {
+        explicit_bzero((char *)c->creds[i].secret, strlen(c->creds[i].secret));
+        free((char *)c->creds[i].secret);
+        free((char *)c->creds[i].name);
+    }
+    free(c->creds);
+    c->creds = NULL;
+    c->ncreds = 0;
+}
+
 static int
 listen_tcp(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
 {
     int fd, rc;
 
-    if (conf->token) {
-        /* Expanded here and only here; ctl_conf.c has checked the reference at load. */
-        char var[160] = "";
-        char *tok = conf_ref_expand(conf->token, var, sizeof(var));
-        if (!tok || !*tok) {
-            if (tok)
-                conf_ref_is_whole(conf->token, var, sizeof(var));
-            free(tok);
-            snprintf(err, errlen, "control.address: the environment variable %s (%s) is "
-                                  "unset or empty; set it to the bearer token, or remove "
-                                  "control.address", var[0] ? var : "of the token",
-                     conf->token_key);
-            return -EINVAL;
-        }
-        c->token = tok;
-    } else {
+    if (!conf->token && !conf->ntokens) {
         /* ctl_conf.c refuses this; a caller that skipped it gets no open listener. */
         snprintf(err, errlen, "control.address: a TCP listener needs control.token");
         return -EINVAL;
     }
+    /* Expanded here and only here; ctl_conf.c has checked the references at load. */
+    c->creds = mem_alloc_or_exit((conf->ntokens + 1) * sizeof(*c->creds));
+    if (conf->token && (rc = cred_add(c, CTL_CONF_DEFAULT_WHO, conf->token, conf->token_key,
+                                      err, errlen)) < 0)
+        return rc;
+    for (unsigned i = 0; i < conf->ntokens; i++)
+        if ((rc = cred_add(c, conf->tokens[i].name, conf->tokens[i].ref, conf->tokens[i].key,
+                           err, errlen)) < 0)
+            return rc;
     if (conf->norigins) {
         c->origins = mem_alloc_or_exit(conf->norigins * sizeof(*c->origins));
         for (unsigned i = 0; i < conf->norigins; i++)
@@ -529,7 +574,7 @@ listen_tcp(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
     }
     if (conf->console && !c->console) {
         /* The routes stay registered after a stop; the sessions go with the token. */
-        if (!(c->console = ctl_console_new(c->token, NULL)) ||
+        if (!(c->console = ctl_console_new(c->creds, c->ncreds, NULL)) ||
             ctl_console_routes(&c->rt, c->console) < 0) {
             snprintf(err, errlen, "control.console: cannot set up the console's routes");
             return -ENOMEM;
@@ -553,6 +598,47 @@ listen_tcp(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
 }
 
 int
+ctl_reload_tokens(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
+{
+    struct ctl_cred *old = c->creds;
+    unsigned nold = c->ncreds, gone = 0;
+    int rc = 0;
+
+    if (c->tcp_l.fd < 0)
+        return 0;                   /* no TCP listener: nothing asks for a token */
+    if (!conf->token && !conf->ntokens) {
+        snprintf(err, errlen, "control.address: a TCP listener needs control.token or "
+                              "control.tokens; the running tokens stay");
+        return -EINVAL;
+    }
+    c->creds = mem_alloc_or_exit((conf->ntokens + 1) * sizeof(*c->creds));
+    c->ncreds = 0;
+    if (conf->token)
+        rc = cred_add(c, CTL_CONF_DEFAULT_WHO, conf->token, conf->token_key, err, errlen);
+    for (unsigned i = 0; rc == 0 && i < conf->ntokens; i++)
+        rc = cred_add(c, conf->tokens[i].name, conf->tokens[i].ref, conf->tokens[i].key, err,
+                      errlen);
+    if (rc == 0 && c->console && (rc = ctl_console_set_creds(c->console, c->creds, c->ncreds,
+                                                             &gone)) < 0)
+        snprintf(err, errlen, "control.tokens: out of memory; the running tokens stay");
+    if (rc < 0) {
+        creds_free(c);
+        c->creds = old;
+        c->ncreds = nold;
+        return rc;
+    }
+    struct ctl_cred *fresh = c->creds;
+    unsigned nfresh = c->ncreds;
+    c->creds = old;
+    c->ncreds = nold;
+    creds_free(c);
+    c->creds = fresh;
+    c->ncreds = nfresh;
+    log_info("ctl", "operator tokens reloaded operators=%u sessions_signed_out=%u", nfresh, gone);
+    return 0;
+}
+
+int
 ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
 {
     int rc;
@@ -565,8 +651,8 @@ ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen)
     if (conf->socket_path)
         log_info("ctl", "control API listening socket=%s", conf->socket_path);
     if (conf->addr_text)
-        log_info("ctl", "control API listening address=%s token=required origins=%u "
-                 "console=%s", conf->addr_text, c->norigins,
+        log_info("ctl", "control API listening address=%s token=required operators=%u "
+                 "origins=%u console=%s", conf->addr_text, c->ncreds, c->norigins,
                  c->console ? "on" : "off");
     return 0;
 fail:
@@ -602,11 +688,7 @@ ctl_stop(struct ctl *c)
     free(c->origins);
     c->origins = NULL;
     c->norigins = 0;
-    if (c->token) {
-        explicit_bzero(c->token, strlen(c->token));
-        free(c->token);
-        c->token = NULL;
-    }
+    creds_free(c);
 }
 
 void

@@ -54,6 +54,12 @@ int ctl_route(struct ctl *c, const char *method, const char *pattern, ctl_handle
  * listener's token variable is unset or empty (the caller exits 2); another negative
  * errno when a socket cannot be opened. The reason is in err either way. */
 int ctl_start(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen);
+/* A reload's new control.token and control.tokens (the rest of `conf` is ignored: it takes
+ * effect on restart): the TCP listener accepts exactly these from now on, and the console
+ * signs out every session of an operator who is gone or whose token changed. Returns 0; a
+ * negative errno with the reason in err (an unset variable, two operators with one token),
+ * the running tokens kept. */
+int ctl_reload_tokens(struct ctl *c, const struct ctl_conf *conf, char *err, size_t errlen);
 /* Closes the listeners and every connection, and removes the unix socket file. */
 void ctl_stop(struct ctl *c);
 void ctl_get_stats(const struct ctl *c, struct ctl_stats *out);
@@ -71,9 +77,13 @@ const struct ctl_peer *ctl_req_peer(const struct ctl_req *req);
 /* The value of the first header field `name` (case-insensitive), *len set; NULL when
  * absent. Not NUL-terminated. */
 const char *ctl_req_header(const struct ctl_req *req, const char *name, size_t *len);
-/* Who is acting, for the operator log: "console:operator" for a console session,
- * "token" for a bearer token, NULL on the unix socket (the peer's uid says who). */
+/* Who is acting, for the operator log: the token's operator ("alice", from
+ * control.tokens; "operator" for control.token), "console:alice" for a console session,
+ * NULL on the unix socket (the peer's uid says who). */
 const char *ctl_req_who(const struct ctl_req *req);
+/* Writes who is acting as the operator log writes it: "uid=0 pid=42" on the unix socket,
+ * "who=alice peer=127.0.0.1:51234" on TCP. Never holds a secret. */
+void ctl_req_actor(const struct ctl_req *req, char *out, size_t n);
 /* Turns the reply into the head of an event stream of the GET routes in `paths`
  * (comma-separated) for session `session_id`: for the console only (ctl_console.c).
  * Returns 0, or -ENOTSUP where the connection cannot stream. */

@@ -9,27 +9,51 @@
 #include <string.h>
 
 bool
+ctl_auth_equal(const char *presented, size_t len, const char *secret)
+{
+    size_t slen = strlen(secret);
+    unsigned char diff = slen == len && slen > 0 ? 0 : 1;
+
+    /* As many steps as the secret has bytes, whatever was presented: no early exit. */
+    for (size_t j = 0; j < slen; j++)
+        diff |= (unsigned char)(secret[j] ^ (j < len ? presented[j] : 0));
+    return diff == 0;
+}
+
+const char *
+ctl_auth_cred_match(const char *presented, size_t len, const struct ctl_cred *creds, unsigned n)
+{
+    const char *hit = NULL;
+
+    for (unsigned i = 0; i < n; i++)
+        if (ctl_auth_equal(presented, len, creds[i].secret) && !hit)
+            hit = creds[i].name;
+    return hit;
+}
+
+const char *
+ctl_auth_bearer_who(const char *value, size_t len, const struct ctl_cred *creds, unsigned n)
+{
+    static const char scheme[] = "bearer ";
+    const size_t k = sizeof(scheme) - 1;
+
+    if (len <= k)
+        return NULL;
+    /* The scheme is case-insensitive (RFC 9110 11.1); the token is not. */
+    for (size_t i = 0; i < k; i++) {
+        char c = value[i];
+        if ((c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c) != scheme[i])
+            return NULL;
+    }
+    return ctl_auth_cred_match(value + k, len - k, creds, n);
+}
+
+bool
 ctl_auth_bearer_ok(const char *value, size_t len, const char *token)
 {
-    static const char scheme[] = "Bearer ";
-    size_t tlen = strlen(token);
-    unsigned char diff = 0;
+    const struct ctl_cred one = { "", token };
 
-    if (tlen == 0 || len != sizeof(scheme) - 1 + tlen)
-        return false;
-    /* The scheme is case-insensitive (RFC 9110 11.1); the token is not. */
-    for (size_t i = 0; i < sizeof(scheme) - 1; i++) {
-        char c = value[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        char w = scheme[i];
-        if (w >= 'A' && w <= 'Z')
-            w = (char)(w - 'A' + 'a');
-        diff |= (unsigned char)(c ^ w);
-    }
-    for (size_t i = 0; i < tlen; i++)
-        diff |= (unsigned char)(value[sizeof(scheme) - 1 + i] ^ token[i]);
-    return diff == 0;
+    return ctl_auth_bearer_who(value, len, &one, 1) != NULL;
 }
 
 static bool

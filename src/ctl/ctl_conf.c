@@ -1,7 +1,7 @@
 /*
  * ctl/ctl_conf.c: reads and validates the `control:` section through its key table
  * (ctl/ctl_keys.c). A TCP listener, loopback or not, must have a token (checked here, so
- * `tierd check` refuses it), and lists the web origins it accepts (none by default). The token is kept as written, "${env:NAME}" or a
+ * `tierd check` refuses it: control.token, or one per operator in control.tokens), and lists the web origins it accepts (none by default). The token is kept as written, "${env:NAME}" or a
  * literal: this file checks that the variable is set (a warning under `tierd check`, an
  * error otherwise), ctl.c expands it at start. Does not open sockets.
  */
@@ -133,6 +133,53 @@ read_token(const struct conf_node *sec, struct ctl_conf *out, const struct conf_
     out->token_key = key;
 }
 
+/* control.tokens: { alice: "${env:ALICE_TOKEN}", ... }: each checked like control.token. */
+static void
+read_tokens(const struct conf_node *sec, struct ctl_conf *out, const struct conf_ctx *cx)
+{
+    const struct conf_key *k = K(CK_TOKENS);
+    const struct conf_node *n = conf_key_get(sec, k);
+    char key[96];
+    const char *s;
+
+    if (!n || conf_expect(n, CONF_MAP, k->path, cx->d) < 0)
+        return;
+    if (n->n > k->max) {
+        diag_at(cx->d, n, "%s: at most %llu tokens", k->path, (unsigned long long)k->max);
+        return;
+    }
+    out->tokens = mem_alloc_or_exit((n->n + 1) * sizeof(*out->tokens));
+    for (unsigned i = 0; i < n->n; i++) {
+        const struct conf_node *name = n->pairs[i].key, *v = n->pairs[i].value;
+        if (conf_name_check(name, "control.tokens: operator", CTL_CONF_TOKEN_NAME_MAX,
+                            cx->d) < 0)
+            continue;
+        snprintf(key, sizeof(key), "%s.%s", k->path, name->str);
+        if (out->token && strcmp(name->str, CTL_CONF_DEFAULT_WHO) == 0) {
+            diag_at(cx->d, name, "%s: \"%s\" is the name of control.token's operator; "
+                    "choose another name, or move control.token here", key, name->str);
+            continue;
+        }
+        if (!v || v->kind != CONF_SCALAR || conf_string(v, &s, cx->d) < 0) {
+            if (!v || v->kind != CONF_SCALAR)
+                diag_at(cx->d, v ? v : name, "%s: write the operator's token as "
+                        "\"${env:NAME}\"", key);
+            continue;
+        }
+        if (!*s) {
+            diag_at(cx->d, v, "%s is empty; write \"${env:NAME}\" naming the environment "
+                    "variable that holds %s's token", key, name->str);
+            continue;
+        }
+        if (check_token_ref(v, s, key, cx) < 0)
+            continue;
+        struct ctl_conf_token *t = &out->tokens[out->ntokens++];
+        t->name = mem_strdup_or_exit(name->str);
+        t->ref = mem_strdup_or_exit(s);
+        t->key = mem_strdup_or_exit(key);
+    }
+}
+
 /* An origin as browsers serialise it (RFC 6454 6.2): "http" or "https", "://", a host,
  * an optional port; no path, query, user or trailing slash. Lower-cased for comparing. */
 static bool
@@ -214,6 +261,7 @@ ctl_conf_read(const struct conf_node *root, struct ctl_conf *out, const struct c
     conf_key_check_map(sec, ctl_keys, CK_COUNT, K(CK_CONTROL), "control", d);
     read_socket(sec, out, d);
     read_token(sec, out, cx);
+    read_tokens(sec, out, cx);
     if ((addr = conf_key_get(sec, K(CK_ADDRESS))) && conf_string(addr, &s, d) == 0) {
         if (sock_addr_parse(s, &out->addr, &why) < 0) {
             diag_at(d, addr, "control.address: \"%s\": %s; write it as 127.0.0.1:7070", s, why);
@@ -222,7 +270,8 @@ ctl_conf_read(const struct conf_node *root, struct ctl_conf *out, const struct c
             out->addr_is_loopback = addr_is_loopback(&out->addr);
             /* Loopback too: every local user, and every web page a local browser opens,
              * can reach 127.0.0.1. A token written but refused has had its own message. */
-            if (!conf_key_get(sec, K(CK_TOKEN)) && !conf_key_get(sec, K(CK_TOKEN_ENV)))
+            if (!conf_key_get(sec, K(CK_TOKEN)) && !conf_key_get(sec, K(CK_TOKEN_ENV)) &&
+                !conf_key_get(sec, K(CK_TOKENS)))
                 diag_at(d, addr, "control.address: %s is a TCP listener and no token is set; "
                                  "add token: \"${env:NAME}\" naming an environment variable "
                                  "that holds the bearer token, or remove control.address and "
@@ -281,6 +330,13 @@ ctl_conf_fini(struct ctl_conf *c)
     if (c->token)
         explicit_bzero(c->token, strlen(c->token));
     free(c->token);
+    for (unsigned i = 0; i < c->ntokens; i++) {
+        free(c->tokens[i].name);
+        explicit_bzero(c->tokens[i].ref, strlen(c->tokens[i].ref));
+        free(c->tokens[i].ref);
+        free(c->tokens[i].key);
+    }
+    free(c->tokens);
     memset(c, 0, sizeof(*c));
 }
 
@@ -290,18 +346,60 @@ str_eq(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+static bool
+tokens_equal(const struct ctl_conf *a, const struct ctl_conf *b)
+{
+    if (a->ntokens != b->ntokens || !str_eq(a->token, b->token))
+        return false;
+    for (unsigned i = 0; i < a->ntokens; i++)
+        if (strcmp(a->tokens[i].name, b->tokens[i].name) != 0 ||
+            strcmp(a->tokens[i].ref, b->tokens[i].ref) != 0)
+            return false;
+    return true;
+}
+
+bool
+ctl_conf_equal_but_tokens(const struct ctl_conf *a, const struct ctl_conf *b)
+{
+    struct ctl_conf x = *a;
+
+    /* b's tokens in a copy of a: then ctl_conf_equal() compares all the rest. */
+    x.token = b->token;
+    x.token_key = b->token_key;
+    x.tokens = b->tokens;
+    x.ntokens = b->ntokens;
+    return ctl_conf_equal(&x, b);
+}
+
+void
+ctl_conf_take_tokens(struct ctl_conf *dst, struct ctl_conf *src)
+{
+    struct ctl_conf old = { 0 };
+
+    old.token = dst->token;
+    old.tokens = dst->tokens;
+    old.ntokens = dst->ntokens;
+    ctl_conf_fini(&old);            /* wipes and frees the running ones */
+    dst->token = src->token;
+    dst->token_key = src->token_key;
+    dst->tokens = src->tokens;
+    dst->ntokens = src->ntokens;
+    src->token = NULL;
+    src->tokens = NULL;
+    src->ntokens = 0;
+}
+
 bool
 ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b)
 {
     /* token_env: X and token: "${env:X}" are both stored as "${env:X}": equal. */
-    if (a->norigins != b->norigins)
+    if (a->norigins != b->norigins || !tokens_equal(a, b))
         return false;
     for (unsigned i = 0; i < a->norigins; i++)
         if (strcmp(a->origins[i], b->origins[i]) != 0)
             return false;
     return a->console == b->console &&
-           str_eq(a->socket_path, b->socket_path) && str_eq(a->addr_text, b->addr_text) &&
-           str_eq(a->token, b->token);
+           str_eq(a->socket_path, b->socket_path) && str_eq(a->addr_text, b->addr_text);
 }
 
 int

@@ -15,6 +15,18 @@
 #define CTL_CONF_SOCKET_DEFAULT "run/tierd.sock"
 #define CTL_CONF_ORIGINS_MAX 16
 #define CTL_CONF_ORIGIN_LEN_MAX 255
+#define CTL_CONF_TOKENS_MAX 64
+#define CTL_CONF_TOKEN_NAME_MAX 32
+/* Who the unnamed token (control.token, token_env) acts as. */
+#define CTL_CONF_DEFAULT_WHO "operator"
+
+/* One operator's token (control.tokens.NAME): the name actions are recorded with, and the
+ * token as written ("${env:NAME}" or a literal). */
+struct ctl_conf_token {
+    char *name;
+    char *ref;
+    char *key;                  /* "control.tokens.alice", for messages */
+};
 
 struct ctl_conf {
     char *socket_path;          /* unix socket; NULL when "off" */
@@ -28,6 +40,8 @@ struct ctl_conf {
     char **origins;             /* control.allowed_origins: "scheme://host[:port]", lower case */
     unsigned norigins;
     bool console;               /* control.console: the web console on the TCP listener */
+    struct ctl_conf_token *tokens;  /* control.tokens, in file order */
+    unsigned ntokens;
 };
 
 
@@ -40,6 +54,11 @@ void ctl_conf_free(struct ctl_conf *c);
 /* True when the two configurations listen in the same places with the same token (as
  * written: a changed value of the variable is not seen). */
 bool ctl_conf_equal(const struct ctl_conf *a, const struct ctl_conf *b);
+/* True when a and b differ at most in their tokens (control.token, control.tokens): a
+ * reload can take those (ctl_reload_tokens()). */
+bool ctl_conf_equal_but_tokens(const struct ctl_conf *a, const struct ctl_conf *b);
+/* Moves src's tokens into dst, wiping and freeing dst's; src is left without any. */
+void ctl_conf_take_tokens(struct ctl_conf *dst, struct ctl_conf *src);
 /* The unix socket named by `control.socket` in the stack file at `path`, for the CLI:
  * copies it into out and returns 0; -ENOENT when the file is unreadable or invalid,
  * -ENOTSUP when the socket is "off". Prints nothing. */

@@ -20,6 +20,9 @@
 #include "ctl/ctl_assets.h"
 
 #define CTL_COOKIE "tierd_session"
+/* The browser forgets the cookie when the server would refuse it anyway. */
+#define CTL_CONSOLE_COOKIE_MAX_AGE "43200"
+_Static_assert(CTL_CONSOLE_SESSION_MS == 43200ull * 1000, "Max-Age is the session lifetime");
 
 struct ctl_session {
     bool used;
@@ -31,7 +34,8 @@ struct ctl_session {
 
 struct ctl_console {
     struct ctl_session s[CTL_CONSOLE_SESSIONS_MAX];
-    char *token;                /* a copy: the server's is wiped at stop */
+    struct ctl_cred *creds;     /* copies: the server's are wiped at stop */
+    unsigned ncreds;
     unsigned streams;           /* open event streams (ctl.c closes them) */
     uint64_t (*now_ms)(void);
 };
@@ -45,19 +49,86 @@ static const char console_headers[] =
     "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: no-referrer\r\n";
 
+static void
+creds_wipe(struct ctl_console *k)
+{
+    for (unsigned i = 0; i < k->ncreds; i++) {
+        if (k->creds[i].secret) {
+            explicit_bzero((char *)k->creds[i].secret, strlen(k->creds[i].secret));
+            free((char *)k->creds[i].secret);
+        }
+        free((char *)k->creds[i].name);
+    }
+    free(k->creds);
+}
+
+/* Copies creds[0..n) into a new array (*out, *nout); -ENOMEM with nothing allocated. */
+static int
+creds_copy(const struct ctl_cred *creds, unsigned n, struct ctl_cred **out, unsigned *nout)
+{
+    struct ctl_cred *a = calloc(n + 1, sizeof(*a));
+
+    if (!a)
+        return -ENOMEM;
+    for (unsigned i = 0; i < n; i++) {
+        a[i].name = strdup(creds[i].name);
+        a[i].secret = strdup(creds[i].secret);
+        if (!a[i].name || !a[i].secret) {
+            struct ctl_console tmp = { .creds = a, .ncreds = i + 1 };
+            creds_wipe(&tmp);
+            return -ENOMEM;
+        }
+    }
+    *out = a;
+    *nout = n;
+    return 0;
+}
+
 struct ctl_console *
-ctl_console_new(const char *token, uint64_t (*now_ms)(void))
+ctl_console_new(const struct ctl_cred *creds, unsigned n, uint64_t (*now_ms)(void))
 {
     struct ctl_console *k = calloc(1, sizeof(*k));
 
-    if (!k)
-        return NULL;
-    if (!(k->token = strdup(token))) {
+    if (!k || creds_copy(creds, n, &k->creds, &k->ncreds) < 0) {
         free(k);
         return NULL;
     }
     k->now_ms = now_ms ? now_ms : clock_mono_ms;
     return k;
+}
+
+int
+ctl_console_set_creds(struct ctl_console *k, const struct ctl_cred *creds, unsigned n,
+                      unsigned *signed_out)
+{
+    struct ctl_console old = { .creds = k->creds, .ncreds = k->ncreds };
+    unsigned gone = 0;
+
+    if (creds_copy(creds, n, &k->creds, &k->ncreds) < 0) {
+        k->creds = old.creds;
+        k->ncreds = old.ncreds;
+        return -ENOMEM;
+    }
+    for (unsigned j = 0; j < CTL_CONSOLE_SESSIONS_MAX; j++) {
+        struct ctl_session *s = &k->s[j];
+        const char *was = NULL, *now = NULL;
+        if (!s->used)
+            continue;
+        for (unsigned i = 0; i < old.ncreds; i++)
+            if (strcmp(old.creds[i].name, s->who) == 0)
+                was = old.creds[i].secret;
+        for (unsigned i = 0; i < k->ncreds; i++)
+            if (strcmp(k->creds[i].name, s->who) == 0)
+                now = k->creds[i].secret;
+        if (!now || !was || strcmp(was, now) != 0) {
+            ctl_console_sign_out(s);
+            gone++;
+        }
+    }
+    creds_wipe(&old);
+    if (signed_out)
+        *signed_out = gone;
+    return 0;
 }
 
 void
@@ -66,22 +137,8 @@ ctl_console_free(struct ctl_console *k)
     if (!k)
         return;
     explicit_bzero(k->s, sizeof(k->s));
-    explicit_bzero(k->token, strlen(k->token));
-    free(k->token);
+    creds_wipe(k);
     free(k);
-}
-
-static bool
-eq_const_time(const char *a, size_t alen, const char *b)
-{
-    size_t blen = strlen(b);
-    unsigned char diff = 0;
-
-    if (alen != blen || blen == 0)
-        return false;
-    for (size_t i = 0; i < blen; i++)
-        diff |= (unsigned char)(a[i] ^ b[i]);
-    return diff == 0;
 }
 
 static bool
@@ -128,7 +185,7 @@ ctl_console_session(struct ctl_console *k, const char *cookie, size_t len)
         size_t vlen = n - (sizeof(name) - 1);
         for (unsigned j = 0; j < CTL_CONSOLE_SESSIONS_MAX; j++) {
             struct ctl_session *s = &k->s[j];
-            if (!s->used || !eq_const_time(v, vlen, s->id))
+            if (!s->used || !ctl_auth_equal(v, vlen, s->id))
                 continue;
             if (expired(k, s, now)) {
                 explicit_bzero(s, sizeof(*s));
@@ -144,13 +201,19 @@ ctl_console_session(struct ctl_console *k, const char *cookie, size_t len)
 bool
 ctl_console_csrf_ok(const struct ctl_session *s, const char *v, size_t len)
 {
-    return eq_const_time(v, len, s->csrf);
+    return ctl_auth_equal(v, len, s->csrf);
 }
 
 const char *
 ctl_console_who(const struct ctl_session *s)
 {
     return s->who;
+}
+
+const char *
+ctl_console_session_id(const struct ctl_session *s)
+{
+    return s->id;
 }
 
 struct ctl_session *
@@ -193,7 +256,7 @@ ctl_console_session_alive(struct ctl_console *k, const char *id)
 
     for (unsigned j = 0; j < CTL_CONSOLE_SESSIONS_MAX; j++) {
         struct ctl_session *s = &k->s[j];
-        if (s->used && eq_const_time(id, strlen(id), s->id))
+        if (s->used && ctl_auth_equal(id, strlen(id), s->id))
             return !expired(k, s, now);
     }
     return false;
@@ -257,6 +320,16 @@ root_get(struct ctl_req *req, void *ctx)
     ctl_req_reply_text(req, 303, "text/plain; charset=utf-8", "/console/index.html\n", 20);
 }
 
+/* The operator log's "action" line says who signed in or out. */
+static void
+console_who(struct ctl_req *req, const struct ctl_session *s)
+{
+    char who[CTL_WHO_MAX + 16];
+
+    snprintf(who, sizeof(who), "console:%s", s->who);
+    ctl_req_set_who(req, who);
+}
+
 static void
 session_reply(struct ctl_req *req, int status, const struct ctl_session *s, bool set_cookie)
 {
@@ -264,7 +337,8 @@ session_reply(struct ctl_req *req, int status, const struct ctl_session *s, bool
 
     snprintf(extra, sizeof(extra), "%s%s%s%s%s", console_headers,
              set_cookie ? "Set-Cookie: " CTL_COOKIE "=" : "", set_cookie ? s->id : "",
-             set_cookie ? "; Path=/; HttpOnly; SameSite=Strict" : "", set_cookie ? "\r\n" : "");
+             set_cookie ? "; Path=/; Max-Age=" CTL_CONSOLE_COOKIE_MAX_AGE "; HttpOnly; "
+                          "SameSite=Strict" : "", set_cookie ? "\r\n" : "");
     ctl_req_set_headers(req, extra);
     ctl_req_reply(req, status, json_pack("{s:s, s:s, s:I}", "who", s->who, "csrf", s->csrf,
                                          "idle_timeout", (json_int_t)(CTL_CONSOLE_IDLE_MS / 1000)));
@@ -285,17 +359,19 @@ sign_in_post(struct ctl_req *req, void *ctx)
                       "with the control API's bearer token");
         return;
     }
-    if (!eq_const_time(t, strlen(t), k->token)) {
+    const char *who = ctl_auth_cred_match(t, strlen(t), k->creds, k->ncreds);
+    if (!who) {
         log_warn("ctl", "console sign-in refused peer=%s", ctl_req_peer(req)->addr);
         ctl_req_error(req, 401, "unauthorized", "token", "the token is not valid");
         return;
     }
-    struct ctl_session *s = ctl_console_sign_in(k, "operator");
+    struct ctl_session *s = ctl_console_sign_in(k, who);
     if (!s) {
         ctl_req_error(req, 503, "unavailable", NULL, "no random bytes for a session; try again");
         return;
     }
     log_info("ctl", "console sign-in who=%s peer=%s", s->who, ctl_req_peer(req)->addr);
+    console_who(req, s);
     session_reply(req, 200, s, true);
 }
 
@@ -339,6 +415,7 @@ sign_out_post(struct ctl_req *req, void *ctx)
         return;
     }
     log_info("ctl", "console sign-out who=%s peer=%s", s->who, ctl_req_peer(req)->addr);
+    console_who(req, s);
     ctl_console_sign_out(s);
     ctl_req_set_headers(req, "Content-Security-Policy: default-src 'none'\r\n"
                              "Set-Cookie: " CTL_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "

@@ -1,6 +1,7 @@
 /*
  * ctl/ctl_keys.c: the control API's key table (see ctl_keys.h). The listeners are opened
- * once at start, so every key takes effect on restart (a reload logs a warning).
+ * once at start, so every key takes effect on restart (a reload logs a warning), but the
+ * tokens: a reload applies them at once, so that a revoked one stops working.
  */
 #include "ctl/ctl_keys.h"
 
@@ -18,9 +19,9 @@ const struct conf_key ctl_keys[CK_COUNT] = {
     [CK_ADDRESS] = { "control.address", KT_STRING, CONF_KEY_RESTART, NULL, 0, 0, NULL },
     /* "${env:NAME}"; a literal is accepted (a check flags it). */
     [CK_TOKEN] = { "control.token", KT_STRING,
-                   CONF_KEY_SENSITIVE | CONF_KEY_ENV_REF | CONF_KEY_RESTART, NULL, 0, 0, NULL },
+                   CONF_KEY_SENSITIVE | CONF_KEY_ENV_REF, NULL, 0, 0, NULL },
     /* The older spelling: `token_env: NAME` is `token: "${env:NAME}"`. */
-    [CK_TOKEN_ENV] = { "control.token_env", KT_STRING, CONF_KEY_RESTART, NULL, 0,
+    [CK_TOKEN_ENV] = { "control.token_env", KT_STRING, 0, NULL, 0,
                        CTL_KEY_ENV_NAME_MAX, NULL },
     /* Web origins ("https://host[:port]") whose pages may call the TCP listener; none by
      * default. The console's own origin will be one. */
@@ -28,6 +29,12 @@ const struct conf_key ctl_keys[CK_COUNT] = {
                              CTL_CONF_ORIGINS_MAX, NULL },
     /* The web console (docs/console.md) on the TCP listener; never on the unix socket. */
     [CK_CONSOLE] = { "control.console", KT_BOOL, CONF_KEY_RESTART, "false", 0, 0, NULL },
+    /* One token per operator, name: "${env:NAME}", so that every action says who did it;
+     * max: entries. */
+    [CK_TOKENS] = { "control.tokens", KT_NAMED, 0, NULL, 0, CTL_CONF_TOKENS_MAX,
+                    NULL },
+    [CK_TOKENS_ENTRY] = { "control.tokens.*", KT_STRING,
+                          CONF_KEY_SENSITIVE | CONF_KEY_ENV_REF, NULL, 0, 0, NULL },
 };
 
 const struct conf_keytab ctl_keytab = { "ctl", ctl_keys, CK_COUNT };

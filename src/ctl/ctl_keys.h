@@ -15,6 +15,8 @@ enum ctl_key {
     CK_TOKEN_ENV,
     CK_ALLOWED_ORIGINS,
     CK_CONSOLE,
+    CK_TOKENS,
+    CK_TOKENS_ENTRY,
     CK_COUNT
 };
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "http/h1.h"
 
 struct ctl_req {
@@ -93,6 +94,23 @@ const char *
 ctl_req_who(const struct ctl_req *req)
 {
     return req->who[0] ? req->who : NULL;
+}
+
+void
+ctl_req_set_who(struct ctl_req *req, const char *who)
+{
+    snprintf(req->who, sizeof(req->who), "%s", who);
+}
+
+void
+ctl_req_actor(const struct ctl_req *req, char *out, size_t n)
+{
+    const struct ctl_peer *p = req->peer;
+
+    if (p->is_unix)
+        snprintf(out, n, "uid=%ld pid=%ld", p->uid, p->pid);
+    else
+        snprintf(out, n, "who=%s peer=%s", req->who[0] ? req->who : "-", p->addr);
 }
 
 int
@@ -329,6 +347,18 @@ refuse_session(struct ctl_req *req, const struct h1_request *r, const struct ctl
     return false;
 }
 
+/* The operator whose token an Authorization value carries, or NULL: control.token's
+ * ("operator") and every one of control.tokens are compared, in constant time each. */
+static const char *
+bearer_who(const struct ctl_guard *g, const struct h1_header *h)
+{
+    const struct ctl_cred def = { CTL_CONF_DEFAULT_WHO, g->token ? g->token : "" };
+    const char *a = ctl_auth_bearer_who(h->value.p, h->value.len, &def, 1);
+    const char *b = ctl_auth_bearer_who(h->value.p, h->value.len, g->creds, g->ncreds);
+
+    return a ? a : b;
+}
+
 /* The Host, Origin and Sec-Fetch-Site checks of a TCP listener (see struct ctl_guard).
  * Replies and returns true when the request is refused. */
 static bool
@@ -421,13 +451,16 @@ handle(const struct ctl_router *rt, const char *in, size_t len, const struct ctl
     if (g && refuse_by_guard(req, &r, g))
         return head;
     const struct h1_header *authz = find_header(&r, "Authorization");
-    if (g && g->token && !console_path && !authz && g->console) {
+    bool needs_auth = g && (g->token || g->ncreds) && !console_path;
+    if (needs_auth && !authz && g->console) {
         if (refuse_session(req, &r, g))
             return head;
-    } else if (g && g->token && !console_path) {
+    } else if (needs_auth) {
         const struct h1_header *h = authz;
-        snprintf(req->who, sizeof(req->who), "token");
-        if (!h || !ctl_auth_bearer_ok(h->value.p, h->value.len, g->token)) {
+        const char *who = h ? bearer_who(g, h) : NULL;
+        if (who)
+            snprintf(req->who, sizeof(req->who), "%s", who);
+        if (!who) {
             req->extra_headers = "WWW-Authenticate: Bearer realm=\"tierd\"\r\n";
             ctl_req_error(req, 401, "unauthorized", NULL, "%s",
                           h ? "the bearer token is not valid"
@@ -511,6 +544,14 @@ handle(const struct ctl_router *rt, const char *in, size_t len, const struct ctl
     if (!req->replied)
         ctl_req_error(req, 500, "internal", NULL, "the handler for %s %s did not answer",
                       req->method, req->path);
+    if (method_changes_state(req->method) && req->peer) {
+        /* The operator log's record of every change asked for, with who asked. The path
+         * names the resource; bodies (which may hold secrets) are never logged. */
+        char actor[CTL_WHO_MAX + 96];
+        ctl_req_actor(req, actor, sizeof(actor));
+        log_info("ctl", "action %s %s status=%d %s", req->method, req->path, req->status,
+                 actor);
+    }
     json_decref(req->body);
     return head + (ssize_t)body_len;
 }
@@ -527,8 +568,10 @@ ctl_req_handle_full(const struct ctl_router *rt, const char *in, size_t len,
         res->stream_session[0] = '\0';
     }
     ssize_t n = handle(rt, in, len, g, &req);
-    if (res)
+    if (res) {
         res->status = req.status;
+        snprintf(res->who, sizeof(res->who), "%s", req.who);
+    }
     return n;
 }
 

@@ -33,6 +33,7 @@
 #include "daemon/keytabs.h"
 #include "daemon/stack.h"
 #include "edge/edge.h"
+#include "export/export.h"
 #include "fleet/fleet.h"
 #include "daemon/sources.h"
 #include "watch/watch.h"
@@ -162,8 +163,17 @@ apply_text(void *ctx, const char *name, const char *text, size_t len, const char
         if (s->edge->workers != dm->workers)
             log_warn("daemon", "edge.workers changed (%u -> %u): takes effect on restart",
                      dm->workers, s->edge->workers);
-        if (!ctl_conf_equal(&dm->ctl_conf, s->ctl))
+        if (ctl_conf_equal_but_tokens(&dm->ctl_conf, s->ctl) &&
+            !ctl_conf_equal(&dm->ctl_conf, s->ctl)) {
+            /* Operators' tokens apply at once, so that a revoked one stops working. */
+            char cerr[256];
+            if (ctl_reload_tokens(dm->ctl, s->ctl, cerr, sizeof(cerr)) == 0)
+                ctl_conf_take_tokens(&dm->ctl_conf, s->ctl);
+            else
+                log_error("daemon", "%s", cerr);
+        } else if (!ctl_conf_equal(&dm->ctl_conf, s->ctl)) {
             log_warn("daemon", "control changed: takes effect on restart");
+        }
         struct routes_view *v = routes_view_new(s);
         struct acme_conf *ac = autocert_conf(s->edge);
         autocert_add_files(s->edge, s->state_dir, (int64_t)time(NULL));
@@ -341,6 +351,33 @@ daemon_check(int argc, char **argv)
     policy_report_fini(&r);
     diag_fini(&d);
     return rc;
+}
+
+/* export_validate_fn: the reload path minus the swap, as check runs it. */
+static int
+export_validate(const char *path)
+{
+    struct diag d;
+    struct stack *s;
+
+    diag_init(&d);
+    s = stack_load(path, true, &d);
+    diag_print_warnings(&d, stderr);
+    if (!s) {
+        diag_print(&d, stderr);
+        fprintf(stderr, "%s: %u error%s; nothing exported\n", path, d.n, d.n == 1 ? "" : "s");
+    }
+    diag_fini(&d);
+    if (!s)
+        return 2;
+    stack_free(s);
+    return 0;
+}
+
+int
+daemon_export(int argc, char **argv)
+{
+    return export_main(argc, argv, export_validate);
 }
 
 int

@@ -11,6 +11,9 @@ int daemon_run(const char *path);
  * message), then runs the policy rules. Returns 2 for a usage error or an invalid file,
  * 1 when a policy check failed (0 with --soft-fail), else 0. */
 int daemon_check(int argc, char **argv);
+/* `tierd export terraform|kubernetes [FILE] [-o DIR]`: validates FILE as check does, then
+ * writes it for the target (export/export.h). */
+int daemon_export(int argc, char **argv);
 /* `tierd keys [--json]`: every stack-file key with its type, default and flags. */
 int daemon_keys(int argc, char **argv);
 

@@ -226,17 +226,6 @@ targets_get(struct ctl_req *req, void *ctx)
         ctl_req_reply(req, 200, json_pack("{s:o}", "targets", list));
 }
 
-static void
-who(const struct ctl_req *req, char *out, size_t n)
-{
-    const struct ctl_peer *p = ctl_req_peer(req);
-
-    if (p->is_unix)
-        snprintf(out, n, "uid=%ld pid=%ld", p->uid, p->pid);
-    else
-        snprintf(out, n, "peer=%s", p->addr);
-}
-
 /* The first key of obj not in allowed (NULL-terminated), or NULL. */
 static const char *
 unknown_key(json_t *obj, const char *const *allowed)
@@ -306,7 +295,7 @@ target_post(struct ctl_req *req, void *ctx)
         ctl_req_error(req, 503, "unavailable", NULL, "cannot register: %s", strerror(-rc));
         return;
     }
-    who(req, by, sizeof(by));
+    ctl_req_actor(req, by, sizeof(by));
     sock_addr_format(&addr, norm, sizeof(norm));
     log_info("ctl", "api register group=%s target=%s weight=%lld %s", group, norm,
              (long long)weight, by);
@@ -343,7 +332,7 @@ target_delete(struct ctl_req *req, void *ctx)
         ctl_req_error(req, 503, "unavailable", NULL, "cannot deregister: %s", strerror(-rc));
         return;
     }
-    who(req, by, sizeof(by));
+    ctl_req_actor(req, by, sizeof(by));
     log_info("ctl", "api deregister group=%s target=%s %s", group, norm, by);
     ctl_req_reply(req, 202, json_pack("{s:s, s:s, s:s}", "group", group, "address", norm,
                                       "state", "draining"));

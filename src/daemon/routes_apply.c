@@ -97,17 +97,6 @@ running_base(struct routes *r, char out[17])
 
 /* ------------------------------------------------------------------ handlers */
 
-static void
-who(const struct ctl_req *req, char *out, size_t n)
-{
-    const struct ctl_peer *p = ctl_req_peer(req);
-
-    if (p->is_unix)
-        snprintf(out, n, "uid=%ld pid=%ld", p->uid, p->pid);
-    else
-        snprintf(out, n, "peer=%s", p->addr);
-}
-
 /* Reads {"text", "path", "base"}; on failure answers and returns -EINVAL. */
 static int
 read_body(struct ctl_req *req, const char **text, size_t *len, const char **path,
@@ -216,7 +205,7 @@ apply_post(struct ctl_req *req, void *ctx)
                       "this plan was made; run tierd plan again");
         return;
     }
-    who(req, by, sizeof(by));
+    ctl_req_actor(req, by, sizeof(by));
     diag_init(&d);
     int rc = ra->apply(ra->ctx, path, text, len, by, &d, &p, err, sizeof(err));
     if (rc == -EINVAL && d.n > 0) {

@@ -1,6 +1,7 @@
 /*
  * daemon/routes_fleet.c: the fleet's control routes: auto scaling groups, their
- * instances, and instance refresh (start, status, cancel). Starting a refresh returns
+ * instances, desired capacity (SetDesiredCapacity), and instance refresh (start, status,
+ * cancel). Starting a refresh returns
  * once the fleet has recorded it durably (fleet.h).
  */
 #include "daemon/routes.h"
@@ -141,6 +142,47 @@ refresh_delete(struct ctl_req *req, void *ctx)
     ctl_req_reply(req, 202, json_pack("{s:s, s:s}", "group", group, "status", "Cancelling"));
 }
 
+/* PUT .../desired-capacity {"desired": N}: AWS's SetDesiredCapacity. */
+static void
+desired_put(struct ctl_req *req, void *ctx)
+{
+    const char *group = ctl_req_param(req, "name");
+    json_t *body = ctl_req_body(req), *d = body ? json_object_get(body, "desired") : NULL;
+    unsigned old = 0, min = 0, max = 0;
+    char by[128];
+
+    if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > 100000) {
+        ctl_req_error(req, 422, "invalid", "desired", "desired: %s; send {\"desired\": N} with "
+                      "N between the group's min_size and max_size",
+                      !d ? "missing" : "expected a whole number of instances");
+        return;
+    }
+    unsigned want = (unsigned)json_integer_value(d);
+    ctl_req_actor(req, by, sizeof(by));
+    int rc = fleet_set_desired(ctx, group, want, by, &old, &min, &max);
+    if (rc == -ENOENT) {
+        ctl_req_error(req, 404, "not_found", "name", "no auto scaling group named \"%s\"",
+                      group);
+        return;
+    }
+    if (rc == -ERANGE) {
+        ctl_req_error(req, 422, "validation_error", "desired", "desired: %u is %s %s %u of "
+                      "group \"%s\"; give a value from %u to %u, or change min_size and "
+                      "max_size in the stack file", want, want < min ? "below" : "above",
+                      want < min ? "min_size" : "max_size", want < min ? min : max, group, min,
+                      max);
+        return;
+    }
+    if (rc < 0) {
+        ctl_req_error(req, 503, "unavailable", NULL, "group \"%s\": %s", group, strerror(-rc));
+        return;
+    }
+    log_info("ctl", "api scale group=%s desired=%u->%u %s", group, old, want, by);
+    ctl_req_reply(req, 200, json_pack("{s:s, s:i, s:i, s:i, s:i}", "group", group,
+                                      "desired_capacity", (int)want, "previous", (int)old,
+                                      "min_size", (int)min, "max_size", (int)max));
+}
+
 void
 routes_fleet_add(struct ctl *ctl, struct fleet *f)
 {
@@ -150,6 +192,10 @@ routes_fleet_add(struct ctl *ctl, struct fleet *f)
     BUG_ON(ctl_route(ctl, "GET", "/v1/instances", instances_get, f) < 0);
     BUG_ON(ctl_route(ctl, "POST", "/v1/auto-scaling-groups/{name}/refresh", refresh_post, f) < 0);
     BUG_ON(ctl_route(ctl, "GET", "/v1/auto-scaling-groups/{name}/refresh", refresh_get, f) < 0);
+    BUG_ON(ctl_route(ctl, "PUT", "/v1/auto-scaling-groups/{name}/desired-capacity", desired_put,
+                     f) < 0);
+    /* The short spelling the console issue named; the same route. */
+    BUG_ON(ctl_route(ctl, "PUT", "/v1/groups/{name}/desired-capacity", desired_put, f) < 0);
     BUG_ON(ctl_route(ctl, "DELETE", "/v1/auto-scaling-groups/{name}/refresh", refresh_delete,
                      f) < 0);
 }

@@ -26,6 +26,8 @@ struct data_figures {
     long long cpu_ticks, cpu_ms;        /* the previous CPU reading */
     double connections, cpu_pct, free_bytes, deadlocks;
     double backup_age_s, binlog_lag_s, verify_ok, restore_s;
+    double read_latency_s, write_latency_s;
+    double io_reads, io_read_ps, io_writes, io_write_ps;   /* the previous totals */
 };
 
 struct data_server {

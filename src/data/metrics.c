@@ -42,17 +42,45 @@ metrics_cpu_ticks(pid_t pid)
     return (long long)(ut + st);
 }
 
+/* ReadLatency and WriteLatency as RDS reports them: the mean time of the I/O operations of
+ * the last sample period (picoseconds summed by the performance schema), from the totals
+ * "reads\tread_ps\twrites\twrite_ps" and the previous sample's. */
+static void
+metrics_io(struct data_figures *f, const char *row, const double prev[4])
+{
+    double v[4];
+
+    if (sscanf(row, "%lf\t%lf\t%lf\t%lf", &v[0], &v[1], &v[2], &v[3]) != 4 || v[0] < 0)
+        return;
+    f->io_reads = v[0];
+    f->io_read_ps = v[1];
+    f->io_writes = v[2];
+    f->io_write_ps = v[3];
+    if (isnan(prev[0]))
+        return;                         /* the first sample: no period yet */
+    double nr = v[0] - prev[0], nw = v[2] - prev[2];
+    f->read_latency_s = nr > 0 ? (v[1] - prev[1]) / nr / 1e12 : 0;
+    f->write_latency_s = nw > 0 ? (v[3] - prev[3]) / nw / 1e12 : 0;
+}
+
 /* Two status variables; for an external server this is its health check too. 0, or
  * -errno with why in err. */
 static int
 metrics_status(struct data_server *s, const struct data_db_conf *c, bool external,
                struct data_figures *f, char *err, size_t errlen)
 {
-    static const char sql[] = "SHOW GLOBAL STATUS WHERE Variable_name IN "
-                              "('Threads_connected', 'Innodb_deadlocks');\n";
+    /* The I/O latencies come from the performance schema's file summaries when the server
+     * runs with performance_schema=ON (a parameter); without it the row is NULLs. */
+    static const char sql[] =
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Innodb_deadlocks');\n"
+        "SELECT 'io', IFNULL(SUM(COUNT_READ), -1), IFNULL(SUM(SUM_TIMER_READ), -1),"
+        " IFNULL(SUM(COUNT_WRITE), -1), IFNULL(SUM(SUM_TIMER_WRITE), -1)"
+        " FROM performance_schema.file_summary_by_event_name"
+        " WHERE EVENT_NAME LIKE 'wait/io/file/innodb/%' AND @@performance_schema = 1;\n";
     char out[1024];
+    double prev[4] = { f->io_reads, f->io_read_ps, f->io_writes, f->io_write_ps };
 
-    f->connections = f->deadlocks = NAN;
+    f->connections = f->deadlocks = f->read_latency_s = f->write_latency_s = NAN;
     int rc = external ? mariadb_sql_external(&s->paths, c, sql, out, sizeof(out), err, errlen)
                       : mariadb_sql(&s->paths, sql, NULL, out, sizeof(out), err, errlen);
     if (rc < 0)
@@ -66,6 +94,8 @@ metrics_status(struct data_server *s, const struct data_db_conf *c, bool externa
             f->connections = strtod(tab, NULL);
         else if (strcasecmp(line, "Innodb_deadlocks") == 0)
             f->deadlocks = strtod(tab, NULL);
+        else if (strcmp(line, "io") == 0)
+            metrics_io(f, tab, prev);
     }
     return 0;
 }
@@ -79,6 +109,8 @@ metrics_sample(struct data *dt, struct data_server *s, long long now)
 
     if ((s->state != DATA_RUNNING && !external) || now < s->fig.next_ms)
         return;
+    if (f.next_ms == 0)
+        f.io_reads = NAN;               /* no previous I/O totals yet */
     f.next_ms = now + DATA_SAMPLE_MS;
     pid_t pid = s->pid;
     const struct data_db_conf *c = s->conf;
@@ -140,6 +172,8 @@ data_visit_metrics(struct data *dt, data_metric_fn fn, void *ctx)
             { "tierd_db_cpu_utilization", f->cpu_pct, false },
             { "tierd_db_free_storage_bytes", f->free_bytes, false },
             { "tierd_db_deadlocks_total", f->deadlocks, true },
+            { "tierd_db_read_latency_seconds", f->read_latency_s, false },
+            { "tierd_db_write_latency_seconds", f->write_latency_s, false },
             { "tierd_db_backup_age_seconds", f->backup_age_s, false },
             { "tierd_db_binlog_archive_lag_seconds", f->binlog_lag_s, false },
             { "tierd_db_last_verify_ok", f->verify_ok, false },

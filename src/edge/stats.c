@@ -105,7 +105,7 @@ stats_free(struct worker *w)
 /* ---- reading ---- */
 
 struct sum {
-    uint64_t requests[6], bytes, accepted;
+    uint64_t requests[6], bytes, accepted, tls[3];
     int64_t active, waiting;
     struct metric_hist latency;
 };
@@ -126,6 +126,8 @@ sum_slots(struct edge *e, bool listeners, const char *name, struct sum *out)
                 out->requests[c] += atomic_load_explicit(&s->requests[c], memory_order_relaxed);
             out->bytes += atomic_load_explicit(&s->bytes, memory_order_relaxed);
             out->accepted += atomic_load_explicit(&s->accepted, memory_order_relaxed);
+            for (int k2 = 0; k2 < 3; k2++)
+                out->tls[k2] += atomic_load_explicit(&s->tls[k2], memory_order_relaxed);
             out->active += atomic_load_explicit(&s->active, memory_order_relaxed);
             out->waiting += atomic_load_explicit(&s->waiting, memory_order_relaxed);
             /* Bucket counts are read while the worker writes them: a reading may be one
@@ -181,6 +183,11 @@ emit_slot(edge_metric_fn fn, void *ctx, const char *label, const char *name, str
                      (double)s->accepted);
         emit_gauge(fn, ctx, "tierd_edge_active_connections", label, name, NULL, NULL,
                    (double)(s->active > 0 ? s->active : 0));
+        static const char *const tls_results[3] = { "full", "resumed", "failed" };
+        for (int k = 0; k < 3; k++)
+            if (s->tls[0] + s->tls[1] + s->tls[2])     /* TLS listeners only */
+                emit_counter(fn, ctx, "tierd_tls_handshakes_total", label, name, "result",
+                             tls_results[k], (double)s->tls[k]);
     } else {
         /* Requests held while every target of the group is still initial (initwait.c). */
         emit_gauge(fn, ctx, "tierd_tg_waiting_requests", label, name, NULL, NULL,

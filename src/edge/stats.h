@@ -23,8 +23,12 @@ struct stats_slot {
     _Atomic uint64_t accepted;          /* listeners: connections accepted */
     _Atomic int64_t active;             /* listeners: connections open */
     _Atomic int64_t waiting;            /* groups: requests parked in initwait.c */
+    _Atomic uint64_t tls[3];            /* listeners: TLS handshakes by enum stats_tls */
     struct metric_hist latency;         /* request time, microseconds */
 };
+
+/* How a TLS handshake ended (tls.c counts, stats.c names them). */
+enum stats_tls { STATS_TLS_FULL = 0, STATS_TLS_RESUMED, STATS_TLS_FAILED };
 
 struct worker_stats {
     struct stats_slot *l[STATS_SLOTS_MAX];  /* listeners; allocated once, never moved */

@@ -47,8 +47,10 @@
 #include "core/mem.h"
 #include "edge/conn.h"
 #include "edge/session.h"
+#include "edge/stats.h"
 #include "edge/tls_cache.h"
 #include "edge/tls_cert.h"
+#include "edge/worker.h"
 
 /* c->tp_flags */
 enum {
@@ -499,6 +501,13 @@ tls_answer_plain_http(struct conn *c)
     conn_linger(c);
 }
 
+static void
+tls_count(struct conn *c, enum stats_tls what)
+{
+    if (c->lstat != STATS_NONE)
+        stats_add(&c->w->stats.l[c->lstat]->tls[what], 1);
+}
+
 static bool
 tls_on_ready(struct conn *c, unsigned events)
 {
@@ -515,6 +524,7 @@ tls_on_ready(struct conn *c, unsigned events)
                 conn_close(c);
                 return false;
             }
+            tls_count(c, SSL_session_reused(s) ? STATS_TLS_RESUMED : STATS_TLS_FULL);
             /* Application data may already sit in OpenSSL's buffer or the socket. */
             c->rd_ready = true;
             /* With ALPN h2, the connection's session becomes h2's (it reads the preface). */
@@ -536,6 +546,10 @@ tls_on_ready(struct conn *c, unsigned events)
             tls_answer_plain_http(c);
             return false;
         }
+        /* A connection closed before or during its handshake with no TLS error (a TCP
+         * probe, a client that gave up) is not a failed handshake. */
+        if (err)
+            tls_count(c, STATS_TLS_FAILED);
         if (log_min_level <= LOG_DEBUG) {
             char why[160];
             log_debug("edge", "TLS handshake failed peer_port=%u err=\"%s\"", c->peer_port,

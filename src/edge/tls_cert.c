@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -18,6 +19,8 @@
 #include <openssl/x509v3.h>
 
 #include "core/mem.h"
+
+#define TLS_CERT_FILE_MAX_BYTES (1 << 20)
 
 static void
 tls_cert_add_name(struct tls_cert_info *info, const unsigned char *s, int len)
@@ -82,6 +85,27 @@ tls_cert_errstr(void)
     return buf;
 }
 
+/* Certificates and keys are small regular files: anything else (a FIFO, a device, a
+ * directory, a huge file) is refused before it is read, so nothing blocks or runs long. */
+static int
+tls_cert_file_ok(const char *path, const char *what, char *why, size_t whylen)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        int rc = -errno;
+        snprintf(why, whylen, "cannot read %s %.200s: %s; check the path and that tierd may "
+                 "read it", what, path, strerror(errno));
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > TLS_CERT_FILE_MAX_BYTES) {
+        snprintf(why, whylen, "%s %.200s is not a PEM file (%s); give the file itself", what,
+                 path, S_ISREG(st.st_mode) ? "larger than 1 MiB" : "not a regular file");
+        return -EBADMSG;
+    }
+    return 0;
+}
+
 int
 tls_cert_inspect(const char *cert, const char *key, struct tls_cert_info *info, char *why,
                  size_t whylen)
@@ -93,6 +117,10 @@ tls_cert_inspect(const char *cert, const char *key, struct tls_cert_info *info, 
 
     memset(info, 0, sizeof(*info));
     ERR_clear_error();
+    if ((rc = tls_cert_file_ok(cert, "certificate", why, whylen)) < 0)
+        return rc;
+    if (tls_cert_file_ok(key, "key", why, whylen) < 0)
+        return -EKEYREJECTED;
     if (!(f = fopen(cert, "r"))) {
         rc = -errno;
         snprintf(why, whylen, "cannot read certificate %.200s: %s; check the path and that "

@@ -23,6 +23,10 @@
 
 #define K EDGE_K
 
+/* check warns about a certificate that expires within this (Let's Encrypt renews at 30
+ * days left, so 14 means renewal has failed for two weeks). */
+#define TLS_CONF_EXPIRY_WARN_S (14 * 86400)
+
 /* A DNS name as a certificate or ACME order carries it: labels of letters, digits and
  * '-', a leading "*." allowed when `wild`. */
 static bool
@@ -262,6 +266,12 @@ tls_conf_read_certs(struct edge_tls_conf *t, const struct conf_node *n, const ch
             strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&ci->not_after, &tm));
             diag_at(d, at, "%s: certificate %.200s expired on %s; renew it (or use acme: to "
                     "have tierd renew it)", iwhat, cert, when);
+        } else if (ci->not_after < now + TLS_CONF_EXPIRY_WARN_S) {
+            char when[32];
+            struct tm tm;
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&ci->not_after, &tm));
+            diag_warn_at(d, at, "%s: certificate %.200s expires on %s, in less than 14 days; "
+                         "renew it soon", iwhat, cert, when);
         }
         for (unsigned j = 0; j + 1 < t->ncerts; j++)
             if (infos[j].key_type == ci->key_type && tls_cert_same_names(&infos[j], ci))

@@ -668,6 +668,24 @@ asg_scale(struct asg *g, unsigned live, uint64_t now_ms)
     scaler_reset(&g->scaler);
 }
 
+int
+asg_set_desired(struct asg *g, unsigned desired, const char *who)
+{
+    if (desired < g->conf->min || desired > g->conf->max)
+        return -ERANGE;
+    if (desired == g->desired)
+        return 0;
+    log_info("fleet", "scaling group=%s desired=%u->%u by=%s", g->name, g->desired, desired,
+             who);
+    /* AWS's wording for SetDesiredCapacity, with who asked. */
+    asg_activity(g, "A user request by %s explicitly set group desired capacity of %s, "
+                 "changing the desired capacity from %u to %u.", who, g->name, g->desired,
+                 desired);
+    g->desired = desired;
+    scaler_reset(&g->scaler);
+    return 0;
+}
+
 static void
 asg_keep_capacity(struct asg *g, unsigned live, uint64_t now_ms)
 {

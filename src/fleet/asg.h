@@ -125,6 +125,11 @@ void asg_free(struct asg *g);
  * starts a refresh). */
 bool asg_update(struct asg *g, const struct fleet_group_conf *conf, unsigned version,
                 uint64_t now_ms);
+/* SetDesiredCapacity: the group keeps `desired` instances from its next tick (launching
+ * or terminating the oldest), until a scaling policy, a reload that changes
+ * desired_capacity, or another call says otherwise. -ERANGE outside [min, max]. `who` is
+ * recorded in the scaling activity. */
+int asg_set_desired(struct asg *g, unsigned desired, const char *who);
 /* The second's work: health, replacement, refresh batches, metrics, scaling, capacity. */
 void asg_tick(struct asg *g, uint64_t now_ms);
 /* The runtime's report that inst's process is gone (status as from waitpid). */

@@ -106,4 +106,10 @@ int fleet_refresh_cancel(struct fleet *f, const char *group);
 /* The last refresh of a group. -ENOENT unknown group or none ever ran. */
 int fleet_refresh_status(struct fleet *f, const char *group, struct fleet_refresh_info *out);
 
+/* SetDesiredCapacity on the fleet thread. Returns 0 (also when it is already `desired`);
+ * -ENOENT unknown group; -ERANGE outside [min, max]. *old_desired, *min, *max (any may be
+ * NULL) get the group's values before the change, for messages. */
+int fleet_set_desired(struct fleet *f, const char *group, unsigned desired, const char *who,
+                      unsigned *old_desired, unsigned *min, unsigned *max);
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * fleet/fleet_views.c: what the facade shows (groups, instances, refresh status) and the
- * refresh commands, which run on the fleet thread through fleet_call().
+ * commands (refresh, desired capacity), which run on the fleet thread through fleet_call().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -148,4 +148,42 @@ fleet_refresh_status(struct fleet *f, const char *group, struct fleet_refresh_in
     }
     pthread_mutex_unlock(&f->mu);
     return rc;
+}
+
+struct fleet_desired_call {
+    const char *group, *who;
+    unsigned desired, old, min, max;
+    int rc;
+};
+
+static void
+fleet_do_set_desired(struct fleet *f, void *arg)
+{
+    struct fleet_desired_call *a = arg;
+    struct asg *g = fleet_group_find(f, a->group);
+
+    if (!g) {
+        a->rc = -ENOENT;
+        return;
+    }
+    a->old = asg_desired(g);
+    a->min = asg_conf(g)->min;
+    a->max = asg_conf(g)->max;
+    a->rc = asg_set_desired(g, a->desired, a->who);
+}
+
+int
+fleet_set_desired(struct fleet *f, const char *group, unsigned desired, const char *who,
+                  unsigned *old_desired, unsigned *min, unsigned *max)
+{
+    struct fleet_desired_call a = { .group = group, .who = who, .desired = desired };
+
+    fleet_call(f, fleet_do_set_desired, &a);
+    if (old_desired)
+        *old_desired = a.old;
+    if (min)
+        *min = a.min;
+    if (max)
+        *max = a.max;
+    return a.rc;
 }

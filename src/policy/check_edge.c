@@ -556,13 +556,23 @@ void
 check_edge_control_token(struct policy_ctx *cx, const struct conf_node *root)
 {
     const struct conf_node *control = conf_key_get(root, CK(CK_CONTROL));
+    const struct conf_node *ops = conf_key_get(control, CK(CK_TOKENS));
     const char *tok = inspect_str(conf_key_get(control, CK(CK_TOKEN)));
 
-    if (!tok)
-        return;
-    if (*tok && !inspect_is_env_ref(tok))
+    if (tok && *tok && !inspect_is_env_ref(tok))
         policy_fail(cx, conf_key_node(control, CK(CK_TOKEN)), POLICY_HIGH, CK(CK_CONTROL)->path,
                     "control.token is written literally");
-    else
+    else if (tok)
         policy_pass(cx, conf_key_node(control, CK(CK_TOKEN)), CK(CK_CONTROL)->path);
+    /* Each operator's token of control.tokens alike. */
+    for (unsigned i = 0; ops && ops->kind == CONF_MAP && i < ops->n; i++) {
+        const char *t = inspect_str(ops->pairs[i].value);
+        if (!t)
+            continue;
+        if (*t && !inspect_is_env_ref(t))
+            policy_fail(cx, ops->pairs[i].key, POLICY_HIGH, CK(CK_CONTROL)->path,
+                        "control.tokens.%s is written literally", ops->pairs[i].key->str);
+        else
+            policy_pass(cx, ops->pairs[i].key, CK(CK_CONTROL)->path);
+    }
 }

@@ -188,8 +188,9 @@ static const struct policy_rule rules[] = {
     R("TD-NET-011", HIGH, "Literal control API token",
       "The control token lets whoever holds it reconfigure and stop the whole stack; written "
       "into the stack file it ends up in version control, backups and diffs.",
-      "Write control.token: ${env:NAME} and keep the value in a root-only environment file "
-      "or a secret store.", "CKV_AWS_41", check_edge_control_token),
+      "Write control.token: ${env:NAME} (and each of control.tokens so) and keep the value "
+      "in a root-only environment file or a secret store.", "CKV_AWS_41",
+      check_edge_control_token),
     R("TD-OBS-001", MEDIUM, "Alarm without actions",
       "An alarm without alarm_actions changes state and tells no one.",
       "Add alarm_actions: [TOPIC] naming a topic with subscribers.", "CKV_AWS_319",

@@ -48,6 +48,10 @@ struct shield_conf {
     bool range_enabled;                 /* false: proposals recorded counted_only */
     unsigned range_min_offenders, range_min_share;
     uint64_t range_ban_ms;
+    /* shield.crowdsec (absent: cs_url NULL). Secrets as written: "${env:NAME}" is expanded
+     * by the CrowdSec thread when it starts, never stored expanded here. */
+    char *cs_url, *cs_api_key, *cs_login, *cs_password;
+    uint64_t cs_poll_ms;
 };
 
 /* Time sources, replaceable by tests: the verdict calls' now_ms is mono_ms's time base,

@@ -27,6 +27,7 @@
 #include "shield/addrmap.h"
 #include "shield/banstore.h"
 #include "shield/clientmem.h"
+#include "shield/crowdsec.h"
 #include "shield/internal.h"
 #include "shield/nftset.h"
 #include "shield/ratelimit.h"
@@ -104,6 +105,8 @@ struct shield_mem {
 };
 
 struct shield {
+    struct crowdsec *cs;        /* the LAPI client thread, or NULL (shield.crowdsec) */
+    atomic_uint_fast64_t ban_gen; /* +1 for every ban made effective */
     pthread_rwlock_t conf_lock;
     struct shield_conf *conf;
     struct shield_clock clk;
@@ -234,6 +237,7 @@ shield_v6_plen_mark(struct shield *s, unsigned plen)
 static void
 shield_ban_set(struct shield *s, const struct cidr *c, int64_t expiry_ms, bool counted_only)
 {
+    atomic_fetch_add_explicit(&s->ban_gen, 1, memory_order_relaxed);
     if (shield_ban_hashed(c)) {
         struct shield_shard *sh = shield_shard_of(s, &c->addr);
         /* Marked before the entry exists, so a lookup that sees the entry tries its length. */
@@ -800,6 +804,11 @@ shield_apply(struct shield *s, struct shield_conf *conf)
     shield_nft_sync(s, old, conf);
     pthread_rwlock_unlock(&s->conf_lock);
     pthread_mutex_unlock(&s->slow_lock);
+    /* Outside the locks: the CrowdSec thread takes them to add bans, and stop joins it. */
+    if (!crowdsec_same(old, conf) || (!s->cs && conf->cs_url)) {
+        crowdsec_stop(s->cs);
+        s->cs = crowdsec_start(s, conf);
+    }
     shield_conf_free(old);
 }
 
@@ -1161,6 +1170,8 @@ shield_free(struct shield *s)
 {
     if (!s)
         return;
+    crowdsec_stop(s->cs);       /* first: it adds bans through the ban store */
+    s->cs = NULL;
     pthread_mutex_lock(&s->q_lock);
     s->stopping = true;
     pthread_cond_signal(&s->q_cond);
@@ -1650,6 +1661,12 @@ shield_bans_visit(struct shield *s, shield_ban_fn fn, void *ctx)
     if (banstore_load_active(s->store, (int64_t)s->clk.wall_ms(), shield_visit_row, &v) < 0)
         shield_count(s, SC_DB_ERRORS);
     pthread_mutex_unlock(&s->slow_lock);
+}
+
+uint64_t
+shield_ban_generation(struct shield *s)
+{
+    return atomic_load_explicit(&s->ban_gen, memory_order_relaxed);
 }
 
 int

@@ -105,6 +105,9 @@ void shield_bans_visit(struct shield *s, shield_ban_fn fn, void *ctx);
 /* Adds a ban (durably, before returning 0). -EINVAL for a bad address. */
 int shield_ban_add(struct shield *s, const char *addr_or_cidr, int64_t duration_s,
                    const char *reason);
+/* A number that changes whenever a ban becomes effective (cheap: no store read), so that a
+ * poller knows when shield_bans_visit() has something new. */
+uint64_t shield_ban_generation(struct shield *s);
 /* -ENOENT when no such ban. */
 int shield_ban_remove(struct shield *s, const char *addr_or_cidr);
 

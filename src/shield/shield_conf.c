@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conf/keys.h"
+#include "conf/ref.h"
 #include "conf/value.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -54,6 +55,10 @@ shield_conf_free(struct shield_conf *c)
     free(c->login_paths);
     free(c->nft_table);
     free(c->nft_set);
+    free(c->cs_url);
+    free(c->cs_api_key);
+    free(c->cs_login);
+    free(c->cs_password);
     free(c);
 }
 
@@ -363,6 +368,42 @@ shield_conf_read_settings(struct shield_conf *c, const struct conf_node *sh, str
     shield_conf_read_memory(c, sh, d);
 }
 
+/* shield.crowdsec: copies of the strings as written (references unexpanded). */
+static void
+shield_conf_read_crowdsec(struct shield_conf *c, const struct conf_node *sh,
+                          const struct conf_ctx *cx)
+{
+    struct diag *d = cx->d;
+    const struct conf_node *cs = shield_conf_section(sh, SK_CS, CONF_MAP, d);
+    const struct conf_node *m;
+    const char *url = NULL, *key = NULL, *login = NULL, *pw = NULL;
+    uint64_t v;
+
+    if (!cs)
+        return;
+    conf_key_check_map(cs, shield_keys, SK_COUNT, K(SK_CS), K(SK_CS)->path, d);
+    if (conf_key_string(cs, K(SK_CS_URL), &url, d) == 0 &&
+        strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        diag_at(d, conf_key_get(cs, K(SK_CS_URL)), "%s: \"%s\" is not an http:// or https:// "
+                "URL; write the LAPI's address, like http://127.0.0.1:8080", K(SK_CS_URL)->path,
+                url);
+    if (conf_key_string(cs, K(SK_CS_API_KEY), &key, d) == 0)
+        conf_ref_check(conf_key_get(cs, K(SK_CS_API_KEY)), K(SK_CS_API_KEY)->path, cx);
+    if (conf_key_duration(cs, K(SK_CS_POLL), &v, d) == 0)
+        c->cs_poll_ms = v;
+    if ((m = shield_conf_section(cs, SK_CS_MACHINE, CONF_MAP, d))) {
+        conf_key_check_map(m, shield_keys, SK_COUNT, K(SK_CS_MACHINE), K(SK_CS_MACHINE)->path,
+                           d);
+        conf_key_string(m, K(SK_CS_M_LOGIN), &login, d);
+        if (conf_key_string(m, K(SK_CS_M_PASSWORD), &pw, d) == 0)
+            conf_ref_check(conf_key_get(m, K(SK_CS_M_PASSWORD)), K(SK_CS_M_PASSWORD)->path, cx);
+    }
+    c->cs_url = url ? mem_strdup_or_exit(url) : NULL;
+    c->cs_api_key = key ? mem_strdup_or_exit(key) : NULL;
+    c->cs_login = login ? mem_strdup_or_exit(login) : NULL;
+    c->cs_password = pw ? mem_strdup_or_exit(pw) : NULL;
+}
+
 int
 shield_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
                   struct shield_conf **out)
@@ -383,6 +424,7 @@ shield_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
     c->ntrusted = shield_conf_read_cidrs(sh, SK_TRUSTED_PROXIES, 0, &tr, d);
     shield_conf_check_conflicts(&fw, d);
     shield_conf_read_settings(c, sh, d);
+    shield_conf_read_crowdsec(c, sh, cx);
     if (diag_count(d) == before) {
         c->firewall = cidrset_new(fw.c, fw.v, fw.n);
         c->trusted = cidrset_new(tr.c, tr.v, tr.n);

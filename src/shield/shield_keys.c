@@ -73,6 +73,23 @@ const struct conf_key shield_keys[SK_COUNT] = {
     [SK_RANGE_MIN_SHARE] = { "shield.range_bans.min_share_percent", KT_UINT, 0, "25", 25, 100,
                              NULL },
     [SK_RANGE_BAN] = { "shield.range_bans.ban", KT_DURATION, 0, "1h", SEC, 30 * DAY, NULL },
+    /* CrowdSec's local API: tierd streams its decisions as a bouncer (api_key) and, with
+     * machine credentials, pushes its own bans as alerts. */
+    [SK_CS] = { "shield.crowdsec", KT_MAP, 0, NULL, 0, 0, NULL },
+    [SK_CS_URL] = { "shield.crowdsec.url", KT_STRING, CONF_KEY_REQUIRED, NULL, 0, 2048, NULL },
+    [SK_CS_API_KEY] = { "shield.crowdsec.api_key", KT_STRING,
+                        CONF_KEY_REQUIRED | CONF_KEY_SENSITIVE | CONF_KEY_ENV_REF, NULL, 0, 256,
+                        NULL },
+    /* Absent: a bouncer only (nothing pushed). */
+    [SK_CS_MACHINE] = { "shield.crowdsec.machine", KT_MAP, 0, NULL, 0, 0, NULL },
+    [SK_CS_M_LOGIN] = { "shield.crowdsec.machine.login", KT_STRING, CONF_KEY_REQUIRED, NULL, 0,
+                        128, NULL },
+    [SK_CS_M_PASSWORD] = { "shield.crowdsec.machine.password", KT_STRING,
+                           CONF_KEY_REQUIRED | CONF_KEY_SENSITIVE | CONF_KEY_ENV_REF, NULL, 0,
+                           256, NULL },
+    /* How often decisions are pulled and bans pushed. */
+    [SK_CS_POLL] = { "shield.crowdsec.poll_interval", KT_DURATION, 0, "10s", SEC, 3600 * SEC,
+                     NULL },
 };
 
 const struct conf_keytab shield_keytab = { "shield", shield_keys, SK_COUNT };

@@ -40,6 +40,14 @@ enum shield_key {
     SK_RANGE_MIN_OFFENDERS,
     SK_RANGE_MIN_SHARE,
     SK_RANGE_BAN,
+    /* Shared bans through CrowdSec's local API (shield/crowdsec.c). */
+    SK_CS,
+    SK_CS_URL,
+    SK_CS_API_KEY,
+    SK_CS_MACHINE,
+    SK_CS_M_LOGIN,
+    SK_CS_M_PASSWORD,
+    SK_CS_POLL,
     SK_COUNT
 };
 

@@ -36,10 +36,16 @@ static const struct {
     { "tierd_http_response_bytes_total", "Bytes of HTTP responses sent to clients." },
     { "tierd_connections_accepted_total", "Client connections accepted by a listener." },
     { "tierd_edge_active_connections", "Client connections open on a listener." },
+    { "tierd_tls_handshakes_total", "TLS handshakes on a listener: full, resumed (ticket or "
+                                    "session id) or failed." },
     { "tierd_db_connections", "Client connections open on a database (Threads_connected)." },
     { "tierd_db_cpu_utilization", "CPU use of a managed mariadbd, percent of one CPU." },
     { "tierd_db_free_storage_bytes", "Free bytes on the file system of a database's datadir." },
     { "tierd_db_deadlocks_total", "InnoDB deadlocks of a database (Innodb_deadlocks)." },
+    { "tierd_db_read_latency_seconds", "Mean InnoDB file read time of the last sample period "
+                                       "(performance_schema=ON)." },
+    { "tierd_db_write_latency_seconds", "Mean InnoDB file write time of the last sample "
+                                        "period (performance_schema=ON)." },
     { "tierd_db_backup_age_seconds", "Seconds since a database's newest good base backup ended." },
     { "tierd_db_binlog_archive_lag_seconds", "Seconds the newest restorable point is behind "
                                              "now." },

@@ -7,7 +7,7 @@ Tierd(stack_yaml)    build/tierd run on a stack file written into a temporary di
                      ${dir} the temporary directory, other ${names} come from keyword args.
 RawConn / raw(...)   byte-exact requests over a plain socket, and a small response reader.
 need(probe, ...)     the only way a test skips: "probe NAME: why" (PROBES: root, netns, nft,
-                     chromium, ipv6, kernel_backlog_hang, mariadb); CI=true fails a skip whose probe
+                     chromium, ipv6, kernel_backlog_hang, mariadb, crowdsec); CI=true fails a skip whose probe
                      succeeds (conftest.py).
 
 Every process started here is killed when its context ends (and at interpreter exit as a
@@ -941,6 +941,15 @@ def _probe_nft():
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@probe("crowdsec")
+def _probe_crowdsec():
+    for cmd in ("crowdsec", "cscli"):
+        ok, detail = _which(cmd, "crowdsec")
+        if not ok:
+            return False, detail
+    return True, "crowdsec and cscli are installed"
 
 
 @probe("chromium")

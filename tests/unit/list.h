@@ -12,3 +12,4 @@
 #include "daemon/list.h"
 #include "data/list.h"
 #include "acme/list.h"
+#include "export/list.h"

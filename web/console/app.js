@@ -42,19 +42,26 @@ function ago(sec) {
   return new Date(sec * 1000).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
 }
 
-function confirmAction(text) {
-  const d = $('confirm');
+// Asks before every action. With `number` ({value, min, max}) the dialog also holds a
+// number field; resolves to its value (or true), or false when cancelled.
+function confirmAction(text, number) {
+  const d = $('confirm'), input = $('confirm-input');
   $('confirm-text').textContent = text;
+  // Hidden and disabled together: a disabled field is left out of the form's validation.
+  input.hidden = input.disabled = !number;
+  $('confirm-label').hidden = !number;
+  if (number) Object.assign(input, { value: String(number.value), min: String(number.min),
+                                     max: String(number.max) });
   return new Promise((resolve) => {
-    d.addEventListener('close', () => resolve(d.returnValue === 'ok'), { once: true });
+    d.addEventListener('close', () => resolve(d.returnValue !== 'ok' ? false
+      : number ? Number(input.value) : true), { once: true });
     d.returnValue = '';
     d.showModal();
-    $('confirm-ok').focus();
+    (number ? input : $('confirm-ok')).focus();
   });
 }
 
-async function act(text, method, path, body) {
-  if (!(await confirmAction(text))) return;
+async function run(text, method, path, body) {
   try {
     await api(method, path, body);
     $('status').textContent = `done: ${text}`;
@@ -63,15 +70,65 @@ async function act(text, method, path, body) {
   }
 }
 
+async function act(text, method, path, body) {
+  if (await confirmAction(text)) await run(text, method, path, body);
+}
+
+async function scale(g) {
+  const n = await confirmAction(`set the desired capacity of ${g.name} ` +
+    `(now ${g.desired_capacity}; between ${g.min_size} and ${g.max_size})`,
+    { value: g.desired_capacity, min: g.min_size,
+                                               max: g.max_size });
+  if (n === false) return;
+  await run(`set the desired capacity of ${g.name} to ${n}`, 'PUT',
+            `/v1/auto-scaling-groups/${encodeURIComponent(g.name)}/desired-capacity`,
+            { desired: n });
+}
+
 // ---------------------------------------------------------------- pages
 
 const now = () => Math.floor(Date.now() / 1000);
 
-async function series(metric, stat, listener) {
-  const q = new URLSearchParams({ metric, statistic: stat, period: '1', start: String(now() - 900),
-                                  end: String(now()), dimension: `listener:${listener}` });
+// The charts' series, kept here: the first fetch asks for the whole 15 minutes, each later
+// one only for the seconds since the last (and two before, which may have grown), so that
+// an open console costs the daemon a few periods per chart every CHART_MS, not 900.
+let seriesCache = {};
+
+// The Overview's ranges: the last 15 minutes at one second, live; or history from the
+// watch's stored minutes: 1 h and 24 h at one minute, 15 days at one hour, each refetched
+// once a minute. [seconds shown, period, label]
+const RANGES = { '15m': [900, 1, '15 min'], '1h': [3600, 60, '1 h'], '24h': [86400, 60, '24 h'],
+                 '15d': [1296000, 3600, '15 days'] };
+let range = '15m';
+
+async function history(metric, stat, listener) {
+  const [span, period] = RANGES[range], t = now();
+  const key = `${metric}/${stat}/${listener}/${range}`, c = seriesCache[key];
+  if (c && t - c.last < 60) return c.list;
+  const q = new URLSearchParams({ metric, statistic: stat, period: String(period),
+                                  start: String(t - span), end: String(t),
+                                  dimension: `listener:${listener}` });
   const j = await api('GET', `/v1/metrics?${q}`);
-  return j.datapoints;
+  // A sum over a period, as a rate per second like the live charts'.
+  const list = j.datapoints.map((p) => ({ timestamp: p.timestamp,
+    value: stat === 'sum' ? p.value / period : p.value }));
+  seriesCache[key] = { last: t, list };
+  return list;
+}
+
+async function series(metric, stat, listener) {
+  if (range !== '15m') return history(metric, stat, listener);
+  const key = `${metric}/${stat}/${listener}`, t = now();
+  const c = seriesCache[key] || { pts: new Map(), last: 0 };
+  const from = c.last ? Math.max(c.last - 2, t - 900) : t - 900;
+  const q = new URLSearchParams({ metric, statistic: stat, period: '1', start: String(from),
+                                  end: String(t), dimension: `listener:${listener}` });
+  const j = await api('GET', `/v1/metrics?${q}`);
+  for (const p of j.datapoints) c.pts.set(p.timestamp, p.value);
+  for (const ts of c.pts.keys()) if (ts < t - 900) c.pts.delete(ts);
+  c.last = t;
+  seriesCache[key] = c;
+  return [...c.pts].sort((a, b) => a[0] - b[0]).map(([timestamp, value]) => ({ timestamp, value }));
 }
 
 function chart(key, title, labels, xs, ys, parent) {
@@ -81,8 +138,9 @@ function chart(key, title, labels, xs, ys, parent) {
   const box = h('div', { class: 'chart' }, h('h3', {}, title));
   parent.append(box);
   const opts = { width: 420, height: 180,
-    // The last 15 minutes, whatever the data: an empty series still shows the window.
-    scales: { x: { time: true, range: () => [now() - 900, now()] } }, series: [{}, ...labels.map((l, i) => ({
+    // The whole range, whatever the data: an empty series still shows the window.
+    scales: { x: { time: true, range: () => [now() - RANGES[range][0], now()] } },
+    series: [{}, ...labels.map((l, i) => ({
     label: l, stroke: ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c'][i % 4], width: 1.5 }))],
     axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor' }] };
   charts[key] = new uPlot(opts, data, box);
@@ -97,9 +155,18 @@ function align(lists) {
 
 async function overview(page, d) {
   const st = d['/v1/status'], ls = d['/v1/listeners'];
+  const pick = (r) => () => {
+    range = r;
+    charts = {};
+    lastChart = 0;
+    draw();
+  };
   page.replaceChildren(h('h2', {}, 'Overview'),
     h('p', {}, `tierd ${st.version}, pid ${st.pid}, up ${st.uptime_s} s, generation ` +
-               `${st.generation}, ${st.connections} open connections`));
+               `${st.generation}, ${st.connections} open connections`),
+    h('p', { class: 'ranges', role: 'group', 'aria-label': 'Time range' }, 'Show the last ',
+      Object.entries(RANGES).map(([r, [, , label]]) => h('button', { type: 'button',
+        'aria-pressed': String(r === range), on: { click: pick(r) } }, label))));
   const grid = h('div', { class: 'charts' });
   for (const l of ls.listeners) {
     const [req, e4, e5, p50, p90, p99, conns] = await Promise.all([
@@ -133,7 +200,8 @@ async function groups(page, d) {
            'refresh', ''],
       j.auto_scaling_groups.map((g) => [g.name, g.version, g.desired_capacity, g.min_size,
         g.max_size, g.pending, g.in_service, g.terminating, g.refresh_status || 'none',
-        h('span', {},
+        h('span', { class: 'actions' },
+          h('button', { type: 'button', on: { click: () => scale(g) } }, 'Set desired'), ' ',
           h('button', { type: 'button', on: { click: () => act(`start an instance refresh of ${g.name}`,
             'POST', `/v1/auto-scaling-groups/${encodeURIComponent(g.name)}/refresh`) } },
             'Start refresh'), ' ',
@@ -163,6 +231,37 @@ async function shield(page, d) {
     table(['counter', 'value'], Object.entries(s.counters || {}), 'no counters'));
 }
 
+const ms = (v) => (v ? ago(Math.floor(v / 1000)) : 'never');
+
+// Databases: the newest backup, the newest backup whose restore was verified, and the RPO
+// (how much would be lost now: the time since the newest restorable point).
+async function databases(page, d) {
+  const dbs = d['/v1/db'].databases;
+  const rows = await Promise.all(dbs.map(async (db) => {
+    let verified = null;
+    if (db.backups) {
+      const b = await api('GET', `/v1/db/${encodeURIComponent(db.name)}/backups`);
+      verified = b.backups.find((x) => x.verify === 'ok') || null;
+    }
+    const nb = db.newest_backup, point = db.latest_restorable_ms;
+    const rpo = point > 0 ? `${Math.max(0, Math.round((Date.now() - point) / 1000))} s` : 'no restorable point';
+    return [db.name, state(db.state), db.mode, !db.backups ? 'backups off'
+      : nb ? `${ms(nb.ended_ms || nb.started_ms)} (${nb.status})` : 'none yet',
+      verified ? ms(verified.verified_at_ms) : 'never', db.backups ? rpo : ''];
+  }));
+  const certs = (await api('GET', '/v1/certs')).certificates;
+  page.replaceChildren(h('h2', {}, 'Databases'),
+    table(['database', 'state', 'mode', 'last backup', 'last verified restore', 'RPO'], rows,
+          'not configured (no databases in the stack file)'),
+    h('h2', {}, 'Certificates'),
+    !certs.length ? h('p', { class: 'muted' }, 'not configured (no automatic certificates)')
+      : table(['certificate', 'names', 'state', 'expires', 'days left', 'next renewal',
+               'last error'], certs.map((c) => [c.name, c.domains, state(c.state),
+          c.not_after ? ago(c.not_after) : 'none yet',
+          c.not_after ? Math.floor((c.not_after - now()) / 86400) : '',
+          ago(c.next_renewal), c.last_error || '']), ''));
+}
+
 async function alarms(page, d) {
   const j = d['/v1/alarms'];
   page.replaceChildren(h('h2', {}, 'Alarms'),
@@ -187,6 +286,7 @@ const pages = {
   groups: [['/v1/auto-scaling-groups', '/v1/instances'], groups],
   shield: [['/v1/bans', '/v1/shield'], shield],
   alarms: [['/v1/alarms'], alarms],
+  data: [['/v1/db'], databases],
   events: [['/v1/events?limit=100'], events],
 };
 const CHART_MS = 5000;
@@ -206,7 +306,8 @@ async function draw() {
   if ($('confirm').open) return;
   const page = $('page');
   try {
-    if (name === 'overview' && Date.now() - lastChart < CHART_MS && page.dataset.loaded) return;
+    if ((name === 'overview' || name === 'data') && Date.now() - lastChart < CHART_MS &&
+        page.dataset.loaded) return;
     lastChart = Date.now();
     await fn(page, data);
     page.dataset.loaded = String(Date.now());
@@ -227,6 +328,7 @@ function render() {
   page.replaceChildren();
   delete page.dataset.loaded;
   charts = {};
+  seriesCache = {};
   data = {};
   lastChart = 0;
   page.dataset.page = name;
@@ -293,3 +395,9 @@ window.addEventListener('hashchange', render);
 fetch('/console/session', { credentials: 'same-origin' })
   .then(async (r) => (r.ok ? signedIn(await r.json()) : signedOut()))
   .catch(signedOut);
+
+// Enter in the dialog's number field confirms (a form's implicit submit would press its
+// first button, Cancel).
+$('confirm-input').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') { ev.preventDefault(); $('confirm').close('ok'); }
+});

@@ -10,16 +10,14 @@ way to act: it must change nothing. The page weight (every file the console load
 gzip-compressed) must stay under 150 KB.
 """
 import gzip
-import http.server
-import json
 import os
 import socket
 import sys
-import threading
 
 import pytest
 
-from harness import APP, TIERD, App, Tierd, free_port, need, wait_for
+from browser import OtherSite, chromium
+from harness import APP, TIERD, App, Tierd, free_port, wait_for
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ctl"))
 import ctlkit  # noqa: E402
@@ -53,7 +51,7 @@ def _stack(static_addr, api_port):
             "state_dir: ${dir}/state\n"
             "control:\n  socket: ${dir}/tierd.sock\n"
             f"  address: 127.0.0.1:{api_port}\n"
-            "  token: \"$${env:TIERD_E2E_CONSOLE_TOKEN}\"\n"
+            "  tokens: { alice: \"$${env:TIERD_E2E_CONSOLE_TOKEN}\" }\n"
             "  console: true\n")
 
 
@@ -62,44 +60,15 @@ def _api(t, method, path, body=None):
     return r.status, r.json
 
 
-def _browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--window-size=1366,768", "--no-proxy-server"):
-        opts.add_argument(a)
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    d.set_script_timeout(30)
-    d.set_page_load_timeout(30)
-    return d
-
-
-class _Site(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        data = b"<!doctype html><title>another site</title><body><p>hello</p></body>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture(scope="module")
 def env():
-    need("chromium")
     os.makedirs(SHOTS, exist_ok=True)
     os.environ["TIERD_E2E_CONSOLE_TOKEN"] = TOKEN
     api_port = free_port()
     driver = None
     try:
         with App("plain") as plain, Tierd(_stack(plain.addr, api_port)) as t:
-            driver = _browser()
+            driver = chromium()
             yield {"t": t, "d": driver, "plain": plain,
                    "base": f"http://127.0.0.1:{api_port}"}
     finally:
@@ -142,9 +111,23 @@ def _row(d, cell_text):
         "return '';", cell_text)
 
 
-def _confirm(d):
+def _click(d, label):
+    """Clicks the page's button labelled `label`, found and clicked in one script: the
+    page redraws every second, so an element looked up first may be gone by the click."""
+    wait_for(lambda: d.execute_script(
+        "for (const b of document.querySelectorAll('#page button'))"
+        "  if (b.textContent === arguments[0]) { b.click(); return true; }"
+        "return false;", label), 10, interval=0.2, what=f"the {label!r} button")
+
+
+def _confirm(d, number=None):
     wait_for(lambda: d.execute_script("return document.getElementById('confirm').open"), 10,
              what="the confirmation dialog")
+    if number is not None:
+        field = _by(d, "#confirm-input")[0]
+        assert field.is_displayed()
+        field.clear()
+        field.send_keys(str(number))
     _by(d, "#confirm-ok")[0].click()
 
 
@@ -158,7 +141,7 @@ def _sign_in(env):
     wait_for(lambda: "not valid" in _by(d, "#sign-in-error")[0].text, 10,
              what="a refused sign-in")
     _by(d, "#token")[0].send_keys(TOKEN + "\n")
-    wait_for(lambda: "operator" in _by(d, "#who")[0].text, 10, what="signed in")
+    wait_for(lambda: _by(d, "#who")[0].text == "signed in as alice", 10, what="signed in")
 
 
 def test_01_sign_in_and_overview(env):
@@ -167,6 +150,9 @@ def test_01_sign_in_and_overview(env):
     cookies = {c["name"]: c for c in d.get_cookies()}
     assert cookies["tierd_session"]["httpOnly"] is True
     assert cookies["tierd_session"]["sameSite"] == "Strict"
+    # The browser keeps it no longer than the server's session lifetime (12 h).
+    import time
+    assert abs(cookies["tierd_session"]["expiry"] - (time.time() + 43200)) < 120, cookies
     # The cookie is invisible to the page's own script (HttpOnly).
     assert "tierd_session" not in d.execute_script("return document.cookie")
     # A few requests through the proxy so the charts have something.
@@ -174,7 +160,6 @@ def test_01_sign_in_and_overview(env):
         socket.create_connection(env["t"].addr()).close()
     _goto(d, "overview")
     wait_for(lambda: len(_by(d, ".chart canvas")) >= 3, WAIT, what="three charts")
-    _shot(d, "overview")
     # No CSP violations and no script errors: the console works under its own policy.
     # (The 401s of the session probe before sign-in and of the wrong token are expected.)
     logs = [x["message"] for x in d.get_log("browser") if x["level"] == "SEVERE" and
@@ -210,8 +195,7 @@ def test_03_start_a_refresh(env):
              ["in_service"] >= 1, WAIT, interval=0.3, what="an instance in service")
     _goto(d, "groups")
     wait_for(lambda: "InService" in _text(d), WAIT, interval=0.3, what="InService listed")
-    buttons = [b for b in _by(d, "#page button") if b.text == "Start refresh"]
-    buttons[0].click()
+    _click(d, "Start refresh")
     _confirm(d)
     st, r = wait_for(lambda: (lambda x: x if x[0] == 200 else None)(
         _api(t, "GET", "/v1/auto-scaling-groups/web/refresh")), WAIT, what="a refresh")
@@ -219,8 +203,43 @@ def test_03_start_a_refresh(env):
     _wait_text(d, r["status"] if r["status"] != "Pending" else "InProgress")
     _shot(d, "auto-scaling-groups")
     # Who did it: the console session, in the operator log.
-    st, ev = _api(t, "GET", "/v1/events?limit=200")
+    _assert_action(t, "POST /v1/auto-scaling-groups/web/refresh status=202 who=console:alice")
+
+
+def _assert_action(t, what):
+    st, ev = _api(t, "GET", "/v1/events?limit=1000")
     assert st == 200
+    acts = [e["message"] for e in ev["events"] if e["message"].startswith("action ")]
+    assert any(a.startswith("action " + what + " peer=127.0.0.1:") for a in acts), acts
+
+
+def test_03b_scale_out_from_the_console(env):
+    d, t = env["d"], env["t"]
+    _goto(d, "groups")
+    wait_for(lambda: _api(t, "GET", "/v1/auto-scaling-groups/web/refresh")[1]["status"]
+             == "Successful", WAIT, interval=0.3, what="the refresh done")
+    _click(d, "Set desired")
+    _confirm(d, number=2)
+    # The new instance appears in the console, Pending then InService.
+    wait_for(lambda: _text(d).count("InService") >= 2, WAIT, interval=0.3,
+             what="two instances InService in the console")
+    assert _api(t, "GET", "/v1/auto-scaling-groups")[1]["auto_scaling_groups"][0][
+        "desired_capacity"] == 2
+    _shot(d, "auto-scaling-groups-scaled-out")
+    _assert_action(t, "PUT /v1/auto-scaling-groups/web/desired-capacity status=200 "
+                      "who=console:alice")
+    # Outside [min, max]: the dialog's field refuses it (the API would too: 422) and stays
+    # open until cancelled; nothing changes.
+    _click(d, "Set desired")
+    _confirm(d, number=5)
+    assert d.execute_script("return document.getElementById('confirm').open")
+    assert d.execute_script("return document.getElementById('confirm-input').validity"
+                            ".rangeOverflow")
+    [b for b in _by(d, "#confirm button") if b.text == "Cancel"][0].click()
+    wait_for(lambda: not d.execute_script("return document.getElementById('confirm').open"),
+             10, what="the dialog closed")
+    assert _api(t, "GET", "/v1/auto-scaling-groups")[1]["auto_scaling_groups"][0][
+        "desired_capacity"] == 2
 
 
 def test_04_unban_an_address(env):
@@ -265,9 +284,64 @@ def test_05_alarms_and_events_pages(env):
     _goto(d, "alarms")
     _wait_text(d, "no alarms configured")
     _shot(d, "alarms")
+    _goto(d, "data")
+    _wait_text(d, "not configured (no databases in the stack file)")
+    _wait_text(d, "not configured (no automatic certificates)")
+    _shot(d, "databases-and-certificates")
     _goto(d, "events")
-    _wait_text(d, "ctl")
+    _wait_text(d, "who=console:alice")
     _shot(d, "events")
+
+
+def test_05b_overview_with_traffic(env):
+    """Requests through the proxy (some 404s) show on the Overview's charts: the first
+    fetch takes 15 minutes, later ones the seconds since (app.js series())."""
+    import threading
+    import time
+    import urllib.parse
+    import urllib.request
+    d, t = env["d"], env["t"]
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            for path in ("/", "/s/health", "/s/missing"):
+                try:
+                    urllib.request.urlopen(t.url(path), timeout=2).read()
+                except OSError:
+                    pass                    # the 404s, and a target between states
+            time.sleep(0.02)
+    th = threading.Thread(target=load, daemon=True)
+    th.start()
+    try:
+        time.sleep(2)
+        _goto(d, "targets")
+        _goto(d, "overview")
+        time.sleep(5.5)                     # one later, incremental fetch of every chart
+        now = int(time.time())
+        st, m = _api(t, "GET", f"/v1/metrics?metric=request_count&statistic=sum&period=1"
+                               f"&start={now - 30}&end={now}&dimension=listener:public")
+        assert st == 200 and sum(p["value"] for p in m["datapoints"]) > 20, m
+        assert len(_by(d, ".chart canvas")) >= 3
+        _shot(d, "overview")
+        # History: 24 hours of the watch's stored minutes, as a rate per second.
+        _click(d, "24 h")
+        asked = wait_for(lambda: d.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+            ".filter(n => n.includes('/v1/metrics?') && n.includes('period=60')"
+            " && n.includes('metric=request_count'))"), WAIT, what="the 24 h series asked for")
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(asked[-1]).query)
+        assert abs(int(q["end"][0]) - int(q["start"][0]) - 86400) < 2, q
+        wait_for(lambda: d.execute_script(
+            "return [...document.querySelectorAll('.ranges button')].find(b => "
+            "b.getAttribute('aria-pressed') === 'true').textContent") == "24 h", WAIT,
+            what="24 h selected")
+        wait_for(lambda: len(_by(d, ".chart canvas")) >= 3, WAIT, what="the 24 h charts")
+        _shot(d, "overview-24h")
+        _click(d, "15 min")
+    finally:
+        stop.set()
+        th.join(5)
 
 
 ATTACK_JS = r"""
@@ -314,13 +388,11 @@ function form(action, enctype, fields) {
 
 def test_06_another_site_cannot_act_with_the_cookie(env):
     d, t = env["d"], env["t"]
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    try:
+    with OtherSite() as site:
         before = sorted(b["address"] for b in _api(t, "GET", "/v1/bans")[1]["bans"])
         refresh_before = _api(t, "GET", "/v1/auto-scaling-groups/web/refresh")[1].get("status")
         st0 = _api(t, "GET", "/v1/status")[1]["control"]
-        d.get(f"http://127.0.0.1:{site.server_address[1]}/")
+        d.get(site + "/")
         results = d.execute_async_script(ATTACK_JS, env["base"])
         assert len(results) == 6, results
         for name in ("ban cors json", "session read", "refresh delete"):
@@ -334,9 +406,7 @@ def test_06_another_site_cannot_act_with_the_cookie(env):
         assert st1["refused"]["origin_not_allowed"] - st0["refused"]["origin_not_allowed"] >= 4
         # The session survived: the sign-out form was refused too.
         d.get(env["base"] + "/console/index.html#events")
-        wait_for(lambda: "operator" in _by(d, "#who")[0].text, WAIT, what="still signed in")
-    finally:
-        site.shutdown()
+        wait_for(lambda: "alice" in _by(d, "#who")[0].text, WAIT, what="still signed in")
 
 
 def test_07_sign_out_ends_the_session(env):

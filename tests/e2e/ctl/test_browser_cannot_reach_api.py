@@ -11,12 +11,11 @@ request that reached the TCP listener was refused before routing (the daemon's o
 counters prove that the requests did arrive, so the test cannot pass by the browser not
 sending them).
 """
-import http.server
 import json
 import os
-import threading
 
-from harness import Tierd, free_port, need
+from browser import OtherSite, chromium
+from harness import Tierd, free_port
 from ctlkit import api, ctl_stack
 
 TOKEN = "e2e-browser-token-5f2c"
@@ -33,28 +32,6 @@ launch_templates:
   pwn:
     command: ["/bin/sh", "-c", "touch /tmp/tierd-pwned"]
 """
-
-
-def _need_browser():
-    """Skips, naming what is missing, without a headless Chromium and its driver."""
-    need("chromium")
-
-
-def _browser(api_port):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--window-size=1366,768", "--no-proxy-server",
-              # The attacker's DNS: its name answers with loopback.
-              "--host-resolver-rules=MAP rebind.test 127.0.0.1"):
-        opts.add_argument(a)
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    d.set_script_timeout(30)
-    d.set_page_load_timeout(30)
-    return d
 
 
 ATTACK_JS = r"""
@@ -111,19 +88,6 @@ fetch("/v1/target-groups/web/targets", {method: "POST", body: body,
 """
 
 
-class _Page(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        data = b"<!doctype html><title>a page</title><body><p>hello</p></body>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
-
-
 def _snapshot(t):
     st = api(t, "GET", "/v1/status")
     targets = api(t, "GET", "/v1/targets")
@@ -134,11 +98,8 @@ def _snapshot(t):
 
 
 def test_a_web_page_cannot_change_anything():
-    _need_browser()
     api_port = free_port()
     os.environ["TIERD_E2E_BROWSER_TOKEN"] = TOKEN
-    page = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    threading.Thread(target=page.serve_forever, daemon=True).start()
     driver = None
     try:
         text = ctl_stack(control=f"  address: 127.0.0.1:{api_port}\n"
@@ -146,12 +107,14 @@ def test_a_web_page_cannot_change_anything():
         with Tierd(text) as t:
             before, ctl0 = _snapshot(t)
             assert ctl0["tcp_requests"] == 0
-            driver = _browser(api_port)
+            # The attacker's DNS: its name answers with loopback.
+            driver = chromium("--host-resolver-rules=MAP rebind.test 127.0.0.1")
 
             # 1. A page from another local port.
-            driver.get(f"http://127.0.0.1:{page.server_address[1]}/")
-            results = driver.execute_async_script(ATTACK_JS, f"http://127.0.0.1:{api_port}",
-                                                  ATTACKER_STACK, TOKEN)
+            with OtherSite() as page:
+                driver.get(page + "/")
+                results = driver.execute_async_script(ATTACK_JS, f"http://127.0.0.1:{api_port}",
+                                                      ATTACKER_STACK, TOKEN)
             by_name = {r[0]: r for r in results}
             assert len(by_name) == 7, results
             # CORS requests (a DELETE is one: no-cors allows only GET, HEAD and POST) never
@@ -181,5 +144,4 @@ def test_a_web_page_cannot_change_anything():
     finally:
         if driver is not None:
             driver.quit()
-        page.shutdown()
         del os.environ["TIERD_E2E_BROWSER_TOKEN"]

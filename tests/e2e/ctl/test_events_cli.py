@@ -27,9 +27,11 @@ def test_events_table_json_and_limit():
         lines = p.stdout.splitlines()
         assert lines[0].split() == ["TIME", "LEVEL", "SUBSYSTEM", "MESSAGE"]
         assert len(lines) == 3
-        last = lines[-1]
-        assert "api deregister group=web target=127.0.0.1:1" in last
-        assert f"uid={os.getuid()}" in last
+        # The route's own line, then the operator log's record of the action with who.
+        assert "api deregister group=web target=127.0.0.1:1" in lines[1]
+        assert f"uid={os.getuid()}" in lines[1]
+        assert (f"action DELETE /v1/target-groups/web/targets/127.0.0.1:1 status=202 "
+                f"uid={os.getuid()} pid=") in lines[2]
 
         r = api(t, "GET", "/v1/events?limit=0")
         assert r.status == 422 and r.error["field"] == "limit", r

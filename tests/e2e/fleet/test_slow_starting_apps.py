@@ -126,11 +126,11 @@ def test_slow_starting_apps_are_never_replaced_and_serve_once_up():
     # The 8 s app's earliest requests waited initial_wait (5 s), then got 503, also after
     # its failed probes made it unhealthy (two, 5 s apart, from 5 s on): nothing failed
     # open to a port nobody listened on. Those sent within initial_wait of its first 200,
-    # less a second for scheduling, waited for it.
+    # less two seconds for scheduling on a loaded machine, waited for it.
     c = traffic["c"]
     early = [(round(s - start, 2), k) for s, d, k in c.log if d < c.first_ok()]
     assert early and all(k == 503 for _, k in early), f"c before its first 200: {early[:10]}"
-    waited = [(round(s - start, 2), k) for s, d, k in c.log if s >= c.first_ok() - 4]
+    waited = [(round(s - start, 2), k) for s, d, k in c.log if s >= c.first_ok() - 3]
     assert waited and all(k == 200 for _, k in waited), f"c: {waited[:10]}"
     for name, tr in traffic.items():
         print(f"{name} ({APPS[name]} s): first 200 after {tr.first_ok() - start:.2f} s, "

@@ -232,3 +232,71 @@ TEST(ctl_conf_allowed_origins_are_exact_origins)
     EXPECT_EQ(d.n, 1);
     diag_fini(&d);
 }
+
+TEST(ctl_conf_operator_tokens)
+{
+    struct ctl_conf c, c2;
+    struct diag d;
+
+    setenv("TIERD_TOK_ALICE", "a-secret", 1);
+    setenv("TIERD_TOK_BOB", "b-secret", 1);
+    unsetenv("TIERD_TOK_UNSET");
+    diag_init(&d);
+    /* Tokens alone are enough for a TCP listener; file order is kept. */
+    EXPECT_EQ(build("control:\n  address: 127.0.0.1:7070\n  tokens:\n"
+                    "    bob: \"${env:TIERD_TOK_BOB}\"\n    alice: \"${env:TIERD_TOK_ALICE}\"\n",
+                    &c, &d), 0);
+    EXPECT_EQ(d.n, 0);
+    EXPECT_TRUE(c.token == NULL);
+    EXPECT_EQ(c.ntokens, 2);
+    EXPECT_STREQ(c.tokens[0].name, "bob");
+    EXPECT_STREQ(c.tokens[0].ref, "${env:TIERD_TOK_BOB}");
+    EXPECT_STREQ(c.tokens[1].key, "control.tokens.alice");
+    /* Equal as written; a token added, removed or renamed is a change. */
+    EXPECT_EQ(build("control:\n  address: 127.0.0.1:7070\n  tokens:\n"
+                    "    bob: \"${env:TIERD_TOK_BOB}\"\n", &c2, &d), 0);
+    EXPECT_FALSE(ctl_conf_equal(&c, &c2));
+    ctl_conf_fini(&c2);
+    EXPECT_EQ(build("control:\n  address: 127.0.0.1:7070\n  tokens:\n"
+                    "    bob: \"${env:TIERD_TOK_BOB}\"\n    alice: \"${env:TIERD_TOK_ALICE}\"\n",
+                    &c2, &d), 0);
+    EXPECT_TRUE(ctl_conf_equal(&c, &c2));
+    ctl_conf_fini(&c2);
+    ctl_conf_fini(&c);
+
+    /* Each problem where it is written. */
+    EXPECT_EQ(build("control:\n  tokens:\n    \"a b\": \"${env:TIERD_TOK_BOB}\"\n", &c, &d),
+              -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "t.yaml:3:5: control.tokens: operator \"a b\": a name uses"));
+    EXPECT_EQ(build("control:\n  tokens:\n    carol: \"${env:TIERD_TOK_UNSET}\"\n", &c, &d),
+              -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "t.yaml:3:12: control.tokens.carol: environment variable "
+                        "TIERD_TOK_UNSET is unset or empty"));
+    EXPECT_EQ(build("control:\n  tokens:\n    carol: \"\"\n", &c, &d), -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "t.yaml:3:12: control.tokens.carol is empty"));
+    EXPECT_EQ(build("control:\n  tokens:\n    carol: [x]\n", &c, &d), -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "control.tokens.carol: write the operator's token as"));
+    EXPECT_EQ(build("control:\n  token: \"${env:TIERD_TOK_BOB}\"\n  tokens:\n"
+                    "    operator: \"${env:TIERD_TOK_ALICE}\"\n", &c, &d), -EINVAL);
+    EXPECT_TRUE(has_msg(&d, "t.yaml:4:5: control.tokens.operator: \"operator\" is the name of "
+                        "control.token's operator"));
+    EXPECT_EQ(build("control:\n  tokens: [a]\n", &c, &d), -EINVAL);
+    diag_fini(&d);
+
+    /* ctl_start() refuses two operators with one token, naming both, never the value. */
+    setenv("TIERD_TOK_BOB", "a-secret", 1);
+    diag_init(&d);
+    EXPECT_EQ(build("control:\n  socket: off\n  address: 127.0.0.1:0\n  tokens:\n"
+                    "    alice: \"${env:TIERD_TOK_ALICE}\"\n    bob: \"${env:TIERD_TOK_BOB}\"\n",
+                    &c, &d), 0);
+    struct loop *l = loop_new();
+    struct ctl *ctl = ctl_new(l);
+    char err[256];
+    EXPECT_EQ(ctl_start(ctl, &c, err, sizeof(err)), -EINVAL);
+    EXPECT_TRUE(strstr(err, "control.tokens.bob: bob has the same token as alice") != NULL);
+    EXPECT_TRUE(strstr(err, "a-secret") == NULL);
+    ctl_free(ctl);
+    loop_free(l);
+    ctl_conf_fini(&c);
+    diag_fini(&d);
+}

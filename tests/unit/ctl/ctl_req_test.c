@@ -298,7 +298,7 @@ run_tcp(struct ctl_router *rt, const char *in)
 {
     static const char *const origins[] = { "http://127.0.0.1:9000" };
     static struct ctl_peer peer = { .addr = "127.0.0.1:40000" };
-    struct ctl_guard g = { "tok", "127.0.0.1:7070", true, origins, 1, NULL };
+    struct ctl_guard g = { "tok", "127.0.0.1:7070", true, origins, 1, NULL, NULL, 0 };
     struct buf out = { 0 };
     struct reply r = { 0 };
 

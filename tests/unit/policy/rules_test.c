@@ -157,6 +157,9 @@ static const struct rcase asg_cases[] = {
       "launch_templates:\n  web:\n    env: { DB_PASSWORD: \"${env:DB_PASSWORD}\", PORT: \"8080\", "
       "DB_PASSWORD_FILE: /run/secrets/db }\n"
       "    command: [app, --password-file, /run/secrets/db, --token, \"${env:TOKEN}\"]\n" },
+    /* The documented way to hand an instance its database password is a reference. */
+    { "TD-ASG-006", false, 0, 0,
+      "launch_templates:\n  web:\n    env: { DB_PASSWORD: \"${db:main.users.app.password}\" }\n" },
     { "TD-ASG-007", true, 3, 20,
       "launch_templates:\n  web:\n    command: [app, --host, 0.0.0.0, --port, \"${PORT}\"]\n" },
     { "TD-ASG-007", true, 0, 0, "launch_templates: { web: { command: [app, \"--bind=[::]:8000\"] } }\n" },
@@ -205,6 +208,9 @@ static const struct rcase obs_cases[] = {
     { "TD-NET-010", false, 0, 0, "control:\n  socket: run/tierd.sock\n" },
     { "TD-NET-011", true, 3, 3, "control:\n  address: \"127.0.0.1:9000\"\n  token: s3cr3t\n" },
     { "TD-NET-011", false, 0, 0, "control: { token: \"${env:TIERD_TOKEN}\" }\n" },
+    { "TD-NET-011", true, 4, 5, "control:\n  token: \"${env:T}\"\n  tokens:\n"
+                               "    alice: literal-secret\n" },
+    { "TD-NET-011", false, 0, 0, "control:\n  tokens: { alice: \"${env:ALICE_TOKEN}\" }\n" },
     { "TD-STORE-001", true, 5, 19,
       "listeners:\n  - name: pub\n    address: 127.0.0.1:80\n    rules:\n"
       "      - static: { root: /etc/nginx }\n" },

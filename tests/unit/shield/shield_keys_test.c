@@ -44,9 +44,12 @@ TEST(shield_keys_table_is_consistent)
     EXPECT_STREQ(shield_keytab.name, "shield");
     for (unsigned i = 0; i < SK_COUNT; i++) {
         EXPECT_TRUE(strncmp(shield_keys[i].path, "shield", 6) == 0);
-        /* Nothing in the shield is a secret, and every key applies on reload. */
-        EXPECT_FALSE(shield_keys[i].flags & (CONF_KEY_SENSITIVE | CONF_KEY_ENV_REF |
-                                             CONF_KEY_RESTART));
+        /* Nothing in the shield is a secret but CrowdSec's credentials, and every key
+         * applies on reload. */
+        bool secret = i == SK_CS_API_KEY || i == SK_CS_M_PASSWORD;
+        EXPECT_EQ(!!(shield_keys[i].flags & CONF_KEY_SENSITIVE), secret);
+        EXPECT_EQ(!!(shield_keys[i].flags & CONF_KEY_ENV_REF), secret);
+        EXPECT_FALSE(shield_keys[i].flags & CONF_KEY_RESTART);
     }
     EXPECT_TRUE(shield_keys[SK_NFT_TABLE].flags & CONF_KEY_REPLACE);
     EXPECT_TRUE(shield_keys[SK_RATE_LIMIT].flags & CONF_KEY_REQUIRED);
@@ -88,7 +91,9 @@ TEST(shield_keys_every_entry_is_read)
         "  nftables: { enabled: true, table: t1, set: s1 }\n"
         "  client_memory: 2h\n"
         "  slow_scan: { enabled: false, probes: 5, over: 30m }\n"
-        "  range_bans: { enabled: true, min_offenders: 9, min_share_percent: 30, ban: 2h }\n";
+        "  range_bans: { enabled: true, min_offenders: 9, min_share_percent: 30, ban: 2h }\n"
+        "  crowdsec: { url: \"http://127.0.0.1:1\", api_key: k, poll_interval: 5s,\n"
+        "              machine: { login: m, password: p } }\n";
     bool seen[SK_COUNT] = { false };
     struct diag d;
 
@@ -132,6 +137,9 @@ TEST(shield_keys_every_entry_is_read)
     EXPECT_EQ(c->range_min_offenders, 9);
     EXPECT_EQ(c->range_min_share, 30);
     EXPECT_EQ(c->range_ban_ms, 7200000);
+    EXPECT_EQ(c->cs_poll_ms, 5000);
+    EXPECT_STREQ(c->cs_url, "http://127.0.0.1:1");
+    EXPECT_STREQ(c->cs_login, "m");
     shield_conf_free(c);
 }
 
@@ -230,6 +238,8 @@ section_with(const struct conf_key *k, const char *value, char *buf, size_t len)
         extra = ", ban: 1s";
     else if (strncmp(k->path, "shield.rate_limit.", 18) == 0 && k != &shield_keys[SK_RATE_LIMIT])
         extra = ", limit: 10";
+    else if (strncmp(k->path, "shield.crowdsec.", 16) == 0)
+        extra = ", url: \"http://127.0.0.1:1\", api_key: k";
 
     size_t plen = (size_t)(leaf - k->path) - 1;
     snprintf(parent, sizeof(parent), "%.*s", (int)plen, k->path);
@@ -249,7 +259,7 @@ section_with(const struct conf_key *k, const char *value, char *buf, size_t len)
 static void
 expect_reads(const struct conf_key *k, uint64_t v, bool ok)
 {
-    char value[32], yaml[160];
+    char value[32], yaml[256];
     unsigned nerr;
 
     if (k->type == KT_DURATION)
