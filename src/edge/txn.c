@@ -491,6 +491,13 @@ txn_start(struct conn *c)
         return;
     }
     t->tg = (int)rule->tg_index;
+    if (r->framing == H1_FRAMING_CHUNKED &&
+        uproto_of(t->gen->conf.tgs[t->tg].protocol)->needs_length) {
+        buf_consume(&c->in, r->head_len);
+        txn_local(t, 411, true);
+        txn_run(t);
+        return;
+    }
     if (initwait_wanted(t)) {
         /* The group is starting: wait for a verdict with the head left in c->in, or 503
          * at once when too many already wait. */

@@ -54,6 +54,9 @@ struct uproto_ops {
      * (PHP-FPM ends a child after pm.max_requests): a request that could not be replayed
      * on another connection then gets a new one instead of a pooled one. */
     bool fresh_unless_replayable;
+    /* The target cannot take a request body without a length (FastCGI: PHP-FPM reads
+     * CONTENT_LENGTH bytes of STDIN): a chunked one is answered 411 Length Required. */
+    bool needs_length;
     /* Writes the head of request r for t into t->u->out, with the framing of the body
      * that follows (t->req_done says there is none). 0 or -ENOMEM. */
     int (*request_head)(struct txn *t, const struct h1_request *r);

@@ -563,6 +563,7 @@ fcgi_reusable(const struct txn *t)
 const struct uproto_ops uproto_fcgi_ops = {
     .name = "fastcgi",
     .fresh_unless_replayable = true,
+    .needs_length = true,
     .request_head = fcgi_request_head,
     .request_data = fcgi_request_data,
     .request_end = fcgi_request_end,

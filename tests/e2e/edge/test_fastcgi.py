@@ -103,6 +103,12 @@ def test_large_upload_and_download_stream():
                             t.url(f"/big.php?n={32 << 20}")], capture_output=True, text=True,
                            timeout=60)
         assert p.stdout == f"200 {32 << 20}", p.stdout + p.stderr
+        # A chunked body has no CONTENT_LENGTH, and PHP-FPM would read none of it: 411, the
+        # client is told to send a length instead of PHP seeing an empty body.
+        p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                            "Transfer-Encoding: chunked", "--data-binary", "x" * 1000,
+                            t.url("/upload.php")], capture_output=True, text=True, timeout=30)
+        assert p.stdout == "411", p.stdout + p.stderr
 
 
 def test_keep_conn_pools_connections():
