@@ -359,6 +359,26 @@ fcgi_cut(struct buf *b, size_t off, size_t n)
     b->wpos -= (uint32_t)n;
 }
 
+/* Once the whole END_REQUEST record (content and padding) is read: ended, or -1 when the
+ * application refused the request. 0 otherwise. */
+static ssize_t
+fcgi_end_check(struct txn *t)
+{
+    const char *why = "";
+    uint32_t app;
+
+    if (t->ups.fcgi.rec_type != FCGI_END_REQUEST || t->ups.fcgi.rec_left ||
+        t->ups.fcgi.pad_left || t->ups.fcgi.ended)
+        return 0;
+    if (fcgi_end_parse(t->ups.fcgi.end, &app, &why) < 0) {
+        log_warn("edge", "target refused the request target=%s why=\"%s\"", t->upstream_addr,
+                 why);
+        return -1;
+    }
+    t->ups.fcgi.ended = true;
+    return 0;
+}
+
 /* One step over the records in u->in from offset `at`: reads a header, skips padding,
  * takes STDERR and END_REQUEST content. For STDOUT content returns how many of its bytes
  * lie at `at` (the caller uses them), else 0 with *progress saying whether anything moved;
@@ -400,7 +420,7 @@ fcgi_record_step(struct txn *t, size_t at, bool *progress)
         fcgi_cut(in, at, k);
         t->ups.fcgi.pad_left = (uint8_t)(t->ups.fcgi.pad_left - k);
         *progress = k > 0;
-        return 0;
+        return fcgi_end_check(t);
     }
     size_t k = avail < t->ups.fcgi.rec_left ? avail : t->ups.fcgi.rec_left;
     if (!k)
@@ -416,17 +436,7 @@ fcgi_record_step(struct txn *t, size_t at, bool *progress)
     fcgi_cut(in, at, k);
     t->ups.fcgi.rec_left = (uint16_t)(t->ups.fcgi.rec_left - k);
     *progress = true;
-    if (t->ups.fcgi.rec_type == FCGI_END_REQUEST && !t->ups.fcgi.rec_left &&
-        !t->ups.fcgi.pad_left) {
-        uint32_t app;
-        if (fcgi_end_parse(t->ups.fcgi.end, &app, &why) < 0) {
-            log_warn("edge", "target refused the request target=%s why=\"%s\"",
-                     t->upstream_addr, why);
-            return -1;
-        }
-        t->ups.fcgi.ended = true;
-    }
-    return 0;
+    return fcgi_end_check(t);
 }
 
 /* Body bytes: while the client has room (or always, to discard a body nobody reads after
