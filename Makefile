@@ -143,6 +143,7 @@ bench: deps $(B)/tierd $(B)/app
 	$(PYTHON) bench/h2bench.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/consolebench.py --tierd $(B)/tierd --app $(B)/app
 	$(PYTHON) bench/crowdsec_bench.py --tierd $(B)/tierd --app $(B)/app
+	$(PYTHON) bench/fcgibench.py --tierd $(B)/tierd
 
 # The Debian package, $(B)/tierd_VERSION_amd64.deb: a binary built with dpkg-buildflags
 # (hardening), then packaging/mkdeb.sh (docs/service.md says what it installs).

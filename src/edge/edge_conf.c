@@ -573,6 +573,19 @@ edge_conf_fini(struct edge_conf *c)
         free(c->tgs[i].name);
         free(c->tgs[i].health.path);
         free(c->tgs[i].health.matcher);
+        if (c->tgs[i].fastcgi) {
+            struct edge_fcgi_conf *fc = c->tgs[i].fastcgi;
+            for (unsigned j = 0; j < fc->nparams; j++) {
+                free(fc->param_names[j]);
+                free(fc->param_values[j]);
+            }
+            free(fc->param_names);
+            free(fc->param_values);
+            free(fc->root);
+            free(fc->index);
+            free(fc->split_path);
+            free(fc);
+        }
     }
     free(c->tgs);
     free(c->access_log.path);

@@ -18,10 +18,20 @@ enum edge_algorithm {
     EDGE_ALG_WEIGHTED_RANDOM,       /* weighted_random */
 };
 
-/* What a target group's targets speak (uproto.h has the implementations). Only http so
- * far, so the stack file has no key for it yet: the FastCGI issue adds `protocol:`. */
+/* What a target group's targets speak (`protocol:`; uproto.h has the implementations). */
 enum edge_tg_protocol {
     EDGE_TG_PROTO_HTTP = 0,         /* HTTP/1.1, keep-alive */
+    EDGE_TG_PROTO_HTTPS,            /* HTTP/1.1 over TLS: its word is reserved, not built yet */
+    EDGE_TG_PROTO_FASTCGI,          /* FastCGI responder (uproto_fcgi.c) */
+};
+
+/* target_groups.*.fastcgi: where scripts are, and the extra params. */
+struct edge_fcgi_conf {
+    char *root;                 /* absolute, resolved (realpath), no trailing '/' */
+    char *index;                /* the front controller, relative to root */
+    char *split_path;           /* ".php": a script's name ends there */
+    unsigned nparams;
+    char **param_names, **param_values;
 };
 
 enum edge_log_format { EDGE_LOG_COMBINED = 0, EDGE_LOG_JSON };
@@ -89,6 +99,7 @@ struct edge_tg_conf {
     struct edge_target_conf *targets;
     enum edge_algorithm algorithm;
     enum edge_tg_protocol protocol;     /* http (0, what calloc gives) */
+    struct edge_fcgi_conf *fastcgi;     /* protocol fastcgi only, else NULL */
     struct edge_health_conf health;
     uint64_t deregistration_delay_ms;   /* 0..3600s; default 300s (ALB) */
     uint64_t slow_start_ms;             /* 0 (off) or 30s..900s; round_robin only */

@@ -15,6 +15,8 @@ static const char *const algorithms[] = {
 /* Indexed by enum edge_tls_version and enum edge_acme_challenge (edge_conf.h). */
 static const char *const tls_versions[] = { "1.2", "1.3", NULL };
 static const char *const acme_challenges[] = { "http-01", "tls-alpn-01", NULL };
+/* Indexed by enum edge_tg_protocol (edge_conf.h). */
+static const char *const tg_protocols[] = { "http", "https", "fastcgi", NULL };
 static const char *const log_formats[] = { "combined", "json", NULL };
 /* daemon/accessroll.c maps these, in this order, to syslog's facility codes. */
 static const char *const syslog_facilities[] = { "user", "daemon", "local0", "local1", "local2",
@@ -212,6 +214,20 @@ const struct conf_key edge_keys[EK_COUNT] = {
     [EK_H2_H2C] = { "listeners[].http2.h2c", KT_BOOL, 0, "false", 0, 0, NULL },
     [EK_H2_MAX_MALFORMED] = { "listeners[].http2.max_malformed_requests", KT_UINT, 0, "10", 0,
                               100000, NULL },
+
+    /* What the group's targets speak (uproto.h). fastcgi needs the fastcgi block and the
+     * block needs fastcgi (the reader checks both). */
+    [EK_TG_PROTOCOL] = { "target_groups.*.protocol", KT_ENUM, 0, "http", 0, 0, tg_protocols },
+    [EK_TG_FASTCGI] = { "target_groups.*.fastcgi", KT_MAP, 0, NULL, 0, 0, NULL },
+    /* An absolute directory that exists (the reader checks). */
+    [EK_FC_ROOT] = { "target_groups.*.fastcgi.root", KT_STRING, CONF_KEY_REQUIRED, NULL, 0,
+                     4096, NULL },
+    [EK_FC_INDEX] = { "target_groups.*.fastcgi.index", KT_STRING, 0, "index.php", 0, 255,
+                      NULL },
+    [EK_FC_SPLIT_PATH] = { "target_groups.*.fastcgi.split_path", KT_STRING, 0, ".php", 0, 32,
+                           NULL },
+    [EK_FC_PARAMS] = { "target_groups.*.fastcgi.params", KT_NAMED, 0, NULL, 0, 64, NULL },
+    [EK_FC_PARAM] = { "target_groups.*.fastcgi.params.*", KT_STRING, 0, NULL, 0, 4096, NULL },
 };
 
 const struct conf_keytab edge_keytab = { "edge", edge_keys, EK_COUNT };

@@ -119,6 +119,14 @@ enum edge_key {
     EK_H2_IDLE_TIMEOUT,
     EK_H2_H2C,
     EK_H2_MAX_MALFORMED,
+    /* target_groups.*.protocol and .fastcgi, read by tg_conf.c (appended). */
+    EK_TG_PROTOCOL,
+    EK_TG_FASTCGI,
+    EK_FC_ROOT,
+    EK_FC_INDEX,
+    EK_FC_SPLIT_PATH,
+    EK_FC_PARAMS,
+    EK_FC_PARAM,
     EK_COUNT
 };
 

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -31,6 +32,7 @@
 #include "edge/gen.h"
 #include "edge/registry.h"
 #include "edge/rng.h"
+#include "http/fcgi.h"
 #include "http/h1.h"
 
 #define HEALTH_RESP_MAX_BYTES 16384     /* a response head larger than this fails the check */
@@ -49,6 +51,7 @@ struct probe {
     struct edge_health_conf hc; /* a copy without its strings: the generation may go */
     char *group;                /* owned copy, for log lines */
     bool connected, done;
+    bool fcgi;                  /* a FastCGI request; resp holds records */
     size_t req_len, req_off;
     size_t resp_len;
     char resp[HEALTH_RESP_MAX_BYTES];
@@ -363,6 +366,96 @@ probe_finish(struct probe *p, bool ok, enum target_reason reason, int status)
     loop_defer(h->loop, &p->defer, on_probe_free);
 }
 
+/* A FastCGI probe: the STDOUT content of the records read so far into out (*n bytes);
+ * 1 once END_REQUEST was read, 0 while more may come, -1 for malformed records. */
+static int
+probe_fcgi_stdout(const struct probe *p, char *out, size_t *n, const char **why)
+{
+    size_t at = 0;
+
+    *n = 0;
+    while (at < p->resp_len) {
+        struct fcgi_header fh;
+        ssize_t k = fcgi_header_parse(p->resp + at, p->resp_len - at, 1, &fh, why);
+        if (k == -EAGAIN)
+            return 0;
+        if (k < 0)
+            return -1;
+        size_t body = fh.content_len, rest = p->resp_len - at - FCGI_HEADER_LEN;
+        size_t have = rest < body ? rest : body;
+        if (fh.type == FCGI_STDOUT) {
+            memcpy(out + *n, p->resp + at + FCGI_HEADER_LEN, have);
+            *n += have;
+        }
+        if (rest < body + fh.padding_len)
+            return 0;
+        if (fh.type == FCGI_END_REQUEST)
+            return 1;
+        at += FCGI_HEADER_LEN + body + fh.padding_len;
+    }
+    return 0;
+}
+
+/* Judges what a FastCGI probe has read so far, as probe_judge below. */
+static bool
+probe_judge_fcgi(struct probe *p)
+{
+    static __thread char out[HEALTH_RESP_MAX_BYTES];
+    const char *why = "malformed FastCGI records";
+    size_t n;
+    int end = probe_fcgi_stdout(p, out, &n, &why);
+    ssize_t k = end < 0 ? -EBADMSG
+                        : fcgi_cgi_head_parse(out, n, &p->h->lim, false, &p->h->resp, &why);
+
+    if (k == -EAGAIN && !end && p->resp_len < sizeof(p->resp))
+        return false;
+    if (k < 0) {
+        log_debug("edge", "bad health check response target=%s why=\"%s\"", p->t->addr_text,
+                  k == -EAGAIN ? "no complete CGI head" : why);
+        probe_finish(p, false, TARGET_REASON_FAILED_HEALTH_CHECKS, 0);
+        return true;
+    }
+    int status = p->h->resp.status;
+    probe_finish(p, health_matcher_ok(&p->hc, status), TARGET_REASON_RESPONSE_CODE_MISMATCH,
+                 status);
+    return true;
+}
+
+/* The FastCGI probe's records: a GET of path through the front controller (as a request
+ * for an unknown path is sent), without FCGI_KEEP_CONN so that the application closes. */
+static int
+probe_fcgi_request(struct buf *b, const struct edge_fcgi_conf *fc, const char *path,
+                   const char *host)
+{
+    struct buf pr = { 0 };
+    char file[PATH_MAX + 256], name[300];
+    const char *q = strchr(path, '?');
+    const char *kv[][2] = {
+        { "GATEWAY_INTERFACE", "CGI/1.1" }, { "SERVER_SOFTWARE", "tierd" },
+        { "SERVER_PROTOCOL", "HTTP/1.1" }, { "REQUEST_METHOD", "GET" },
+        { "REQUEST_URI", path }, { "QUERY_STRING", q ? q + 1 : "" },
+        { "DOCUMENT_ROOT", fc->root }, { "SCRIPT_FILENAME", file },
+        { "SCRIPT_NAME", name }, { "PATH_INFO", "" }, { "SERVER_NAME", host },
+        { "HTTP_HOST", host }, { "REMOTE_ADDR", "127.0.0.1" }, { "REDIRECT_STATUS", "200" },
+        { "CONTENT_LENGTH", "" }, { "HTTP_USER_AGENT", "tierd-health-checker/1.0" },
+    };
+    int rc = 0;
+
+    snprintf(file, sizeof(file), "%s/%s", fc->root, fc->index);
+    snprintf(name, sizeof(name), "/%s", fc->index);
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+        rc |= fcgi_pair_put(&pr, kv[i][0], strlen(kv[i][0]), kv[i][1], strlen(kv[i][1]));
+    for (unsigned i = 0; i < fc->nparams; i++)
+        rc |= fcgi_pair_put(&pr, fc->param_names[i], strlen(fc->param_names[i]),
+                            fc->param_values[i], strlen(fc->param_values[i]));
+    rc |= fcgi_begin_put(b, 1, false);
+    rc |= fcgi_stream_put(b, FCGI_PARAMS, 1, buf_head(&pr), buf_len(&pr));
+    rc |= fcgi_stream_put(b, FCGI_PARAMS, 1, NULL, 0);
+    rc |= fcgi_stream_put(b, FCGI_STDIN, 1, NULL, 0);
+    buf_fini(&pr);
+    return rc ? -ENOMEM : 0;
+}
+
 /* Judges what has been read so far; returns true when the probe is finished. */
 static bool
 probe_judge(struct probe *p)
@@ -370,6 +463,8 @@ probe_judge(struct probe *p)
     struct health *h = p->h;
     const char *why;
 
+    if (p->fcgi)
+        return probe_judge_fcgi(p);
     for (;;) {
         ssize_t n = h1_parse_response(p->resp, p->resp_len, &h->lim, false, &h->resp, &why);
         if (n == -EAGAIN) {
@@ -461,22 +556,34 @@ on_probe_timeout(struct loop *l, struct loop_timer *tm)
  * out of memory or watches, which is ours, not the target's: the check is skipped. */
 static void
 probe_start(struct health *h, const char *group, const struct edge_health_conf *hc,
-            struct target *t, uint64_t now_ms)
+            const struct edge_fcgi_conf *fc, struct target *t, uint64_t now_ms)
 {
     static const char fmt[] = "GET %s HTTP/1.1\r\nHost: %s\r\n"
                               "User-Agent: tierd-health-checker/1.0\r\nAccept: */*\r\n"
                               "Connection: close\r\n\r\n";
     const char *path = hc->path && *hc->path ? hc->path : "/";
-    int len = snprintf(NULL, 0, fmt, path, t->addr_text);
-    struct probe *p = calloc(1, sizeof(*p) + (size_t)len + 1);
+    struct buf fb = { 0 };
+    char host[64];
+    snprintf(host, sizeof(host), "%s", t->addr_text);
+    if (strrchr(host, ':'))
+        *strrchr(host, ':') = '\0';
+    bool fb_ok = !fc || probe_fcgi_request(&fb, fc, path, host) == 0;
+    int len = fc ? (int)buf_len(&fb) : snprintf(NULL, 0, fmt, path, t->addr_text);
+    struct probe *p = fb_ok ? calloc(1, sizeof(*p) + (size_t)len + 1) : NULL;
 
     if (!p || !(p->group = strdup(group))) {
         free(p);
+        buf_fini(&fb);
         log_warn("edge", "health check skipped, out of memory group=%s target=%s", group,
                  t->addr_text);
         return;
     }
-    snprintf(p->req, (size_t)len + 1, fmt, path, t->addr_text);
+    if (fc)
+        memcpy(p->req, buf_head(&fb), (size_t)len);
+    else
+        snprintf(p->req, (size_t)len + 1, fmt, path, t->addr_text);
+    buf_fini(&fb);
+    p->fcgi = fc != NULL;
     p->req_len = (size_t)len;
     p->h = h;
     p->hc = *hc;
@@ -565,7 +672,8 @@ health_visit(struct health *h, const struct edge_tg_conf *tg, struct target *t,
     hs->next_probe_ms += interval;
     if (hs->next_probe_ms <= now_ms)
         hs->next_probe_ms = now_ms + interval;
-    probe_start(h, tg->name, hc, t, now_ms);
+    probe_start(h, tg->name, hc, tg->protocol == EDGE_TG_PROTO_FASTCGI ? tg->fastcgi : NULL, t,
+                now_ms);
 }
 
 static void
@@ -628,6 +736,7 @@ health_main(void *arg)
         free(p);
     }
     loop_flush_deferred(h->loop);
+    buf_pool_drain();           /* the FastCGI probes' buffers came from this thread's pool */
     return NULL;
 }
 

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf/keys.h"
+#include "conf/ref.h"
 #include "conf/value.h"
 #include "core/mem.h"
 
@@ -261,6 +263,125 @@ tg_conf_read_tg_attrs(struct edge_tg_conf *tg, const struct conf_node *v, const 
     conf_key_duration(st, K(EK_ST_DURATION), &tg->stickiness_ms, d);
 }
 
+/* Names a params key may not take: tierd sets them from the request, or (HTTP_PROXY)
+ * they must never reach an application (httpoxy, CVE-2016-5385). */
+static bool
+tg_conf_param_reserved(const char *name)
+{
+    static const char *const names[] = {
+        "SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO", "REQUEST_URI", "QUERY_STRING",
+        "REQUEST_METHOD", "CONTENT_TYPE", "CONTENT_LENGTH", "REMOTE_ADDR", "REMOTE_PORT",
+        "HTTP_PROXY", NULL,
+    };
+
+    for (unsigned i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* fastcgi: only with protocol: fastcgi, which needs it. root must be an absolute, existing
+ * directory; it is resolved once here, so that a script's realpath can be compared with
+ * it. ${RELEASE_DIR} (a root per instance) is the releases work of issue 16: not yet. */
+static void
+tg_conf_read_fastcgi(struct edge_tg_conf *tg, const struct conf_node *v, const char *tgwhat,
+                     struct diag *d)
+{
+    char what[192], w[320];
+    const struct conf_node *fn = conf_key_get(v, K(EK_TG_FASTCGI));
+    const struct conf_node *n;
+    const char *s;
+
+    snprintf(what, sizeof(what), "%s: fastcgi", tgwhat);
+    if (tg->protocol != EDGE_TG_PROTO_FASTCGI) {
+        if (fn && !conf_is_null(fn))
+            diag_at(d, fn, "%s: only a group with protocol: fastcgi has a fastcgi block; add "
+                    "protocol: fastcgi or remove fastcgi", what);
+        return;
+    }
+    fn = edge_conf_section(v, EK_TG_FASTCGI, what, d);
+    if (!fn) {
+        diag_at(d, v, "%s: protocol fastcgi needs a fastcgi block with at least root: (the "
+                "document root, e.g. fastcgi: { root: /srv/app/public })", tgwhat);
+        return;
+    }
+    edge_conf_check_map(fn, EK_TG_FASTCGI, what, d);
+    struct edge_fcgi_conf *fc = mem_alloc_or_exit(sizeof(*fc));
+    memset(fc, 0, sizeof(*fc));
+    tg->fastcgi = fc;
+    if (conf_key_string(fn, K(EK_FC_ROOT), &s, d) == 0) {
+        n = conf_key_get(fn, K(EK_FC_ROOT));
+        char *real = NULL;
+        if (strstr(s, "${")) {
+            diag_at(d, n, "%s: root \"%.60s\": variables such as ${RELEASE_DIR} are not "
+                    "supported yet; write the directory itself", what, s);
+        } else if (s[0] != '/') {
+            diag_at(d, n, "%s: root \"%.60s\" is relative; write an absolute path (PHP-FPM "
+                    "resolves SCRIPT_FILENAME from its own working directory)", what, s);
+        } else if (!(real = realpath(s, NULL))) {
+            diag_at(d, n, "%s: root \"%.60s\": %s; create the directory or fix the path",
+                    what, s, strerror(errno));
+        } else {
+            struct stat st;
+            if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+                diag_at(d, n, "%s: root \"%.60s\" is not a directory; give the document "
+                        "root", what, s);
+        }
+        fc->root = real ? real : mem_strdup_or_exit(s);
+    }
+    if (conf_key_string(fn, K(EK_FC_INDEX), &s, d) == 0) {
+        n = conf_key_get(fn, K(EK_FC_INDEX));
+        if (!s[0] || s[0] == '/' || strstr(s, ".."))
+            diag_at(d, n ? n : fn, "%s: index \"%.60s\" must be a file name relative to root "
+                    "without \"..\" (like index.php)", what, s);
+        fc->index = mem_strdup_or_exit(s);
+    }
+    if (conf_key_string(fn, K(EK_FC_SPLIT_PATH), &s, d) == 0) {
+        n = conf_key_get(fn, K(EK_FC_SPLIT_PATH));
+        if (s[0] != '.' || strchr(s, '/') || !s[1])
+            diag_at(d, n ? n : fn, "%s: split_path \"%.30s\" must be an extension starting "
+                    "with '.', like .php", what, s);
+        fc->split_path = mem_strdup_or_exit(s);
+        if (fc->index && (strlen(fc->index) < strlen(s) ||
+                          strcmp(fc->index + strlen(fc->index) - strlen(s), s) != 0))
+            diag_at(d, conf_key_get(fn, K(EK_FC_INDEX)) ? conf_key_get(fn, K(EK_FC_INDEX)) : fn,
+                    "%s: index \"%.60s\" does not end in split_path \"%.30s\", so it could "
+                    "never run; name a %s file", what, fc->index, s, s);
+    }
+    n = conf_key_get(fn, K(EK_FC_PARAMS));
+    if (!n || conf_is_null(n))
+        return;
+    snprintf(w, sizeof(w), "%s: params", what);
+    if (conf_expect(n, CONF_MAP, w, d) < 0)
+        return;
+    if (n->n > K(EK_FC_PARAMS)->max) {
+        diag_at(d, n, "%s: at most %llu params", w, (unsigned long long)K(EK_FC_PARAMS)->max);
+        return;
+    }
+    fc->param_names = mem_alloc_or_exit((n->n + 1) * sizeof(char *));
+    fc->param_values = mem_alloc_or_exit((n->n + 1) * sizeof(char *));
+    for (unsigned i = 0; i < n->n; i++) {
+        const struct conf_node *k = n->pairs[i].key, *pv = n->pairs[i].value;
+        snprintf(w, sizeof(w), "%s: params.%.60s", what, k->str);
+        if (!conf_ref_name_ok(k->str, strlen(k->str))) {
+            diag_at(d, k, "%s: a param name uses letters, digits and '_' and does not start "
+                    "with a digit", w);
+            continue;
+        }
+        if (tg_conf_param_reserved(k->str)) {
+            diag_at(d, k, "%s: tierd sets %s from each request%s; remove it", w, k->str,
+                    strcmp(k->str, "HTTP_PROXY") == 0 ? " (never, in fact: httpoxy)" : "");
+            continue;
+        }
+        if (pv->kind != CONF_SCALAR) {
+            diag_at(d, pv, "%s: expected a string, got %s", w, conf_kind_name(pv->kind));
+            continue;
+        }
+        fc->param_names[fc->nparams] = mem_strdup_or_exit(k->str);
+        fc->param_values[fc->nparams++] = mem_strdup_or_exit(pv->str ? pv->str : "");
+    }
+}
+
 /* The group keeps its name even when invalid, so rules that forward to it resolve and only
  * the real problem is reported. */
 static void
@@ -283,6 +404,13 @@ tg_conf_read_tg(struct edge_tg_conf *tg, const struct conf_node *key,
     int alg = conf_key_enum(v, K(EK_TG_ALGORITHM), d);
     if (alg >= 0)
         tg->algorithm = (enum edge_algorithm)alg;
+    int proto = conf_key_enum(v, K(EK_TG_PROTOCOL), d);
+    if (proto == EDGE_TG_PROTO_HTTPS)
+        diag_at(d, conf_key_get(v, K(EK_TG_PROTOCOL)), "%s: protocol https (TLS to the "
+                "targets) is not built yet; use http or fastcgi", what);
+    else if (proto >= 0)
+        tg->protocol = (enum edge_tg_protocol)proto;
+    tg_conf_read_fastcgi(tg, v, what, d);
     tg_conf_read_health(&tg->health, v, what, d);
     tg_conf_read_tg_attrs(tg, v, what, d);
 

@@ -233,11 +233,15 @@ txn_connect(struct txn *t, const struct h1_request *r)
         return -EHOSTUNREACH;
     txn_set_target(t, idx);
     t->attempts++;
-    struct upconn *u = upstream_get(w, &t->target->addr, &t->reused, &err);
+    t->up_ops = uproto_of(tc->protocol);
+    /* Bodiless and idempotent: its head stays in c->in for a replay (txn_forward). */
+    bool replayable = t->req_done && t->idempotent;
+    struct upconn *u = upstream_get_as(w, &t->target->addr,
+                                       replayable || !t->up_ops->fresh_unless_replayable,
+                                       &t->reused, &err);
     if (!u)
         return err;
     t->u = u;
-    t->up_ops = uproto_of(tc->protocol);
     upstream_set_owner(u, txn_on_upstream, t);
     u->err = 0;
     u->eof = u->hup = false;
@@ -489,6 +493,13 @@ txn_start(struct conn *c)
         return;
     }
     t->tg = (int)rule->tg_index;
+    if (r->framing == H1_FRAMING_CHUNKED &&
+        uproto_of(t->gen->conf.tgs[t->tg].protocol)->needs_length) {
+        buf_consume(&c->in, r->head_len);
+        txn_local(t, 411, true);
+        txn_run(t);
+        return;
+    }
     if (initwait_wanted(t)) {
         /* The group is starting: wait for a verdict with the head left in c->in, or 503
          * at once when too many already wait. */

@@ -34,10 +34,29 @@ union uproto_state {
         uint64_t resp_remaining;    /* LENGTH: body bytes still to come */
         struct h1_chunked resp_chunk;
     } h1;
+    struct {
+        bool head_done;             /* the CGI head was handed on */
+        bool ended;                 /* END_REQUEST arrived: the connection may be pooled */
+        bool has_len;               /* the head had Content-Length: body_left counts down */
+        uint8_t rec_type;           /* the record being read (enum fcgi_type) */
+        uint8_t pad_left;           /* its padding still to skip */
+        uint8_t end_have;           /* END_REQUEST content bytes in end[] */
+        uint16_t rec_left;          /* its content bytes still to read */
+        uint32_t dlen;              /* head phase: STDOUT bytes de-framed at u->in's head */
+        uint64_t body_left;
+        uint8_t end[8];
+    } fcgi;
 };
 
 struct uproto_ops {
     const char *name;
+    /* A pooled connection may have been closed by the target just after its last answer
+     * (PHP-FPM ends a child after pm.max_requests): a request that could not be replayed
+     * on another connection then gets a new one instead of a pooled one. */
+    bool fresh_unless_replayable;
+    /* The target cannot take a request body without a length (FastCGI: PHP-FPM reads
+     * CONTENT_LENGTH bytes of STDIN): a chunked one is answered 411 Length Required. */
+    bool needs_length;
     /* Writes the head of request r for t into t->u->out, with the framing of the body
      * that follows (t->req_done says there is none). 0 or -ENOMEM. */
     int (*request_head)(struct txn *t, const struct h1_request *r);
@@ -68,6 +87,9 @@ struct uproto_ops {
 
 /* uproto_h1.c: HTTP/1.1 to the target, keep-alive, requests re-framed as received. */
 extern const struct uproto_ops uproto_h1_ops;
+
+/* uproto_fcgi.c: FastCGI responder requests (PHP-FPM), FCGI_KEEP_CONN pooled. */
+extern const struct uproto_ops uproto_fcgi_ops;
 
 /* The protocol of a target group (enum edge_tg_protocol); never NULL. */
 const struct uproto_ops *uproto_of(enum edge_tg_protocol p);

@@ -86,13 +86,25 @@ on_idle_timeout(struct loop *l, struct loop_timer *t)
 struct upconn *
 upstream_get(struct worker *w, const struct sock_addr *addr, bool *reused, int *err)
 {
+    return upstream_get_as(w, addr, true, reused, err);
+}
+
+struct upconn *
+upstream_get_as(struct worker *w, const struct sock_addr *addr, bool may_reuse, bool *reused,
+                int *err)
+{
     struct pool *p = pool_get(w, addr);
 
     if (!p) {
         *err = -ENOMEM;
         return NULL;
     }
-    if (p->idle) {
+    if (!may_reuse && p->idle) {
+        /* The target may give each connection a process (PHP-FPM): the idle one is closed
+         * so that the new one does not wait for a process the idle one holds. */
+        upstream_close(p->idle);       /* unlinks it */
+    }
+    if (may_reuse && p->idle) {
         struct upconn *u = p->idle;
         p->idle = u->next_idle;
         p->nidle--;

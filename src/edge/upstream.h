@@ -56,6 +56,10 @@ struct upconn {
  * caller becomes its owner and sets on_event. */
 struct upconn *upstream_get(struct worker *w, const struct sock_addr *addr, bool *reused,
                             int *err);
+/* The same; with may_reuse false, always a new connection, and one idle connection to
+ * addr is closed (a target that gives each connection a process gets that one back). */
+struct upconn *upstream_get_as(struct worker *w, const struct sock_addr *addr, bool may_reuse,
+                               bool *reused, int *err);
 /* Sets who is told about u's events; NULL owner silences it. */
 void upstream_set_owner(struct upconn *u, upstream_event_fn fn, void *owner);
 /* (Re)arms u's timer: when it fires, u->err becomes -ETIMEDOUT and the owner is told. */

@@ -335,7 +335,7 @@ TEST(edge_conf_unknown_keys_get_did_you_mean)
                  "  web: { targets: [127.0.0.1:9001], health: {} }\n",
                  1, "tierd.yaml:3:37: unknown key \"health\" in target group \"web\"; the keys "
                     "here are: targets, algorithm, health_check, deregistration_delay, "
-                    "slow_start, initial_wait, stickiness");
+                    "slow_start, initial_wait, stickiness, protocol, fastcgi");
 }
 
 TEST(edge_conf_rules_required)

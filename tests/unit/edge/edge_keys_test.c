@@ -193,6 +193,9 @@ static const char every_key[] =
     "    slow_start: 30s\n"
     "    initial_wait: 2500ms\n"
     "    stickiness: { enabled: true, duration: 1h }\n"
+    "  php:\n"
+    "    protocol: fastcgi\n"
+    "    fastcgi: { root: /, index: front.php, split_path: .php, params: { APP_ENV: prod } }\n"
     "access_log: { path: logs/access.log, format: json, max_size: 1g, retention: 30d,\n"
     "              syslog: { socket: /dev/log, facility: local3, tag: web } }\n"
     "edge:\n"
@@ -224,6 +227,9 @@ TEST(edge_keys_every_entry_is_a_key_the_reader_accepts)
     EXPECT_STREQ(c.listeners[0].rules[2].static_files->index, "home.html");
     EXPECT_EQ(c.listeners[0].rules[1].redirect->status, 302);
     EXPECT_STREQ(c.listeners[0].rules[1].redirect->port, "8443");
+    EXPECT_EQ(c.tgs[1].protocol, EDGE_TG_PROTO_FASTCGI);
+    EXPECT_STREQ(c.tgs[1].fastcgi->index, "front.php");
+    EXPECT_STREQ(c.tgs[1].fastcgi->param_values[0], "prod");
     EXPECT_STREQ(c.listeners[0].tls->acme->domains[0], "a.example.com");
     EXPECT_EQ(c.listeners[0].tls->acme->challenge, EDGE_ACME_TLS_ALPN_01);
     EXPECT_EQ(c.listeners[0].tls->min_version, EDGE_TLS_1_3);

@@ -1,4 +1,9 @@
 /* tests/unit/http/list.h: unit tests of src/http/. */
+UNIT(fcgi_header_accepts_only_what_an_application_may_send)
+UNIT(fcgi_pairs_and_streams_are_encoded_per_spec)
+UNIT(fcgi_end_request_refusals_are_errors)
+UNIT(fcgi_cgi_head_status_location_and_framing)
+UNIT(fcgi_cgi_head_is_as_strict_as_http)
 UNIT(h1_request_parses_simple_get)
 UNIT(h1_request_keep_alive_follows_version_and_connection)
 UNIT(h1_request_pipelined_second_request_starts_at_head_len)
