@@ -8,10 +8,12 @@ pkgs_build="nodejs gcc make pkg-config libyaml-dev libjansson-dev libsqlite3-dev
 pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-selenium curl wrk iproute2 nftables chromium chromium-driver nginx-light apache2 dpkg-dev pandoc lintian logrotate systemd rsyslog mariadb-server mariadb-client mariadb-backup restic openssh-server openssh-client testssl.sh nghttp2-client python3-h2 crowdsec"
 # The acme e2e runs a real ACME CA (Pebble) and checks chains with openssl.
 pkgs_check="$pkgs_check pebble openssl"
+# The shield's country database (shield.geo's default) and its tests against the real file.
+pkgs_check="$pkgs_check tor-geoipdb"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_demo="mariadb-server mariadb-client mariadb-backup restic"
 pkgs_deb="dpkg-dev pandoc lintian"
-pkgs_bench="nginx-light haproxy caddy wrk python3 python3-pymysql mariadb-server mariadb-client mariadb-backup restic nghttp2-client openssl crowdsec"
+pkgs_bench="nginx-light haproxy caddy wrk python3 python3-pymysql mariadb-server mariadb-client mariadb-backup restic nghttp2-client openssl crowdsec tor-geoipdb"
 
 want=""
 for g in "$@"; do
