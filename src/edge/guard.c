@@ -106,6 +106,7 @@ guard_request(struct txn *t, const struct h1_request *r, bool static_asset)
     t->client = info.client;
     t->static_asset = static_asset;
     struct shield_decision d = shield_request(w->edge->shield, &info, loop_now_ms(w->loop));
+    memcpy(t->country, d.country, sizeof(t->country));
     if (d.verdict == SHIELD_DENY)
         return d.status ? d.status : 403;
     t->shield_seen = true;
