@@ -106,3 +106,38 @@ def test_geo_unknown_country_is_a_check_error(tmp_path):
     assert p.returncode == 2, (p.stdout, p.stderr)
     assert f"{path}:12:17: shield.geo.block[1]: \"XY\" is not an ISO 3166-1" in p.stderr, \
         p.stderr
+
+
+def test_analyze_reports_countries(tmp_path):
+    v4, v6 = write_db(tmp_path)
+    log = tmp_path / "access.log"
+    lines = []
+    for i, p in enumerate(("/.env", "/.git/config", "/.aws/credentials", "/.htpasswd",
+                           "/backup.sql", "/wp-config.php.bak")):
+        lines.append(f'127.0.0.66 - - [08/Dec/2026:04:00:{i:02d} +0000] "GET {p} HTTP/1.1" '
+                     '404 5 "-" "curl/7.88"')
+    for i in range(3):
+        lines.append(f'127.0.0.{5 + i} - - [08/Dec/2026:04:01:{i:02d} +0000] "GET / HTTP/1.1" '
+                     '200 5 "-" "Mozilla/5.0"')
+    lines.append('127.0.0.130 - - [08/Dec/2026:04:02:00 +0000] "GET / HTTP/1.1" 200 5 "-" "x"')
+    log.write_text("\n".join(lines) + "\n")
+    p = subprocess.run([TIERD, "analyze", str(log), "--geoip", str(v4), "--geoip6", str(v6),
+                        "--json"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["countries"] == [
+        {"country": "SG", "requests": 6, "clients": 1, "offenders": 1},
+        {"country": "US", "requests": 3, "clients": 3, "offenders": 0},
+        {"country": None, "requests": 1, "clients": 1, "offenders": 0}]
+    assert [o.get("country") for o in doc["offenders"]] == ["SG"]
+    p = subprocess.run([TIERD, "analyze", str(log), "--geoip", str(v4)], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "Countries: 3" in p.stdout
+    # Without a database, no country section.
+    p = subprocess.run([TIERD, "analyze", str(log), "--json"], capture_output=True, text=True,
+                       timeout=30)
+    assert "countries" not in json.loads(p.stdout)
+    p = subprocess.run([TIERD, "analyze", str(log), "--geoip", str(tmp_path / "none")],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "No such file" in p.stderr, p.stderr
