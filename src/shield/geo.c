@@ -349,7 +349,8 @@ geo_finish(struct geo *g, char *why, size_t whylen)
 {
     size_t k = 0;
 
-    qsort(g->v4, g->n4, sizeof(*g->v4), geo_cmp_v4);
+    if (g->n4)                  /* qsort's base must not be NULL, even for none */
+        qsort(g->v4, g->n4, sizeof(*g->v4), geo_cmp_v4);
     for (size_t i = 0; i < g->n4; i++) {
         struct geo_v4 *r = &g->v4[i];
         if (k && r->lo <= g->v4[k - 1].hi) {
@@ -364,7 +365,8 @@ geo_finish(struct geo *g, char *why, size_t whylen)
     }
     g->n4 = k;
     k = 0;
-    qsort(g->v6, g->n6, sizeof(*g->v6), geo_cmp_v6);
+    if (g->n6)
+        qsort(g->v6, g->n6, sizeof(*g->v6), geo_cmp_v6);
     for (size_t i = 0; i < g->n6; i++) {
         struct geo_v6 *r = &g->v6[i], *p = k ? &g->v6[k - 1] : NULL;
         if (p && geo_v6_le(r->lo_hi, r->lo_lo, p->hi_hi, p->hi_lo)) {
