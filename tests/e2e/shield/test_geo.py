@@ -7,8 +7,8 @@ import ipaddress
 import json
 import subprocess
 
-from harness import TIERD, App, Tierd, wait_for
-from shieldkit import cli, counters, request, shield_stack
+from harness import TIERD, App, Tierd, control_request, wait_for
+from shieldkit import cli, counters, request, shield_stack, sock_path
 
 
 def n(addr):
@@ -58,6 +58,14 @@ def test_geo_block_refuses_the_country_and_serves_the_others(tmp_path):
         assert c["geo_block"] == 3 and c["geo_block:SG"] == 3
         assert c["geo_count"] == 2 and c["geo_count:US"] == 2
         assert "geo_block:US" not in c
+
+        # The metrics: one series per country, the country a label.
+        def exported():
+            _, _, body = control_request(sock_path(t), "GET", "/metrics")
+            text = body.decode()
+            return text if 'tierd_shield_geo_block_total{country="SG"} 3' in text else None
+        text = wait_for(exported, 20, interval=0.5, what="geo_block{country=SG} in /metrics")
+        assert 'tierd_shield_geo_count_total{country="US"} 2' in text
 
         lines = log_lines(t, 6)
         by = {}
