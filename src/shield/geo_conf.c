@@ -86,6 +86,104 @@ geo_conf_read_codes(struct shield_conf *c, const struct conf_node *geo, enum shi
     return n;
 }
 
+/* The names of the stack file's listeners (the edge owns the section; only names are read
+ * here, to report a scope that names none). */
+static bool
+geo_conf_listener_exists(const struct conf_node *root, const char *name)
+{
+    const struct conf_node *ls = NULL;
+
+    for (unsigned i = 0; root && root->kind == CONF_MAP && i < root->n; i++)
+        if (strcmp(root->pairs[i].key->str, "listeners") == 0)
+            ls = root->pairs[i].value;
+    for (unsigned i = 0; ls && ls->kind == CONF_SEQ && i < ls->n; i++) {
+        const struct conf_node *l = ls->items[i];
+        for (unsigned k = 0; l->kind == CONF_MAP && k < l->n; k++)
+            if (strcmp(l->pairs[k].key->str, "name") == 0 &&
+                l->pairs[k].value->kind == CONF_SCALAR &&
+                strcmp(l->pairs[k].value->str, name) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* A scope list into a new NULL-terminated array (NULL when absent or empty). paths: each
+ * a prefix starting with '/'; else listener names that exist. */
+static char **
+geo_conf_read_scope(const struct conf_node *root, const struct conf_node *geo,
+                    enum shield_key id, bool paths, struct diag *d)
+{
+    const struct conf_node *list = conf_key_get(geo, K(id));
+    char **out;
+    unsigned n = 0;
+
+    if (!list || conf_expect(list, CONF_SEQ, K(id)->path, d) < 0 || list->n == 0)
+        return NULL;
+    if (list->n > K(id)->max) {
+        diag_at(d, list, "%s: %u entries is more than the %llu allowed", K(id)->path, list->n,
+                (unsigned long long)K(id)->max);
+        return NULL;
+    }
+    out = mem_alloc_or_exit((list->n + 1) * sizeof(*out));
+    for (unsigned i = 0; i < list->n; i++) {
+        const struct conf_node *item = list->items[i];
+        const char *s;
+        if (conf_string(item, &s, d) < 0)
+            continue;
+        if (paths && (s[0] != '/' || strlen(s) > 256 || strpbrk(s, " \t?#"))) {
+            diag_at(d, item, "%s: \"%.60s\" is not a path prefix; write one starting with "
+                    "'/', without spaces or a query, like /admin", item->path, s);
+            continue;
+        }
+        if (!paths && !geo_conf_listener_exists(root, s)) {
+            diag_at(d, item, "%s: no listener is named \"%.60s\"; write the name of one of "
+                    "the listeners", item->path, s);
+            continue;
+        }
+        out[n++] = mem_strdup_or_exit(s);
+    }
+    out[n] = NULL;
+    return out;
+}
+
+static void
+geo_conf_free_list(char **l)
+{
+    for (char **p = l; p && *p; p++)
+        free(*p);
+    free(l);
+}
+
+void
+geo_conf_fini(struct shield_conf *c)
+{
+    geo_free(c->geo);
+    free(c->geo_path);
+    free(c->geo_path6);
+    geo_conf_free_list(c->geo_listeners);
+    geo_conf_free_list(c->geo_paths);
+}
+
+bool
+geo_conf_in_scope(const struct shield_conf *c, struct slice listener, struct slice path)
+{
+    bool in = !c->geo_listeners;
+
+    for (char **l = c->geo_listeners; l && *l && !in; l++)
+        in = strlen(*l) == listener.len && memcmp(*l, listener.p, listener.len) == 0;
+    if (!in || !c->geo_paths)
+        return in;
+    /* By segment, as login_paths: "/admin" holds "/admin" and "/admin/x", not "/admins". */
+    for (char **p = c->geo_paths; *p; p++) {
+        size_t m = strlen(*p);
+        if (path.len < m || memcmp(path.p, *p, m) != 0)
+            continue;
+        if (path.len == m || (*p)[m - 1] == '/' || path.p[m] == '/')
+            return true;
+    }
+    return false;
+}
+
 /* Reads one database file into g; problems are reported at `at` (the key, or the section
  * when the default is used). */
 static void
@@ -107,7 +205,8 @@ geo_conf_load(struct geo *g, bool v6, const char *path, const struct conf_node *
 }
 
 void
-geo_conf_read(struct shield_conf *c, const struct conf_node *sh, struct diag *d)
+geo_conf_read(struct shield_conf *c, const struct conf_node *root, const struct conf_node *sh,
+              struct diag *d)
 {
     const struct conf_node *geo = conf_key_get(sh, K(SK_GEO));
     const struct conf_node *where[GEO_CODES] = { 0 };
@@ -119,6 +218,8 @@ geo_conf_read(struct shield_conf *c, const struct conf_node *sh, struct diag *d)
     conf_key_check_map(geo, shield_keys, SK_COUNT, K(SK_GEO), K(SK_GEO)->path, d);
     c->ngeo_block = geo_conf_read_codes(c, geo, SK_GEO_BLOCK, SHIELD_GEO_BLOCK, where, d);
     c->ngeo_count = geo_conf_read_codes(c, geo, SK_GEO_COUNT, SHIELD_GEO_COUNT, where, d);
+    c->geo_listeners = geo_conf_read_scope(root, geo, SK_GEO_LISTENERS, false, d);
+    c->geo_paths = geo_conf_read_scope(root, geo, SK_GEO_PATHS, true, d);
     if (conf_key_string(geo, K(SK_GEO_DATABASE), &p4, d) < 0 ||
         conf_key_string(geo, K(SK_GEO_DATABASE6), &p6, d) < 0)
         return;

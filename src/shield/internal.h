@@ -59,11 +59,16 @@ struct shield_conf {
     char *geo_path, *geo_path6;         /* as resolved (relative to the stack file) */
     uint8_t geo_action[26 * 26];        /* enum shield_geo_action by geo_code_index() */
     unsigned ngeo_block, ngeo_count;
+    char **geo_listeners, **geo_paths;  /* NULL-terminated; NULL: every listener, path */
 };
 
 /* shield/geo_conf.c: reads shield.geo into c (loading the databases), reporting against
  * the nodes; a database older than GEO_STALE_S is a warning. */
-void geo_conf_read(struct shield_conf *c, const struct conf_node *sh, struct diag *d);
+void geo_conf_read(struct shield_conf *c, const struct conf_node *root,
+                   const struct conf_node *sh, struct diag *d);
+void geo_conf_fini(struct shield_conf *c);
+/* True when the geo rule applies to a request on that listener and path. */
+bool geo_conf_in_scope(const struct shield_conf *c, struct slice listener, struct slice path);
 
 /* Time sources, replaceable by tests: the verdict calls' now_ms is mono_ms's time base,
  * bans are stored in wall_ms's. */

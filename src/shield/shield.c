@@ -1527,7 +1527,8 @@ shield_request(struct shield *s, const struct shield_request_info *r, uint64_t n
             goto out;
         }
     }
-    if (cc && shield_geo_refuses(s, c, cc, count_mode)) {
+    if (cc && c->geo_action[geo_code_index(cc)] &&
+        geo_conf_in_scope(c, r->listener, r->path) && shield_geo_refuses(s, c, cc, count_mode)) {
         d = shield_refusal(403, "geo");
         goto out;
     }

@@ -58,6 +58,7 @@ struct shield_request_info {
     bool health_checker;        /* from a health checker (never counts) */
     struct shield_addr peer;    /* added: the TCP peer, for rate_limit key ip / ip_24 when
                                    it differs from client; all zero: same as client */
+    struct slice listener;      /* the listener's name (shield.geo.listeners); may be empty */
 };
 
 /* Reads `shield:` (absent: the shield is off) into a new conf; NULL after diagnostics. */

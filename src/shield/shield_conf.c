@@ -51,9 +51,7 @@ shield_conf_free(struct shield_conf *c)
         return;
     cidrset_free(c->firewall);
     cidrset_free(c->trusted);
-    geo_free(c->geo);
-    free(c->geo_path);
-    free(c->geo_path6);
+    geo_conf_fini(c);
     for (unsigned i = 0; i < c->nlogin; i++)
         free(c->login_paths[i]);
     free(c->login_paths);
@@ -429,7 +427,7 @@ shield_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
     shield_conf_check_conflicts(&fw, d);
     shield_conf_read_settings(c, sh, d);
     shield_conf_read_crowdsec(c, sh, cx);
-    geo_conf_read(c, sh, d);
+    geo_conf_read(c, root, sh, d);
     if (diag_count(d) == before) {
         c->firewall = cidrset_new(fw.c, fw.v, fw.n);
         c->trusted = cidrset_new(tr.c, tr.v, tr.n);

@@ -102,6 +102,9 @@ const struct conf_key shield_keys[SK_COUNT] = {
     /* ISO 3166-1 alpha-2 codes; max: entries. A country in both is an error. */
     [SK_GEO_BLOCK] = { "shield.geo.block", KT_LIST, 0, NULL, 0, 300, NULL },
     [SK_GEO_COUNT] = { "shield.geo.count", KT_LIST, 0, NULL, 0, 300, NULL },
+    /* Scope (WAF's scope-down): listener names and path prefixes; empty, all of them. */
+    [SK_GEO_LISTENERS] = { "shield.geo.listeners", KT_LIST, 0, NULL, 0, 64, NULL },
+    [SK_GEO_PATHS] = { "shield.geo.paths", KT_LIST, 0, NULL, 0, 64, NULL },
 };
 
 const struct conf_keytab shield_keytab = { "shield", shield_keys, SK_COUNT };

@@ -54,6 +54,8 @@ enum shield_key {
     SK_GEO_DATABASE6,
     SK_GEO_BLOCK,
     SK_GEO_COUNT,
+    SK_GEO_LISTENERS,
+    SK_GEO_PATHS,
     SK_COUNT
 };
 

@@ -1,7 +1,8 @@
 """Countries (shield.geo): a database in Tor's geoip format, written by the test, maps
 127.0.0.64-127.0.0.127 to SG and 127.0.0.0-127.0.0.63 to US. With `block: [SG]` a client
 from 127.0.0.66 is refused (403) and one from 127.0.0.5 served, also when the address
-comes through a trusted proxy's X-Forwarded-For; `count` and `mode: count` only count. The
+comes through a trusted proxy's X-Forwarded-For; scoped to paths, only those are refused;
+`count` and `mode: count` only count. The
 country shows in the JSON access log, in `tierd bans` and in GET /v1/bans."""
 import ipaddress
 import json
@@ -114,6 +115,19 @@ def test_geo_unknown_country_is_a_check_error(tmp_path):
     assert p.returncode == 2, (p.stdout, p.stderr)
     assert f"{path}:12:17: shield.geo.block[1]: \"XY\" is not an ISO 3166-1" in p.stderr, \
         p.stderr
+
+
+def test_geo_scope_to_paths(tmp_path):
+    v4, v6 = write_db(tmp_path)
+    with App(name="a") as app, \
+            Tierd(geo_stack(app, v4, v6, "block: [SG], paths: [/admin], listeners: [public]"),
+                  mode="block") as t:
+        assert request(t, "127.0.0.66", "/admin") == 403
+        assert request(t, "127.0.0.66", "/admin/users") == 403
+        assert request(t, "127.0.0.66", "/") == 200
+        assert request(t, "127.0.0.66", "/administrator") == 404   # served: the app's 404
+        assert request(t, "127.0.0.5", "/admin") == 404          # US: served
+        assert counters(t)["geo_block:SG"] == 2
 
 
 def test_analyze_reports_countries(tmp_path):

@@ -102,6 +102,46 @@ TEST(shield_geo_conf_errors_have_positions)
     expect_error("shield:\n  geo: { " DBS ", blocks: [SG] }\n", "unknown key \"blocks\" in shield.geo; did you mean \"block\"?");
 }
 
+static bool
+scoped(const struct shield_conf *c, const char *listener, const char *path)
+{
+    return geo_conf_in_scope(c, slice_make(listener, strlen(listener)),
+                             slice_make(path, strlen(path)));
+}
+
+TEST(shield_geo_conf_scope_by_listener_and_path)
+{
+    struct diag d;
+
+    diag_init(&d);
+    struct shield_conf *c = build("listeners:\n  - { name: public }\n  - { name: admin }\n"
+                                  "shield:\n  geo: { " DBS ", block: [SG],\n"
+                                  "         listeners: [admin], paths: [/wp-admin, /api/] }\n",
+                                  &d);
+    EXPECT_TRUE(c != NULL);
+    EXPECT_TRUE(scoped(c, "admin", "/wp-admin"));
+    EXPECT_TRUE(scoped(c, "admin", "/wp-admin/x.php"));
+    EXPECT_TRUE(scoped(c, "admin", "/api/v1"));
+    EXPECT_FALSE(scoped(c, "admin", "/wp-admins"));
+    EXPECT_FALSE(scoped(c, "admin", "/"));
+    EXPECT_FALSE(scoped(c, "public", "/wp-admin"));
+    EXPECT_FALSE(scoped(c, "", "/wp-admin"));
+    shield_conf_free(c);
+    diag_fini(&d);
+
+    diag_init(&d);
+    c = build("shield:\n  geo: { " DBS ", block: [SG] }\n", &d);
+    EXPECT_TRUE(scoped(c, "", "/anything"));            /* no scope: everything */
+    shield_conf_free(c);
+    diag_fini(&d);
+
+    expect_error("listeners:\n  - { name: public }\n"
+                 "shield:\n  geo: { " DBS ", listeners: [pubic] }\n",
+                 "shield.geo.listeners[0]: no listener is named \"pubic\"");
+    expect_error("shield:\n  geo: { " DBS ", paths: [admin] }\n",
+                 "shield.geo.paths[0]: \"admin\" is not a path prefix");
+}
+
 TEST(shield_geo_conf_relative_paths_follow_the_stack_file)
 {
     struct diag d;

@@ -96,7 +96,7 @@ TEST(shield_keys_every_entry_is_read)
         "              machine: { login: m, password: p } }\n"
         "  geo: { database: \"" TEST_SRCDIR "/tests/unit/shield/geo_fixture/geoip\",\n"
         "         database6: \"" TEST_SRCDIR "/tests/unit/shield/geo_fixture/geoip6\",\n"
-        "         block: [SG], count: [US] }\n";
+        "         block: [SG], count: [US], listeners: [], paths: [/admin] }\n";
     bool seen[SK_COUNT] = { false };
     struct diag d;
 
@@ -146,6 +146,8 @@ TEST(shield_keys_every_entry_is_read)
     EXPECT_TRUE(c->geo != NULL);
     EXPECT_EQ(c->ngeo_block, 1);
     EXPECT_EQ(c->ngeo_count, 1);
+    EXPECT_STREQ(c->geo_paths[0], "/admin");
+    EXPECT_TRUE(c->geo_listeners == NULL);
     EXPECT_TRUE(strstr(c->geo_path6, "geo_fixture/geoip6") != NULL);
     shield_conf_free(c);
 }
