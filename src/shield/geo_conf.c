@@ -171,17 +171,8 @@ geo_conf_in_scope(const struct shield_conf *c, struct slice listener, struct sli
 
     for (char **l = c->geo_listeners; l && *l && !in; l++)
         in = strlen(*l) == listener.len && memcmp(*l, listener.p, listener.len) == 0;
-    if (!in || !c->geo_paths)
-        return in;
     /* By segment, as login_paths: "/admin" holds "/admin" and "/admin/x", not "/admins". */
-    for (char **p = c->geo_paths; *p; p++) {
-        size_t m = strlen(*p);
-        if (path.len < m || memcmp(path.p, *p, m) != 0)
-            continue;
-        if (path.len == m || (*p)[m - 1] == '/' || path.p[m] == '/')
-            return true;
-    }
-    return false;
+    return in && (!c->geo_paths || detect_path_in((const char *const *)c->geo_paths, path));
 }
 
 /* Reads one database file into g; problems are reported at `at` (the key, or the section
