@@ -92,8 +92,9 @@ geo_code_is_assigned(geo_code c)
 {
     if (!c)
         return false;
-    for (const char *p = geo_assigned; p[0] && p[1]; p += 3)
-        if (((unsigned)p[0] << 8 | (unsigned)p[1]) == c)
+    /* Entries are "XX " but the last, which ends the string: step by 3 within it. */
+    for (size_t i = 0; i + 2 <= sizeof(geo_assigned) - 1; i += 3)
+        if (((unsigned)geo_assigned[i] << 8 | (unsigned)geo_assigned[i + 1]) == c)
             return true;
     return false;
 }
