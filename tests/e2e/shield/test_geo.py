@@ -6,10 +6,13 @@ comes through a trusted proxy's X-Forwarded-For; scoped to paths, only those are
 country shows in the JSON access log, in `tierd bans` and in GET /v1/bans."""
 import ipaddress
 import json
+import os
 import subprocess
 
 from harness import TIERD, App, Tierd, control_request, wait_for
 from shieldkit import cli, counters, request, shield_stack, sock_path
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 
 def n(addr):
@@ -163,3 +166,15 @@ def test_analyze_reports_countries(tmp_path):
     p = subprocess.run([TIERD, "analyze", str(log), "--geoip", str(tmp_path / "none")],
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 2 and "No such file" in p.stderr, p.stderr
+
+
+def test_export_maps_geo_to_waf_geo_match(tmp_path):
+    """`tierd export terraform` writes the lists as WAF geo match rules (the export tests
+    validate the HCL of examples/geo.yaml against the AWS provider's schema)."""
+    out = tmp_path / "tf"
+    p = subprocess.run([TIERD, "export", "terraform", os.path.join(REPO, "examples", "geo.yaml"),
+                        "-o", str(out)], capture_output=True, text=True, timeout=30, cwd=REPO)
+    assert p.returncode == 0, p.stderr
+    tf = (out / "shield.tf").read_text()
+    assert 'country_codes = ["SG"]' in tf and 'country_codes = ["US", "DE"]' in tf
+    assert "shield.geo.paths: the geo rules apply to every path" in p.stderr
