@@ -120,6 +120,22 @@ def test_geo_unknown_country_is_a_check_error(tmp_path):
         p.stderr
 
 
+def test_reload_reads_the_database_again(tmp_path):
+    """The database is read at every reload: after the file moves 127.0.0.64/26 from SG
+    to US, SIGHUP is enough for 127.0.0.66 to be served."""
+    v4, v6 = write_db(tmp_path)
+    with App(name="a") as app, \
+            Tierd(geo_stack(app, v4, v6, "block: [SG]"), mode="block") as t:
+        assert request(t, "127.0.0.66", "/") == 403
+        v4.write_text(f"{n('127.0.0.0')},{n('127.0.0.127')},US\n")
+        t.reload()
+        wait_for(lambda: request(t, "127.0.0.66", "/") == 200, 10,
+                 what="127.0.0.66 served after the reload")
+        # Counters are running state: they survive the reload (polls before it count too).
+        assert counters(t)["geo_block:SG"] >= 1
+        assert request(t, "127.0.0.5", "/") == 200
+
+
 def test_geo_scope_to_paths(tmp_path):
     v4, v6 = write_db(tmp_path)
     with App(name="a") as app, \
