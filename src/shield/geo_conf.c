@@ -191,6 +191,9 @@ geo_conf_load(struct geo *g, bool v6, const char *path, const struct conf_node *
                                strcmp(path, GEO_DEFAULT_V6) == 0))
         diag_at(d, at, "%s: %s: no such file; install Debian's tor-geoipdb (apt-get install "
                 "tor-geoipdb) or set %s", what, path, what);
+    else if (rc == -EINVAL || rc == -EISDIR)
+        diag_at(d, at, "%s: %s is not a regular file; point %s at the database file", what,
+                path, what);
     else if (rc < 0)
         diag_at(d, at, "%s: cannot read %s: %s", what, path, strerror(-rc));
 }
