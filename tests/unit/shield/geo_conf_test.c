@@ -101,7 +101,8 @@ TEST(shield_geo_conf_errors_have_positions)
                  "shield.geo.database: " FIXTURE "geoip6: line 3: an address is not a decimal");
     expect_error("shield:\n  geo: { database: " FIXTURE ", database6: \"\" }\n",
                  "shield.geo.database: " FIXTURE " is not a regular file");
-    expect_error("shield:\n  geo: { " DBS ", blocks: [SG] }\n", "unknown key \"blocks\" in shield.geo; did you mean \"block\"?");
+    expect_error("shield:\n  geo: { " DBS ", blocks: [SG] }\n",
+                 "unknown key \"blocks\" in shield.geo; did you mean \"block\"?");
 }
 
 static bool
