@@ -10,11 +10,13 @@ pkgs_check="libcmocka-dev python3 python3-pytest python3-websockets python3-sele
 pkgs_check="$pkgs_check pebble openssl"
 # The FastCGI e2e and bench run a real PHP-FPM.
 pkgs_check="$pkgs_check php8.2-fpm"
+# The shield's country database (shield.geo's default) and its tests against the real file.
+pkgs_check="$pkgs_check tor-geoipdb"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_demo="mariadb-server mariadb-client mariadb-backup restic"
 pkgs_deb="dpkg-dev pandoc lintian"
 pkgs_bench="nginx-light haproxy caddy wrk python3 python3-pymysql mariadb-server mariadb-client mariadb-backup restic nghttp2-client openssl crowdsec"
-pkgs_bench="$pkgs_bench php8.2-fpm"
+pkgs_bench="$pkgs_bench php8.2-fpm tor-geoipdb"
 
 want=""
 for g in "$@"; do

@@ -52,8 +52,8 @@ shieldverbs_duration_s(const char *s)
 static int
 bans_list(const struct ask_opts *o)
 {
-    static const char *const header[] = { "ADDRESS", "REASON", "MODE", "STARTED", "EXPIRES",
-                                          "REMAINING", "EVIDENCE" };
+    static const char *const header[] = { "ADDRESS", "COUNTRY", "REASON", "MODE", "STARTED",
+                                          "EXPIRES", "REMAINING", "EVIDENCE" };
     struct client_reply r;
     struct table t;
     long long now = (long long)time(NULL);
@@ -66,12 +66,12 @@ bans_list(const struct ask_opts *o)
             client_reply_fini(&r);
         return rc;
     }
-    table_init(&t, 7, header);
+    table_init(&t, 8, header);
     json_array_foreach(json_object_get(r.json, "bans"), i, b) {
         char start[32], expiry[32], left[32];
         long long exp_s = (long long)json_integer_value(json_object_get(b, "expiry"));
         const char *row[] = {
-            ask_str(b, "address"), ask_str(b, "reason"),
+            ask_str(b, "address"), ask_str(b, "country"), ask_str(b, "reason"),
             json_is_true(json_object_get(b, "count_only")) ? "count-only" : "enforced",
             ask_time((long long)json_integer_value(json_object_get(b, "start")), start,
                      sizeof(start)),

@@ -18,11 +18,13 @@
 static void
 add_ban(void *ctx, const struct shield_ban_info *b)
 {
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:I, s:I, s:b}", "address", b->addr,
-                                         "reason", b->reason, "evidence", b->evidence,
-                                         "start", (json_int_t)b->start_s, "expiry",
-                                         (json_int_t)b->expiry_s, "count_only",
-                                         b->counted_only));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b}", "address", b->addr, "reason",
+                          b->reason, "evidence", b->evidence, "start", (json_int_t)b->start_s,
+                          "expiry", (json_int_t)b->expiry_s, "count_only", b->counted_only);
+
+    if (b->country[0])
+        json_object_set_new(o, "country", json_string(b->country));
+    json_array_append_new(ctx, o);
 }
 
 static void

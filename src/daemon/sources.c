@@ -61,6 +61,14 @@ shield_counter(void *ctx, const char *name, uint64_t value)
             watch_sink_gauge(ctx, metric, &none, (double)value);
             return;
         }
+    /* "geo_block:SG": the geo rule's hits in one country, a label. */
+    const char *colon = strchr(name, ':');
+    if (colon) {
+        struct watch_labels cc = { 1, { "country" }, { colon + 1 } };
+        snprintf(metric, sizeof(metric), "tierd_shield_%.*s_total", (int)(colon - name), name);
+        watch_sink_counter(ctx, metric, &cc, value);
+        return;
+    }
     snprintf(metric, sizeof(metric), "tierd_shield_%s_total", name);
     watch_sink_counter(ctx, metric, &none, value);
 }

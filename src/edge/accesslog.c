@@ -183,6 +183,8 @@ accesslog_write(struct worker *w, const struct txn *t, uint64_t now_us)
         put_escaped(b, t->log_referer, true);
         buf_append_str(b, "\",\"user_agent\":\"");
         put_escaped(b, t->log_ua, true);
+        if (t->country[0])      /* two letters, from shield/geo.c: nothing to escape */
+            buf_printf(b, "\",\"country\":\"%s", t->country);
         buf_append_str(b, "\"}\n");
     } else {
         if (al->ts_sec != (int64_t)sec) {

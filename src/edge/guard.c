@@ -103,9 +103,12 @@ guard_request(struct txn *t, const struct h1_request *r, bool static_asset)
     info.query = r->query;
     info.host = r->host;
     info.static_asset = static_asset;
+    if (t->lc && t->lc->name)
+        info.listener = slice_make(t->lc->name, strlen(t->lc->name));
     t->client = info.client;
     t->static_asset = static_asset;
     struct shield_decision d = shield_request(w->edge->shield, &info, loop_now_ms(w->loop));
+    memcpy(t->country, d.country, sizeof(t->country));
     if (d.verdict == SHIELD_DENY)
         return d.status ? d.status : 403;
     t->shield_seen = true;

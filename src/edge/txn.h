@@ -87,6 +87,7 @@ struct txn {
     bool shield_seen;           /* the shield saw the request: tell it the status */
     bool static_asset;
     struct shield_addr client;  /* the client address the shield judged */
+    char country[3];            /* its country (shield.geo), "" when unknown */
 
     /* static action: the file to send after the head */
     int file_fd;                /* -1 when none */

@@ -2,7 +2,8 @@
  * export/tf_shield.c: the shield as AWS WAF: an aws_wafv2_web_acl on the load balancer
  * (aws_wafv2_web_acl_association) with the allow list first, then the deny list (both as
  * aws_wafv2_ip_set, one per address family), then the rate-based rule. mode: count makes
- * the rules count instead of block, as it does in tierd. The detectors (scanners, slow
+ * the rules count instead of block, as it does in tierd; shield.geo becomes geo match rules
+ * after the deny list. The detectors (scanners, slow
  * scans, range bans) have no WAF equivalent and are listed as not mapped. Writes shield.tf.
  */
 #include "export/internal.h"
@@ -75,6 +76,45 @@ ip_rule(FILE *f, const char *which, unsigned v6, unsigned prio, const char *acti
     fputs("  }\n", f);
 }
 
+/* shield.geo as WAF geo match rules: the block list with the shield's action, the count
+ * list counting. Returns the next priority. WAF locates clients with its own database and
+ * cannot narrow by listener; paths would need a scope-down statement: noted. */
+static unsigned
+geo_rules(struct export_ctx *cx, FILE *f, const struct conf_node *geo, const char *act,
+          unsigned prio)
+{
+    static const enum shield_key lists[] = { SK_GEO_BLOCK, SK_GEO_COUNT };
+    static const enum shield_key unmapped[] = { SK_GEO_DATABASE, SK_GEO_DATABASE6,
+                                                SK_GEO_LISTENERS, SK_GEO_PATHS };
+    static const char *const why[] = {
+        "WAF locates clients with its own database", "WAF locates clients with its own "
+        "database", "one web ACL serves the whole load balancer", "the geo rules apply to "
+        "every path; add a scope_down_statement (byte_match_statement on uri_path) to narrow "
+        "them" };
+    const struct conf_node *k;
+
+    for (unsigned i = 0; i < 2; i++) {
+        const struct conf_node *list = export_get(geo, SK(lists[i]));
+        const char *name = i ? "geo-count" : "geo-block";
+        if (!list || list->kind != CONF_SEQ || list->n == 0)
+            continue;
+        fprintf(f, "  rule {\n    name     = \"%s\"\n    priority = %u\n    action {\n"
+                   "      %s {}\n    }\n    statement {\n      geo_match_statement {\n"
+                   "        country_codes = [", name, prio++, i ? "count" : act);
+        for (unsigned j = 0; j < list->n; j++) {
+            fputs(j ? ", " : "", f);
+            export_hcl_str(f, list->items[j]->str ? list->items[j]->str : "");
+        }
+        fputs("]\n      }\n    }\n", f);
+        visibility(f, "    ", name);
+        fputs("  }\n", f);
+    }
+    for (unsigned i = 0; i < sizeof(unmapped) / sizeof(unmapped[0]); i++)
+        if ((k = export_key(geo, SK(unmapped[i]))))
+            export_note(cx, k, "%s: %s", SK(unmapped[i])->path, why[i]);
+    return prio;
+}
+
 static void
 notes(struct export_ctx *cx, const struct conf_node *sh)
 {
@@ -104,7 +144,7 @@ void
 tf_shield_write(struct export_ctx *cx)
 {
     const struct conf_node *sh = export_get(cx->root, SK(SK_SHIELD));
-    const struct conf_node *allow, *deny, *rate;
+    const struct conf_node *allow, *deny, *rate, *geo;
     const char *mode = "block", *key = "ip";
     unsigned fa = 0, fd = 0, prio = 0;
     FILE *f;
@@ -129,6 +169,8 @@ tf_shield_write(struct export_ctx *cx)
     for (unsigned v6 = 0; v6 < 2; v6++)
         if (fd & (1u << v6))
             ip_rule(f, "deny", v6, prio++, act);
+    if ((geo = export_get(sh, SK(SK_GEO))) && geo->kind == CONF_MAP)
+        prio = geo_rules(cx, f, geo, act, prio);
     if ((rate = export_get(sh, SK(SK_RATE)))) {
         static const uint64_t windows[] = { 60, 120, 300, 600 };
         uint64_t win_ms = 300000, limit = 0, status = 403, win = 600;

@@ -239,7 +239,9 @@ struct analyze_file {
     uint64_t skipped;
 };
 
+struct geo;
 struct analyze_run {
+    const struct geo *geo;                      /* --geoip or the stack's shield.geo; NULL */
     struct analyze_file *files;
     size_t nfiles;
     uint64_t lines, parsed, skipped;
@@ -263,5 +265,19 @@ size_t analyze_report_deny(const struct analyze_stats *s, struct analyze_deny **
 void analyze_report_text(const struct analyze_run *r, FILE *out);
 /* Returns 0, or -ENOMEM. */
 int analyze_report_json(const struct analyze_run *r, FILE *out);
+
+/* Countries (analyze_geo.c), when r->geo is set: requests, clients and offenders per
+ * country, most offenders first. Returns the count; *out is malloc'd (caller frees). */
+struct analyze_country {
+    char cc[3];                 /* "" for addresses the database does not know */
+    uint64_t requests;
+    uint32_t clients, offenders;
+};
+size_t analyze_geo_countries(const struct analyze_stats *s, const struct geo *g,
+                             struct analyze_country **out);
+void analyze_geo_text(const struct analyze_run *r, FILE *out);
+/* Adds "countries" to doc and "country" to each of its "offenders". */
+struct json_t;
+void analyze_geo_json(const struct analyze_run *r, struct json_t *doc);
 
 #endif

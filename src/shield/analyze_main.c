@@ -17,6 +17,7 @@
 #include "conf/ctx.h"
 #include "conf/node.h"
 #include "core/mem.h"
+#include "shield/geo.h"
 #include "shield/internal.h"
 #include "shield/shield_keys.h"
 
@@ -61,6 +62,7 @@ main_usage(FILE *out)
           "                     combined_host_last|json] [--log-format NGINX_LOG_FORMAT]\n"
           "                     [--apache-format LOGFORMAT] [--json] [--flood-per-minute N]\n"
           "                     [--login-path P]... [--stack FILE] [--ipv6-prefix N]\n"
+          "                     [--geoip FILE] [--geoip6 FILE]\n"
           "\n"
           "Runs the shield's detectors over existing access logs (\"-\" is stdin; gzip'd\n"
           "files are recognised by their magic bytes) and reports offenders, the request\n"
@@ -86,6 +88,10 @@ main_usage(FILE *out)
           "  --ipv6-prefix N       an IPv6 client is its /N, as the live shield counts and\n"
           "                        bans it (32..128; default: the stack file's, else 64;\n"
           "                        128 is per address)\n"
+          "  --geoip FILE          report countries from this database in Tor's geoip\n"
+          "                        format (/usr/share/tor/geoip, Debian's tor-geoipdb);\n"
+          "                        default: the stack file's shield.geo, else none\n"
+          "  --geoip6 FILE         the same for IPv6 (/usr/share/tor/geoip6)\n"
           "\n"
           "Exit status: 0 when the logs were read, 2 on bad arguments, unreadable input or\n"
           "a file most of whose lines do not fit the layout.\n"
@@ -212,6 +218,7 @@ struct main_opts {
     size_t nlogins;
     const char *stack;          /* --stack FILE, or NULL */
     unsigned ipv6_prefix;       /* --ipv6-prefix; 0: not given */
+    const char *geoip, *geoip6; /* --geoip, --geoip6 */
 };
 
 static int
@@ -288,6 +295,16 @@ main_args(int argc, char **argv, struct main_opts *o)
                 return -EINVAL;
             }
             o->ipv6_prefix = (unsigned)v;
+        } else if ((strncmp(a, "--geoip", 7) == 0 && (a[7] == '=' || !a[7])) ||
+                   (strncmp(a, "--geoip6", 8) == 0 && (a[8] == '=' || !a[8]))) {
+            size_t k = a[7] == '6' ? 8 : 7;
+            val = a[k] == '=' ? a + k + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!val || !*val) {
+                fprintf(stderr, "tierd analyze: %.*s takes a database in Tor's geoip format "
+                                "(%s)\n", (int)k, a, k == 8 ? GEO_DEFAULT_V6 : GEO_DEFAULT_V4);
+                return -EINVAL;
+            }
+            *(k == 8 ? &o->geoip6 : &o->geoip) = val;
         } else if (strncmp(a, "--flood-per-minute", 18) == 0 && (a[18] == '=' || !a[18])) {
             val = a[18] == '=' ? a + 19 : (i + 1 < argc ? argv[++i] : NULL);
             char *end;
@@ -330,6 +347,31 @@ main_args(int argc, char **argv, struct main_opts *o)
     return 0;
 }
 
+/* The databases of --geoip and --geoip6: a new geo, or NULL after a message. */
+static struct geo *
+main_geo(const char *v4, const char *v6)
+{
+    struct geo *g = geo_new();
+    const char *paths[2] = { v4, v6 };
+    char why[200] = "";
+
+    for (int i = 0; i < 2; i++) {
+        int rc = paths[i] ? geo_load(g, i == 1, paths[i], why, sizeof(why)) : 0;
+        if (rc < 0) {
+            fprintf(stderr, "tierd analyze: %s: %s\n", paths[i],
+                    rc == -EBADMSG ? why : strerror(-rc));
+            geo_free(g);
+            return NULL;
+        }
+    }
+    if (geo_finish(g, why, sizeof(why)) < 0) {
+        fprintf(stderr, "tierd analyze: %s\n", why);
+        geo_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* The `shield:` section of the stack file: what the live shield would count by. Returns a
  * new conf (the defaults when the file has no shield section), or NULL after printing the
  * file's problems. */
@@ -363,6 +405,7 @@ shield_analyze_main(int argc, char **argv)
     struct detect *det = NULL;
     struct shield_conf *stack = NULL;
     struct analyze_layout *layout = NULL;
+    struct geo *geo = NULL;
     int rc = main_args(argc, argv, &o);
 
     if (rc != 0)
@@ -384,6 +427,10 @@ shield_analyze_main(int argc, char **argv)
         rc = -EINVAL;
         goto out;
     }
+    if ((o.geoip || o.geoip6) && !(geo = main_geo(o.geoip, o.geoip6))) {
+        rc = -EINVAL;
+        goto out;
+    }
     detect_params_default(&dp);
     dp.login_paths = o.nlogins ? o.logins : stack && stack->nlogin
                                                 ? (const char *const *)stack->login_paths
@@ -402,6 +449,7 @@ shield_analyze_main(int argc, char **argv)
         rc = -ENOMEM;
         goto out;
     }
+    r->geo = geo ? geo : stack ? stack->geo : NULL;
     analyze_stats_init(&r->stats, det, o.flood);
     for (size_t i = 0; i < o.npaths && rc == 0; i++) {
         struct main_file_ctx *c = mem_alloc_or_exit(sizeof(*c));
@@ -441,6 +489,7 @@ shield_analyze_main(int argc, char **argv)
     analyze_stats_fini(&r->stats);
 out:
     analyze_layout_free(layout);
+    geo_free(geo);
     shield_conf_free(stack);
     if (r)
         free(r->files);

@@ -344,6 +344,7 @@ analyze_report_text(const struct analyze_run *r, FILE *out)
     text_offenders(&r->stats, out);
     text_timeline(&r->stats, out);
     text_ranges(&r->stats, out);
+    analyze_geo_text(r, out);
     text_deny(&r->stats, out);
 }
 
@@ -502,6 +503,7 @@ analyze_report_json(const struct analyze_run *r, FILE *out)
     free(g);
     json_object_set_new(doc, "ranges", ranges);
     json_object_set_new(doc, "stack_file", json_string(stack));
+    analyze_geo_json(r, doc);
     free(stack);
     free(d);
     free(m);

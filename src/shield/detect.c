@@ -314,13 +314,10 @@ detect_is_injection(struct slice path, struct slice query)
     return false;
 }
 
-/* Prefix match on path segments: "/login" matches "/login" and "/login/x", not "/logins". */
-static bool
-detect_is_login_path(const struct detect *d, struct slice path)
+bool
+detect_path_in(const char *const *prefixes, struct slice path)
 {
-    if (!d->p.login_paths)
-        return false;
-    for (const char *const *lp = d->p.login_paths; *lp; lp++) {
+    for (const char *const *lp = prefixes; lp && *lp; lp++) {
         size_t m = strlen(*lp);
         if (path.len < m || memcmp(path.p, *lp, m) != 0)
             continue;
@@ -456,7 +453,7 @@ detect_response(struct detect *d, struct detect_rec *r, const struct detect_even
     const struct detect_params *p = &d->p;
     uint64_t now = ev->now_ms;
     int st = ev->status;
-    bool login = detect_is_login_path(d, ev->path);
+    bool login = detect_path_in(d->p.login_paths, ev->path);
 
     if (login) {
         /* Failures on the credential-submitting request only: a 401 on a token read

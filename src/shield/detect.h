@@ -71,6 +71,9 @@ void detect_free(struct detect *d);
 bool detect_feed(struct detect *d, const struct detect_event *ev, struct detect_hit *hit);
 /* True for paths every scanner probes (exposed for analyze's report and tests). */
 bool detect_is_sensitive_path(struct slice path);
+/* True when one of prefixes (NULL-terminated; NULL holds none) holds path by segment:
+ * "/login" holds "/login" and "/login/x", not "/logins". */
+bool detect_path_in(const char *const *prefixes, struct slice path);
 /* detect_is_sensitive_path() through d's cache of paths and queries (the detectors fill
  * it as they see each request). Not thread-safe: d's owner calls it. */
 bool detect_path_sensitive(struct detect *d, struct slice path, struct slice query);

@@ -15,6 +15,8 @@
 
 enum shield_mode { SHIELD_MODE_BLOCK = 0, SHIELD_MODE_COUNT };
 enum shield_rate_key { SHIELD_KEY_IP = 0, SHIELD_KEY_IP_24, SHIELD_KEY_FORWARDED_IP };
+/* shield_conf.geo_action, by geo_code_index(). */
+enum shield_geo_action { SHIELD_GEO_NONE = 0, SHIELD_GEO_BLOCK, SHIELD_GEO_COUNT };
 /* Values in shield_conf.firewall: the longest matching prefix decides. */
 enum shield_fw { SHIELD_FW_ALLOW = 0, SHIELD_FW_DENY = 1 };
 
@@ -52,7 +54,21 @@ struct shield_conf {
      * by the CrowdSec thread when it starts, never stored expanded here. */
     char *cs_url, *cs_api_key, *cs_login, *cs_password;
     uint64_t cs_poll_ms;
+    /* shield.geo (absent: geo NULL, and no country anywhere). */
+    struct geo *geo;                    /* owned; immutable once built */
+    char *geo_path, *geo_path6;         /* as resolved (relative to the stack file) */
+    uint8_t geo_action[26 * 26];        /* enum shield_geo_action by geo_code_index() */
+    unsigned ngeo_block, ngeo_count;
+    char **geo_listeners, **geo_paths;  /* NULL-terminated; NULL: every listener, path */
 };
+
+/* shield/geo_conf.c: reads shield.geo into c (loading the databases), reporting against
+ * the nodes; a database older than GEO_STALE_S is a warning. */
+void geo_conf_read(struct shield_conf *c, const struct conf_node *root,
+                   const struct conf_node *sh, struct diag *d);
+void geo_conf_fini(struct shield_conf *c);
+/* True when the geo rule applies to a request on that listener and path. */
+bool geo_conf_in_scope(const struct shield_conf *c, struct slice listener, struct slice path);
 
 /* Time sources, replaceable by tests: the verdict calls' now_ms is mono_ms's time base,
  * bans are stored in wall_ms's. */

@@ -28,6 +28,7 @@
 #include "shield/banstore.h"
 #include "shield/clientmem.h"
 #include "shield/crowdsec.h"
+#include "shield/geo.h"
 #include "shield/internal.h"
 #include "shield/nftset.h"
 #include "shield/ratelimit.h"
@@ -56,6 +57,7 @@ enum shield_counter {
     SC_BANS_ADDED, SC_BANS_COUNTED_ONLY, SC_BANS_EXPIRED, SC_BANS_SKIPPED_ALLOW,
     SC_BANS_SKIPPED_ACTIVE, SC_QUEUE_DROPPED, SC_DB_ERRORS, SC_NFT_ERRORS,
     SC_SLOW_SCAN, SC_RANGE_BANS, SC_RANGE_BANS_PROPOSED,
+    SC_GEO_BLOCK, SC_GEO_BLOCK_COUNTED, SC_GEO_COUNT,
     SC_NCOUNTERS
 };
 
@@ -67,6 +69,7 @@ static const char *const shield_counter_names[SC_NCOUNTERS] = {
     "bans_added", "bans_counted_only", "bans_expired", "bans_skipped_allowlisted",
     "bans_skipped_active", "queue_dropped", "db_errors", "nft_errors",
     "detector_slow_scan", "range_bans", "range_bans_proposed",
+    "geo_block", "geo_block_counted", "geo_count",
 };
 
 /* An in-memory ban; the store holds the reason and evidence. */
@@ -144,6 +147,8 @@ struct shield {
     uint64_t mem_flushed_ms;                    /* mono, by the shield thread */
     struct shield_range_ban proposed[SHIELD_PROPOSED_MAX];  /* under slow_lock */
     unsigned nproposed;
+    /* Geo rule hits by country (geo_code_index), for SC_GEO_BLOCK.. SC_GEO_COUNT in order. */
+    atomic_uint_fast64_t geo_hits[3][GEO_CODES];
 };
 
 static void
@@ -1202,7 +1207,13 @@ shield_free(struct shield *s)
 
 /* ---- verdicts ---- */
 
-static const struct shield_decision shield_allow = { SHIELD_ALLOW, 0, NULL };
+static const struct shield_decision shield_allow = { .verdict = SHIELD_ALLOW };
+
+static struct shield_decision
+shield_refusal(int status, const char *rule)
+{
+    return (struct shield_decision){ .verdict = SHIELD_DENY, .status = status, .rule = rule };
+}
 
 /* True when a range ban (manual CIDR) covers addr at wall time now. */
 static bool
@@ -1273,7 +1284,7 @@ shield_accept(struct shield *s, const struct shield_addr *peer, uint64_t now_ms)
     if (fw == SHIELD_FW_DENY) {
         shield_count(s, count_mode ? SC_DENY_COUNTED : SC_DENY);
         if (!count_mode) {
-            d = (struct shield_decision){ SHIELD_DENY, 0, "deny" };
+            d = shield_refusal(0, "deny");
             goto out;
         }
     }
@@ -1282,7 +1293,7 @@ shield_accept(struct shield *s, const struct shield_addr *peer, uint64_t now_ms)
         if (b) {
             shield_count(s, count_mode || b == 2 ? SC_BAN_COUNTED : SC_BAN);
             if (!count_mode && b == 1) {
-                d = (struct shield_decision){ SHIELD_DENY, 0, "ban" };
+                d = shield_refusal(0, "ban");
                 goto out;
             }
         }
@@ -1296,7 +1307,7 @@ shield_accept(struct shield *s, const struct shield_addr *peer, uint64_t now_ms)
         shield_count(s, count_mode ? SC_MAXCONN_COUNTED : SC_MAXCONN);
         if (!count_mode) {
             pthread_mutex_unlock(&sh->lock);
-            d = (struct shield_decision){ SHIELD_DENY, 0, "max_connections" };
+            d = shield_refusal(0, "max_connections");
             goto out;
         }
     }
@@ -1462,15 +1473,40 @@ shield_mem_observe(struct shield *s, const struct shield_conf *c,
     shield_enqueue_ranges(s, c, &r->client, due, n, rev);
 }
 
+/* The geo match rule (AWS WAF's geo match statement with Block or Count): counts the hit,
+ * per country too; true when the request is to be refused. */
+static bool
+shield_geo_refuses(struct shield *s, const struct shield_conf *c, geo_code cc, bool count_mode)
+{
+    unsigned ix = geo_code_index(cc), k;
+
+    switch (c->geo_action[ix]) {
+    case SHIELD_GEO_BLOCK:
+        k = count_mode ? 1 : 0;
+        break;
+    case SHIELD_GEO_COUNT:
+        k = 2;
+        break;
+    default:
+        return false;
+    }
+    shield_count(s, (enum shield_counter)(SC_GEO_BLOCK + k));
+    atomic_fetch_add_explicit(&s->geo_hits[k][ix], 1, memory_order_relaxed);
+    return k == 0;
+}
+
 struct shield_decision
 shield_request(struct shield *s, const struct shield_request_info *r, uint64_t now_ms)
 {
     struct shield_decision d = shield_allow;
     const struct shield_conf *c;
     bool count_mode;
+    geo_code cc;
 
     pthread_rwlock_rdlock(&s->conf_lock);
     c = s->conf;
+    /* One binary search when shield.geo is on; the access log shows it for every client. */
+    cc = c->enabled ? geo_lookup(c->geo, &r->client) : 0;
     if (!c->enabled)
         goto out;
     if (r->health_checker) {
@@ -1487,15 +1523,20 @@ shield_request(struct shield *s, const struct shield_request_info *r, uint64_t n
     if (fw == SHIELD_FW_DENY) {
         shield_count(s, count_mode ? SC_DENY_COUNTED : SC_DENY);
         if (!count_mode) {
-            d = (struct shield_decision){ SHIELD_DENY, 403, "deny" };
+            d = shield_refusal(403, "deny");
             goto out;
         }
+    }
+    if (cc && c->geo_action[geo_code_index(cc)] &&
+        geo_conf_in_scope(c, r->listener, r->path) && shield_geo_refuses(s, c, cc, count_mode)) {
+        d = shield_refusal(403, "geo");
+        goto out;
     }
     int b = shield_banned(s, &r->client, shield_wall_at(s, now_ms));
     if (b) {
         shield_count(s, count_mode || b == 2 ? SC_BAN_COUNTED : SC_BAN);
         if (!count_mode && b == 1) {
-            d = (struct shield_decision){ SHIELD_DENY, 403, "ban" };
+            d = shield_refusal(403, "ban");
             goto out;
         }
     }
@@ -1516,7 +1557,7 @@ shield_request(struct shield *s, const struct shield_request_info *r, uint64_t n
                                     now_ms);
             if (!count_mode) {
                 /* Refused requests feed no detector (reference §10, feedback loop). */
-                d = (struct shield_decision){ SHIELD_DENY, c->rate_status, "rate_limit" };
+                d = shield_refusal(c->rate_status, "rate_limit");
                 goto out;
             }
         }
@@ -1525,7 +1566,7 @@ shield_request(struct shield *s, const struct shield_request_info *r, uint64_t n
         struct detect_event ev;
         shield_event_init(&ev, DETECT_REQUEST, r, now_ms);
         if (shield_detect(s, c, &ev) && !count_mode)
-            d = (struct shield_decision){ SHIELD_DENY, 403, "ban" };
+            d = shield_refusal(403, "ban");
         /* Admitted: the long memory sees every client of a network, and (as the edge
          * reports failed answers only) a request never reported failed was served. */
         if (d.verdict == SHIELD_ALLOW) {
@@ -1536,6 +1577,8 @@ shield_request(struct shield *s, const struct shield_request_info *r, uint64_t n
         }
     }
 out:
+    if (cc)
+        geo_code_format(cc, d.country);
     pthread_rwlock_unlock(&s->conf_lock);
     return d;
 }
@@ -1634,6 +1677,7 @@ out:
 struct shield_visit {
     shield_ban_fn fn;
     void *ctx;
+    const struct geo *geo;      /* the current conf's, or NULL */
 };
 
 static void
@@ -1649,17 +1693,25 @@ shield_visit_row(void *ctx, const struct banstore_row *r)
     b.start_s = r->start_ms / 1000;
     b.expiry_s = r->expiry_ms / 1000;
     b.counted_only = r->counted_only;
+    struct cidr c;
+    char why[96];
+    if (v->geo && cidr_parse(r->addr, strlen(r->addr), &c, why, sizeof(why)) == 0)
+        geo_code_format(geo_lookup(v->geo, &c.addr), b.country);
     v->fn(v->ctx, &b);
 }
 
 void
 shield_bans_visit(struct shield *s, shield_ban_fn fn, void *ctx)
 {
-    struct shield_visit v = { fn, ctx };
+    struct shield_visit v = { fn, ctx, NULL };
 
+    /* slow_lock, then conf_lock, as shield_apply() takes them. */
     pthread_mutex_lock(&s->slow_lock);
+    pthread_rwlock_rdlock(&s->conf_lock);
+    v.geo = s->conf->geo;
     if (banstore_load_active(s->store, (int64_t)s->clk.wall_ms(), shield_visit_row, &v) < 0)
         shield_count(s, SC_DB_ERRORS);
+    pthread_rwlock_unlock(&s->conf_lock);
     pthread_mutex_unlock(&s->slow_lock);
 }
 
@@ -1813,4 +1865,16 @@ shield_counters_visit(struct shield *s, shield_counter_fn fn, void *ctx)
     fn(ctx, "bans_active", n_bans + atomic_load(&s->nranges));
     fn(ctx, "addresses_connected", n_conns);
     fn(ctx, "queue_length", q);
+    /* Per country: "<counter>:<CC>", only those that ever counted (the daemon makes the
+     * country a label). */
+    for (unsigned k = 0; k < 3; k++)
+        for (unsigned ix = 0; ix < GEO_CODES; ix++) {
+            uint64_t v = atomic_load_explicit(&s->geo_hits[k][ix], memory_order_relaxed);
+            if (!v)
+                continue;
+            char name[48];
+            snprintf(name, sizeof(name), "%s:%c%c", shield_counter_names[SC_GEO_BLOCK + k],
+                     'A' + ix / 26, 'A' + ix % 26);
+            fn(ctx, name, v);
+        }
 }

@@ -42,7 +42,8 @@ enum shield_verdict {
 struct shield_decision {
     enum shield_verdict verdict;
     int status;                 /* 403 or 429 for a refused request; 0 at accept */
-    const char *rule;           /* "deny", "ban", "rate_limit", "max_connections", ... */
+    const char *rule;           /* "deny", "ban", "rate_limit", "geo", "max_connections", ... */
+    char country[3];            /* shield_request(): the client's, "" when unknown or no geo */
 };
 
 /* A request as the shield sees it (borrowed slices into the request head). */
@@ -57,6 +58,7 @@ struct shield_request_info {
     bool health_checker;        /* from a health checker (never counts) */
     struct shield_addr peer;    /* added: the TCP peer, for rate_limit key ip / ip_24 when
                                    it differs from client; all zero: same as client */
+    struct slice listener;      /* the listener's name (shield.geo.listeners); may be empty */
 };
 
 /* Reads `shield:` (absent: the shield is off) into a new conf; NULL after diagnostics. */
@@ -99,6 +101,7 @@ struct shield_ban_info {
     char evidence[256];
     int64_t start_s, expiry_s;  /* Unix seconds */
     bool counted_only;          /* recorded in count mode: not enforced */
+    char country[3];            /* of the address (a range: its first), "" unknown or no geo */
 };
 typedef void (*shield_ban_fn)(void *ctx, const struct shield_ban_info *b);
 void shield_bans_visit(struct shield *s, shield_ban_fn fn, void *ctx);

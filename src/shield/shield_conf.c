@@ -17,6 +17,7 @@
 #include "conf/value.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "shield/geo.h"
 #include "shield/shield_keys.h"
 
 #define SHIELD_CONF_PATH_MAX 256
@@ -50,6 +51,7 @@ shield_conf_free(struct shield_conf *c)
         return;
     cidrset_free(c->firewall);
     cidrset_free(c->trusted);
+    geo_conf_fini(c);
     for (unsigned i = 0; i < c->nlogin; i++)
         free(c->login_paths[i]);
     free(c->login_paths);
@@ -425,6 +427,7 @@ shield_conf_build(const struct conf_node *root, const struct conf_ctx *cx,
     shield_conf_check_conflicts(&fw, d);
     shield_conf_read_settings(c, sh, d);
     shield_conf_read_crowdsec(c, sh, cx);
+    geo_conf_read(c, root, sh, d);
     if (diag_count(d) == before) {
         c->firewall = cidrset_new(fw.c, fw.v, fw.n);
         c->trusted = cidrset_new(tr.c, tr.v, tr.n);

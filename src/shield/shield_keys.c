@@ -6,6 +6,8 @@
  */
 #include "shield/shield_keys.h"
 
+#include "shield/geo.h"
+
 /* Indexed by enum shield_mode and enum shield_rate_key (internal.h). */
 static const char *const modes[] = { "block", "count", NULL };
 static const char *const rate_keys[] = { "ip", "ip_24", "forwarded_ip", NULL };
@@ -90,6 +92,19 @@ const struct conf_key shield_keys[SK_COUNT] = {
     /* How often decisions are pulled and bans pushed. */
     [SK_CS_POLL] = { "shield.crowdsec.poll_interval", KT_DURATION, 0, "10s", SEC, 3600 * SEC,
                      NULL },
+    /* Countries: absent, no country is looked up anywhere. The databases are Tor's geoip
+     * format (Debian's tor-geoipdb by default), read at start and on every reload; "" for
+     * database6 reads no IPv6 ranges. */
+    [SK_GEO] = { "shield.geo", KT_MAP, 0, NULL, 0, 0, NULL },
+    [SK_GEO_DATABASE] = { "shield.geo.database", KT_STRING, 0, GEO_DEFAULT_V4, 0, 4096, NULL },
+    [SK_GEO_DATABASE6] = { "shield.geo.database6", KT_STRING, 0, GEO_DEFAULT_V6, 0, 4096,
+                           NULL },
+    /* ISO 3166-1 alpha-2 codes; max: entries. A country in both is an error. */
+    [SK_GEO_BLOCK] = { "shield.geo.block", KT_LIST, 0, NULL, 0, 300, NULL },
+    [SK_GEO_COUNT] = { "shield.geo.count", KT_LIST, 0, NULL, 0, 300, NULL },
+    /* Scope (WAF's scope-down): listener names and path prefixes; empty, all of them. */
+    [SK_GEO_LISTENERS] = { "shield.geo.listeners", KT_LIST, 0, NULL, 0, 64, NULL },
+    [SK_GEO_PATHS] = { "shield.geo.paths", KT_LIST, 0, NULL, 0, 64, NULL },
 };
 
 const struct conf_keytab shield_keytab = { "shield", shield_keys, SK_COUNT };

@@ -48,6 +48,14 @@ enum shield_key {
     SK_CS_M_LOGIN,
     SK_CS_M_PASSWORD,
     SK_CS_POLL,
+    /* Countries (shield/geo.c, read by geo_conf.c): AWS WAF's geo match statement. */
+    SK_GEO,
+    SK_GEO_DATABASE,
+    SK_GEO_DATABASE6,
+    SK_GEO_BLOCK,
+    SK_GEO_COUNT,
+    SK_GEO_LISTENERS,
+    SK_GEO_PATHS,
     SK_COUNT
 };
 

@@ -23,8 +23,8 @@ def test_bans_add_list_remove_through_the_cli():
         p = cli(t, "bans")
         assert p.returncode == 0, p.stderr
         lines = p.stdout.splitlines()
-        assert lines[0].split() == ["ADDRESS", "REASON", "MODE", "STARTED", "EXPIRES",
-                                    "REMAINING", "EVIDENCE"]
+        assert lines[0].split() == ["ADDRESS", "COUNTRY", "REASON", "MODE", "STARTED",
+                                    "EXPIRES", "REMAINING", "EVIDENCE"]
         col = lines[0].index("REASON")
         rows = {line.split()[0]: line for line in lines[1:]}
         assert rows["127.0.0.70"][col:].startswith("abuse desk")

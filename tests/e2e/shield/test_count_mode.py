@@ -29,7 +29,7 @@ def test_count_mode_records_without_refusing():
         p = cli(t, "bans")
         assert p.returncode == 0, p.stderr
         rows = {line.split()[0]: line.split() for line in p.stdout.splitlines()[1:]}
-        assert rows["127.0.0.67"][2] == "count-only"
+        assert rows["127.0.0.67"][3] == "count-only"
         # Still nothing refused.
         assert request(t, "127.0.0.67", "/") == 200
         c = wait_for(lambda: counters(t), 5)

@@ -93,7 +93,10 @@ TEST(shield_keys_every_entry_is_read)
         "  slow_scan: { enabled: false, probes: 5, over: 30m }\n"
         "  range_bans: { enabled: true, min_offenders: 9, min_share_percent: 30, ban: 2h }\n"
         "  crowdsec: { url: \"http://127.0.0.1:1\", api_key: k, poll_interval: 5s,\n"
-        "              machine: { login: m, password: p } }\n";
+        "              machine: { login: m, password: p } }\n"
+        "  geo: { database: \"" TEST_SRCDIR "/tests/unit/shield/geo_fixture/geoip\",\n"
+        "         database6: \"" TEST_SRCDIR "/tests/unit/shield/geo_fixture/geoip6\",\n"
+        "         block: [SG], count: [US], listeners: [], paths: [/admin] }\n";
     bool seen[SK_COUNT] = { false };
     struct diag d;
 
@@ -140,6 +143,12 @@ TEST(shield_keys_every_entry_is_read)
     EXPECT_EQ(c->cs_poll_ms, 5000);
     EXPECT_STREQ(c->cs_url, "http://127.0.0.1:1");
     EXPECT_STREQ(c->cs_login, "m");
+    EXPECT_TRUE(c->geo != NULL);
+    EXPECT_EQ(c->ngeo_block, 1);
+    EXPECT_EQ(c->ngeo_count, 1);
+    EXPECT_STREQ(c->geo_paths[0], "/admin");
+    EXPECT_TRUE(c->geo_listeners == NULL);
+    EXPECT_TRUE(strstr(c->geo_path6, "geo_fixture/geoip6") != NULL);
     shield_conf_free(c);
 }
 
