@@ -573,6 +573,8 @@ edge_conf_fini(struct edge_conf *c)
         free(c->tgs[i].name);
         free(c->tgs[i].health.path);
         free(c->tgs[i].health.matcher);
+        free(c->tgs[i].tls.ca);
+        free(c->tgs[i].tls.sni);
     }
     free(c->tgs);
     free(c->access_log.path);

@@ -15,6 +15,8 @@ static const char *const algorithms[] = {
 /* Indexed by enum edge_tls_version and enum edge_acme_challenge (edge_conf.h). */
 static const char *const tls_versions[] = { "1.2", "1.3", NULL };
 static const char *const acme_challenges[] = { "http-01", "tls-alpn-01", NULL };
+/* Indexed by enum edge_tg_protocol (edge_conf.h). */
+static const char *const tg_protocols[] = { "http", "https", NULL };
 static const char *const log_formats[] = { "combined", "json", NULL };
 /* daemon/accessroll.c maps these, in this order, to syslog's facility codes. */
 static const char *const syslog_facilities[] = { "user", "daemon", "local0", "local1", "local2",
@@ -94,6 +96,14 @@ const struct conf_key edge_keys[EK_COUNT] = {
                         NULL },
     [EK_ST_DURATION] = { "target_groups.*.stickiness.duration", KT_DURATION, 0, "1d", SEC,
                          7 * DAY, NULL },
+    /* https: TLS to the targets (uptls.c), HTTP/1.1 on top. */
+    [EK_TG_PROTOCOL] = { "target_groups.*.protocol", KT_ENUM, 0, "http", 0, 0, tg_protocols },
+    /* Only with protocol: https (the reader checks). ca absent: the system's trust store;
+     * sni absent: the target's host name (none for an IP address). */
+    [EK_TG_TLS] = { "target_groups.*.tls", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_TT_CA] = { "target_groups.*.tls.ca", KT_STRING, 0, NULL, 0, 0, NULL },
+    [EK_TT_VERIFY] = { "target_groups.*.tls.verify", KT_BOOL, 0, "true", 0, 0, NULL },
+    [EK_TT_SNI] = { "target_groups.*.tls.sni", KT_STRING, 0, NULL, 0, 253, NULL },
 
     /* Absent: no access log. path: "off" turns it off too. */
     [EK_ACCESS_LOG] = { "access_log", KT_MAP, 0, NULL, 0, 0, NULL },

@@ -34,6 +34,7 @@
 #include "edge/sticky.h"
 #include "edge/upstream.h"
 #include "edge/uproto.h"
+#include "edge/uptls.h"
 #include "edge/worker.h"
 
 #define TXN_MAX_ATTEMPTS 3
@@ -231,7 +232,16 @@ txn_connect(struct txn *t, const struct h1_request *r)
         return -EHOSTUNREACH;
     txn_set_target(t, idx);
     t->attempts++;
-    struct upconn *u = upstream_get(w, &t->target->addr, &t->reused, &err);
+    struct uptls *tls = NULL;
+    if (tc->protocol == EDGE_TG_PROTO_HTTPS) {
+        char why[320];
+        if (!(tls = uptls_get(&w->uptls, tc, why, sizeof(why)))) {
+            log_warn("edge", "no TLS to target group=%s err=\"%s\"", tc->name, why);
+            return -EPROTO;
+        }
+    }
+    struct upconn *u = upstream_get(w, &t->target->addr, tls, t->target->addr_text, &t->reused,
+                                    &err);
     if (!u)
         return err;
     t->u = u;
