@@ -167,6 +167,8 @@ target_json(const struct edge_target_info *t)
                           "latency_avg_ms", t->latency_avg_ms);
     if (o && t->last_health_status)
         json_object_set_new(o, "last_health_status", json_integer(t->last_health_status));
+    if (o && t->description[0])
+        json_object_set_new(o, "description", json_string(t->description));
     return o;
 }
 

@@ -295,10 +295,11 @@ on_up_io(struct loop *l, struct loop_io *io, unsigned events)
     }
     if (u->state == UP_CONNECTING && u->tcp_done) {
         char why[160];
-        int rc = uptls_handshake(u->ssl, why, sizeof(why));
+        int rc = uptls_handshake(u->ssl);
         if (rc == 0)
             return;
         if (rc < 0) {
+            uptls_error_text(u->ssl, why, sizeof(why));
             log_warn("edge", "TLS handshake with target failed target=%s err=\"%s\"",
                      u->pool->addr_text, why);
             u->err = -EPROTO;

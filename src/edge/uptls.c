@@ -209,24 +209,31 @@ fail:
     return NULL;
 }
 
-void
-uptls_error_text(SSL *s, char *why, size_t whylen)
+const char *
+uptls_failure(SSL *s, bool *verify)
 {
     long vr = SSL_get_verify_result(s);
     unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
 
-    if (vr != X509_V_OK)
-        snprintf(why, whylen, "certificate verify failed: %s", X509_verify_cert_error_string(vr));
-    else if (e)
-        snprintf(why, whylen, "TLS: %s", ERR_reason_error_string(e) ? ERR_reason_error_string(e)
-                                                                     : "handshake failed");
-    else
-        snprintf(why, whylen, "TLS: connection closed during the handshake");
+    *verify = vr != X509_V_OK;
+    if (*verify)
+        return X509_verify_cert_error_string(vr);
+    return r ? r : "connection closed during the handshake";
+}
+
+void
+uptls_error_text(SSL *s, char *why, size_t whylen)
+{
+    bool verify;
+    const char *r = uptls_failure(s, &verify);
+
+    snprintf(why, whylen, "%s%s", verify ? "certificate verify failed: " : "TLS: ", r);
     ERR_clear_error();
 }
 
 int
-uptls_handshake(SSL *s, char *why, size_t whylen)
+uptls_handshake(SSL *s)
 {
     int rc = SSL_do_handshake(s);
 
@@ -237,7 +244,6 @@ uptls_handshake(SSL *s, char *why, size_t whylen)
     case SSL_ERROR_WANT_WRITE:
         return 0;
     default:
-        uptls_error_text(s, why, whylen);
         return -1;
     }
 }

@@ -11,6 +11,7 @@
  */
 #ifndef EDGE_UPTLS_H
 #define EDGE_UPTLS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,9 +40,13 @@ uint64_t uptls_key(const struct uptls *ut);
 /* A client SSL on connected socket fd to the target written as target_text
  * ("host:port"); NULL when out of memory. */
 SSL *uptls_ssl_new(struct uptls *ut, int fd, const char *target_text);
-/* Drives the handshake: 1 done, 0 wants more readiness, -1 failed with the reason in why
- * ("certificate verify failed: ..."). */
-int uptls_handshake(SSL *s, char *why, size_t whylen);
+/* Drives the handshake: 1 done, 0 wants more readiness, -1 failed (then uptls_failure or
+ * uptls_error_text say why; the latter also clears the thread's OpenSSL error queue, which
+ * must be empty before the next SSL call on any connection). */
+int uptls_handshake(SSL *s);
+/* Why the handshake on s failed, as a string that lives as long as the program (OpenSSL's
+ * own tables): *verify says whether it was the certificate check. */
+const char *uptls_failure(SSL *s, bool *verify);
 /* The reason of the last failed I/O call on s (after SSL_ERROR_SSL), for logs. */
 void uptls_error_text(SSL *s, char *why, size_t whylen);
 
