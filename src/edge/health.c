@@ -339,6 +339,8 @@ probe_close(struct probe *p)
     loop_io_remove(h->loop, &p->io);
     loop_timer_stop(h->loop, &p->timer);
     if (p->ssl) {
+        if (p->tls_done)
+            SSL_shutdown(p->ssl);   /* close_notify: keeps the session resumable */
         SSL_free(p->ssl);
         p->ssl = NULL;
         ERR_clear_error();
