@@ -186,7 +186,8 @@ upstream_release(struct upconn *u, bool reusable)
 
 /* send/recv over TLS: the same results (bytes, 0 for EOF, -1 with errno EAGAIN or another
  * errno) so upstream_io has one loop. Data OpenSSL already holds decrypted is not visible
- * to epoll, so a TLS read is never judged drained by its length: only EAGAIN ends it. */
+ * to epoll, and a partial SSL_write stops at a record, so a TLS read or write is never
+ * judged drained by its length: only EAGAIN ends it. */
 static ssize_t
 up_tls_io(struct upconn *u, void *p, size_t n, bool wr)
 {
@@ -229,7 +230,8 @@ upstream_io(struct upconn *u)
         if (n > 0) {
             u->w->moved += (uint64_t)n;
             buf_consume(&u->out, (size_t)n);
-            if ((size_t)n < want)
+            /* A short send filled the socket; a short SSL_write wrote one record. */
+            if ((size_t)n < want && !u->ssl)
                 u->wr_ready = false;
         } else if (n < 0 && errno == EAGAIN) {
             u->wr_ready = false;

@@ -67,6 +67,20 @@ def test_requests_verified_and_pooled(target):
         assert set(s["sni"]) == {"shop.example"}, s["sni"]
 
 
+def test_large_bodies_both_ways_over_one_pooled_connection(target):
+    tls = f"{{ ca: {SHOP}, sni: shop.example }}"
+    with Tierd(tg_stack([target], protocol="https", tls=tls, edge="  workers: 1\n")) as t:
+        n = 5 * 1024 * 1024 + 17           # many TLS records, past every buffer's mark
+        for _ in range(2):
+            r = get(t.url(f"/big/{n}"), timeout=30)
+            assert r.status == 200 and len(r.body) == n
+            assert r.body == (bytes(range(256)) * (n // 256 + 1))[:n]
+        data = bytes((i * 7) % 251 for i in range(3 * 1024 * 1024))
+        r = get(t.url("/up"), method="POST", body=data, timeout=30)
+        assert r.status == 200 and r.body == f"got {len(data)} {sum(data) % 65521}\n".encode()
+        assert target_stats(target)["handshakes"] == 1
+
+
 def test_wrong_ca_is_502_and_unhealthy_with_the_reason(target):
     tls = f"{{ ca: {OTHER}, sni: shop.example }}"
     hc = "{ path: /health, interval: 5s, timeout: 2s, healthy_threshold: 2, unhealthy_threshold: 2 }"
