@@ -72,6 +72,8 @@ uptls_on_new_session(SSL *s, SSL_SESSION *sess)
 {
     struct uptls *ut = SSL_CTX_get_app_data(SSL_get_SSL_CTX(s));
 
+    if (!ut)
+        return 0;               /* a pooled connection outlived its uptls (a reload) */
     if (ut->sess)
         SSL_SESSION_free(ut->sess);
     ut->sess = sess;
@@ -154,6 +156,8 @@ uptls_free(struct uptls *ut)
         return;
     if (ut->sess)
         SSL_SESSION_free(ut->sess);
+    /* Pooled connections still hold the context: their sessions go nowhere now. */
+    SSL_CTX_set_app_data(ut->ctx, NULL);
     SSL_CTX_free(ut->ctx);
     free(ut->sni);
     free(ut);

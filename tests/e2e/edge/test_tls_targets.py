@@ -81,6 +81,24 @@ def test_large_bodies_both_ways_over_one_pooled_connection(target):
         assert target_stats(target)["handshakes"] == 1
 
 
+def test_reload_keeps_pooled_tls_connections_and_rereads_the_ca(target):
+    good = tg_stack([target], protocol="https", tls=f"{{ ca: {SHOP}, sni: shop.example }}",
+                    edge="  workers: 1\n")
+    with Tierd(good) as t:
+        assert get(t.url("/a")).status == 200
+        t.reload(good + "# reloaded\n")
+        # The pooled connection (made before the reload) still carries requests.
+        wait_for(lambda: "reloaded" in t.stderr() or get(t.url("/b")).status == 200, 10,
+                 what="the reload")
+        for i in range(5):
+            assert get(t.url(f"/c{i}")).status == 200
+        assert target_stats(target)["handshakes"] == 1
+        # A reload to the wrong CA takes effect for new connections.
+        t.reload(good.replace(SHOP, OTHER))
+        wait_for(lambda: get(t.url("/d")).status == 502, 10, interval=0.3,
+                 what="new connections verified against the new CA")
+
+
 def test_wrong_ca_is_502_and_unhealthy_with_the_reason(target):
     tls = f"{{ ca: {OTHER}, sni: shop.example }}"
     hc = "{ path: /health, interval: 5s, timeout: 2s, healthy_threshold: 2, unhealthy_threshold: 2 }"
