@@ -442,20 +442,9 @@ probe_tls_handshake(struct probe *p)
 static ssize_t
 probe_tls_result(struct probe *p, int rc)
 {
-    if (rc > 0)
-        return rc;
-    switch (SSL_get_error(p->ssl, rc)) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-        errno = EAGAIN;
-        return -1;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0;
-    default:
-        ERR_clear_error();
-        errno = EPROTO;
-        return -1;
-    }
+    char why[160];
+
+    return uptls_io_result(p->ssl, rc, why, sizeof(why));
 }
 
 static ssize_t

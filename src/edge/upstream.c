@@ -194,27 +194,11 @@ up_tls_io(struct upconn *u, void *p, size_t n, bool wr)
     int rc = wr ? SSL_write(u->ssl, p, (int)(n > INT32_MAX ? INT32_MAX : n))
                 : SSL_read(u->ssl, p, (int)(n > INT32_MAX ? INT32_MAX : n));
     char why[160];
+    ssize_t got = uptls_io_result(u->ssl, rc, why, sizeof(why));
 
-    if (rc > 0)
-        return rc;
-    switch (SSL_get_error(u->ssl, rc)) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-        errno = EAGAIN;
-        return -1;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0;
-    case SSL_ERROR_SYSCALL:
-        ERR_clear_error();
-        if (errno == 0 || errno == EAGAIN)
-            errno = ECONNRESET;
-        return -1;
-    default:
-        uptls_error_text(u->ssl, why, sizeof(why));
+    if (got < 0 && errno == EPROTO)
         log_warn("edge", "TLS error target=%s err=\"%s\"", u->pool->addr_text, why);
-        errno = EPROTO;
-        return -1;
-    }
+    return got;
 }
 
 int

@@ -6,6 +6,7 @@
 #include "edge/uptls.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,30 @@ uptls_error_text(SSL *s, char *why, size_t whylen)
 
     snprintf(why, whylen, "%s%s", verify ? "certificate verify failed: " : "TLS: ", r);
     ERR_clear_error();
+}
+
+ssize_t
+uptls_io_result(SSL *s, int rc, char *why, size_t whylen)
+{
+    if (rc > 0)
+        return rc;
+    switch (SSL_get_error(s, rc)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        ERR_clear_error();
+        if (errno == 0 || errno == EAGAIN)
+            errno = ECONNRESET;
+        return -1;
+    default:
+        uptls_error_text(s, why, whylen);
+        errno = EPROTO;
+        return -1;
+    }
 }
 
 int

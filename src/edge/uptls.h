@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <openssl/ssl.h>
 
@@ -44,6 +45,10 @@ SSL *uptls_ssl_new(struct uptls *ut, int fd, const char *target_text);
  * uptls_error_text say why; the latter also clears the thread's OpenSSL error queue, which
  * must be empty before the next SSL call on any connection). */
 int uptls_handshake(SSL *s);
+/* The result rc of SSL_read or SSL_write on s in the shape of send/recv: bytes, 0 for the
+ * end (close_notify, or EOF), or -1 with errno EAGAIN (try on the next readiness),
+ * ECONNRESET, or EPROTO with OpenSSL's reason in why. Leaves the error queue empty. */
+ssize_t uptls_io_result(SSL *s, int rc, char *why, size_t whylen);
 /* Why the handshake on s failed, as a string that lives as long as the program (OpenSSL's
  * own tables): *verify says whether it was the certificate check. */
 const char *uptls_failure(SSL *s, bool *verify);
