@@ -256,10 +256,14 @@ static void
 log_change(const char *group, const struct target *t, enum target_state from, int status)
 {
     const char *reason = target_reason_name((enum target_reason)atomic_load(&t->reason));
+    const char *tls = atomic_load(&t->tls_failure);
 
-    log_info("edge", "target state changed group=%s target=%s from=%s to=%s reason=%s status=%d",
-             group, t->addr_text, target_state_name(from), target_state_name(target_state_get(t)),
-             *reason ? reason : "-", status);
+    log_info("edge", "target state changed group=%s target=%s from=%s to=%s reason=%s "
+             "status=%d%s%s%s%s", group, t->addr_text, target_state_name(from),
+             target_state_name(target_state_get(t)),
+             *reason ? reason : "-", status, tls ? " tls=\"" : "",
+             tls && atomic_load(&t->tls_verify) ? "certificate verify failed: " : "",
+             tls ? tls : "", tls ? "\"" : "");
 }
 
 static void

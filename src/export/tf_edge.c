@@ -496,8 +496,8 @@ write_target_groups(struct export_ctx *cx, FILE *f, const struct conf_node *tgs)
                 export_hcl_str(f, s);
                 fputc('\n', f);
             }
-            fprintf(f, "    protocol            = \"%s\"\n    port                = \"traffic-port\"\n"
-                    "  }\n", proto);
+            fprintf(f, "    protocol            = \"%s\"\n"
+                       "    port                = \"traffic-port\"\n  }\n", proto);
         } else {
             fputs("  health_check {\n    enabled = false\n  }\n", f);
         }

@@ -19,6 +19,7 @@ CERTS = os.path.join(ROOT, "tests", "lib", "tls")
 SHOP = os.path.join(CERTS, "shop.ec.pem")       # self-signed CA:TRUE for shop.example
 OTHER = os.path.join(CERTS, "other.ec.pem")     # another self-signed CA
 HERE = os.path.dirname(os.path.abspath(__file__))
+HC = "{ path: /health, interval: 5s, timeout: 2s, healthy_threshold: 2, unhealthy_threshold: 2 }"
 
 
 @pytest.fixture
@@ -101,8 +102,7 @@ def test_reload_keeps_pooled_tls_connections_and_rereads_the_ca(target):
 
 def test_wrong_ca_is_502_and_unhealthy_with_the_reason(target):
     tls = f"{{ ca: {OTHER}, sni: shop.example }}"
-    hc = "{ path: /health, interval: 5s, timeout: 2s, healthy_threshold: 2, unhealthy_threshold: 2 }"
-    with Tierd(tg_stack([target], protocol="https", tls=tls, health_check=hc,
+    with Tierd(tg_stack([target], protocol="https", tls=tls, health_check=HC,
                         initial_wait="0s")) as t:
         r = get(t.url("/x"))
         assert r.status == 502
@@ -122,8 +122,7 @@ def test_wrong_ca_is_502_and_unhealthy_with_the_reason(target):
 
 def test_health_checks_over_tls_pass_with_the_right_ca(target):
     tls = f"{{ ca: {SHOP}, sni: shop.example }}"
-    hc = "{ path: /health, interval: 5s, timeout: 2s, healthy_threshold: 2, unhealthy_threshold: 2 }"
-    with Tierd(tg_stack([target], protocol="https", tls=tls, health_check=hc)) as t:
+    with Tierd(tg_stack([target], protocol="https", tls=tls, health_check=HC)) as t:
         wait_for(lambda: targets_json(t)[0]["state"] == "healthy", 8, interval=0.3,
                  what="the TLS target to pass its checks")
         s = target_stats(target)

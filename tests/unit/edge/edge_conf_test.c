@@ -1083,6 +1083,7 @@ TEST(edge_conf_target_group_protocol_and_tls)
                  "/tests/lib/tls/shop.ec.key holds no PEM certificate (\"-----BEGIN "
                  "CERTIFICATE-----\"); give the CA certificate that signed the targets' "
                  "certificates");
-    expect_error(TG_WITH("    protocol: gopher\n"), 1, "tierd.yaml:5:15: target_groups.web.protocol: "
+    expect_error(TG_WITH("    protocol: gopher\n"), 1,
+                 "tierd.yaml:5:15: target_groups.web.protocol: "
                  "unknown value \"gopher\"; use one of http, https");
 }
