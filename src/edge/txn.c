@@ -597,7 +597,9 @@ txn_run(struct txn *t)
         uint64_t moved = w->moved;
         size_t before = buf_len(&c->in) + buf_len(&c->out) +
                         (t->u ? buf_len(&t->u->in) + buf_len(&t->u->out) : 0);
-        bool was_eof = c->eof || (t->u && t->u->eof);
+        /* Each side's EOF on its own: the target's end after the client's is progress too
+         * (a tunnel passes it on in the next round). */
+        unsigned was_eof = (c->eof ? 1u : 0u) | (t->u && t->u->eof ? 2u : 0u);
         struct upconn *u = t->u;
 
         /* Client side: read request body (or tunnel bytes) while the target keeps up. */
@@ -694,7 +696,7 @@ txn_run(struct txn *t)
         }
         size_t after = buf_len(&c->in) + buf_len(&c->out) +
                        (t->u ? buf_len(&t->u->in) + buf_len(&t->u->out) : 0);
-        bool now_eof = c->eof || (t->u && t->u->eof);
+        unsigned now_eof = (c->eof ? 1u : 0u) | (t->u && t->u->eof ? 2u : 0u);
         if (moved == w->moved && after == before && now_eof == was_eof)
             break;
     }

@@ -5,15 +5,17 @@ target when the CA is wrong, accepted with verify: false, and checked by `tierd 
 import json
 import os
 import re
+import socket
 import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 
 import pytest
 
-from harness import ROOT, TIERD, Tierd, free_port, get, tg_stack, wait_for
+from harness import ROOT, TIERD, RawConn, Tierd, free_port, get, tg_stack, wait_for
 
 CERTS = os.path.join(ROOT, "tests", "lib", "tls")
 SHOP = os.path.join(CERTS, "shop.ec.pem")       # self-signed CA:TRUE for shop.example
@@ -80,6 +82,22 @@ def test_large_bodies_both_ways_over_one_pooled_connection(target):
         r = get(t.url("/up"), method="POST", body=data, timeout=30)
         assert r.status == 200 and r.body == f"got {len(data)} {sum(data) % 65521}\n".encode()
         assert target_stats(target)["handshakes"] == 1
+
+
+def test_websocket_tunnel_over_tls(target):
+    tls = f"{{ ca: {SHOP}, sni: shop.example }}"
+    with Tierd(tg_stack([target], protocol="https", tls=tls)) as t, RawConn(*t.addr()) as c:
+        c.send(b"GET /ws HTTP/1.1\r\nHost: shop.example\r\nConnection: Upgrade\r\n"
+               b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        head = c.read_until(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        for msg in (b"hello", bytes(range(256)) * 400):
+            c.send(msg)
+            assert c.read_exact(len(msg), time.monotonic() + 10) == msg
+        # The client's half-close reaches the target through TLS, and its end comes back.
+        c.sock.shutdown(socket.SHUT_WR)
+        assert c.closed_by_peer(timeout=10)
 
 
 def test_reload_keeps_pooled_tls_connections_and_rereads_the_ca(target):
