@@ -131,9 +131,12 @@ verbs_targets(const struct verbs_opts *o)
     }
     table_init(&t, 10, header);
     json_array_foreach(json_object_get(r.json, "targets"), i, tg) {
-        char w[24], inf[24], req[24], err[24], lat[24];
+        char w[24], inf[24], req[24], err[24], lat[24], why[224];
+        /* The code, and what failed beyond it (a TLS target's certificate). */
+        const char *desc = json_string_value(json_object_get(tg, "description"));
+        snprintf(why, sizeof(why), desc ? "%s (%s)" : "%s", str(tg, "reason"), desc);
         const char *row[] = {
-            str(tg, "group"), str(tg, "address"), str(tg, "state"), str(tg, "reason"),
+            str(tg, "group"), str(tg, "address"), str(tg, "state"), why,
             num(tg, "weight", w, sizeof(w)), num(tg, "in_flight", inf, sizeof(inf)),
             num(tg, "requests", req, sizeof(req)), num(tg, "errors", err, sizeof(err)),
             num(tg, "latency_avg_ms", lat, sizeof(lat)),

@@ -170,6 +170,8 @@ target_json(const struct edge_target_info *t)
     if (o && strcmp(t->state, "draining") == 0)    /* whole seconds left, rounded up */
         json_object_set_new(o, "drain_remaining_s",
                             json_integer((json_int_t)((t->drain_remaining_ms + 999) / 1000)));
+    if (o && t->description[0])
+        json_object_set_new(o, "description", json_string(t->description));
     return o;
 }
 

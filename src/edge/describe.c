@@ -26,6 +26,10 @@ fill_info(struct edge_target_info *info, const char *group, const struct target 
     info->dynamic = t->dynamic;
     info->state = target_state_name(target_state_get(t));
     info->reason = target_reason_name((enum target_reason)atomic_load(&t->reason));
+    const char *tf = atomic_load(&t->tls_failure);
+    if (tf)
+        snprintf(info->description, sizeof(info->description), "%s%s",
+                 atomic_load(&t->tls_verify) ? "certificate verify failed: " : "TLS: ", tf);
     info->in_flight = atomic_load(&t->outstanding);
     info->requests = atomic_load(&t->requests);
     info->errors = atomic_load(&t->errors);

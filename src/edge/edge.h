@@ -66,6 +66,8 @@ struct edge_target_info {
     bool dynamic;               /* registered at run time, not from the stack file */
     const char *state;          /* "initial", "healthy", "unhealthy", "draining", "unused" */
     const char *reason;         /* ALB reason code or "" */
+    char description[160];      /* what failed, beyond the code ("certificate verify
+                                   failed: ..."), or "" */
     unsigned in_flight;
     uint64_t requests;
     uint64_t errors;

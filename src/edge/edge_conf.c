@@ -586,6 +586,8 @@ edge_conf_fini(struct edge_conf *c)
             free(fc->split_path);
             free(fc);
         }
+        free(c->tgs[i].tls.ca);
+        free(c->tgs[i].tls.sni);
     }
     free(c->tgs);
     free(c->access_log.path);

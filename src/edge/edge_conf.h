@@ -18,11 +18,19 @@ enum edge_algorithm {
     EDGE_ALG_WEIGHTED_RANDOM,       /* weighted_random */
 };
 
-/* What a target group's targets speak (`protocol:`; uproto.h has the implementations). */
+/* What a target group's targets speak (`protocol:`; uproto.h has the implementations).
+ * https is HTTP/1.1 over TLS (uptls.c): the same uproto, a TLS transport under it. */
 enum edge_tg_protocol {
     EDGE_TG_PROTO_HTTP = 0,         /* HTTP/1.1, keep-alive */
-    EDGE_TG_PROTO_HTTPS,            /* HTTP/1.1 over TLS: its word is reserved, not built yet */
+    EDGE_TG_PROTO_HTTPS,            /* HTTP/1.1 over TLS */
     EDGE_TG_PROTO_FASTCGI,          /* FastCGI responder (uproto_fcgi.c) */
+};
+
+/* target_groups.X.tls: how tierd checks a TLS target (protocol: https). */
+struct edge_tg_tls_conf {
+    char *ca;                       /* PEM bundle; NULL: the system's trust store */
+    char *sni;                      /* NULL: the target's host name, none for an address */
+    bool verify;                    /* default true */
 };
 
 /* target_groups.*.fastcgi: where scripts are, and the extra params. */
@@ -100,6 +108,7 @@ struct edge_tg_conf {
     enum edge_algorithm algorithm;
     enum edge_tg_protocol protocol;     /* http (0, what calloc gives) */
     struct edge_fcgi_conf *fastcgi;     /* protocol fastcgi only, else NULL */
+    struct edge_tg_tls_conf tls;        /* with protocol https */
     struct edge_health_conf health;
     uint64_t deregistration_delay_ms;   /* 0..3600s; default 300s (ALB) */
     uint64_t slow_start_ms;             /* 0 (off) or 30s..900s; round_robin only */

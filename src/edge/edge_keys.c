@@ -96,6 +96,14 @@ const struct conf_key edge_keys[EK_COUNT] = {
                         NULL },
     [EK_ST_DURATION] = { "target_groups.*.stickiness.duration", KT_DURATION, 0, "1d", SEC,
                          7 * DAY, NULL },
+    /* https: TLS to the targets (uptls.c), HTTP/1.1 on top. */
+    [EK_TG_PROTOCOL] = { "target_groups.*.protocol", KT_ENUM, 0, "http", 0, 0, tg_protocols },
+    /* Only with protocol: https (the reader checks). ca absent: the system's trust store;
+     * sni absent: the target's host name (none for an IP address). */
+    [EK_TG_TLS] = { "target_groups.*.tls", KT_MAP, 0, NULL, 0, 0, NULL },
+    [EK_TT_CA] = { "target_groups.*.tls.ca", KT_STRING, 0, NULL, 0, 0, NULL },
+    [EK_TT_VERIFY] = { "target_groups.*.tls.verify", KT_BOOL, 0, "true", 0, 0, NULL },
+    [EK_TT_SNI] = { "target_groups.*.tls.sni", KT_STRING, 0, NULL, 0, 253, NULL },
 
     /* Absent: no access log. path: "off" turns it off too. */
     [EK_ACCESS_LOG] = { "access_log", KT_MAP, 0, NULL, 0, 0, NULL },
@@ -217,7 +225,6 @@ const struct conf_key edge_keys[EK_COUNT] = {
 
     /* What the group's targets speak (uproto.h). fastcgi needs the fastcgi block and the
      * block needs fastcgi (the reader checks both). */
-    [EK_TG_PROTOCOL] = { "target_groups.*.protocol", KT_ENUM, 0, "http", 0, 0, tg_protocols },
     [EK_TG_FASTCGI] = { "target_groups.*.fastcgi", KT_MAP, 0, NULL, 0, 0, NULL },
     /* An absolute directory that exists (the reader checks). */
     [EK_FC_ROOT] = { "target_groups.*.fastcgi.root", KT_STRING, CONF_KEY_REQUIRED, NULL, 0,

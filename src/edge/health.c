@@ -23,6 +23,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -33,6 +35,7 @@
 #include "edge/registry.h"
 #include "edge/rng.h"
 #include "http/fcgi.h"
+#include "edge/uptls.h"
 #include "http/h1.h"
 
 #define HEALTH_RESP_MAX_BYTES 16384     /* a response head larger than this fails the check */
@@ -52,6 +55,8 @@ struct probe {
     char *group;                /* owned copy, for log lines */
     bool connected, done;
     bool fcgi;                  /* a FastCGI request; resp holds records */
+    SSL *ssl;                   /* protocol https; NULL for plain HTTP */
+    bool tls_done;              /* handshake finished */
     size_t req_len, req_off;
     size_t resp_len;
     char resp[HEALTH_RESP_MAX_BYTES];
@@ -77,6 +82,8 @@ struct health {
     struct rng rng;
     struct h1_limits lim;
     struct h1_response resp;    /* parse scratch: large, so one per prober */
+    struct uptls *uptls;        /* the prober's own client TLS contexts */
+    const struct gen *uptls_gen;    /* the generation they were made for */
 };
 
 /* ---- the state machine ---- */
@@ -252,10 +259,14 @@ static void
 log_change(const char *group, const struct target *t, enum target_state from, int status)
 {
     const char *reason = target_reason_name((enum target_reason)atomic_load(&t->reason));
+    const char *tls = atomic_load(&t->tls_failure);
 
-    log_info("edge", "target state changed group=%s target=%s from=%s to=%s reason=%s status=%d",
-             group, t->addr_text, target_state_name(from), target_state_name(target_state_get(t)),
-             *reason ? reason : "-", status);
+    log_info("edge", "target state changed group=%s target=%s from=%s to=%s reason=%s "
+             "status=%d%s%s%s%s", group, t->addr_text, target_state_name(from),
+             target_state_name(target_state_get(t)),
+             *reason ? reason : "-", status, tls ? " tls=\"" : "",
+             tls && atomic_load(&t->tls_verify) ? "certificate verify failed: " : "",
+             tls ? tls : "", tls ? "\"" : "");
 }
 
 static void
@@ -334,6 +345,13 @@ probe_close(struct probe *p)
     p->done = true;
     loop_io_remove(h->loop, &p->io);
     loop_timer_stop(h->loop, &p->timer);
+    if (p->ssl) {
+        if (p->tls_done)
+            SSL_shutdown(p->ssl);   /* close_notify: keeps the session resumable */
+        SSL_free(p->ssl);
+        p->ssl = NULL;
+        ERR_clear_error();
+    }
     close(p->io.fd);
     p->io.fd = -1;
     if (p->prev)
@@ -356,6 +374,8 @@ probe_finish(struct probe *p, bool ok, enum target_reason reason, int status)
     if (p->done)
         return;
     probe_close(p);
+    if (ok)
+        atomic_store(&p->t->tls_failure, NULL);
     /* A target that is draining or gone keeps its last health; the result is moot. */
     if (st != TARGET_DRAINING && st != TARGET_UNUSED) {
         t->hs.last_status = status;
@@ -491,6 +511,57 @@ probe_judge(struct probe *p)
     }
 }
 
+/* Drives the probe's TLS handshake; true once done. A failure fails the check and says
+ * why on the target (shown by `tierd targets`). */
+static bool
+probe_tls_handshake(struct probe *p)
+{
+    char why[160];
+    int rc = uptls_handshake(p->ssl);
+
+    if (rc == 0)
+        return false;
+    if (rc < 0) {
+        bool verify;
+        const char *r = uptls_failure(p->ssl, &verify);
+        uptls_error_text(p->ssl, why, sizeof(why));
+        atomic_store(&p->t->tls_verify, verify);
+        atomic_store(&p->t->tls_failure, r);
+        log_debug("edge", "health check TLS failed target=%s err=\"%s\"", p->t->addr_text,
+                  why);
+        probe_finish(p, false, TARGET_REASON_FAILED_HEALTH_CHECKS, 0);
+        return false;
+    }
+    atomic_store(&p->t->tls_failure, NULL);
+    p->tls_done = true;
+    return true;
+}
+
+/* send/recv, over TLS for an https group: bytes, 0 for EOF, or -1 with errno. */
+static ssize_t
+probe_tls_result(struct probe *p, int rc)
+{
+    char why[160];
+
+    return uptls_io_result(p->ssl, rc, why, sizeof(why));
+}
+
+static ssize_t
+probe_send(struct probe *p, const void *b, size_t n)
+{
+    if (!p->ssl)
+        return send(p->io.fd, b, n, MSG_NOSIGNAL);
+    return probe_tls_result(p, SSL_write(p->ssl, b, (int)n));
+}
+
+static ssize_t
+probe_recv(struct probe *p, void *b, size_t n)
+{
+    if (!p->ssl)
+        return recv(p->io.fd, b, n, 0);
+    return probe_tls_result(p, SSL_read(p->ssl, b, (int)n));
+}
+
 static void
 on_probe_io(struct loop *l, struct loop_io *io, unsigned events)
 {
@@ -513,8 +584,10 @@ on_probe_io(struct loop *l, struct loop_io *io, unsigned events)
         }
         p->connected = true;
     }
+    if (p->ssl && !p->tls_done && !probe_tls_handshake(p))
+        return;
     while (p->req_off < p->req_len) {
-        ssize_t n = send(io->fd, p->req + p->req_off, p->req_len - p->req_off, MSG_NOSIGNAL);
+        ssize_t n = probe_send(p, p->req + p->req_off, p->req_len - p->req_off);
         if (n > 0) {
             p->req_off += (size_t)n;
         } else if (n < 0 && errno == EAGAIN) {
@@ -526,7 +599,7 @@ on_probe_io(struct loop *l, struct loop_io *io, unsigned events)
     }
     /* Edge-triggered: read until EAGAIN, a verdict or the end. */
     for (;;) {
-        ssize_t n = recv(io->fd, p->resp + p->resp_len, sizeof(p->resp) - p->resp_len, 0);
+        ssize_t n = probe_recv(p, p->resp + p->resp_len, sizeof(p->resp) - p->resp_len);
         if (n > 0) {
             p->resp_len += (size_t)n;
             if (probe_judge(p))
@@ -555,9 +628,11 @@ on_probe_timeout(struct loop *l, struct loop_timer *tm)
 /* Starts one check of t. Failures to even start count as failed checks, except running
  * out of memory or watches, which is ours, not the target's: the check is skipped. */
 static void
-probe_start(struct health *h, const char *group, const struct edge_health_conf *hc,
-            const struct edge_fcgi_conf *fc, struct target *t, uint64_t now_ms)
+probe_start(struct health *h, const struct edge_tg_conf *tg, struct target *t, uint64_t now_ms)
 {
+    const char *group = tg->name;
+    const struct edge_health_conf *hc = &tg->health;
+    const struct edge_fcgi_conf *fc = tg->protocol == EDGE_TG_PROTO_FASTCGI ? tg->fastcgi : NULL;
     static const char fmt[] = "GET %s HTTP/1.1\r\nHost: %s\r\n"
                               "User-Agent: tierd-health-checker/1.0\r\nAccept: */*\r\n"
                               "Connection: close\r\n\r\n";
@@ -597,8 +672,21 @@ probe_start(struct health *h, const char *group, const struct edge_health_conf *
         apply_logged(group, t, false, TARGET_REASON_FAILED_HEALTH_CHECKS, hc, now_ms, 0);
         return;
     }
+    if (tg->protocol == EDGE_TG_PROTO_HTTPS) {
+        char why[320];
+        struct uptls *ut = uptls_get(&h->uptls, tg, why, sizeof(why));
+        if (!ut || !(p->ssl = uptls_ssl_new(ut, fd, t->addr_text))) {
+            close(fd);
+            free(p->group);
+            free(p);
+            log_warn("edge", "health check skipped group=%s target=%s err=\"%s\"", group,
+                     t->addr_text, ut ? "out of memory" : why);
+            return;
+        }
+    }
     int rc = loop_io_add(h->loop, &p->io, fd, on_probe_io);
     if (rc < 0) {
+        SSL_free(p->ssl);
         close(fd);
         free(p->group);
         free(p);
@@ -672,8 +760,7 @@ health_visit(struct health *h, const struct edge_tg_conf *tg, struct target *t,
     hs->next_probe_ms += interval;
     if (hs->next_probe_ms <= now_ms)
         hs->next_probe_ms = now_ms + interval;
-    probe_start(h, tg->name, hc, tg->protocol == EDGE_TG_PROTO_FASTCGI ? tg->fastcgi : NULL, t,
-                now_ms);
+    probe_start(h, tg, t, now_ms);
 }
 
 static void
@@ -681,6 +768,10 @@ health_run(struct health *h, uint64_t now_ms)
 {
     struct gen *g = edge_gen_current(h->e);
 
+    if (g && g != h->uptls_gen) {
+        uptls_list_free(&h->uptls);     /* a reload: CA files are read again */
+        h->uptls_gen = g;
+    }
     if (g) {
         for (unsigned i = 0; g->tgrt && i < g->conf.ntgs; i++) {
             const struct edge_tg_conf *tg = &g->conf.tgs[i];
@@ -804,6 +895,7 @@ health_free(struct health *h)
         h->groups = g->next;
         free(g);
     }
+    uptls_list_free(&h->uptls);
     loop_free(h->loop);
     free(h);
 }

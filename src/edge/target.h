@@ -58,6 +58,10 @@ struct target {
     _Atomic uint64_t healthy_since_ms;  /* slow start counts from here */
     _Atomic uint64_t drain_deadline_ms; /* draining: connections closed after this */
     atomic_bool answered;       /* a probe got an HTTP answer since (re)registration */
+    /* protocol https: why the last probe's TLS handshake failed (a string of OpenSSL's
+     * tables, never freed), NULL once one succeeds; tls_verify: the certificate check. */
+    _Atomic(const char *) tls_failure;
+    atomic_bool tls_verify;
 
     atomic_uint outstanding;    /* requests in flight, all workers (least outstanding) */
     atomic_uint passive_failures;   /* failures on live traffic not yet seen by health */

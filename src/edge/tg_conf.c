@@ -18,6 +18,7 @@
 #include "conf/ref.h"
 #include "conf/value.h"
 #include "core/mem.h"
+#include "edge/uptls.h"
 
 #define K EDGE_K
 #define TG_CONF_MATCHERS_MAX 8          /* parts of a matcher: edge_health_conf arrays */
@@ -382,6 +383,38 @@ tg_conf_read_fastcgi(struct edge_tg_conf *tg, const struct conf_node *v, const c
     }
 }
 
+/* protocol and tls: tls only with https; its CA file must hold PEM certificates now, so a
+ * typo is found by check rather than by the first request. */
+static void
+tg_conf_read_tls(struct edge_tg_conf *tg, const struct conf_node *v, const char *what,
+                 struct diag *d)
+{
+    char twhat[192], why[320];
+    const struct conf_node *tn, *can;
+    const char *s;
+
+    int proto = conf_key_enum(v, K(EK_TG_PROTOCOL), d);
+    if (proto >= 0)
+        tg->protocol = (enum edge_tg_protocol)proto;
+    snprintf(twhat, sizeof(twhat), "%s: tls", what);
+    tn = edge_conf_section(v, EK_TG_TLS, twhat, d);
+    if (tn && tg->protocol != EDGE_TG_PROTO_HTTPS) {
+        diag_at(d, tn, "%s applies only to protocol: https (this group speaks %s); add "
+                "protocol: https or remove tls", twhat, K(EK_TG_PROTOCOL)->words[tg->protocol]);
+        return;
+    }
+    edge_conf_check_map(tn, EK_TG_TLS, twhat, d);
+    conf_key_bool(tn, K(EK_TT_VERIFY), &tg->tls.verify, d);
+    if (tn && conf_key_string(tn, K(EK_TT_SNI), &s, d) == 0 && conf_key_get(tn, K(EK_TT_SNI)))
+        tg->tls.sni = mem_strdup_or_exit(s);
+    if (tn && conf_key_string(tn, K(EK_TT_CA), &s, d) == 0 &&
+        (can = conf_key_get(tn, K(EK_TT_CA)))) {
+        tg->tls.ca = mem_strdup_or_exit(s);
+        if (uptls_ca_check(s, why, sizeof(why)) < 0)
+            diag_at(d, can, "%s: ca: %s", twhat, why);
+    }
+}
+
 /* The group keeps its name even when invalid, so rules that forward to it resolve and only
  * the real problem is reported. */
 static void
@@ -404,12 +437,7 @@ tg_conf_read_tg(struct edge_tg_conf *tg, const struct conf_node *key,
     int alg = conf_key_enum(v, K(EK_TG_ALGORITHM), d);
     if (alg >= 0)
         tg->algorithm = (enum edge_algorithm)alg;
-    int proto = conf_key_enum(v, K(EK_TG_PROTOCOL), d);
-    if (proto == EDGE_TG_PROTO_HTTPS)
-        diag_at(d, conf_key_get(v, K(EK_TG_PROTOCOL)), "%s: protocol https (TLS to the "
-                "targets) is not built yet; use http or fastcgi", what);
-    else if (proto >= 0)
-        tg->protocol = (enum edge_tg_protocol)proto;
+    tg_conf_read_tls(tg, v, what, d);          /* protocol too */
     tg_conf_read_fastcgi(tg, v, what, d);
     tg_conf_read_health(&tg->health, v, what, d);
     tg_conf_read_tg_attrs(tg, v, what, d);

@@ -34,6 +34,7 @@
 #include "edge/sticky.h"
 #include "edge/upstream.h"
 #include "edge/uproto.h"
+#include "edge/uptls.h"
 #include "edge/worker.h"
 
 #define TXN_MAX_ATTEMPTS 3
@@ -234,9 +235,17 @@ txn_connect(struct txn *t, const struct h1_request *r)
     txn_set_target(t, idx);
     t->attempts++;
     t->up_ops = uproto_of(tc->protocol);
+    struct uptls *tls = NULL;
+    if (tc->protocol == EDGE_TG_PROTO_HTTPS) {
+        char why[320];
+        if (!(tls = uptls_get(&w->uptls, tc, why, sizeof(why)))) {
+            log_warn("edge", "no TLS to target group=%s err=\"%s\"", tc->name, why);
+            return -EPROTO;
+        }
+    }
     /* Bodiless and idempotent: its head stays in c->in for a replay (txn_forward). */
     bool replayable = t->req_done && t->idempotent;
-    struct upconn *u = upstream_get_as(w, &t->target->addr,
+    struct upconn *u = upstream_get_as(w, &t->target->addr, tls, t->target->addr_text,
                                        replayable || !t->up_ops->fresh_unless_replayable,
                                        &t->reused, &err);
     if (!u)
@@ -600,7 +609,9 @@ txn_run(struct txn *t)
         uint64_t moved = w->moved;
         size_t before = buf_len(&c->in) + buf_len(&c->out) +
                         (t->u ? buf_len(&t->u->in) + buf_len(&t->u->out) : 0);
-        bool was_eof = c->eof || (t->u && t->u->eof);
+        /* Each side's EOF on its own: the target's end after the client's is progress too
+         * (a tunnel passes it on in the next round). */
+        unsigned was_eof = (c->eof ? 1u : 0u) | (t->u && t->u->eof ? 2u : 0u);
         struct upconn *u = t->u;
 
         /* Client side: read request body (or tunnel bytes) while the target keeps up. */
@@ -697,7 +708,7 @@ txn_run(struct txn *t)
         }
         size_t after = buf_len(&c->in) + buf_len(&c->out) +
                        (t->u ? buf_len(&t->u->in) + buf_len(&t->u->out) : 0);
-        bool now_eof = c->eof || (t->u && t->u->eof);
+        unsigned now_eof = (c->eof ? 1u : 0u) | (t->u && t->u->eof ? 2u : 0u);
         if (moved == w->moved && after == before && now_eof == was_eof)
             break;
     }

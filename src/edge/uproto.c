@@ -8,6 +8,7 @@
 
 static const struct uproto_ops *const uproto_table[] = {
     [EDGE_TG_PROTO_HTTP] = &uproto_h1_ops,
+    [EDGE_TG_PROTO_HTTPS] = &uproto_h1_ops,     /* TLS lies under it, in upstream.c */
     [EDGE_TG_PROTO_FASTCGI] = &uproto_fcgi_ops,
 };
 

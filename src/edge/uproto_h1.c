@@ -193,8 +193,7 @@ h1_tunnel(struct txn *t)
         buf_consume(&u->in, n);
     }
     if (c->eof && !buf_len(&c->in) && !buf_len(&u->out) && !u->shut_wr) {
-        shutdown(u->io.fd, SHUT_WR);
-        u->shut_wr = true;
+        upstream_shutdown_wr(u);
     }
     if (u->eof && !buf_len(&u->in) && !buf_len(&c->out) && !c->shut_wr) {
         conn_tp(c)->shutdown_wr(c);

@@ -13,11 +13,30 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "core/log.h"
 #include "core/mem.h"
+#include "edge/uptls.h"
 #include "edge/worker.h"
 
 static void on_up_io(struct loop *l, struct loop_io *io, unsigned events);
+
+/* An idle TLS connection became readable: true when what arrived held no data. */
+static bool
+up_idle_tls_quiet(struct upconn *u)
+{
+    char c;
+
+    if (!u->ssl)
+        return false;
+    int rc = SSL_read(u->ssl, &c, 1);
+    if (rc <= 0 && SSL_get_error(u->ssl, rc) == SSL_ERROR_WANT_READ)
+        return true;
+    ERR_clear_error();
+    return false;
+}
 
 static void
 on_up_free(struct loop *l, struct loop_defer *d)
@@ -54,6 +73,13 @@ upstream_close(struct upconn *u)
         pool_unlink_idle(u);
     loop_io_remove(u->w->loop, &u->io);
     loop_timer_stop(u->w->loop, &u->timer);
+    if (u->ssl) {
+        if (SSL_is_init_finished(u->ssl) && !u->shut_wr)
+            SSL_shutdown(u->ssl);       /* close_notify; its answer is not awaited */
+        SSL_free(u->ssl);
+        u->ssl = NULL;
+        ERR_clear_error();
+    }
     close(u->io.fd);
     u->io.fd = -1;
     u->owner = NULL;
@@ -61,15 +87,16 @@ upstream_close(struct upconn *u)
 }
 
 static struct pool *
-pool_get(struct worker *w, const struct sock_addr *addr)
+pool_get(struct worker *w, const struct sock_addr *addr, uint64_t tls_key)
 {
     for (struct pool *p = w->pools; p; p = p->next)
-        if (sock_addr_equal(&p->addr, addr))
+        if (sock_addr_equal(&p->addr, addr) && p->tls_key == tls_key)
             return p;
     struct pool *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
     p->addr = *addr;
+    p->tls_key = tls_key;
     sock_addr_format(addr, p->addr_text, sizeof(p->addr_text));
     p->next = w->pools;
     w->pools = p;
@@ -84,16 +111,17 @@ on_idle_timeout(struct loop *l, struct loop_timer *t)
 }
 
 struct upconn *
-upstream_get(struct worker *w, const struct sock_addr *addr, bool *reused, int *err)
+upstream_get(struct worker *w, const struct sock_addr *addr, struct uptls *tls,
+             const char *target_text, bool *reused, int *err)
 {
-    return upstream_get_as(w, addr, true, reused, err);
+    return upstream_get_as(w, addr, tls, target_text, true, reused, err);
 }
 
 struct upconn *
-upstream_get_as(struct worker *w, const struct sock_addr *addr, bool may_reuse, bool *reused,
-                int *err)
+upstream_get_as(struct worker *w, const struct sock_addr *addr, struct uptls *tls,
+                const char *target_text, bool may_reuse, bool *reused, int *err)
 {
-    struct pool *p = pool_get(w, addr);
+    struct pool *p = pool_get(w, addr, tls ? uptls_key(tls) : 0);
 
     if (!p) {
         *err = -ENOMEM;
@@ -129,8 +157,15 @@ upstream_get_as(struct worker *w, const struct sock_addr *addr, bool may_reuse, 
     u->w = w;
     u->pool = p;
     u->state = UP_CONNECTING;
+    if (tls && !(u->ssl = uptls_ssl_new(tls, fd, target_text))) {
+        *err = -ENOMEM;
+        close(fd);
+        free(u);
+        return NULL;
+    }
     if (loop_io_add(w->loop, &u->io, fd, on_up_io) < 0) {
         *err = -errno;
+        SSL_free(u->ssl);
         close(fd);
         free(u);
         return NULL;
@@ -161,6 +196,23 @@ upstream_release(struct upconn *u, bool reusable)
     loop_timer_start(w->loop, &u->timer, EDGE_POOL_IDLE_MS, on_idle_timeout);
 }
 
+/* send/recv over TLS: the same results (bytes, 0 for EOF, -1 with errno EAGAIN or another
+ * errno) so upstream_io has one loop. Data OpenSSL already holds decrypted is not visible
+ * to epoll, and a partial SSL_write stops at a record, so a TLS read or write is never
+ * judged drained by its length: only EAGAIN ends it. */
+static ssize_t
+up_tls_io(struct upconn *u, void *p, size_t n, bool wr)
+{
+    int rc = wr ? SSL_write(u->ssl, p, (int)(n > INT32_MAX ? INT32_MAX : n))
+                : SSL_read(u->ssl, p, (int)(n > INT32_MAX ? INT32_MAX : n));
+    char why[160];
+    ssize_t got = uptls_io_result(u->ssl, rc, why, sizeof(why));
+
+    if (got < 0 && errno == EPROTO)
+        log_warn("edge", "TLS error target=%s err=\"%s\"", u->pool->addr_text, why);
+    return got;
+}
+
 int
 upstream_io(struct upconn *u)
 {
@@ -169,11 +221,13 @@ upstream_io(struct upconn *u)
     /* Write what is pending. */
     while (u->wr_ready && buf_len(&u->out)) {
         size_t want = buf_len(&u->out);
-        ssize_t n = send(u->io.fd, buf_head(&u->out), want, MSG_NOSIGNAL);
+        ssize_t n = u->ssl ? up_tls_io(u, buf_head(&u->out), want, true)
+                           : send(u->io.fd, buf_head(&u->out), want, MSG_NOSIGNAL);
         if (n > 0) {
             u->w->moved += (uint64_t)n;
             buf_consume(&u->out, (size_t)n);
-            if ((size_t)n < want)
+            /* A short send filled the socket; a short SSL_write wrote one record. */
+            if ((size_t)n < want && !u->ssl)
                 u->wr_ready = false;
         } else if (n < 0 && errno == EAGAIN) {
             u->wr_ready = false;
@@ -188,12 +242,13 @@ upstream_io(struct upconn *u)
         if (buf_reserve(&u->in, 4096) < 0)
             return -ENOMEM;
         size_t room = buf_room(&u->in);
-        ssize_t n = recv(u->io.fd, buf_tail(&u->in), room, 0);
+        ssize_t n = u->ssl ? up_tls_io(u, buf_tail(&u->in), room, false)
+                           : recv(u->io.fd, buf_tail(&u->in), room, 0);
         if (n > 0) {
             u->w->moved += (uint64_t)n;
             buf_commit(&u->in, (size_t)n);
             /* A short read drained the socket: edge-triggered epoll reports new data. */
-            if ((size_t)n < room && !u->hup)
+            if ((size_t)n < room && !u->hup && !u->ssl)
                 u->rd_ready = false;
         } else if (n == 0) {
             u->eof = true;
@@ -222,19 +277,47 @@ on_up_io(struct loop *l, struct loop_io *io, unsigned events)
         u->hup = true;
     if (u->state == UP_IDLE) {
         /* A pooled connection that becomes readable was closed by the target (or it sent
-         * bytes nobody asked for): either way it cannot be reused. */
-        if (events & (LOOP_READ | LOOP_HUP))
+         * bytes nobody asked for): either way it cannot be reused. Over TLS, records that
+         * carry no data (a TLS 1.3 session ticket) are taken and the connection kept. */
+        if ((events & LOOP_HUP) || ((events & LOOP_READ) && !up_idle_tls_quiet(u)))
             upstream_close(u);
         return;
     }
-    if (u->state == UP_CONNECTING && (events & (LOOP_WRITE | LOOP_HUP))) {
+    if (u->state == UP_CONNECTING && !u->tcp_done && (events & (LOOP_WRITE | LOOP_HUP))) {
         u->err = sock_connect_result(u->io.fd);
         if (u->err == 0 && (events & LOOP_HUP) && !(events & LOOP_WRITE))
             u->err = -ECONNREFUSED;
+        u->tcp_done = true;
+        if (!u->ssl || u->err)
+            u->state = UP_ACTIVE;
+    }
+    if (u->state == UP_CONNECTING && u->tcp_done) {
+        char why[160];
+        int rc = uptls_handshake(u->ssl);
+        if (rc == 0)
+            return;
+        if (rc < 0) {
+            uptls_error_text(u->ssl, why, sizeof(why));
+            log_warn("edge", "TLS handshake with target failed target=%s err=\"%s\"",
+                     u->pool->addr_text, why);
+            u->err = -EPROTO;
+        }
         u->state = UP_ACTIVE;
+        u->wr_ready = u->rd_ready = true;   /* OpenSSL may hold bytes: let I/O find EAGAIN */
     }
     if (u->owner)
         u->on_event(u, u->owner);
+}
+
+void
+upstream_shutdown_wr(struct upconn *u)
+{
+    if (u->ssl) {
+        SSL_shutdown(u->ssl);
+        ERR_clear_error();
+    }
+    shutdown(u->io.fd, SHUT_WR);
+    u->shut_wr = true;
 }
 
 void

@@ -22,6 +22,7 @@
 #include "edge/session.h"
 #include "edge/txn.h"
 #include "edge/upstream.h"
+#include "edge/uptls.h"
 #include "edge/tls_alpn01.h"
 
 #define ACCEPT_BATCH 64
@@ -153,6 +154,7 @@ worker_take_gen(struct worker *w)
         }
     }
     free_cw(w);
+    uptls_list_free(&w->uptls);         /* re-read CA files: made again on first use */
     w->cw = calloc(g->conf.ntgs ? g->conf.ntgs : 1, sizeof(*w->cw));
     for (unsigned i = 0; w->cw && i < g->conf.ntgs; i++) {
         w->cw[i] = calloc(g->tgrt[i].n ? g->tgrt[i].n : 1, sizeof(int64_t));
@@ -352,6 +354,7 @@ edge_free(struct edge *e)
             continue;
         gen_release(atomic_exchange(&w->next_gen, NULL));
         free_cw(w);
+        uptls_list_free(&w->uptls);
         stats_free(w);
         gen_release(w->gen);
         free(w->lw);

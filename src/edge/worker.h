@@ -20,6 +20,7 @@ struct conn;
 struct edge;
 struct gen;
 struct pool;
+struct uptls;
 
 /* A worker's watch on one listening socket. */
 struct lwatch {
@@ -47,6 +48,7 @@ struct worker {
     unsigned nconns;
     atomic_uint nconns_shared;  /* nconns, readable by other threads */
     struct pool *pools;
+    struct uptls *uptls;        /* client TLS contexts for protocol https (uptls.h) */
     int64_t **cw;               /* per target group of gen: smooth round-robin weights */
     struct loop_timer sweep_timer;      /* closes connections to drained targets */
     struct rng rng;

@@ -457,16 +457,23 @@ write_target_groups(struct export_ctx *cx, FILE *f, const struct conf_node *tgs)
 
         export_ms(cx, tg, EK(EK_TG_DEREG_DELAY), &dereg);
         export_ms(cx, tg, EK(EK_TG_SLOW_START), &slow);
+        /* ALB speaks TLS to HTTPS targets but checks no certificate: tls.ca/sni stay here. */
+        bool https = strcmp(export_word(cx, tg, EK(EK_TG_PROTOCOL)), "https") == 0;
+        const char *proto = https ? "HTTPS" : "HTTP";
+        if (https && export_get(tg, EK(EK_TG_TLS)))
+            export_note(cx, export_key(tg, EK(EK_TG_TLS)), "target_groups.%s.tls: ALB does not "
+                        "verify target certificates; the ca, verify and sni settings are not "
+                        "exported", name);
         fprintf(f, "resource \"aws_lb_target_group\" \"%s\" {\n"
                    "  name                          = substr(\"${var.name}-%s\", 0, 32)\n"
                    "  port                          = var.app_port\n"
-                   "  protocol                      = \"HTTP\"\n"
+                   "  protocol                      = \"%s\"\n"
                    "  vpc_id                        = var.vpc_id\n"
                    "  target_type                   = \"instance\"\n"
                    "  load_balancing_algorithm_type = \"%s\"\n"
                    "  deregistration_delay          = %" PRIu64 "\n"
                    "  slow_start                    = %" PRIu64 "\n",
-                export_tf_id(name, id, sizeof(id)), name,
+                export_tf_id(name, id, sizeof(id)), name, proto,
                 export_word(cx, tg, EK(EK_TG_ALGORITHM)), dereg / 1000, slow / 1000);
         if (hc) {
             fprintf(f, "  health_check {\n    enabled             = %s\n",
@@ -489,8 +496,8 @@ write_target_groups(struct export_ctx *cx, FILE *f, const struct conf_node *tgs)
                 export_hcl_str(f, s);
                 fputc('\n', f);
             }
-            fputs("    protocol            = \"HTTP\"\n    port                = \"traffic-port\"\n"
-                  "  }\n", f);
+            fprintf(f, "    protocol            = \"%s\"\n"
+                       "    port                = \"traffic-port\"\n  }\n", proto);
         } else {
             fputs("  health_check {\n    enabled = false\n  }\n", f);
         }

@@ -87,7 +87,15 @@ check_tg_plain_targets(struct policy_ctx *cx, const struct conf_node *root)
         bool failed = false;
         if (inspect_nseq(ts) == 0)
             continue;
-        /* No target group speaks TLS to its targets yet: off loopback is plain HTTP. */
+        /* protocol: https protects the hop only when the certificate is checked: with
+         * verify: false anyone on the path can stand in for the target. */
+        const struct conf_node *tls = conf_key_get(tg, EK(EK_TG_TLS));
+        bool https = inspect_str_eq(conf_key_get(tg, EK(EK_TG_PROTOCOL)), "https");
+        bool unverified = https && inspect_is_false(conf_key_get(tls, EK(EK_TT_VERIFY)));
+        if (https && !unverified) {
+            policy_pass(cx, conf_key_node(tg, EK(EK_TG_TARGETS)), res);
+            continue;
+        }
         for (unsigned i = 0; i < ts->n; i++) {
             const struct conf_node *t = ts->items[i];
             const char *addr = t->kind == CONF_MAP
@@ -96,8 +104,13 @@ check_tg_plain_targets(struct policy_ctx *cx, const struct conf_node *root)
             if (!addr || inspect_addr_host(addr, host, sizeof(host)) < 0 ||
                 inspect_host_is_loopback(host))
                 continue;
-            policy_fail(cx, t, POLICY_LOW, res,
-                        "%s forwards plain HTTP to %s, which is not on this host", res, addr);
+            if (unverified)
+                policy_fail(cx, t, POLICY_LOW, res, "%s speaks TLS to %s, which is not on "
+                            "this host, without checking its certificate (tls.verify: false)",
+                            res, addr);
+            else
+                policy_fail(cx, t, POLICY_LOW, res,
+                            "%s forwards plain HTTP to %s, which is not on this host", res, addr);
             failed = true;
         }
         if (!failed)

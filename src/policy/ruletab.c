@@ -242,9 +242,11 @@ static const struct policy_rule rules[] = {
       check_tg_health_params),
     R("TD-TG-003", LOW, "Plain HTTP to a target on another host",
       "Requests forwarded to a target that is not on loopback travel in clear text on the "
-      "network between tierd and the target.",
-      "Keep targets on loopback (target groups cannot speak TLS to their targets yet); a "
-      "private network you trust carries a skip comment saying so.", "CKV_AWS_378",
+      "network between tierd and the target, or over TLS whose certificate nobody checks "
+      "(tls.verify: false).",
+      "Set protocol: https and tls: { ca: <the CA that signed the targets' certificates>, "
+      "sni: <their name> } with verify left on, or keep targets on loopback; a private "
+      "network you trust carries a skip comment saying so.", "CKV_AWS_378",
       check_tg_plain_targets),
     R("TD-TG-004", MEDIUM, "Target group with zero deregistration delay",
       "With deregistration_delay: 0s every scale-in, refresh or reload cuts requests in "

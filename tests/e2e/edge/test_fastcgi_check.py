@@ -75,7 +75,6 @@ def test_mistakes_with_positions():
         (18, 32, "SCRIPT_FILENAME"),
         (21, 22, "${RELEASE_DIR} are not supported yet"),
         (21, 54, "does not end in split_path"),
-        (23, 15, "protocol https"),
         (26, 22, "No such file or directory"),
     ]
     for line, col, text in want:

@@ -153,6 +153,9 @@ def test_full_stack_maps_tls_redirects_data_and_shield(exported):
     assert {"path_pattern": [{"values": ["/admin/*"]}]} in conds
     assert {"host_header": [{"values": ["admin.example.com"]}]} in conds
     tg = b["aws_lb_target_group.api"][0]
+    assert tg["protocol"] == "HTTP" and tg["health_check"][0]["protocol"] == "HTTP"
+    admin = b["aws_lb_target_group.admin"][0]
+    assert admin["protocol"] == "HTTPS" and admin["health_check"][0]["protocol"] == "HTTPS"
     assert tg["slow_start"] == 30
     assert tg["stickiness"][0]["cookie_duration"] == 7200
     db = b["aws_db_instance.main"][0]

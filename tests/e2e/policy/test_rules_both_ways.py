@@ -293,6 +293,11 @@ CASES = [
      stack(tg="    health_check: { path: /health, unhealthy_threshold: 5 }\n")),
     ("TD-TG-003", "private", stack(tg="    targets: [10.0.0.5:8080]\n" + HC),
      "forwards plain HTTP to 10.0.0.5:8080", stack()),
+    ("TD-TG-003", "https", stack(tg="    targets: [10.0.0.5:8443]\n    protocol: https\n"
+                                    "    tls: { verify: false }\n" + HC),
+     "without checking its certificate",
+     stack(tg="    targets: [10.0.0.5:8443]\n    protocol: https\n"
+              "    tls: { sni: api.internal }\n" + HC)),
     ("TD-TG-004", "zero", stack(tg=TG + "    deregistration_delay: 0s\n"),
      "deregistration_delay 0", stack(tg=TG + "    deregistration_delay: 30s\n")),
 ]
@@ -430,8 +435,8 @@ REFUSED = [
            .replace("dimensions: { auto_scaling_group: web }", "dimensions: { target_group: web }")
            + "    alarm_actions: [ops]\n    actions_enabled: false\n" + TOPIC),
      "actions_enabled"),
-    ("TD-TG-003 target tls", stack(tg="    targets: [10.0.0.5:8443]\n    tls: {}\n" + HC),
-     "unknown key \"tls\""),
+    ("TD-TG-003 tls without https", stack(tg="    targets: [10.0.0.5:8443]\n    tls: {}\n" + HC),
+     "applies only to protocol: https"),
 ]
 
 

@@ -335,7 +335,7 @@ TEST(edge_conf_unknown_keys_get_did_you_mean)
                  "  web: { targets: [127.0.0.1:9001], health: {} }\n",
                  1, "tierd.yaml:3:37: unknown key \"health\" in target group \"web\"; the keys "
                     "here are: targets, algorithm, health_check, deregistration_delay, "
-                    "slow_start, initial_wait, stickiness, protocol, fastcgi");
+                    "slow_start, initial_wait, stickiness, protocol, tls, fastcgi");
 }
 
 TEST(edge_conf_rules_required)
@@ -1047,4 +1047,43 @@ TEST(edge_conf_collects_every_error)
                     &c, &d), -EINVAL);
     EXPECT_EQ(d.n, 7);
     diag_fini(&d);
+}
+
+TEST(edge_conf_target_group_protocol_and_tls)
+{
+    struct edge_conf c;
+    struct diag d;
+    diag_init(&d);
+
+    EXPECT_EQ(build(TG_WITH(""), &c, &d), 0);
+    EXPECT_EQ(c.tgs[0].protocol, EDGE_TG_PROTO_HTTP);
+    edge_conf_fini(&c);
+    EXPECT_EQ(build(TG_WITH("    protocol: https\n"), &c, &d), 0);
+    EXPECT_EQ(c.tgs[0].protocol, EDGE_TG_PROTO_HTTPS);
+    EXPECT_TRUE(c.tgs[0].tls.verify);            /* on unless said otherwise */
+    EXPECT_TRUE(c.tgs[0].tls.ca == NULL && c.tgs[0].tls.sni == NULL);
+    edge_conf_fini(&c);
+    EXPECT_EQ(build(TG_WITH("    protocol: https\n    tls: { verify: false, sni: api.internal }\n"),
+                    &c, &d), 0);
+    EXPECT_FALSE(c.tgs[0].tls.verify);
+    EXPECT_STREQ(c.tgs[0].tls.sni, "api.internal");
+    edge_conf_fini(&c);
+    diag_fini(&d);
+
+    expect_error(TG_WITH("    tls: { sni: api.internal }\n"), 1,
+                 "tierd.yaml:5:10: target group \"web\": tls applies only to protocol: https "
+                 "(this group speaks http); add protocol: https or remove tls");
+    expect_error(TG_WITH("    protocol: https\n    tls: { ca: /nonexistent/ca.pem }\n"), 1,
+                 "tierd.yaml:6:16: target group \"web\": tls: ca: cannot read "
+                 "/nonexistent/ca.pem: No such file or directory; give a readable PEM file of "
+                 "CA certificates");
+    expect_error(TG_WITH("    protocol: https\n    tls: { ca: " TEST_SRCDIR
+                         "/tests/lib/tls/shop.ec.key }\n"), 1,
+                 "tierd.yaml:6:16: target group \"web\": tls: ca: " TEST_SRCDIR
+                 "/tests/lib/tls/shop.ec.key holds no PEM certificate (\"-----BEGIN "
+                 "CERTIFICATE-----\"); give the CA certificate that signed the targets' "
+                 "certificates");
+    expect_error(TG_WITH("    protocol: gopher\n"), 1,
+                 "tierd.yaml:5:15: target_groups.web.protocol: "
+                 "unknown value \"gopher\"; use one of http, https, fastcgi");
 }

@@ -193,6 +193,8 @@ static const char every_key[] =
     "    slow_start: 30s\n"
     "    initial_wait: 2500ms\n"
     "    stickiness: { enabled: true, duration: 1h }\n"
+    "    protocol: https\n"
+    "    tls: { ca: " TEST_SRCDIR "/tests/lib/tls/shop.ec.pem, verify: true, sni: shop.example }\n"
     "  php:\n"
     "    protocol: fastcgi\n"
     "    fastcgi: { root: /, index: front.php, split_path: .php, params: { APP_ENV: prod } }\n"
@@ -240,6 +242,9 @@ TEST(edge_keys_every_entry_is_a_key_the_reader_accepts)
     EXPECT_EQ(c.tgs[0].slow_start_ms, 30000);
     EXPECT_EQ(c.tgs[0].initial_wait_ms, 2500);
     EXPECT_EQ(c.tgs[0].stickiness_ms, 3600000);
+    EXPECT_EQ(c.tgs[0].protocol, EDGE_TG_PROTO_HTTPS);
+    EXPECT_STREQ(c.tgs[0].tls.sni, "shop.example");
+    EXPECT_TRUE(c.tgs[0].tls.verify);
     EXPECT_EQ(c.access_log.format, EDGE_LOG_JSON);
     EXPECT_EQ(c.workers, 2);
     EXPECT_EQ(c.timeouts.shutdown_ms, 31000);

@@ -129,6 +129,16 @@ static const struct rcase tg_cases[] = {
     { "TD-TG-003", false, 0, 0,
       "target_groups: { web: { targets: [127.0.0.1:80, \"[::1]:81\", "
       "{ address: \"localhost:82\" }] } }\n" },
+    /* The fix: TLS to the target, with its certificate checked. */
+    { "TD-TG-003", false, 0, 0,
+      "target_groups: { web: { protocol: https, tls: { sni: api.internal }, "
+      "targets: [10.0.0.5:443] } }\n" },
+    { "TD-TG-003", false, 0, 0,
+      "target_groups: { web: { protocol: https, targets: [10.0.0.5:443] } }\n" },
+    /* TLS that checks nothing is no better on the path. */
+    { "TD-TG-003", true, 4, 15,
+      "target_groups:\n  web:\n    protocol: https\n    targets: [10.0.0.5:443]\n"
+      "    tls: { verify: false }\n" },
     { "TD-TG-004", true, 3, 5, "target_groups:\n  web:\n    deregistration_delay: 0s\n" },
     { "TD-TG-004", false, 0, 0, "target_groups:\n  web:\n    deregistration_delay: 30s\n" },
     { "TD-TG-004", false, 0, 0, "target_groups:\n  web:\n    targets: [127.0.0.1:1]\n" },

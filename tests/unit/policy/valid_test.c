@@ -152,6 +152,12 @@ static const struct vcase cases[] = {
     { "TD-TG-003", true,
       LISTENER("127.0.0.1:18080") "target_groups:\n  web:\n    targets: [10.0.0.5:8080]\n" HC },
     { "TD-TG-003", false, BASE },
+    { "TD-TG-003", false,
+      LISTENER("127.0.0.1:18080") "target_groups:\n  web:\n    targets: [10.0.0.5:8443]\n"
+      "    protocol: https\n    tls: { sni: api.internal }\n" HC },
+    { "TD-TG-003", true,
+      LISTENER("127.0.0.1:18080") "target_groups:\n  web:\n    targets: [10.0.0.5:8443]\n"
+      "    protocol: https\n    tls: { verify: false }\n" HC },
     { "TD-DATA-001", true, BASE DB("") },
     { "TD-DATA-001", false, BASE DB(DB_GOOD) },
     { "TD-DATA-002", true, BASE "databases:\n  main:\n    address: 0.0.0.0:3306\n" },
