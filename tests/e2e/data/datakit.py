@@ -3,6 +3,7 @@ tests/e2e/data/datakit.py: helpers for the data tier's scenarios: a stack with o
 MariaDB database, the data tier's control route, and SQL through Debian's mariadb client
 (the password goes through MYSQL_PWD, never on a command line).
 """
+import contextlib
 import json
 import os
 import subprocess
@@ -27,6 +28,16 @@ def db_stack(port, extra_db="", extra=""):
             f"{extra_db}"
             f"{extra}"
             "state_dir: ${dir}/state\ncontrol: { socket: ${dir}/tierd.sock }\n")
+
+
+@contextlib.contextmanager
+def app_password_env():
+    """DB_APP_PASSWORD in tierd's environment (the stacks' ${env:...}) for the block."""
+    os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
+    try:
+        yield
+    finally:
+        del os.environ["DB_APP_PASSWORD"]
 
 
 def backup_section(repo, password_file, retention="7d", verify=False):

@@ -9,7 +9,7 @@ import os
 import stat
 
 from harness import Tierd, control_request, need
-from datakit import APP_PASSWORD, backup_section, cli, db_stack, pick_port, repo_password_file, \
+from datakit import app_password_env, backup_section, cli, db_stack, pick_port, repo_password_file, \
     sock_path, sql, wait_running
 
 REPO_PASSWORD = "repo-pw-enc-51ab"
@@ -22,8 +22,7 @@ def test_encrypted_backup_verifies_and_restores_from_the_repository_alone(tmp_pa
     port = pick_port()
     extra = (f"    storage_encryption: {{ key_file: {key} }}\n"
              + backup_section(f"{tmp_path}/repo", pw))
-    os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
-    try:
+    with app_password_env():
         with Tierd(db_stack(port, extra_db=extra)) as t:
             wait_running(t, timeout=90)
             sql(port, "CREATE TABLE orders (id INT PRIMARY KEY, v VARCHAR(32))")
@@ -49,5 +48,3 @@ def test_encrypted_backup_verifies_and_restores_from_the_repository_alone(tmp_pa
             assert stat.S_IMODE(os.stat(ckey).st_mode) == 0o600
             secret = key_bytes.split(b";")[1].strip()
             assert secret not in body and secret not in r.stdout.encode()
-    finally:
-        del os.environ["DB_APP_PASSWORD"]

@@ -7,7 +7,7 @@ import os
 import stat
 
 from harness import Tierd, control_request, free_port, need, wait_for
-from datakit import APP_PASSWORD, db_stack, db_status, pick_port, sock_path, wait_running
+from datakit import APP_PASSWORD, app_password_env, db_stack, db_status, pick_port, sock_path, wait_running
 
 
 def test_external_database_health_and_metrics(tmp_path):
@@ -20,8 +20,7 @@ def test_external_database_health_and_metrics(tmp_path):
            "  gone:\n    mode: external\n"
            f"    address: 127.0.0.1:{dead}\n{user}")
     text = db_stack(port).replace("state_dir:", ext + "state_dir:")
-    os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
-    try:
+    with app_password_env():
         with Tierd(text) as t:
             wait_running(t, timeout=90)
             wait_for(lambda: db_status(t, "ext").get("reachable") is True, 30,
@@ -40,5 +39,3 @@ def test_external_database_health_and_metrics(tmp_path):
             _, _, listing = control_request(sock_path(t), "GET", "/v1/db")
             assert APP_PASSWORD.encode() not in listing
         assert APP_PASSWORD not in t.stderr()
-    finally:
-        del os.environ["DB_APP_PASSWORD"]

@@ -1,10 +1,9 @@
 """RDS's ReadLatency and WriteLatency: with performance_schema=ON (a parameter) the data tier
 reports the mean InnoDB file read and write time of each sample period; without it the
 series is absent, not zero (watch then sees missing data)."""
-import os
 
 from harness import Tierd, control_request, need, wait_for
-from datakit import APP_PASSWORD, db_stack, pick_port, sock_path, sql, wait_running
+from datakit import app_password_env, db_stack, pick_port, sock_path, sql, wait_running
 
 
 def metric(t, series):
@@ -17,8 +16,7 @@ def metric(t, series):
 
 def test_io_latency_with_and_without_the_performance_schema():
     need("mariadb")
-    os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
-    try:
+    with app_password_env():
         for ps in ("ON", "OFF"):
             port = pick_port()
             text = db_stack(port).replace("innodb_buffer_pool_size: 16M",
@@ -37,5 +35,3 @@ def test_io_latency_with_and_without_the_performance_schema():
                     wait_for(lambda: metric(t, "tierd_db_connections") is not None, 30,
                              what="the other metrics")
                     assert metric(t, "tierd_db_write_latency_seconds") is None
-    finally:
-        del os.environ["DB_APP_PASSWORD"]

@@ -3,10 +3,9 @@ parameter (max_connections) is set live, with the same server process; a static 
 (back_log) is pending a restart, listed by `tierd db status`, and the server keeps
 running; with apply_immediately the server restarts at once and runs with it; a schema
 and a grant added by the reload take effect too."""
-import os
 
 from harness import Tierd, need
-from datakit import APP_PASSWORD, db_stack, db_status, pick_port, sql, wait_running
+from datakit import app_password_env, db_stack, db_status, pick_port, sql, wait_running
 from harness import wait_for
 
 
@@ -19,8 +18,7 @@ def stack(port, params, extra=""):
 def test_reload_sets_dynamic_parameters_live_and_restarts_for_static_ones(tmp_path):
     need("mariadb")
     port = pick_port()
-    os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
-    try:
+    with app_password_env():
         with Tierd(stack(port, "max_connections: 40, innodb_buffer_pool_size: 16M")) as t:
             pid = wait_running(t, timeout=90)["pid"]
             assert sql(port, "SELECT @@max_connections") == [["40"]]
@@ -49,5 +47,3 @@ def test_reload_sets_dynamic_parameters_live_and_restarts_for_static_ones(tmp_pa
             assert d["pending_restart"] == ""
             assert sql(port, "SELECT @@back_log, @@max_connections") == [["77", "55"]]
             assert ["reports"] in sql(port, "SHOW DATABASES", db="shop")
-    finally:
-        del os.environ["DB_APP_PASSWORD"]

@@ -4,12 +4,11 @@ binlogs only it needed) in restic itself, keeps the newest base before the windo
 just inside it are restored from that one), and the newest point stays restorable: a
 restore --latest after the prune has every row."""
 import json
-import os
 import subprocess
 import time
 
 from harness import Tierd, control_request, need
-from datakit import APP_PASSWORD, backup_section, cli, db_stack, pick_port, repo_password_file, \
+from datakit import app_password_env, backup_section, cli, db_stack, pick_port, repo_password_file, \
     sock_path, sql, wait_running
 
 REPO_PASSWORD = "repo-pw-ret-77c0"
@@ -35,8 +34,7 @@ def test_retention_forgets_what_aged_out_and_keeps_what_the_window_needs(tmp_pat
     repo = f"{tmp_path}/repo"
     port = pick_port()
     extra = backup_section(repo, pw, retention=f"{RETENTION_S}s")
-    os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
-    try:
+    with app_password_env():
         with Tierd(db_stack(port, extra_db=extra)) as t:
             wait_running(t, timeout=90)
             sql(port, "CREATE TABLE rows_ (id INT PRIMARY KEY)")
@@ -75,5 +73,3 @@ def test_retention_forgets_what_aged_out_and_keeps_what_the_window_needs(tmp_pat
             cport = int(copy["address"].rsplit(":", 1)[1])
             assert sql(cport, "SELECT id FROM rows_ ORDER BY id") == \
                 [["0"], ["1"], ["10"], ["11"], ["99"]]
-    finally:
-        del os.environ["DB_APP_PASSWORD"]

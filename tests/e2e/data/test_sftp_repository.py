@@ -12,7 +12,7 @@ import time
 import pytest
 
 from harness import Tierd, can_connect, free_port, need
-from datakit import APP_PASSWORD, backup_section, cli, db_stack, pick_port, \
+from datakit import app_password_env, backup_section, cli, db_stack, pick_port, \
     repo_password_file, sql, wait_running
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
@@ -58,8 +58,7 @@ def test_backup_verify_and_restore_through_an_sftp_repository(tmp_path, sshd):
     port = pick_port()
     section = backup_section(f"sftp:127.0.0.1:{sshd['dir']}", pw)
     section += f"      options: {{ sftp.command: \"{sshd['command']}\" }}\n"
-    os.environ["DB_APP_PASSWORD"] = APP_PASSWORD
-    try:
+    with app_password_env():
         with Tierd(db_stack(port, extra_db=section)) as t:
             wait_running(t, timeout=90)
             sql(port, "CREATE TABLE t (id INT PRIMARY KEY)")
@@ -75,5 +74,3 @@ def test_backup_verify_and_restore_through_an_sftp_repository(tmp_path, sshd):
             d = wait_running(t, "from_sftp", timeout=90)
             cport = int(d["address"].rsplit(":", 1)[1])
             assert sql(cport, "SELECT id FROM t ORDER BY id") == [["1"], ["2"], ["3"]]
-    finally:
-        del os.environ["DB_APP_PASSWORD"]

@@ -4,7 +4,6 @@ written into a table appears in none of the datadir's files; the same marker in 
 without storage_encryption, in the same run, is found in its files (the search works)."""
 import os
 import stat
-import subprocess
 
 from harness import Tierd, need
 from datakit import APP_PASSWORD, db_stack, pick_port, sql, wait_running
